@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { ConfigError, Manager, ManagerError, PluginError, type ManagerPlugin } from '@cocos-manager/core';
+import { renderConfigReference } from './config-reference.js';
+import { defaultPlugins } from './plugins.js';
+
+const VERSION = '0.1.0';
+
+/** Start-up problems are one line on stderr, not a stack trace. */
+function fail(err: unknown): never {
+  const known = err instanceof ConfigError || err instanceof PluginError || err instanceof ManagerError;
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`cocos-manager: ${message}\n`);
+  if (!known && err instanceof Error && process.env['MANAGER_LOG_LEVEL'] === 'debug') process.stderr.write(`${err.stack}\n`);
+  process.exit(known ? 2 : 1);
+}
+
+function build(plugins: readonly ManagerPlugin[]): Manager {
+  try {
+    return Manager.create({ plugins });
+  } catch (err) {
+    fail(err);
+  }
+}
+
+async function serve(plugins: readonly ManagerPlugin[]): Promise<void> {
+  const manager = build(plugins);
+  try {
+    await manager.start();
+  } catch (err) {
+    await manager.stop().catch(() => undefined);
+    manager.logger.flush();
+    fail(err);
+  }
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    manager.logger.info({ signal }, 'shutting down');
+    manager.stop().then(
+      () => {
+        manager.logger.flush();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        manager.logger.error({ err }, 'shutdown failed');
+        manager.logger.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+export function program(plugins: readonly ManagerPlugin[] = defaultPlugins): Command {
+  const cli = new Command('cocos-manager')
+    .description('Launches and supervises confidential VMs (SEV-SNP, TDX, plain QEMU) and serves them over gRPC.\nConfigured by environment variables: see `cocos-manager config`.')
+    .version(VERSION)
+    .action(() => serve(plugins));
+  cli
+    .command('serve', { isDefault: false })
+    .description('run the manager (the default when no command is given)')
+    .action(() => serve(plugins));
+  cli
+    .command('qemu-args')
+    .description('print, as a JSON array, the exact argv one VM would be launched with under the current configuration; starts nothing')
+    .action(async () => {
+      const manager = build(plugins);
+      try {
+        process.stdout.write(`${JSON.stringify(await manager.previewQemuArgv())}\n`);
+      } catch (err) {
+        fail(err);
+      }
+    });
+  cli
+    .command('config')
+    .description('print the configuration variables of this build with their effective values (--reference: a Markdown table of all variables)')
+    .option('--reference', 'print the reference table instead of effective values')
+    .action((options: { reference?: boolean }) => {
+      const manager = build(plugins);
+      if (options.reference) {
+        process.stdout.write(renderConfigReference(manager.config.settings()));
+        return;
+      }
+      const values = manager.config.toEnvRecord();
+      for (const [env, value] of Object.entries(values)) process.stdout.write(`${env}=${value}\n`);
+    });
+  return cli;
+}
+
+program()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => fail(err));

@@ -1,0 +1,9 @@
+import type { ManagerPlugin } from '@cocos-manager/core';
+import { plainBackendPlugin } from '@cocos-manager/backend-plain';
+import { grpcTransportPlugin } from '@cocos-manager/transport-grpc';
+
+/**
+ * The plugins of the default `cocos-manager` build. A custom build is another
+ * list like this one.
+ */
+export const defaultPlugins: readonly ManagerPlugin[] = [plainBackendPlugin, grpcTransportPlugin];

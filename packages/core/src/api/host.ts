@@ -1,0 +1,25 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * The host as backends probe it. `rootDir` prefixes `/proc` and `/sys` reads,
+ * so tests replay recorded host files instead of the machine's own.
+ */
+export class HostEnvironment {
+  constructor(readonly rootDir: string = '/') {}
+
+  async readText(absolutePath: string): Promise<string | undefined> {
+    try {
+      return await readFile(path.join(this.rootDir, absolutePath), 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** A backend's answer to "can this host run you?". */
+export interface ProbeResult {
+  readonly available: boolean;
+  /** Why not (or, when available, what was found). */
+  readonly reason: string;
+}

@@ -1,0 +1,30 @@
+import type { DependencyContainer } from 'tsyringe';
+import type { ConfigSlice } from '../config/setting.js';
+import type { ManagerConfig } from '../config/manager-config.js';
+
+/**
+ * A plugin: a plain value an npm package exports. The kernel checks the list
+ * of plugins before anything is resolved, merges their configuration slices,
+ * then calls `register` on a fresh container per manager instance.
+ */
+export interface ManagerPlugin {
+  /** The npm package name (`@cocos-manager/backend-plain`, `acme-backend`). */
+  readonly name: string;
+  /** The plugin's own semver version. */
+  readonly version: string;
+  /** The semver range of @cocos-manager/core it works with (`^0.1.0`). */
+  readonly coreVersionRange: string;
+  /** The plugin's configuration variables. */
+  readonly configSchema?: ConfigSlice;
+  /** Tokens `register` provides. Single tokens may have only one provider among all plugins. */
+  readonly provides?: readonly symbol[];
+  /** Tokens the plugin needs that core or another plugin must provide. */
+  readonly requires?: readonly symbol[];
+  /** Registers providers. Register into `container` only: never tsyringe's global container. */
+  register(container: DependencyContainer, config: ManagerConfig): void;
+}
+
+/** Identity helper that gives a plugin literal its type. */
+export function definePlugin(plugin: ManagerPlugin): ManagerPlugin {
+  return plugin;
+}

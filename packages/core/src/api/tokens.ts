@@ -1,0 +1,26 @@
+import type { Logger } from 'pino';
+import type { ManagerConfig } from '../config/manager-config.js';
+import { createToken } from '../tokens.js';
+import type { BootStrategy } from './boot-strategy.js';
+import type { HostEnvironment } from './host.js';
+import type { TeeBackend } from './tee-backend.js';
+import type { Transport } from './transport.js';
+import type { VmService } from '../vm/vm-service.js';
+
+/** The validated configuration of this manager instance (core). */
+export const CONFIG = createToken<ManagerConfig>('config');
+/** The root pino logger (core). */
+export const LOGGER = createToken<Logger>('logger');
+/** The host as backends probe it (core; override in tests to replay recorded files). */
+export const HOST = createToken<HostEnvironment>('host');
+/** The VM lifecycle service the transports serve (core). */
+export const VM_SERVICE = createToken<VmService>('vm.service');
+/** TEE backends; one is chosen by configuration (plugins). */
+export const TEE_BACKEND = createToken<TeeBackend>('tee.backend', { multi: true });
+/** Boot strategies; `ram` is core's (plugins add more). */
+export const BOOT_STRATEGY = createToken<BootStrategy>('boot.strategy', { multi: true });
+/** API transports (plugins). */
+export const TRANSPORT = createToken<Transport>('transport', { multi: true });
+
+/** Tokens the kernel itself provides; plugins may not provide them again. */
+export const CORE_TOKENS: readonly symbol[] = [CONFIG, LOGGER, HOST, VM_SERVICE];

@@ -1,0 +1,46 @@
+import { access, constants } from 'node:fs/promises';
+import { inject, injectable } from 'tsyringe';
+import type { BootStrategy } from '../api/boot-strategy.js';
+import { CONFIG } from '../api/tokens.js';
+import type { VmContext } from '../api/vm-context.js';
+import { ConfigError, type ManagerConfig } from '../config/manager-config.js';
+import type { QemuCommand } from '../qemu/command.js';
+import { Initrd, Kernel, KernelCommandLine } from '../qemu/elements/boot.js';
+
+/** RAM boot: `-kernel`, `-append`, `-initrd` (the EOS/HAL in-memory CVM). */
+@injectable()
+export class RamBootStrategy implements BootStrategy {
+  readonly name = 'ram';
+
+  constructor(@inject(CONFIG) private readonly config: ManagerConfig) {}
+
+  selected(): boolean {
+    return true;
+  }
+
+  async validate(): Promise<void> {
+    for (const [key, env] of [
+      ['qemu.kernelFile', 'MANAGER_QEMU_DISK_IMG_KERNEL_FILE'],
+      ['qemu.rootfsFile', 'MANAGER_QEMU_DISK_IMG_ROOTFS_FILE'],
+    ] as const) {
+      const file = this.config.get<string>(key);
+      try {
+        await access(file, constants.R_OK);
+      } catch {
+        throw new ConfigError(`${env}=${JSON.stringify(file)}: expected a readable file (RAM boot needs it)`);
+      }
+    }
+  }
+
+  async prepare(): Promise<void> {}
+
+  contribute(command: QemuCommand, vm: VmContext): void {
+    command.add(
+      new Kernel(this.config.get<string>('qemu.kernelFile')),
+      new KernelCommandLine(vm.kernelCommandLine),
+      new Initrd(this.config.get<string>('qemu.rootfsFile')),
+    );
+  }
+
+  async cleanup(): Promise<void> {}
+}

@@ -1,0 +1,57 @@
+import os from 'node:os';
+import path from 'node:path';
+import * as f from './formats.js';
+import { setting } from './setting.js';
+
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** Per-VM runtime files: `/run/cocos-manager` as root, else the user's runtime dir. */
+export function defaultRunDir(): string {
+  if (isRoot()) return '/run/cocos-manager';
+  const runtime = process.env['XDG_RUNTIME_DIR'];
+  return runtime ? path.join(runtime, 'cocos-manager') : path.join(os.tmpdir(), `cocos-manager-${process.getuid?.() ?? 'user'}`);
+}
+
+/** The settings core itself reads: the manager, and the QEMU parts common to every backend. */
+export const coreSettings = {
+  manager: {
+    logLevel: setting({ env: 'MANAGER_LOG_LEVEL', doc: 'Logging verbosity.', default: 'info', format: f.logLevel }),
+    instanceId: setting({ env: 'MANAGER_INSTANCE_ID', doc: 'Identifier of this manager instance (generated when empty).', default: '', format: f.text }),
+    maxVms: setting({ env: 'MANAGER_MAX_VMS', doc: 'Maximum number of VMs running at once.', default: '10', format: f.integer(1, 4096) }),
+    runDir: setting({ env: 'MANAGER_RUN_DIR', doc: 'Directory for per-VM runtime files (firmware vars, 9p shares, console log); one 0700 subdirectory per VM.', default: defaultRunDir(), format: f.nonEmptyText }),
+    eosVersion: setting({ env: 'MANAGER_EOS_VERSION', doc: 'EOS version reported in CVM info.', default: '', format: f.text }),
+    teeBackend: setting({ env: 'MANAGER_TEE_BACKEND', doc: 'Name of the TEE backend to use (plain, sev-snp, tdx or a plugin\'s); empty: chosen by MANAGER_QEMU_ENABLE_TDX / MANAGER_QEMU_ENABLE_SEV_SNP or auto-detected.', default: '', format: f.text }),
+    stopTimeout: setting({ env: 'MANAGER_VM_STOP_TIMEOUT', doc: 'How long a stopping VM gets after SIGTERM before SIGKILL.', default: '10s', format: f.duration }),
+  },
+  qemu: {
+    binPath: setting({ env: 'MANAGER_QEMU_BIN_PATH', doc: 'QEMU binary (a path, or a name looked up in PATH).', default: 'qemu-system-x86_64', format: f.nonEmptyText }),
+    useSudo: setting({ env: 'MANAGER_QEMU_USE_SUDO', doc: 'Run QEMU through sudo.', default: 'false', format: f.boolean }),
+    enableKvm: setting({ env: 'MANAGER_QEMU_ENABLE_KVM', doc: 'Use KVM acceleration (-enable-kvm); false runs under TCG emulation.', default: 'true', format: f.boolean }),
+    enableSevSnp: setting({ env: 'MANAGER_QEMU_ENABLE_SEV_SNP', doc: 'Run VMs with the sev-snp backend (true), never (false), or auto-detect (empty).', default: '', format: f.optionalBoolean }),
+    enableTdx: setting({ env: 'MANAGER_QEMU_ENABLE_TDX', doc: 'Run VMs with the tdx backend (true), never (false), or auto-detect (empty).', default: '', format: f.optionalBoolean }),
+    machine: setting({ env: 'MANAGER_QEMU_MACHINE', doc: 'QEMU machine type.', default: 'q35', format: f.nonEmptyText }),
+    cpu: setting({ env: 'MANAGER_QEMU_CPU', doc: 'QEMU CPU model.', default: 'EPYC', format: f.nonEmptyText }),
+    smpCount: setting({ env: 'MANAGER_QEMU_SMP_COUNT', doc: 'Number of virtual CPUs.', default: '4', format: f.integer(1, 4096) }),
+    smpMaxCpus: setting({ env: 'MANAGER_QEMU_SMP_MAXCPUS', doc: 'Maximum number of virtual CPUs.', default: '64', format: f.integer(1, 4096) }),
+    memorySize: setting({ env: 'MANAGER_QEMU_MEMORY_SIZE', doc: 'Guest memory size.', default: '2048M', format: f.memorySize }),
+    memorySlots: setting({ env: 'MANAGER_QEMU_MEMORY_SLOTS', doc: 'Number of memory hot-plug slots.', default: '5', format: f.integer(0, 256) }),
+    maxMemory: setting({ env: 'MANAGER_QEMU_MAX_MEMORY', doc: 'Maximum guest memory.', default: '30G', format: f.memorySize }),
+    memId: setting({ env: 'MANAGER_QEMU_MEM_ID', doc: 'Id of the memory backend object (confidential backends).', default: 'ram1', format: f.qemuId }),
+    netdevId: setting({ env: 'MANAGER_QEMU_NETDEV_ID', doc: 'Id prefix of the user-mode netdev (a per-VM suffix is added).', default: 'vmnic', format: f.qemuId }),
+    hostFwdAgent: setting({ env: 'MANAGER_QEMU_HOST_FWD_AGENT', doc: 'Host port of the single-VM Go manager; kept for compatibility, ports now come from MANAGER_QEMU_HOST_FWD_RANGE.', default: '7020', format: f.port }),
+    guestFwdAgent: setting({ env: 'MANAGER_QEMU_GUEST_FWD_AGENT', doc: 'Guest port of the agent, forwarded from a host port.', default: '7002', format: f.port }),
+    hostFwdRange: setting({ env: 'MANAGER_QEMU_HOST_FWD_RANGE', doc: 'Host ports handed out to VMs, inclusive.', default: '6100-6200', format: f.portRange }),
+    virtioNetPci: {
+      disableLegacy: setting({ env: 'MANAGER_QEMU_VIRTIO_NET_PCI_DISABLE_LEGACY', doc: 'disable-legacy of the virtio-net-pci device.', default: 'on', format: f.qemuSwitch }),
+      iommuPlatform: setting({ env: 'MANAGER_QEMU_VIRTIO_NET_PCI_IOMMU_PLATFORM', doc: 'iommu_platform of the virtio-net-pci device.', default: 'true', format: f.qemuSwitch }),
+      addr: setting({ env: 'MANAGER_QEMU_VIRTIO_NET_PCI_ADDR', doc: 'PCI address of the virtio-net-pci device.', default: '0x2', format: f.text }),
+      romfile: setting({ env: 'MANAGER_QEMU_VIRTIO_NET_PCI_ROMFILE', doc: 'Option ROM of the virtio-net-pci device (empty: none).', default: '', format: f.text }),
+    },
+    kernelFile: setting({ env: 'MANAGER_QEMU_DISK_IMG_KERNEL_FILE', doc: 'Kernel image for RAM boot (-kernel).', default: 'img/bzImage', format: f.nonEmptyText }),
+    rootfsFile: setting({ env: 'MANAGER_QEMU_DISK_IMG_ROOTFS_FILE', doc: 'Initramfs for RAM boot (-initrd).', default: 'img/rootfs.cpio.gz', format: f.nonEmptyText }),
+    kernelCmdline: setting({ env: 'MANAGER_QEMU_KERNEL_CMDLINE', doc: 'Kernel command line for RAM boot (-append).', default: 'quiet console=null', format: f.text }),
+    noGraphic: setting({ env: 'MANAGER_QEMU_NO_GRAPHIC', doc: 'Pass -nographic.', default: 'true', format: f.boolean }),
+    monitor: setting({ env: 'MANAGER_QEMU_MONITOR', doc: 'The -monitor character device.', default: 'pty', format: f.nonEmptyText }),
+    ovmfVersion: setting({ env: 'MANAGER_QEMU_OVMF_VERSION', doc: 'EDK II version the firmware was built from, reported in CVM info.', default: 'edk2-stable202408', format: f.text }),
+  },
+};

@@ -1,0 +1,63 @@
+/**
+ * Go `time.ParseDuration` syntax (`90s`, `1h30m`, `1.5h`, `300ms`, `-2m`), the
+ * format of CreateReq.ttl on the wire. Returns milliseconds (fractions of a
+ * millisecond kept). Throws with the expected syntax on anything else.
+ */
+const UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  'µs': 1e-3, // U+00B5 micro sign
+  'μs': 1e-3, // U+03BC Greek mu
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+const SYNTAX = 'a Go duration such as 90s, 1h30m or 1.5h (units ns, us, ms, s, m, h)';
+
+export class DurationSyntaxError extends Error {}
+
+export function parseGoDuration(text: string): number {
+  const fail = (): never => {
+    throw new DurationSyntaxError(`invalid duration ${JSON.stringify(text)}: expected ${SYNTAX}`);
+  };
+  let rest = text;
+  let sign = 1;
+  if (rest.startsWith('-') || rest.startsWith('+')) {
+    sign = rest.startsWith('-') ? -1 : 1;
+    rest = rest.slice(1);
+  }
+  if (rest === '0') return 0;
+  if (rest === '') fail();
+  let total = 0;
+  const part = /^(\d*)(?:\.(\d*))?([a-zµμ]+)/;
+  while (rest.length > 0) {
+    const m = part.exec(rest);
+    if (!m) return fail();
+    const [whole, intPart = '', fracPart] = m;
+    const unit = m[3] as string;
+    if (intPart === '' && (fracPart === undefined || fracPart === '')) fail();
+    const scale = UNIT_MS[unit];
+    if (scale === undefined) fail();
+    const value = Number(`${intPart || '0'}.${fracPart ?? '0'}`);
+    total += value * (scale as number);
+    rest = rest.slice(whole.length);
+  }
+  if (!Number.isFinite(total)) fail();
+  return sign * total;
+}
+
+/** Renders milliseconds back in Go's canonical form (`1h30m0s`), for messages and state. */
+export function formatGoDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  const sign = ms < 0 ? '-' : '';
+  let rest = Math.abs(ms);
+  if (rest < 1000) return `${sign}${+rest.toFixed(6)}ms`;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const s = +(rest / 1000).toFixed(9);
+  return `${sign}${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${s}s`;
+}

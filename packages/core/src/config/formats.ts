@@ -1,0 +1,142 @@
+import { parseGoDuration } from './duration.js';
+
+/**
+ * How one setting's raw value (an environment string or a default) is checked
+ * and turned into its typed value. `expected` completes the sentence
+ * "VAR=value: expected …" printed when start-up refuses a value.
+ */
+export interface SettingFormat<T> {
+  readonly expected: string;
+  parse(raw: unknown): T;
+}
+
+class InvalidValue extends Error {}
+
+function format<T>(expected: string, parse: (raw: unknown) => T | undefined): SettingFormat<T> {
+  return {
+    expected,
+    parse(raw) {
+      const value = parse(raw);
+      if (value === undefined) throw new InvalidValue(expected);
+      return value;
+    },
+  };
+}
+
+const asText = (raw: unknown): string | undefined =>
+  typeof raw === 'string' ? raw.trim() : typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : undefined;
+
+function parseInteger(raw: unknown): number | undefined {
+  if (typeof raw === 'number') return Number.isSafeInteger(raw) ? raw : undefined;
+  const text = asText(raw);
+  return text !== undefined && /^[+-]?\d+$/.test(text) ? Number(text) : undefined;
+}
+
+export function integer(min: number, max: number = Number.MAX_SAFE_INTEGER): SettingFormat<number> {
+  const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `between ${min} and ${max}`;
+  return format(`an integer ${range}`, (raw) => {
+    const n = parseInteger(raw);
+    return n !== undefined && n >= min && n <= max ? n : undefined;
+  });
+}
+
+export const port = format('a TCP port number between 1 and 65535', (raw) => {
+  const n = parseInteger(raw);
+  return n !== undefined && n >= 1 && n <= 65535 ? n : undefined;
+});
+
+/** A port to listen on; 0 asks the OS for a free one (handy for tests and side-by-side instances). */
+export const listenPort = format('a TCP port number between 0 and 65535 (0 = any free port)', (raw) => {
+  const n = parseInteger(raw);
+  return n !== undefined && n >= 0 && n <= 65535 ? n : undefined;
+});
+
+const TRUE = new Set(['1', 't', 'true']);
+const FALSE = new Set(['0', 'f', 'false']);
+
+/** Booleans as Go's strconv.ParseBool reads them (1, t, true, 0, f, false; any case). */
+export const boolean = format('a boolean (true or false)', (raw) => {
+  if (typeof raw === 'boolean') return raw;
+  const text = asText(raw)?.toLowerCase();
+  if (text === undefined) return undefined;
+  return TRUE.has(text) ? true : FALSE.has(text) ? false : undefined;
+});
+
+/** A boolean that may be left unset, meaning "decide for me" (auto-detection). */
+export const optionalBoolean: SettingFormat<boolean | null> = format<boolean | null>(
+  'a boolean (true or false), or empty for automatic',
+  (raw) => {
+    if (raw === null || raw === undefined || raw === '') return null;
+    try {
+      return boolean.parse(raw);
+    } catch {
+      return undefined;
+    }
+  },
+);
+
+/** An on/off switch written verbatim into a QEMU property. */
+export const qemuSwitch = format('a QEMU switch: on, off, true, false, yes or no', (raw) => {
+  const text = asText(raw);
+  return text !== undefined && /^(on|off|true|false|yes|no)$/.test(text) ? text : undefined;
+});
+
+/** A memory size as QEMU's -m and memory backends take it, kept verbatim. */
+export const memorySize = format('a memory size such as 2048M, 4G or 30G (a number with an optional K, M, G or T suffix)', (raw) => {
+  const text = asText(raw);
+  if (text === undefined || !/^\d+(\.\d+)?[KMGT]?$/i.test(text)) return undefined;
+  return Number.parseFloat(text) > 0 ? text : undefined;
+});
+
+export interface PortRange {
+  readonly first: number;
+  readonly last: number;
+}
+
+export const portRange = format<PortRange>('a port range FIRST-LAST such as 6100-6200, with 1 ≤ FIRST ≤ LAST ≤ 65535', (raw) => {
+  if (typeof raw === 'object' && raw !== null && 'first' in raw && 'last' in raw) return raw as PortRange;
+  const m = /^(\d+)-(\d+)$/.exec(asText(raw) ?? '');
+  if (!m) return undefined;
+  const first = Number(m[1]);
+  const last = Number(m[2]);
+  return first >= 1 && first <= last && last <= 65535 ? { first, last } : undefined;
+});
+
+export function oneOf<T extends string>(values: readonly T[]): SettingFormat<T> {
+  return format(`one of ${values.join(', ')}`, (raw) => {
+    const text = asText(raw)?.toLowerCase();
+    return values.find((v) => v === text);
+  });
+}
+
+/** Any text, kept verbatim (paths, ids, QEMU strings that QEMU itself checks). */
+export const text = format('a string', (raw) => asText(raw) ?? (raw === null ? '' : undefined));
+
+/** Text that must not be empty. */
+export const nonEmptyText = format('a non-empty string', (raw) => {
+  const t = asText(raw);
+  return t ? t : undefined;
+});
+
+/** A QEMU identifier (ids of netdevs, objects, drives). */
+export const qemuId = format('a QEMU id: a letter followed by letters, digits, -, . or _', (raw) => {
+  const t = asText(raw);
+  return t !== undefined && /^[A-Za-z][A-Za-z0-9._-]*$/.test(t) ? t : undefined;
+});
+
+/** A positive Go duration, returned in milliseconds. */
+export const duration = format('a positive Go duration such as 10s, 1m30s or 1h', (raw) => {
+  if (typeof raw === 'number') return raw > 0 ? raw : undefined;
+  const t = asText(raw);
+  if (!t) return undefined;
+  try {
+    const ms = parseGoDuration(t);
+    return ms > 0 ? ms : undefined;
+  } catch {
+    return undefined;
+  }
+});
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const logLevel = oneOf(LOG_LEVELS);

@@ -1,0 +1,138 @@
+import 'reflect-metadata';
+import { container as rootContainer, instanceCachingFactory, Lifecycle, type DependencyContainer } from 'tsyringe';
+import type { Logger } from 'pino';
+import type { ManagerPlugin } from '../api/plugin.js';
+import { BOOT_STRATEGY, CONFIG, HOST, LOGGER, TEE_BACKEND, TRANSPORT, VM_SERVICE } from '../api/tokens.js';
+import type { Transport } from '../api/transport.js';
+import { HostEnvironment } from '../api/host.js';
+import { RamBootStrategy } from '../boot/ram-boot.js';
+import { coreSettings } from '../config/core-settings.js';
+import type { PortRange } from '../config/formats.js';
+import { ManagerConfig } from '../config/manager-config.js';
+import { createLogger } from '../logging.js';
+import { describeToken, resolveAllTokens, resolveToken } from '../tokens.js';
+import { CORE_VERSION } from '../version.js';
+import { PortAllocator } from '../vm/port-allocator.js';
+import { VmService } from '../vm/vm-service.js';
+import { BackendRegistry } from './backend-registry.js';
+import { BootRegistry } from './boot-registry.js';
+import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR } from './internal-tokens.js';
+import { checkPlugins, PluginError } from './plugin-checks.js';
+
+export const CORE_PACKAGE = '@cocos-manager/core';
+
+/** A provider that replaces whatever is registered for a token (tests, custom builds). */
+export interface TokenOverride {
+  readonly token: symbol;
+  readonly useValue: unknown;
+}
+
+export interface ManagerOptions {
+  readonly plugins: readonly unknown[];
+  /** Environment to read configuration from (default: process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly overrides?: readonly TokenOverride[];
+  /** A logger to use instead of one built from MANAGER_LOG_LEVEL. */
+  readonly logger?: Logger;
+}
+
+/**
+ * One manager instance: its own DI container (a child of tsyringe's root,
+ * which nothing registers into), its configuration, its VM service and
+ * transports.
+ */
+export class Manager {
+  private started = false;
+
+  private constructor(
+    readonly container: DependencyContainer,
+    readonly config: ManagerConfig,
+    readonly logger: Logger,
+    readonly plugins: readonly ManagerPlugin[],
+  ) {}
+
+  static create(options: ManagerOptions): Manager {
+    const plugins = checkPlugins(options.plugins, CORE_VERSION);
+    const config = ManagerConfig.load(
+      [{ owner: CORE_PACKAGE, slice: coreSettings }, ...plugins.map((p) => ({ owner: p.name, slice: p.configSchema ?? {} }))],
+      options.env ?? process.env,
+    );
+    const logger = options.logger ?? createLogger(config.get<string>('manager.logLevel'));
+    const container = rootContainer.createChildContainer();
+
+    container.register(CONFIG, { useValue: config });
+    container.register(LOGGER, { useValue: logger });
+    container.register(HOST, { useValue: new HostEnvironment('/') });
+    container.register(PORT_ALLOCATOR, { useValue: new PortAllocator(config.get<PortRange>('qemu.hostFwdRange')) });
+    container.register(BOOT_STRATEGY, { useClass: RamBootStrategy }, { lifecycle: Lifecycle.Singleton });
+    container.register(BACKEND_REGISTRY, {
+      useFactory: instanceCachingFactory(
+        (c) => new BackendRegistry(resolveAllTokens(c, TEE_BACKEND), config, resolveToken(c, HOST), logger),
+      ),
+    });
+    container.register(BOOT_REGISTRY, {
+      useFactory: instanceCachingFactory((c) => new BootRegistry(resolveAllTokens(c, BOOT_STRATEGY))),
+    });
+    container.register(VM_SERVICE, { useClass: VmService }, { lifecycle: Lifecycle.Singleton });
+
+    for (const plugin of plugins) {
+      try {
+        plugin.register(container, config);
+      } catch (err) {
+        throw new PluginError(`plugin "${plugin.name}": register failed: ${(err as Error).message}`);
+      }
+      for (const token of plugin.provides ?? []) {
+        if (!container.isRegistered(token)) {
+          throw new PluginError(`plugin "${plugin.name}": declares it provides ${describeToken(token).name} but did not register it`);
+        }
+      }
+    }
+    for (const { token, useValue } of options.overrides ?? []) {
+      container.register(token, { useValue });
+    }
+    return new Manager(container, config, logger, plugins);
+  }
+
+  get service(): VmService {
+    return resolveToken(this.container, VM_SERVICE);
+  }
+
+  transports(): Transport[] {
+    return resolveAllTokens(this.container, TRANSPORT);
+  }
+
+  /** The argv one VM would get now, without starting anything. */
+  previewQemuArgv(): Promise<string[]> {
+    return this.service.previewArgv();
+  }
+
+  /** Selects and checks the backend and boot media, then starts every transport. */
+  async start(): Promise<void> {
+    const backend = await resolveToken(this.container, BACKEND_REGISTRY).activate();
+    const boot = resolveToken(this.container, BOOT_REGISTRY).choose();
+    await boot.validate();
+    const started: Transport[] = [];
+    try {
+      for (const transport of this.transports()) {
+        await transport.start();
+        started.push(transport);
+        this.logger.info({ transport: transport.name, address: transport.address() }, 'transport listening');
+      }
+    } catch (err) {
+      await Promise.allSettled(started.map((t) => t.stop()));
+      throw err;
+    }
+    this.started = true;
+    this.logger.info({ backend: backend.name, boot: boot.name, version: CORE_VERSION }, 'manager started');
+  }
+
+  /** Stops the transports, then removes every VM. */
+  async stop(): Promise<void> {
+    if (this.started) {
+      await Promise.allSettled(this.transports().map((t) => t.stop()));
+      this.started = false;
+    }
+    await this.service.shutdown();
+    this.logger.info('manager stopped');
+  }
+}

@@ -1,0 +1,40 @@
+import type { QemuElement } from './element.js';
+
+/**
+ * A QEMU invocation as a typed list of elements. Core, the backend and the
+ * boot strategy each add their elements; `argv()` renders them in the fixed
+ * section order. QEMU is always started from this argv array, never a shell
+ * string.
+ */
+export class QemuCommand {
+  private readonly elements: Array<{ element: QemuElement; seq: number }> = [];
+
+  constructor(
+    readonly binary: string,
+    readonly useSudo = false,
+  ) {
+    if (binary.trim() === '') throw new Error('QEMU binary must not be empty');
+  }
+
+  add(...elements: QemuElement[]): this {
+    for (const element of elements) this.elements.push({ element, seq: this.elements.length });
+    return this;
+  }
+
+  /** Elements of a given class, for backends that need to see what is already there. */
+  find<T extends QemuElement>(type: abstract new (...args: never[]) => T): T[] {
+    return this.elements.map((e) => e.element).filter((e): e is T => e instanceof type);
+  }
+
+  /** The arguments after the program name. */
+  args(): string[] {
+    return [...this.elements]
+      .sort((a, b) => a.element.section - b.element.section || a.seq - b.seq)
+      .flatMap(({ element }) => element.render());
+  }
+
+  /** The complete argv: `[sudo,] <qemu binary>, ...args`. */
+  argv(): string[] {
+    return [...(this.useSudo ? ['sudo'] : []), this.binary, ...this.args()];
+  }
+}

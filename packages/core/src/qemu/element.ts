@@ -1,0 +1,35 @@
+/**
+ * Where an element's arguments go on the QEMU command line. The command is
+ * assembled in this order (the Go manager's order, DESIGN §4.3); elements of
+ * one section keep the order they were added in.
+ */
+export const QemuSection = {
+  Accelerator: 10,
+  Machine: 20,
+  Cpu: 30,
+  Smp: 40,
+  Memory: 50,
+  Firmware: 60,
+  Network: 70,
+  Storage: 80,
+  Confidential: 90,
+  Boot: 100,
+  Display: 110,
+  Monitor: 120,
+  SharedFilesystems: 130,
+  Supervision: 140,
+} as const;
+export type QemuSection = (typeof QemuSection)[keyof typeof QemuSection];
+
+/** One piece of a QEMU command line: validated when built, rendered as argv words. */
+export interface QemuElement {
+  readonly section: QemuSection;
+  render(): string[];
+}
+
+export class QemuElementError extends Error {
+  constructor(element: string, message: string) {
+    super(`${element}: ${message}`);
+    this.name = 'QemuElementError';
+  }
+}

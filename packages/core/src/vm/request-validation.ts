@@ -1,0 +1,76 @@
+import { ManagerError } from '../errors.js';
+import { DurationSyntaxError, parseGoDuration } from '../config/duration.js';
+import type { CreateVmRequest } from './types.js';
+
+/** Upper bounds on request fields: enough for real certificates and URLs, far from memory abuse. */
+export const REQUEST_LIMITS = {
+  textBytes: 4096,
+  pemBytes: 256 * 1024,
+  maxTtlMs: 366 * 24 * 3_600_000,
+} as const;
+
+const TEXT_FIELDS = [
+  ['agentLogLevel', 'agent_log_level'],
+  ['agentCvmServerUrl', 'agent_cvm_server_url'],
+  ['agentCvmCaUrl', 'agent_cvm_ca_url'],
+  ['agentCertsToken', 'agent_certs_token'],
+  ['awsAccessKeyId', 'aws_access_key_id'],
+  ['awsSecretAccessKey', 'aws_secret_access_key'],
+  ['awsEndpointUrl', 'aws_endpoint_url'],
+  ['awsRegion', 'aws_region'],
+  ['aaKbsParams', 'aa_kbs_params'],
+  ['ttl', 'ttl'],
+] as const;
+
+const BYTE_FIELDS = [
+  ['agentCvmServerCaCert', 'agent_cvm_server_ca_cert'],
+  ['agentCvmClientKey', 'agent_cvm_client_key'],
+  ['agentCvmClientCert', 'agent_cvm_client_cert'],
+] as const;
+
+export interface ValidatedRequest {
+  /** TTL in milliseconds, or null for none. */
+  readonly ttlMs: number | null;
+}
+
+/**
+ * Checks a whole CreateVm request before anything is created. Values end up
+ * as lines of the guest's environment file and on the kernel command line, so
+ * line breaks (which would smuggle in extra variables) and, for the kernel
+ * parameter, whitespace (extra kernel parameters) are refused.
+ */
+export function validateCreateRequest(req: CreateVmRequest): ValidatedRequest {
+  for (const [field, wire] of TEXT_FIELDS) {
+    const value = req[field];
+    if (Buffer.byteLength(value, 'utf8') > REQUEST_LIMITS.textBytes) {
+      throw ManagerError.invalidArgument(`${wire} is ${Buffer.byteLength(value, 'utf8')} bytes; at most ${REQUEST_LIMITS.textBytes} are accepted`);
+    }
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(value)) {
+      throw ManagerError.invalidArgument(`${wire} contains a control character (line break, NUL, …); only printable text is accepted`);
+    }
+  }
+  for (const [field, wire] of BYTE_FIELDS) {
+    if (req[field].byteLength > REQUEST_LIMITS.pemBytes) {
+      throw ManagerError.invalidArgument(`${wire} is ${req[field].byteLength} bytes; at most ${REQUEST_LIMITS.pemBytes} are accepted`);
+    }
+  }
+  if (/\s/.test(req.aaKbsParams)) {
+    throw ManagerError.invalidArgument('aa_kbs_params must not contain whitespace: it is appended to the kernel command line as one parameter');
+  }
+  return { ttlMs: parseTtl(req.ttl) };
+}
+
+function parseTtl(ttl: string): number | null {
+  if (ttl === '') return null;
+  let ms: number;
+  try {
+    ms = parseGoDuration(ttl);
+  } catch (err) {
+    if (err instanceof DurationSyntaxError) throw ManagerError.invalidArgument(`ttl: ${err.message}`);
+    throw err;
+  }
+  if (ms <= 0) throw ManagerError.invalidArgument(`ttl ${JSON.stringify(ttl)} must be positive`);
+  if (ms > REQUEST_LIMITS.maxTtlMs) throw ManagerError.invalidArgument(`ttl ${JSON.stringify(ttl)} is longer than the maximum of 8784h (366 days)`);
+  return ms;
+}

@@ -1,0 +1,92 @@
+/** Lifecycle states of a VM (DESIGN §5). */
+export const VmState = {
+  Provisioning: 'provisioning',
+  Starting: 'starting',
+  Running: 'running',
+  Stopping: 'stopping',
+  Stopped: 'stopped',
+  Failed: 'failed',
+} as const;
+export type VmState = (typeof VmState)[keyof typeof VmState];
+
+/** What a client asks for (the fields of the wire CreateReq, in our spelling). */
+export interface CreateVmRequest {
+  readonly agentLogLevel: string;
+  readonly agentCvmServerCaCert: Uint8Array;
+  readonly agentCvmClientKey: Uint8Array;
+  readonly agentCvmClientCert: Uint8Array;
+  readonly agentCvmServerUrl: string;
+  readonly agentCvmCaUrl: string;
+  /** Go duration syntax; empty for no TTL. */
+  readonly ttl: string;
+  readonly agentCertsToken: string;
+  readonly awsAccessKeyId: string;
+  readonly awsSecretAccessKey: string;
+  readonly awsEndpointUrl: string;
+  readonly awsRegion: string;
+  readonly aaKbsParams: string;
+}
+
+export function emptyCreateVmRequest(overrides: Partial<CreateVmRequest> = {}): CreateVmRequest {
+  return {
+    agentLogLevel: '',
+    agentCvmServerCaCert: new Uint8Array(),
+    agentCvmClientKey: new Uint8Array(),
+    agentCvmClientCert: new Uint8Array(),
+    agentCvmServerUrl: '',
+    agentCvmCaUrl: '',
+    ttl: '',
+    agentCertsToken: '',
+    awsAccessKeyId: '',
+    awsSecretAccessKey: '',
+    awsEndpointUrl: '',
+    awsRegion: '',
+    aaKbsParams: '',
+    ...overrides,
+  };
+}
+
+export interface CreatedVm {
+  readonly id: string;
+  readonly forwardedPort: number;
+}
+
+/** Why a VM's QEMU ended. */
+export interface VmExit {
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly reason: string;
+}
+
+/** A point-in-time view of one VM, as list/get return it. No secrets. */
+export interface VmSummary {
+  readonly id: string;
+  readonly state: VmState;
+  readonly forwardedPort: number;
+  readonly pid: number | null;
+  readonly backend: string;
+  readonly boot: string;
+  readonly createdAt: string;
+  /** Absolute TTL deadline (ISO 8601), when the VM has one. */
+  readonly ttlDeadline: string | null;
+  readonly exit: VmExit | null;
+}
+
+/** What CVMInfo answers (wire CVMInfoRes). */
+export interface CvmInfo {
+  readonly id: string;
+  readonly ovmfVersion: string;
+  readonly cpuNum: number;
+  readonly cpuType: string;
+  readonly kernelCmd: string;
+  readonly eosVersion: string;
+}
+
+/** A lifecycle change, emitted as it happens. */
+export interface VmEvent {
+  readonly vmId: string;
+  readonly state: VmState;
+  readonly previous: VmState | null;
+  readonly at: string;
+  readonly detail: string;
+}

@@ -1,0 +1,68 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { CreateVmRequest } from './types.js';
+
+/** Where the guest finds its certificates (the certs share is mounted there). */
+export const GUEST_CERT_PATHS = {
+  cert: '/etc/certs/cert.pem',
+  key: '/etc/certs/key.pem',
+  ca: '/etc/certs/ca.pem',
+} as const;
+
+/** The per-VM directory layout under MANAGER_RUN_DIR/<vm-id>/. */
+export function vmLayout(runDir: string, id: string) {
+  const dir = path.join(runDir, id);
+  return {
+    dir,
+    envDir: path.join(dir, 'env'),
+    certsDir: path.join(dir, 'certs'),
+    consoleLog: path.join(dir, 'console.log'),
+  };
+}
+
+/** The `environment` file of the env share (DESIGN §4.2), as KEY=VALUE lines. */
+export function renderEnvironmentFile(id: string, req: CreateVmRequest): string {
+  const lines: Array<[string, string]> = [
+    ['AGENT_LOG_LEVEL', req.agentLogLevel],
+    ['AGENT_CVM_GRPC_URL', req.agentCvmServerUrl],
+    ['AGENT_CVM_ID', id],
+    ['AGENT_CERTS_TOKEN', req.agentCertsToken],
+    ['AGENT_CVM_CA_URL', req.agentCvmCaUrl],
+  ];
+  if (req.agentCvmClientCert.byteLength > 0) lines.push(['AGENT_CVM_GRPC_CLIENT_CERT', GUEST_CERT_PATHS.cert]);
+  if (req.agentCvmClientKey.byteLength > 0) lines.push(['AGENT_CVM_GRPC_CLIENT_KEY', GUEST_CERT_PATHS.key]);
+  if (req.agentCvmServerCaCert.byteLength > 0) lines.push(['AGENT_CVM_GRPC_SERVER_CA_CERTS', GUEST_CERT_PATHS.ca]);
+  const aws: Array<[string, string]> = [
+    ['AWS_ACCESS_KEY_ID', req.awsAccessKeyId],
+    ['AWS_SECRET_ACCESS_KEY', req.awsSecretAccessKey],
+    ['AWS_ENDPOINT_URL', req.awsEndpointUrl],
+    ['AWS_REGION', req.awsRegion],
+  ];
+  lines.push(...aws.filter(([, v]) => v !== ''));
+  return lines.map(([k, v]) => `${k}=${v}\n`).join('');
+}
+
+const SECRET_DIR = 0o700;
+const SECRET_FILE = 0o600;
+
+/** Creates the VM's own directory, 0700. Fails if it exists: ids are never reused. */
+export async function createVmDir(dir: string): Promise<void> {
+  await mkdir(path.dirname(dir), { recursive: true, mode: SECRET_DIR });
+  await mkdir(dir, { mode: SECRET_DIR });
+}
+
+/** Writes the env and certs shares. They hold secrets: 0700 directories, 0600 files. */
+export async function writeShares(runDir: string, id: string, req: CreateVmRequest): Promise<void> {
+  const layout = vmLayout(runDir, id);
+  await mkdir(layout.envDir, { mode: SECRET_DIR });
+  await mkdir(layout.certsDir, { mode: SECRET_DIR });
+  const write = (file: string, data: string | Uint8Array) => writeFile(file, data, { mode: SECRET_FILE, flag: 'wx' });
+  await write(path.join(layout.envDir, 'environment'), renderEnvironmentFile(id, req));
+  await write(path.join(layout.certsDir, 'cert.pem'), req.agentCvmClientCert);
+  await write(path.join(layout.certsDir, 'key.pem'), req.agentCvmClientKey);
+  await write(path.join(layout.certsDir, 'ca.pem'), req.agentCvmServerCaCert);
+}
+
+export async function removeVmDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { CONFIG, ConfigError, inject, injectable, LOGGER, VM_SERVICE, type Logger, type ManagerConfig, type Transport, type VmService } from '@cocos-manager/core';
+import { loadManagerProto } from './proto.js';
+import { toServiceError } from './status.js';
+import { fromCreateReq, toVmInfo, type CreateReqWire } from './wire.js';
+
+type Handler<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
+
+/** `manager.ManagerService` over gRPC, wire-compatible with the Go manager. */
+@injectable()
+export class GrpcTransport implements Transport {
+  readonly name = 'grpc';
+  private server: Server | null = null;
+  private boundPort = 0;
+
+  constructor(
+    @inject(VM_SERVICE) private readonly service: VmService,
+    @inject(CONFIG) private readonly config: ManagerConfig,
+    @inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  address(): string {
+    return `${this.host()}:${this.boundPort}`;
+  }
+
+  /** The port actually bound (MANAGER_GRPC_PORT=0 picks a free one). */
+  port(): number {
+    return this.boundPort;
+  }
+
+  async start(): Promise<void> {
+    const server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+    server.addService(loadManagerProto().ManagerService.service, this.handlers());
+    const credentials = this.credentials();
+    const port = this.config.get<number>('grpc.port');
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(`${this.host()}:${port}`, credentials, (err, bound) => (err ? reject(new Error(`gRPC cannot listen on ${this.host()}:${port}: ${err.message}`)) : resolve(bound)));
+    });
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => server.forceShutdown(), 5000);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  private host(): string {
+    return this.config.get<string>('grpc.host') || '0.0.0.0';
+  }
+
+  private credentials(): ServerCredentials {
+    const c = this.config;
+    const certFile = c.get<string>('grpc.serverCert');
+    const keyFile = c.get<string>('grpc.serverKey');
+    if (certFile === '' && keyFile === '') return ServerCredentials.createInsecure();
+    if (certFile === '' || keyFile === '') {
+      throw new ConfigError('MANAGER_GRPC_SERVER_CERT and MANAGER_GRPC_SERVER_KEY must be set together to enable TLS');
+    }
+    const read = (file: string, env: string): Buffer => {
+      try {
+        return readFileSync(file);
+      } catch (err) {
+        throw new ConfigError(`${env}=${JSON.stringify(file)}: expected a readable PEM file (${(err as Error).message})`);
+      }
+    };
+    let chain = read(certFile, 'MANAGER_GRPC_SERVER_CERT');
+    const serverCa = c.get<string>('grpc.serverCaCerts');
+    if (serverCa !== '') chain = Buffer.concat([chain, Buffer.from('\n'), read(serverCa, 'MANAGER_GRPC_SERVER_CA_CERTS')]);
+    const clientCa = c.get<string>('grpc.clientCaCerts');
+    const rootCerts = clientCa === '' ? null : read(clientCa, 'MANAGER_GRPC_CLIENT_CA_CERTS');
+    return ServerCredentials.createSsl(rootCerts, [{ cert_chain: chain, private_key: read(keyFile, 'MANAGER_GRPC_SERVER_KEY') }], rootCerts !== null);
+  }
+
+  private handlers(): UntypedServiceImplementation {
+    const s = this.service;
+    return {
+      CreateVm: this.unary('CreateVm', async (req: CreateReqWire) => {
+        const vm = await s.create(fromCreateReq(req));
+        return { forwarded_port: String(vm.forwardedPort), cvm_id: vm.id };
+      }),
+      RemoveVm: this.unary('RemoveVm', async (req: { cvm_id: string }) => {
+        await s.remove(req.cvm_id);
+        return {};
+      }),
+      CVMInfo: this.unary('CVMInfo', async (req: { id: string }) => {
+        const info = s.cvmInfo(req.id);
+        return { id: info.id, ovmf_version: info.ovmfVersion, cpu_num: info.cpuNum, cpu_type: info.cpuType, kernel_cmd: info.kernelCmd, eos_version: info.eosVersion };
+      }),
+      AttestationPolicy: this.unary('AttestationPolicy', async (req: { id: string }) => {
+        const info = await s.attestationPolicy(req.id);
+        return { info: Buffer.from(info), id: req.id };
+      }),
+      ListVms: this.unary('ListVms', async () => ({ vms: s.list().map(toVmInfo) })),
+      GetVm: this.unary('GetVm', async (req: { id: string }) => toVmInfo(s.get(req.id))),
+    };
+  }
+
+  private unary<Req, Res>(method: string, run: (req: Req) => Promise<Res>): Handler<Req, Res> {
+    return (call, callback) => {
+      const started = performance.now();
+      run(call.request).then(
+        (res) => {
+          this.logger.debug({ method, ms: +(performance.now() - started).toFixed(2) }, 'gRPC call');
+          callback(null, res);
+        },
+        (err: unknown) => {
+          const error = toServiceError(err);
+          this.logger.info({ method, code: error.code, error: error.details }, 'gRPC call failed');
+          callback(error);
+        },
+      );
+    };
+  }
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds the dev guest (kernel + initramfs) used by the tests and the quick
+# start, from Debian packages only. Output: <repo>/build/dev-guest/.
+# Cached: nothing is done when the recipe (this script, /init, the kernel
+# package version) is unchanged since the last build.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+out="${DEV_GUEST_OUT:-$repo/build/dev-guest}"
+modules="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net netfs fscache 9pnet 9pnet_virtio 9p virtio_console"
+
+for tool in apt-get dpkg-deb cpio gzip sha256sum; do
+  command -v "$tool" >/dev/null || { echo "build-dev-guest: '$tool' is required" >&2; exit 1; }
+done
+busybox=/bin/busybox
+[ -x "$busybox" ] && file_is_static=$(ldd "$busybox" 2>&1 | grep -c 'not a dynamic' || true)
+if [ ! -x "$busybox" ] || [ "${file_is_static:-0}" = 0 ]; then
+  echo "build-dev-guest: a static busybox is required (apt-get install busybox-static)" >&2; exit 1
+fi
+
+# The meta package names the current kernel; resolving it keeps us on Debian's newest.
+kernel_pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -1)
+[ -n "$kernel_pkg" ] || { echo "build-dev-guest: cannot resolve linux-image-amd64 (run apt-get update)" >&2; exit 1; }
+kernel_ver=$(apt-cache policy "$kernel_pkg" | sed -n 's/^ *Candidate: //p')
+
+recipe=$( { cat "$here/build.sh" "$here/init"; echo "$kernel_pkg $kernel_ver"; sha256sum "$busybox"; } | sha256sum | cut -d' ' -f1)
+if [ -f "$out/recipe" ] && [ "$(cat "$out/recipe")" = "$recipe" ] && [ -f "$out/bzImage" ] && [ -f "$out/rootfs.cpio.gz" ]; then
+  echo "build-dev-guest: up to date ($out)"
+  exit 0
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+( cd "$work" && apt-get download "$kernel_pkg" >/dev/null 2>&1 ) || { echo "build-dev-guest: apt-get download $kernel_pkg failed" >&2; exit 1; }
+dpkg-deb -x "$work"/"$kernel_pkg"_*.deb "$work/kernel"
+kdir=$(ls -d "$work"/kernel/lib/modules/*)
+
+root="$work/root"
+mkdir -p "$root"/{bin,dev,proc,sys,mnt,etc,lib/modules}
+cp "$busybox" "$root/bin/busybox"
+for m in $modules; do
+  f=$(find "$kdir" -name "$m.ko" | head -1)
+  [ -n "$f" ] || { echo "build-dev-guest: module $m not found in $kernel_pkg" >&2; exit 1; }
+  cp "$f" "$root/lib/modules/"
+done
+install -m 0755 "$here/init" "$root/init"
+
+mkdir -p "$out"
+cp "$work"/kernel/boot/vmlinuz-* "$out/bzImage.tmp"
+( cd "$root" && find . | sort | cpio -o -H newc --quiet ) | gzip -9 > "$out/rootfs.cpio.gz.tmp"
+mv "$out/bzImage.tmp" "$out/bzImage"
+mv "$out/rootfs.cpio.gz.tmp" "$out/rootfs.cpio.gz"
+echo "$recipe" > "$out/recipe"
+echo "build-dev-guest: built $out (kernel $kernel_pkg $kernel_ver)"

@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+// Tests run against sources: every package resolves @cocos-manager/* to src,
+// so one copy of core is loaded. End-to-end tests run the built binary.
+const alias = {
+  '@cocos-manager/core': src('./packages/core/src/index.ts'),
+  '@cocos-manager/backend-plain': src('./packages/backend-plain/src/index.ts'),
+  '@cocos-manager/transport-grpc': src('./packages/transport-grpc/src/index.ts'),
+};
+const project = (name: string, dir: string, extra: Record<string, unknown> = {}) => ({
+  resolve: { alias },
+  test: { name, root: src(dir), include: ['test/**/*.test.ts'], ...extra },
+});
+
+export default defineConfig({
+  test: {
+    projects: [
+      project('@cocos-manager/core', './packages/core'),
+      project('@cocos-manager/backend-plain', './packages/backend-plain'),
+      project('@cocos-manager/transport-grpc', './packages/transport-grpc'),
+      project('cocos-manager', './apps/manager', { testTimeout: 180_000, hookTimeout: 120_000 }),
+    ],
+  },
+});
