@@ -45,7 +45,6 @@ export function validateCreateRequest(req: CreateVmRequest): ValidatedRequest {
     if (Buffer.byteLength(value, 'utf8') > REQUEST_LIMITS.textBytes) {
       throw ManagerError.invalidArgument(`${wire} is ${Buffer.byteLength(value, 'utf8')} bytes; at most ${REQUEST_LIMITS.textBytes} are accepted`);
     }
-    // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f]/.test(value)) {
       throw ManagerError.invalidArgument(`${wire} contains a control character (line break, NUL, …); only printable text is accepted`);
     }
