@@ -37,7 +37,7 @@ export class PlainBackend implements TeeBackend {
     }
     const qemuVersion = version.stdout.split('\n')[0] ?? 'QEMU';
     if (!this.config.get<boolean>('qemu.enableKvm')) return { available: true, reason: `${qemuVersion}, TCG emulation (MANAGER_QEMU_ENABLE_KVM=false)` };
-    if ((await host.readText('/proc/cpuinfo')) !== undefined && !(await this.hasKvmDevice(host))) {
+    if (!(await this.hasKvmDevice(host))) {
       return { available: false, reason: 'MANAGER_QEMU_ENABLE_KVM=true but /dev/kvm is missing or not accessible; load kvm_intel/kvm_amd or set MANAGER_QEMU_ENABLE_KVM=false' };
     }
     const failure = await probeKvm({ qemuBinary: qemu, useSudo: this.config.get<boolean>('qemu.useSudo') });

@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { credentials, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
+import {
+  definePlugin,
+  Lifecycle,
+  Manager,
+  ManagerError,
+  TEE_BACKEND,
+  TRANSPORT,
+  type Logger,
+  type TeeBackend,
+} from '@cocos-manager/core';
+import { pino } from 'pino';
+import { GrpcTransport, grpcTransportPlugin, loadManagerProto, MANAGER_PROTO_PATH, toServiceError } from '../src/index.js';
+
+describe('wire compatibility with the Go manager', () => {
+  it('encodes CreateReq with the Go field numbers and types', async () => {
+    const root = new protobuf.Root().loadSync(MANAGER_PROTO_PATH, { keepCase: true });
+    const CreateReq = root.lookupType('manager.CreateReq');
+    const bytes = CreateReq.encode(CreateReq.fromObject({ agent_log_level: 'a', agent_cvm_server_ca_cert: Buffer.from([1]), ttl: '9s', aa_kbs_params: 'k' })).finish();
+    // field 1 (string, wire type 2) "a"; field 2 (bytes) 0x01; field 7 (string) "9s"; field 13 (string) "k"
+    expect(Buffer.from(bytes).toString('hex')).toBe('0a01611201013a0239736a016b');
+  });
+
+  it.each([
+    ['manager.CreateRes', { forwarded_port: 1, cvm_id: 2 }],
+    ['manager.RemoveReq', { cvm_id: 1 }],
+    ['manager.CVMInfoReq', { id: 1 }],
+    ['manager.CVMInfoRes', { id: 1, ovmf_version: 2, cpu_num: 3, cpu_type: 4, kernel_cmd: 5, eos_version: 6 }],
+    ['manager.AttestationPolicyReq', { id: 1 }],
+    ['manager.AttestationPolicyRes', { info: 1, id: 2 }],
+  ])('%s keeps its field numbers', async (type, fields) => {
+    const message = (new protobuf.Root().loadSync(MANAGER_PROTO_PATH, { keepCase: true })).lookupType(type);
+    expect(Object.fromEntries(Object.values(message.fields).map((f) => [f.name, f.id]))).toEqual(fields);
+  });
+
+  it('keeps the four Go RPCs with their request and response types', async () => {
+    const service = (new protobuf.Root().loadSync(MANAGER_PROTO_PATH, { keepCase: true })).lookupService('manager.ManagerService');
+    const shape = (name: string) => [service.methods[name]?.requestType, service.methods[name]?.responseType];
+    expect(shape('CreateVm')).toEqual(['CreateReq', 'CreateRes']);
+    expect(shape('RemoveVm')).toEqual(['RemoveReq', 'google.protobuf.Empty']);
+    expect(shape('CVMInfo')).toEqual(['CVMInfoReq', 'CVMInfoRes']);
+    expect(shape('AttestationPolicy')).toEqual(['AttestationPolicyReq', 'AttestationPolicyRes']);
+  });
+});
+
+describe('status codes', () => {
+  it.each([
+    [ManagerError.notFound('x'), status.NOT_FOUND],
+    [ManagerError.invalidArgument('x'), status.INVALID_ARGUMENT],
+    [ManagerError.resourceExhausted('x'), status.RESOURCE_EXHAUSTED],
+    [ManagerError.failedPrecondition('x'), status.FAILED_PRECONDITION],
+    [new Error('boom'), status.INTERNAL],
+  ])('%s', (err, code) => {
+    expect(toServiceError(err)).toMatchObject({ code, details: err.message });
+  });
+});
+
+/** A backend that is never asked to run a VM here: these tests stop at validation. */
+const inertBackend = definePlugin({
+  name: 'inert-backend',
+  version: '0.0.0',
+  coreVersionRange: '^0.1.0',
+  provides: [TEE_BACKEND],
+  register(container) {
+    const backend: TeeBackend = {
+      name: 'plain',
+      probe: async () => ({ available: true, reason: 'test' }),
+      validate: async () => undefined,
+      prepare: async () => undefined,
+      contribute: () => undefined,
+      cleanup: async () => undefined,
+      attestationPolicy: async () => {
+        throw ManagerError.failedPrecondition('no attestation');
+      },
+    };
+    container.register(TEE_BACKEND, { useValue: backend }, { lifecycle: Lifecycle.Transient });
+  },
+});
+
+describe('gRPC server over a real socket', () => {
+  let manager: Manager;
+  let client: Client & Record<string, (req: unknown, md: Metadata, cb: (err: ServiceError | null, res: unknown) => void) => void>;
+  const call = (method: string, req: unknown) =>
+    new Promise<unknown>((resolve, reject) => client[method]!(req, new Metadata(), (err, res) => (err ? reject(err) : resolve(res))));
+
+  beforeAll(async () => {
+    const logger: Logger = pino({ level: 'silent' });
+    manager = Manager.create({
+      plugins: [inertBackend, grpcTransportPlugin],
+      env: { MANAGER_GRPC_PORT: '0', MANAGER_GRPC_HOST: '127.0.0.1', MANAGER_QEMU_DISK_IMG_KERNEL_FILE: MANAGER_PROTO_PATH, MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: MANAGER_PROTO_PATH },
+      logger,
+    });
+    await manager.start();
+    const transport = manager.container.resolveAll<GrpcTransport>(TRANSPORT)[0]!;
+    const { ManagerService } = loadManagerProto();
+    client = new ManagerService(`127.0.0.1:${transport.port()}`, credentials.createInsecure()) as typeof client;
+  });
+  afterAll(async () => {
+    client?.close();
+    await manager?.stop();
+  });
+
+  it('lists no VMs at first', async () => {
+    expect(await call('ListVms', {})).toEqual({ vms: [] });
+  });
+
+  it.each([
+    ['CVMInfo', { id: 'nope' }],
+    ['AttestationPolicy', { id: 'nope' }],
+    ['RemoveVm', { cvm_id: 'nope' }],
+    ['GetVm', { id: 'nope' }],
+  ])('%s of an unknown id is NOT_FOUND', async (method, req) => {
+    await expect(call(method, req)).rejects.toMatchObject({ code: status.NOT_FOUND, details: 'no VM with id "nope"' });
+  });
+
+  it('a bad ttl is INVALID_ARGUMENT with the reason', async () => {
+    await expect(call('CreateVm', { ttl: 'banana' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('ttl: invalid duration "banana"') });
+  });
+
+  it('an oversized field is INVALID_ARGUMENT', async () => {
+    await expect(call('CreateVm', { agent_cvm_client_key: Buffer.alloc(300 * 1024) })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+  });
+});
