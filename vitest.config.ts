@@ -20,7 +20,8 @@ export default defineConfig({
       project('@cocos-manager/core', './packages/core'),
       project('@cocos-manager/backend-plain', './packages/backend-plain'),
       project('@cocos-manager/transport-grpc', './packages/transport-grpc'),
-      project('cocos-manager', './apps/manager', { testTimeout: 180_000, hookTimeout: 120_000 }),
+      // End-to-end files boot VMs under TCG: one file at a time on a 2-core machine.
+      project('cocos-manager', './apps/manager', { testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false }),
     ],
   },
 });

@@ -9,7 +9,7 @@ const VERSION = '0.1.0';
 /** Start-up problems are one line on stderr, not a stack trace. */
 function fail(err: unknown): never {
   const known = err instanceof ConfigError || err instanceof PluginError || err instanceof ManagerError;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = (err instanceof Error ? err.message : String(err)).trim().split(/\r?\n/).join(' | ');
   process.stderr.write(`cocos-manager: ${message}\n`);
   if (!known && err instanceof Error && process.env['MANAGER_LOG_LEVEL'] === 'debug') process.stderr.write(`${err.stack}\n`);
   process.exit(known ? 2 : 1);

@@ -1,0 +1,145 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
+import { loadManagerProto } from '@cocos-manager/transport-grpc';
+
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+export const MAIN = path.join(REPO, 'apps/manager/dist/main.js');
+export const DEV_GUEST = path.join(REPO, 'build/dev-guest');
+
+/** The environment every test manager gets: the dev guest, TCG, small VMs. */
+export function devGuestEnv(runDir: string, range: string): Record<string, string> {
+  return {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    MANAGER_RUN_DIR: runDir,
+    MANAGER_GRPC_HOST: '127.0.0.1',
+    MANAGER_GRPC_PORT: '0',
+    MANAGER_QEMU_ENABLE_KVM: 'false',
+    MANAGER_QEMU_DISK_IMG_KERNEL_FILE: path.join(DEV_GUEST, 'bzImage'),
+    MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: path.join(DEV_GUEST, 'rootfs.cpio.gz'),
+    MANAGER_QEMU_KERNEL_CMDLINE: 'console=ttyS0',
+    MANAGER_QEMU_SMP_COUNT: '1',
+    MANAGER_QEMU_MEMORY_SIZE: '512M',
+    MANAGER_QEMU_HOST_FWD_RANGE: range,
+    MANAGER_LOG_LEVEL: 'debug',
+  };
+}
+
+type Unary = (req: unknown, md: Metadata, cb: (err: ServiceError | null, res: unknown) => void) => void;
+
+export interface RunningManager {
+  readonly runDir: string;
+  readonly grpcPort: number;
+  readonly process: ResultPromise;
+  /** Everything the manager printed so far (stdout and stderr). */
+  output(): string;
+  call<T = Record<string, unknown>>(method: string, request: unknown): Promise<T>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | undefined>;
+}
+
+export async function startManager(range: string, env: Record<string, string> = {}): Promise<RunningManager> {
+  const runDir = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-'));
+  const child = execa('node', [MAIN], { env: { ...devGuestEnv(runDir, range), ...env }, extendEnv: false, reject: false, all: true, buffer: false });
+  let output = '';
+  const listening = new Promise<number>((resolve, reject) => {
+    child.all?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = /"transport":"grpc","address":"[^"]*:(\d+)"/.exec(output);
+      if (m) resolve(Number(m[1]));
+    });
+    void child.then((r) => reject(new Error(`manager exited (${r.exitCode}) before listening:\n${output}`)));
+  });
+  const grpcPort = await listening;
+  const { ManagerService } = loadManagerProto();
+  const client = new ManagerService(`127.0.0.1:${grpcPort}`, credentials.createInsecure()) as Client & Record<string, Unary>;
+  return {
+    runDir,
+    grpcPort,
+    process: child,
+    output: () => output,
+    call: <T>(method: string, request: unknown) =>
+      new Promise<T>((resolve, reject) => client[method]!(request, new Metadata(), (err, res) => (err ? reject(err) : resolve(res as T)))),
+    async stop() {
+      client.close();
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const result = await child;
+      await rm(runDir, { recursive: true, force: true });
+      return result.exitCode;
+    },
+  };
+}
+
+/** GETs the dev guest's answer on a forwarded port, retrying until it boots. */
+export async function waitForGuest(port: number, timeoutMs = 90_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) });
+      const body = await res.text();
+      if (res.status === 200 && body.includes('AGENT_CVM_ID=')) return body;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`guest on port ${port} did not answer within ${timeoutMs} ms: ${String(last)}`);
+}
+
+export function parseGuestAnswer(body: string): Record<string, string> {
+  return Object.fromEntries(
+    body
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}
+
+/** Pids whose command line mentions `needle` (e.g. a run dir: only our QEMUs have it). */
+export function pidsWithArg(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.includes(needle) && cmdline.includes('qemu-system')) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** True when the pid is neither running nor a zombie waiting to be reaped. */
+export function processGone(pid: number): boolean {
+  return processState(pid) === null;
+}
+
+/** The process state letter (R, S, Z…), or null when the pid does not exist. */
+export function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return null;
+  }
+}
+
+export function dirEntries(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}

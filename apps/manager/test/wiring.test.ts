@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { BOOT_STRATEGY, CONFIG, LOGGER, Manager, TEE_BACKEND, TRANSPORT, VM_SERVICE, type VmService } from '@cocos-manager/core';
+import { PlainBackend } from '@cocos-manager/backend-plain';
+import { GrpcTransport } from '@cocos-manager/transport-grpc';
+import { defaultPlugins } from '../src/plugins.js';
+
+/**
+ * Every constructor parameter must carry an explicit @inject: esbuild (vitest)
+ * emits no decorator metadata, so a forgotten one resolves to undefined
+ * silently. Resolving the whole default set and looking inside catches it.
+ */
+describe('default plugin set wiring', () => {
+  const manager = Manager.create({ plugins: defaultPlugins, env: {}, logger: pino({ level: 'silent' }) });
+
+  it('resolves every provider with all its dependencies', () => {
+    const backends = manager.container.resolveAll(TEE_BACKEND);
+    expect(backends.map((b) => b.name)).toEqual(['plain']);
+    expect(backends[0]).toBeInstanceOf(PlainBackend);
+    expect((backends[0] as unknown as { config: unknown }).config).toBe(manager.container.resolve(CONFIG));
+
+    const transports = manager.container.resolveAll(TRANSPORT);
+    expect(transports.map((t) => t.name)).toEqual(['grpc']);
+    expect(transports[0]).toBeInstanceOf(GrpcTransport);
+    for (const field of ['service', 'config', 'logger']) {
+      expect((transports[0] as unknown as Record<string, unknown>)[field], field).toBeDefined();
+    }
+
+    const service = manager.container.resolve<VmService>(VM_SERVICE);
+    for (const field of ['config', 'logger', 'backends', 'boots', 'ports']) {
+      expect((service as unknown as Record<string, unknown>)[field], field).toBeDefined();
+    }
+    expect(manager.container.resolveAll(BOOT_STRATEGY).map((b) => b.name)).toEqual(['ram']);
+    expect(manager.container.resolve(LOGGER)).toBe(manager.logger);
+  });
+
+  it('gives each manager instance its own container', () => {
+    const other = Manager.create({ plugins: defaultPlugins, env: { MANAGER_QEMU_CPU: 'max' }, logger: pino({ level: 'silent' }) });
+    expect(other.container).not.toBe(manager.container);
+    expect(other.service).not.toBe(manager.service);
+    expect(other.config.get('qemu.cpu')).toBe('max');
+    expect(manager.config.get('qemu.cpu')).toBe('EPYC');
+  });
+
+  it('registers nothing in tsyringe\'s global container', async () => {
+    const { container } = await import('tsyringe');
+    expect(container.isRegistered(TEE_BACKEND)).toBe(false);
+    expect(container.isRegistered(VM_SERVICE)).toBe(false);
+  });
+});
