@@ -16,6 +16,8 @@ import {
 } from '@cocos-manager/core';
 import { probeKvm } from './kvm-probe.js';
 
+const lastLine = (text: string): string => text.trim().split('\n').at(-1) ?? '';
+
 /** The per-VM copy of the OVMF vars, inside the VM's directory. */
 export const VARS_FILE_NAME = 'OVMF_VARS.fd';
 
@@ -33,7 +35,7 @@ export class PlainBackend implements TeeBackend {
     const qemu = this.config.get<string>('qemu.binPath');
     const version = await execa(qemu, ['-version'], { reject: false, stdin: 'ignore' });
     if (version.exitCode !== 0) {
-      return { available: false, reason: `MANAGER_QEMU_BIN_PATH=${JSON.stringify(qemu)} does not run (${(version.originalMessage || version.shortMessage).split('\n').pop()}); install qemu-system-x86 or point the variable at the binary` };
+      return { available: false, reason: `MANAGER_QEMU_BIN_PATH=${JSON.stringify(qemu)} does not run (${lastLine(version.originalMessage ?? version.shortMessage)}); install qemu-system-x86 or point the variable at the binary` };
     }
     const qemuVersion = version.stdout.split('\n')[0] ?? 'QEMU';
     if (!this.config.get<boolean>('qemu.enableKvm')) return { available: true, reason: `${qemuVersion}, TCG emulation (MANAGER_QEMU_ENABLE_KVM=false)` };
