@@ -35,7 +35,7 @@ export class PlainBackend implements TeeBackend {
     const qemu = this.config.get<string>('qemu.binPath');
     const version = await execa(qemu, ['-version'], { reject: false, stdin: 'ignore' });
     if (version.exitCode !== 0) {
-      return { available: false, reason: `MANAGER_QEMU_BIN_PATH=${JSON.stringify(qemu)} does not run (${lastLine(version.originalMessage ?? version.shortMessage)}); install qemu-system-x86 or point the variable at the binary` };
+      return { available: false, reason: `MANAGER_QEMU_BIN_PATH=${JSON.stringify(qemu)} does not run (${lastLine(version.originalMessage ?? version.shortMessage ?? `exit status ${version.exitCode}`)}); install qemu-system-x86 or point the variable at the binary` };
     }
     const qemuVersion = version.stdout.split('\n')[0] ?? 'QEMU';
     if (!this.config.get<boolean>('qemu.enableKvm')) return { available: true, reason: `${qemuVersion}, TCG emulation (MANAGER_QEMU_ENABLE_KVM=false)` };
