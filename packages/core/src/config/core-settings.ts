@@ -16,9 +16,9 @@ export function defaultRunDir(): string {
 export const coreSettings = {
   manager: {
     logLevel: setting({ env: 'MANAGER_LOG_LEVEL', doc: 'Logging verbosity.', default: 'info', format: f.logLevel }),
-    instanceId: setting({ env: 'MANAGER_INSTANCE_ID', doc: 'Identifier of this manager instance (generated when empty).', default: '', format: f.text }),
+    instanceId: setting({ env: 'MANAGER_INSTANCE_ID', doc: 'Identifier of this manager instance, carried on every log line when set.', default: '', format: f.text }),
     maxVms: setting({ env: 'MANAGER_MAX_VMS', doc: 'Maximum number of VMs running at once.', default: '10', format: f.integer(1, 4096) }),
-    runDir: setting({ env: 'MANAGER_RUN_DIR', doc: 'Directory for per-VM runtime files (firmware vars, 9p shares, console log); one 0700 subdirectory per VM.', default: defaultRunDir(), format: f.nonEmptyText }),
+    runDir: setting({ env: 'MANAGER_RUN_DIR', doc: 'Directory for per-VM runtime files (firmware vars, 9p shares, console log); one 0700 subdirectory per VM. Empty: /run/cocos-manager as root, else $XDG_RUNTIME_DIR/cocos-manager (or a per-user directory in /tmp).', default: '', format: f.text }),
     eosVersion: setting({ env: 'MANAGER_EOS_VERSION', doc: 'EOS version reported in CVM info.', default: '', format: f.text }),
     teeBackend: setting({ env: 'MANAGER_TEE_BACKEND', doc: 'Name of the TEE backend to use (plain, sev-snp, tdx or a plugin\'s); empty: chosen by MANAGER_QEMU_ENABLE_TDX / MANAGER_QEMU_ENABLE_SEV_SNP or auto-detected.', default: '', format: f.text }),
     stopTimeout: setting({ env: 'MANAGER_VM_STOP_TIMEOUT', doc: 'How long a stopping VM gets after SIGTERM before SIGKILL.', default: '10s', format: f.duration }),
@@ -55,3 +55,8 @@ export const coreSettings = {
     ovmfVersion: setting({ env: 'MANAGER_QEMU_OVMF_VERSION', doc: 'EDK II version the firmware was built from, reported in CVM info.', default: 'edk2-stable202408', format: f.text }),
   },
 };
+
+/** The effective run directory: MANAGER_RUN_DIR, or the default for this user. */
+export function resolveRunDir(configured: string): string {
+  return configured === '' ? defaultRunDir() : path.resolve(configured);
+}

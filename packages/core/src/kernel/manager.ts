@@ -57,7 +57,9 @@ export class Manager {
       [{ owner: CORE_PACKAGE, slice: coreSettings }, ...plugins.map((p) => ({ owner: p.name, slice: p.configSchema ?? {} }))],
       options.env ?? process.env,
     );
-    const logger = options.logger ?? createLogger(config.get<string>('manager.logLevel'));
+    const instanceId = config.get<string>('manager.instanceId');
+    const baseLogger = options.logger ?? createLogger(config.get<string>('manager.logLevel'));
+    const logger = instanceId === '' ? baseLogger : baseLogger.child({ instance: instanceId });
     const container = rootContainer.createChildContainer();
 
     container.register(CONFIG, { useValue: config });

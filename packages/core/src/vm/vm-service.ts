@@ -7,6 +7,7 @@ import type { TeeBackend } from '../api/tee-backend.js';
 import { CONFIG, LOGGER } from '../api/tokens.js';
 import { VmContext } from '../api/vm-context.js';
 import type { PortRange } from '../config/formats.js';
+import { resolveRunDir } from '../config/core-settings.js';
 import type { ManagerConfig } from '../config/manager-config.js';
 import { ManagerError } from '../errors.js';
 import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR } from '../kernel/internal-tokens.js';
@@ -250,7 +251,7 @@ export class VmService {
   }
 
   private runDir(): string {
-    return this.config.get<string>('manager.runDir');
+    return resolveRunDir(this.config.get<string>('manager.runDir'));
   }
 
   private require(id: string): VmRecord {

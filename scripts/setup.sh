@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine for cocos-manager: system packages, npm
+# dependencies, the build, and the dev guest image. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(qemu-system-x86 qemu-utils ovmf busybox-static cpio)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+sudo_cmd=()
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: not root and no sudo; install: ${missing[*]:-nothing}" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+# The dev guest build downloads Debian's kernel package: it needs package lists.
+if [ ${#missing[@]} -gt 0 ] || ! apt-cache policy linux-image-amd64 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+  echo "setup: apt-get update"
+  "${sudo_cmd[@]}" apt-get update -qq
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+echo "setup: npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+echo "setup: build"
+npx nx run-many -t build --outputStyle=static >/dev/null
+echo "setup: dev guest"
+bash tools/dev-guest/build.sh
+echo "setup: done"
