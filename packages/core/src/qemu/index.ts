@@ -1,6 +1,7 @@
 export * from './element.js';
 export * from './properties.js';
 export * from './command.js';
+export * from './single-value-option.js';
 export * from './elements/accelerator.js';
 export * from './elements/machine.js';
 export * from './elements/cpu.js';

@@ -1,18 +1,14 @@
 import { QemuElementError, QemuSection, type QemuElement } from '../element.js';
-import { checkNonEmpty } from '../properties.js';
+import { SingleValueOption } from '../single-value-option.js';
 
 /** `-kernel <file>`: direct kernel boot. */
-export class Kernel implements QemuElement {
-  readonly section = QemuSection.Boot;
+export class Kernel extends SingleValueOption {
   constructor(readonly file: string) {
-    checkNonEmpty('kernel', 'kernel file', file);
-  }
-  render(): string[] {
-    return ['-kernel', this.file];
+    super('-kernel', QemuSection.Boot, 'kernel file', file);
   }
 }
 
-/** `-append <cmdline>`: the kernel command line (one argv word, spaces and all). */
+/** `-append <cmdline>`: the kernel command line (one argv word, spaces and all; may be empty). */
 export class KernelCommandLine implements QemuElement {
   readonly section = QemuSection.Boot;
   constructor(readonly cmdline: string) {
@@ -24,23 +20,15 @@ export class KernelCommandLine implements QemuElement {
 }
 
 /** `-initrd <file>`. */
-export class Initrd implements QemuElement {
-  readonly section = QemuSection.Boot;
+export class Initrd extends SingleValueOption {
   constructor(readonly file: string) {
-    checkNonEmpty('initrd', 'initrd file', file);
-  }
-  render(): string[] {
-    return ['-initrd', this.file];
+    super('-initrd', QemuSection.Boot, 'initrd file', file);
   }
 }
 
 /** `-bios <file>`: a single firmware image (TDX's OVMF). */
-export class Bios implements QemuElement {
-  readonly section = QemuSection.Firmware;
+export class Bios extends SingleValueOption {
   constructor(readonly file: string) {
-    checkNonEmpty('bios', 'firmware file', file);
-  }
-  render(): string[] {
-    return ['-bios', this.file];
+    super('-bios', QemuSection.Firmware, 'firmware file', file);
   }
 }

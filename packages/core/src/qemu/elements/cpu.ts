@@ -1,14 +1,10 @@
 import { QemuElementError, QemuSection, type QemuElement } from '../element.js';
-import { checkNonEmpty } from '../properties.js';
+import { SingleValueOption } from '../single-value-option.js';
 
 /** `-cpu <model>`. */
-export class Cpu implements QemuElement {
-  readonly section = QemuSection.Cpu;
+export class Cpu extends SingleValueOption {
   constructor(readonly model: string) {
-    checkNonEmpty('cpu', 'CPU model', model);
-  }
-  render(): string[] {
-    return ['-cpu', this.model];
+    super('-cpu', QemuSection.Cpu, 'CPU model', model);
   }
 }
 

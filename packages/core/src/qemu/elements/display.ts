@@ -1,5 +1,5 @@
 import { QemuSection, type QemuElement } from '../element.js';
-import { checkNonEmpty } from '../properties.js';
+import { SingleValueOption } from '../single-value-option.js';
 
 /** `-nographic`: no display; the serial console goes to QEMU's stdio. */
 export class NoGraphic implements QemuElement {
@@ -18,12 +18,8 @@ export class NoDefaults implements QemuElement {
 }
 
 /** `-monitor <chardev>` (`pty` by default). */
-export class Monitor implements QemuElement {
-  readonly section = QemuSection.Monitor;
+export class Monitor extends SingleValueOption {
   constructor(readonly chardev: string) {
-    checkNonEmpty('monitor', 'chardev', chardev);
-  }
-  render(): string[] {
-    return ['-monitor', this.chardev];
+    super('-monitor', QemuSection.Monitor, 'chardev', chardev);
   }
 }
