@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createVmDir, emptyCreateVmRequest, ErrorCode, ManagerError, removeVmDir, renderEnvironmentFile, validateCreateRequest, vmLayout, writeShares } from '../src/index.js';
+import { createVmDir, emptyCreateVmRequest, ErrorCode, ManagerError, removeVmFiles, renderEnvironmentFile, validateCreateRequest, vmLayout, writeShares } from '../src/index.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -43,7 +43,7 @@ describe('per-VM files', () => {
     dirs.push(runDir);
     const layout = vmLayout(runDir, 'vm-a');
     await createVmDir(layout.dir);
-    await writeShares(runDir, 'vm-a', emptyCreateVmRequest({ agentCvmClientCert: Buffer.from('CERT') }));
+    await writeShares(layout, 'vm-a', emptyCreateVmRequest({ agentCvmClientCert: Buffer.from('CERT') }));
     const mode = async (p: string) => (await stat(p)).mode & 0o777;
     expect(await mode(layout.dir)).toBe(0o700);
     expect(await mode(layout.envDir)).toBe(0o700);
@@ -51,8 +51,24 @@ describe('per-VM files', () => {
     for (const f of ['cert.pem', 'key.pem', 'ca.pem']) expect(await mode(path.join(layout.certsDir, f))).toBe(0o600);
     expect(await mode(path.join(layout.envDir, 'environment'))).toBe(0o600);
     expect(await readFile(path.join(layout.certsDir, 'cert.pem'), 'utf8')).toBe('CERT');
-    await removeVmDir(layout.dir);
+    await removeVmFiles(layout);
     expect(await readdir(runDir)).toEqual([]);
+  });
+
+  it('put the shares under MANAGER_QEMU_ENV_MOUNT / MANAGER_QEMU_CERTS_MOUNT when set, and remove them there', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'cm-mounts-'));
+    dirs.push(root);
+    const layout = vmLayout(path.join(root, 'run'), 'vm-b', { envMount: path.join(root, 'env'), certsMount: path.join(root, 'certs') });
+    expect(layout.envDir).toBe(path.join(root, 'env', 'vm-b'));
+    expect(layout.certsDir).toBe(path.join(root, 'certs', 'vm-b'));
+    await createVmDir(layout.dir);
+    await writeShares(layout, 'vm-b', emptyCreateVmRequest());
+    expect(await readFile(path.join(layout.envDir, 'environment'), 'utf8')).toContain('AGENT_CVM_ID=vm-b\n');
+    expect((await stat(layout.certsDir)).mode & 0o777).toBe(0o700);
+    await removeVmFiles(layout);
+    expect(await readdir(path.join(root, 'env'))).toEqual([]);
+    expect(await readdir(path.join(root, 'certs'))).toEqual([]);
+    expect(await readdir(path.join(root, 'run'))).toEqual([]);
   });
 
   it('refuses to reuse an existing VM directory', async () => {

@@ -1,9 +1,22 @@
 import { readFileSync } from 'node:fs';
-import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { CONFIG, ConfigError, inject, injectable, LOGGER, VM_SERVICE, type Logger, type ManagerConfig, type Transport, type VmService } from '@cocos-manager/core';
 import { loadManagerProto } from './proto.js';
 import { toServiceError } from './status.js';
 import { fromCreateReq, toVmInfo, type CreateReqWire } from './wire.js';
+
+/** MANAGER_GRPC_TIMEOUT: a call still running after it is answered DEADLINE_EXCEEDED (the work itself goes on). */
+function withTimeout<T>(work: Promise<T>, ms: number, method: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new Error(`${method} took longer than MANAGER_GRPC_TIMEOUT (${ms} ms); it may still complete, check ListVms`) as Error & { grpcCode: status };
+      err.grpcCode = status.DEADLINE_EXCEEDED;
+      reject(err);
+    }, ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
 
 type Handler<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 
@@ -105,9 +118,10 @@ export class GrpcTransport implements Transport {
   }
 
   private unary<Req, Res>(method: string, run: (req: Req) => Promise<Res>): Handler<Req, Res> {
+    const timeoutMs = this.config.get<number>('grpc.timeout');
     return (call, callback) => {
       const started = performance.now();
-      run(call.request).then(
+      withTimeout(run(call.request), timeoutMs, method).then(
         (res) => {
           this.logger.debug({ method, ms: +(performance.now() - started).toFixed(2) }, 'gRPC call');
           callback(null, res);

@@ -11,7 +11,8 @@ const STATUS_OF: Record<ErrorCode, status> = {
 
 /** A service failure as a gRPC error with the matching status code and its message. */
 export function toServiceError(err: unknown): Partial<ServiceError> {
-  const code = STATUS_OF[errorCodeOf(err)];
+  const own = (err as { grpcCode?: status } | null)?.grpcCode;
+  const code = own ?? STATUS_OF[errorCodeOf(err)];
   const message = err instanceof Error ? err.message : String(err);
   return { code, details: message, message };
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
@@ -68,7 +71,13 @@ const inertBackend = definePlugin({
       name: 'plain',
       probe: async () => ({ available: true, reason: 'test' }),
       validate: async () => undefined,
-      prepare: async () => undefined,
+      // A request marked "slow" stands for a create that outlives MANAGER_GRPC_TIMEOUT.
+      prepare: async (vm) => {
+        if (vm.request.agentCertsToken === 'slow') {
+          await new Promise((r) => setTimeout(r, 600));
+          throw new Error('gave up');
+        }
+      },
       contribute: () => undefined,
       cleanup: async () => undefined,
       attestationPolicy: async () => {
@@ -85,11 +94,12 @@ describe('gRPC server over a real socket', () => {
   const call = (method: string, req: unknown) =>
     new Promise<unknown>((resolve, reject) => client[method]!(req, new Metadata(), (err, res) => (err ? reject(err) : resolve(res))));
 
+  const runDir = mkdtempSync(path.join(os.tmpdir(), 'cm-grpc-'));
   beforeAll(async () => {
     const logger: Logger = pino({ level: 'silent' });
     manager = Manager.create({
       plugins: [inertBackend, grpcTransportPlugin],
-      env: { MANAGER_GRPC_PORT: '0', MANAGER_GRPC_HOST: '127.0.0.1', MANAGER_QEMU_DISK_IMG_KERNEL_FILE: MANAGER_PROTO_PATH, MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: MANAGER_PROTO_PATH },
+      env: { MANAGER_GRPC_TIMEOUT: '300ms', MANAGER_RUN_DIR: runDir, MANAGER_GRPC_PORT: '0', MANAGER_GRPC_HOST: '127.0.0.1', MANAGER_QEMU_DISK_IMG_KERNEL_FILE: MANAGER_PROTO_PATH, MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: MANAGER_PROTO_PATH },
       logger,
     });
     await manager.start();
@@ -100,6 +110,17 @@ describe('gRPC server over a real socket', () => {
   afterAll(async () => {
     client?.close();
     await manager?.stop();
+    rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('answers DEADLINE_EXCEEDED past MANAGER_GRPC_TIMEOUT, and the failed create still leaves nothing', async () => {
+    await expect(call('CreateVm', { agent_certs_token: 'slow' })).rejects.toMatchObject({
+      code: status.DEADLINE_EXCEEDED,
+      details: expect.stringContaining('MANAGER_GRPC_TIMEOUT'),
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(readdirSync(runDir)).toEqual([]);
+    expect(await call('ListVms', {})).toEqual({ vms: [] });
   });
 
   it('lists no VMs at first', async () => {

@@ -50,6 +50,8 @@ export const coreSettings = {
     kernelFile: setting({ env: 'MANAGER_QEMU_DISK_IMG_KERNEL_FILE', doc: 'Kernel image for RAM boot (-kernel).', default: 'img/bzImage', format: f.nonEmptyText }),
     rootfsFile: setting({ env: 'MANAGER_QEMU_DISK_IMG_ROOTFS_FILE', doc: 'Initramfs for RAM boot (-initrd).', default: 'img/rootfs.cpio.gz', format: f.nonEmptyText }),
     kernelCmdline: setting({ env: 'MANAGER_QEMU_KERNEL_CMDLINE', doc: 'Kernel command line for RAM boot (-append).', default: 'quiet console=null', format: f.text }),
+    envMount: setting({ env: 'MANAGER_QEMU_ENV_MOUNT', doc: 'Directory under which each VM\'s env share is created as <dir>/<vm-id> (0700, removed with the VM). Empty: inside the VM\'s run directory.', default: '', format: f.text }),
+    certsMount: setting({ env: 'MANAGER_QEMU_CERTS_MOUNT', doc: 'Directory under which each VM\'s certs share is created as <dir>/<vm-id> (0700, removed with the VM). Empty: inside the VM\'s run directory.', default: '', format: f.text }),
     noGraphic: setting({ env: 'MANAGER_QEMU_NO_GRAPHIC', doc: 'Pass -nographic.', default: 'true', format: f.boolean }),
     monitor: setting({ env: 'MANAGER_QEMU_MONITOR', doc: 'The -monitor character device.', default: 'pty', format: f.nonEmptyText }),
     ovmfVersion: setting({ env: 'MANAGER_QEMU_OVMF_VERSION', doc: 'EDK II version the firmware was built from, reported in CVM info.', default: 'edk2-stable202408', format: f.text }),

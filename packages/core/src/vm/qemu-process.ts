@@ -33,6 +33,8 @@ function spawnQemu(file: string, args: readonly string[], output: WriteStream) {
     stdout: output,
     stderr: output,
     buffer: false,
+    // Our stop policy decides when to escalate to SIGKILL, not execa's default 5 s.
+    forceKillAfterDelay: false,
   });
 }
 type QemuChild = ReturnType<typeof spawnQemu>;

@@ -9,13 +9,30 @@ export const GUEST_CERT_PATHS = {
   ca: '/etc/certs/ca.pem',
 } as const;
 
+/**
+ * Where the 9p shares live: by default inside the VM's directory; with
+ * MANAGER_QEMU_ENV_MOUNT / MANAGER_QEMU_CERTS_MOUNT, in `<mount>/<vm-id>`
+ * (for operators who keep them on a particular filesystem, e.g. a tmpfs).
+ */
+export interface ShareRoots {
+  readonly envMount: string;
+  readonly certsMount: string;
+}
+
+export interface VmLayout {
+  readonly dir: string;
+  readonly envDir: string;
+  readonly certsDir: string;
+  readonly consoleLog: string;
+}
+
 /** The per-VM directory layout under MANAGER_RUN_DIR/<vm-id>/. */
-export function vmLayout(runDir: string, id: string) {
+export function vmLayout(runDir: string, id: string, roots: ShareRoots = { envMount: '', certsMount: '' }): VmLayout {
   const dir = path.join(runDir, id);
   return {
     dir,
-    envDir: path.join(dir, 'env'),
-    certsDir: path.join(dir, 'certs'),
+    envDir: roots.envMount ? path.join(path.resolve(roots.envMount), id) : path.join(dir, 'env'),
+    certsDir: roots.certsMount ? path.join(path.resolve(roots.certsMount), id) : path.join(dir, 'certs'),
     consoleLog: path.join(dir, 'console.log'),
   };
 }
@@ -52,10 +69,11 @@ export async function createVmDir(dir: string): Promise<void> {
 }
 
 /** Writes the env and certs shares. They hold secrets: 0700 directories, 0600 files. */
-export async function writeShares(runDir: string, id: string, req: CreateVmRequest): Promise<void> {
-  const layout = vmLayout(runDir, id);
-  await mkdir(layout.envDir, { mode: SECRET_DIR });
-  await mkdir(layout.certsDir, { mode: SECRET_DIR });
+export async function writeShares(layout: VmLayout, id: string, req: CreateVmRequest): Promise<void> {
+  for (const share of [layout.envDir, layout.certsDir]) {
+    await mkdir(path.dirname(share), { recursive: true, mode: SECRET_DIR });
+    await mkdir(share, { mode: SECRET_DIR });
+  }
   const write = (file: string, data: string | Uint8Array) => writeFile(file, data, { mode: SECRET_FILE, flag: 'wx' });
   await write(path.join(layout.envDir, 'environment'), renderEnvironmentFile(id, req));
   await write(path.join(layout.certsDir, 'cert.pem'), req.agentCvmClientCert);
@@ -63,6 +81,7 @@ export async function writeShares(runDir: string, id: string, req: CreateVmReque
   await write(path.join(layout.certsDir, 'ca.pem'), req.agentCvmServerCaCert);
 }
 
-export async function removeVmDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
+/** Removes everything of one VM: its directory and its shares wherever they are. */
+export async function removeVmFiles(layout: VmLayout): Promise<void> {
+  for (const dir of [layout.envDir, layout.certsDir, layout.dir]) await rm(dir, { recursive: true, force: true });
 }

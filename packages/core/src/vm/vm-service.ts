@@ -27,7 +27,7 @@ import type { PortAllocator } from './port-allocator.js';
 import { QemuProcess } from './qemu-process.js';
 import { validateCreateRequest } from './request-validation.js';
 import { TtlTimer } from './ttl-timer.js';
-import { createVmDir, removeVmDir, vmLayout, writeShares } from './vm-files.js';
+import { createVmDir, removeVmFiles, vmLayout, writeShares, type VmLayout } from './vm-files.js';
 import { emptyCreateVmRequest, VmState, type CreatedVm, type CreateVmRequest, type CvmInfo, type VmEvent, type VmExit, type VmSummary } from './types.js';
 
 /** The VM id `qemu-args` shows: a placeholder, since no VM is created. */
@@ -109,10 +109,10 @@ export class VmService {
       const hostPort = await this.ports.allocate();
       rollback.add(() => this.ports.release(hostPort));
 
-      const layout = vmLayout(this.runDir(), id);
+      const layout = this.layout(id);
       await createVmDir(layout.dir);
-      rollback.add(() => removeVmDir(layout.dir));
-      await writeShares(this.runDir(), id, request);
+      rollback.add(() => removeVmFiles(layout));
+      await writeShares(layout, id, request);
 
       const context = new VmContext(id, layout.dir, hostPort, request, this.kernelCommandLine(request));
       await backend.prepare(context);
@@ -196,7 +196,7 @@ export class VmService {
     const backend = await this.backends.choose({ probe: false });
     const boot = this.boots.choose();
     const range = this.config.get<PortRange>('qemu.hostFwdRange');
-    const layout = vmLayout(this.runDir(), PLACEHOLDER_VM_ID);
+    const layout = this.layout(PLACEHOLDER_VM_ID);
     const request = emptyCreateVmRequest();
     const context = new VmContext(PLACEHOLDER_VM_ID, layout.dir, range.first, request, this.kernelCommandLine(request));
     return this.buildCommand(context, backend, boot).argv();
@@ -213,7 +213,7 @@ export class VmService {
 
   private buildCommand(vm: VmContext, backend: TeeBackend, boot: BootStrategy): QemuCommand {
     const c = this.config;
-    const layout = vmLayout(this.runDir(), vm.id);
+    const layout = this.layout(vm.id);
     const netdevId = `${c.get<string>('qemu.netdevId')}-${vm.id}`;
     const command = new QemuCommand(c.get<string>('qemu.binPath'), c.get<boolean>('qemu.useSudo'));
     if (c.get<boolean>('qemu.enableKvm')) command.add(new EnableKvm());
@@ -248,6 +248,13 @@ export class VmService {
   private kernelCommandLine(request: CreateVmRequest): string {
     const base = this.config.get<string>('qemu.kernelCmdline');
     return request.aaKbsParams === '' ? base : `${base} agent.aa_kbc_params=${request.aaKbsParams}`;
+  }
+
+  private layout(id: string): VmLayout {
+    return vmLayout(this.runDir(), id, {
+      envMount: this.config.get<string>('qemu.envMount'),
+      certsMount: this.config.get<string>('qemu.certsMount'),
+    });
   }
 
   private runDir(): string {
@@ -298,7 +305,7 @@ export class VmService {
     } catch (err) {
       record.logger.error({ err }, 'plugin cleanup failed');
     }
-    await removeVmDir(record.context.dir);
+    await removeVmFiles(this.layout(record.id));
     this.ports.release(record.context.hostPort);
   }
 
