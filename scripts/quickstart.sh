@@ -24,6 +24,8 @@ export MANAGER_QEMU_KERNEL_CMDLINE="${MANAGER_QEMU_KERNEL_CMDLINE:-console=ttyS0
 export MANAGER_QEMU_ENABLE_KVM="${MANAGER_QEMU_ENABLE_KVM:-false}"
 export MANAGER_GRPC_PORT="${MANAGER_GRPC_PORT:-7001}"
 export MANAGER_LOG_LEVEL="${MANAGER_LOG_LEVEL:-info}"
+# The quick start cleans up after itself; a real deployment keeps VMs across manager restarts.
+export MANAGER_STOP_VMS_ON_EXIT="${MANAGER_STOP_VMS_ON_EXIT:-true}"
 
 log=$(mktemp -t cocos-manager-quickstart.XXXXXX.log)
 node apps/manager/dist/main.js >"$log" 2>&1 &

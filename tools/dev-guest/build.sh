@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 out="${DEV_GUEST_OUT:-$repo/build/dev-guest}"
-modules="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net netfs fscache 9pnet 9pnet_virtio 9p virtio_console"
+modules="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net netfs fscache 9pnet 9pnet_virtio 9p virtio_console evdev button"
 
 for tool in apt-get dpkg-deb cpio gzip sha256sum; do
   command -v "$tool" >/dev/null || { echo "build-dev-guest: '$tool' is required" >&2; exit 1; }

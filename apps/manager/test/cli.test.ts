@@ -34,6 +34,8 @@ describe('cocos-manager qemu-args', () => {
       '-fsdev', `local,id=cert_fs,path=${RUN}/${VM}/certs,security_model=mapped`,
       '-device', 'virtio-9p-pci,fsdev=cert_fs,mount_tag=certs_share',
       '-name', `cvm-${VM}`,
+      '-qmp', `unix:${RUN}/${VM}/qmp.sock,server=on,wait=off`,
+      '-no-reboot',
     ]);
   });
 

@@ -35,10 +35,10 @@ describe('the real cocos-manager binary, real QEMU, real gRPC', () => {
   };
 
   beforeAll(async () => {
-    m = await startManager('6310-6319');
+    m = await startManager('6310-6319', { MANAGER_STOP_VMS_ON_EXIT: 'true', MANAGER_VM_POWERDOWN_TIMEOUT: '2s' });
   });
   afterAll(async () => {
-    await m?.stop();
+    await m?.dispose();
   });
 
   it('creates a VM whose guest gets its configuration, and removes it without a trace', async () => {
@@ -97,6 +97,10 @@ describe('the real cocos-manager binary, real QEMU, real gRPC', () => {
 
     await m.call('RemoveVm', { cvm_id: created.cvm_id });
     expect(processState(vm.pid)).toBeNull(); // not running, not a zombie
+    // A booted guest is stopped gracefully: ACPI power-down, the kernel powers off.
+    const stopped = m.output().split('\n').find((l) => l.includes(created.cvm_id) && l.includes('"state":"stopped"'));
+    expect(stopped).toContain('reboot: Power down');
+    expect(m.output()).not.toMatch(new RegExp(`${created.cvm_id}.*did not power off`));
     expect(pidsWithArg(m.runDir)).toEqual([]);
     expect(dirEntries(m.runDir)).toEqual([]);
     expect(await portIsBindable(port)).toBe(true);
@@ -159,10 +163,10 @@ describe('the real cocos-manager binary, real QEMU, real gRPC', () => {
 describe('MANAGER_MAX_VMS', () => {
   let m: RunningManager;
   beforeAll(async () => {
-    m = await startManager('6320-6329', { MANAGER_MAX_VMS: '1' });
+    m = await startManager('6320-6329', { MANAGER_MAX_VMS: '1', MANAGER_VM_POWERDOWN_TIMEOUT: '0s' });
   });
   afterAll(async () => {
-    await m?.stop();
+    await m?.dispose();
   });
 
   it('refuses the VM over the limit with RESOURCE_EXHAUSTED and leaks nothing', async () => {

@@ -12,10 +12,11 @@ export const MAIN = path.join(REPO, 'apps/manager/dist/main.js');
 export const DEV_GUEST = path.join(REPO, 'build/dev-guest');
 
 /** The environment every test manager gets: the dev guest, TCG, small VMs. */
-export function devGuestEnv(runDir: string, range: string): Record<string, string> {
+export function devGuestEnv(base: string, range: string): Record<string, string> {
   return {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-    MANAGER_RUN_DIR: runDir,
+    MANAGER_RUN_DIR: path.join(base, 'run'),
+    MANAGER_STATE_DIR: path.join(base, 'state'),
     MANAGER_GRPC_HOST: '127.0.0.1',
     MANAGER_GRPC_PORT: '0',
     MANAGER_QEMU_ENABLE_KVM: 'false',
@@ -32,19 +33,28 @@ export function devGuestEnv(runDir: string, range: string): Record<string, strin
 type Unary = (req: unknown, md: Metadata, cb: (err: ServiceError | null, res: unknown) => void) => void;
 
 export interface RunningManager {
+  /** Holds run/ and state/: pass it to startManager again to restart on the same dirs. */
+  readonly base: string;
   readonly runDir: string;
+  readonly stateDir: string;
+  readonly pid: number;
   readonly grpcPort: number;
   readonly process: ResultPromise;
   /** Everything the manager printed so far (stdout and stderr). */
   output(): string;
   call<T = Record<string, unknown>>(method: string, request: unknown): Promise<T>;
-  /** SIGTERM, then the exit code. */
+  /** SIGTERM, then the exit code. VMs left running are the caller's to check. */
   stop(): Promise<number | undefined>;
+  /** kill -9: no clean-up at all, as in a crash. */
+  kill9(): Promise<void>;
+  /** Test clean-up: stops the manager, kills any QEMU of ours left, removes the dirs. */
+  dispose(): Promise<void>;
 }
 
-export async function startManager(range: string, env: Record<string, string> = {}): Promise<RunningManager> {
-  const runDir = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-'));
-  const child = execa('node', [MAIN], { env: { ...devGuestEnv(runDir, range), ...env }, extendEnv: false, reject: false, all: true, buffer: false });
+export async function startManager(range: string, env: Record<string, string> = {}, reuseBase?: string): Promise<RunningManager> {
+  const base = reuseBase ?? (await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-')));
+  const runDir = path.join(base, 'run');
+  const child = execa('node', [MAIN], { env: { ...devGuestEnv(base, range), ...env }, extendEnv: false, reject: false, all: true, buffer: false, forceKillAfterDelay: false });
   let output = '';
   const listening = new Promise<number>((resolve, reject) => {
     child.all?.on('data', (chunk: Buffer) => {
@@ -57,19 +67,37 @@ export async function startManager(range: string, env: Record<string, string> = 
   const grpcPort = await listening;
   const { ManagerService } = loadManagerProto();
   const client = new ManagerService(`127.0.0.1:${grpcPort}`, credentials.createInsecure()) as Client & Record<string, Unary>;
+  const stop = async () => {
+    client.close();
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    return (await child).exitCode;
+  };
   return {
+    base,
     runDir,
+    stateDir: path.join(base, 'state'),
+    pid: child.pid!,
     grpcPort,
     process: child,
     output: () => output,
     call: <T>(method: string, request: unknown) =>
       new Promise<T>((resolve, reject) => client[method]!(request, new Metadata(), (err, res) => (err ? reject(err) : resolve(res as T)))),
-    async stop() {
+    stop,
+    async kill9() {
       client.close();
-      if (child.exitCode === null) child.kill('SIGTERM');
-      const result = await child;
-      await rm(runDir, { recursive: true, force: true });
-      return result.exitCode;
+      child.kill('SIGKILL');
+      await child;
+    },
+    async dispose() {
+      await stop();
+      for (const pid of pidsWithArg(runDir)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await rm(base, { recursive: true, force: true });
     },
   };
 }
@@ -129,6 +157,12 @@ export function processState(pid: number): string | null {
   } catch {
     return null;
   }
+}
+
+/** Resident memory of a process, in KiB. */
+export function rssKiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
 }
 
 export function dirEntries(dir: string): string[] {

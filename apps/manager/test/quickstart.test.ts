@@ -11,7 +11,7 @@ describe('README', () => {
     const runDir = await mkdtemp(path.join(os.tmpdir(), 'cm-quickstart-'));
     try {
       const result = await execa('bash', [path.join(REPO, 'scripts/quickstart.sh'), '--no-setup', '--exit'], {
-        env: { MANAGER_RUN_DIR: runDir, MANAGER_GRPC_PORT: '7191', MANAGER_QEMU_HOST_FWD_RANGE: '6330-6339' },
+        env: { MANAGER_RUN_DIR: runDir, MANAGER_STATE_DIR: path.join(runDir, '.state'), MANAGER_GRPC_PORT: '7191', MANAGER_QEMU_HOST_FWD_RANGE: '6330-6339' },
         reject: false,
         all: true,
       });

@@ -113,7 +113,7 @@ export class GrpcTransport implements Transport {
         return { info: Buffer.from(info), id: req.id };
       }),
       ListVms: this.unary('ListVms', async () => ({ vms: s.list().map(toVmInfo) })),
-      GetVm: this.unary('GetVm', async (req: { id: string }) => toVmInfo(s.get(req.id))),
+      GetVm: this.unary('GetVm', async (req: { id: string }) => toVmInfo(await s.get(req.id))),
     };
   }
 

@@ -46,5 +46,7 @@ export function toVmInfo(vm: VmSummary) {
     created_at: vm.createdAt,
     ttl_deadline: vm.ttlDeadline ?? '',
     exit: vm.exit ? { code: vm.exit.code ?? -1, signal: vm.exit.signal ?? '', reason: vm.exit.reason } : null,
+    guest_status: vm.guestStatus ?? '',
+    adopted: vm.adopted,
   };
 }

@@ -99,7 +99,7 @@ describe('gRPC server over a real socket', () => {
     const logger: Logger = pino({ level: 'silent' });
     manager = Manager.create({
       plugins: [inertBackend, grpcTransportPlugin],
-      env: { MANAGER_GRPC_TIMEOUT: '300ms', MANAGER_RUN_DIR: runDir, MANAGER_GRPC_PORT: '0', MANAGER_GRPC_HOST: '127.0.0.1', MANAGER_QEMU_DISK_IMG_KERNEL_FILE: MANAGER_PROTO_PATH, MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: MANAGER_PROTO_PATH },
+      env: { MANAGER_GRPC_TIMEOUT: '300ms', MANAGER_RUN_DIR: runDir, MANAGER_STATE_DIR: path.join(runDir, '.state'), MANAGER_GRPC_PORT: '0', MANAGER_GRPC_HOST: '127.0.0.1', MANAGER_QEMU_DISK_IMG_KERNEL_FILE: MANAGER_PROTO_PATH, MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: MANAGER_PROTO_PATH },
       logger,
     });
     await manager.start();
@@ -119,7 +119,8 @@ describe('gRPC server over a real socket', () => {
       details: expect.stringContaining('MANAGER_GRPC_TIMEOUT'),
     });
     await new Promise((r) => setTimeout(r, 500));
-    expect(readdirSync(runDir)).toEqual([]);
+    expect(readdirSync(runDir)).toEqual(['.state']);
+    expect(readdirSync(path.join(runDir, '.state'))).toEqual([]);
     expect(await call('ListVms', {})).toEqual({ vms: [] });
   });
 

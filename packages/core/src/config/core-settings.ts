@@ -21,7 +21,13 @@ export const coreSettings = {
     runDir: setting({ env: 'MANAGER_RUN_DIR', doc: 'Directory for per-VM runtime files (firmware vars, 9p shares, console log); one 0700 subdirectory per VM. Empty: /run/cocos-manager as root, else $XDG_RUNTIME_DIR/cocos-manager (or a per-user directory in /tmp).', default: '', format: f.text }),
     eosVersion: setting({ env: 'MANAGER_EOS_VERSION', doc: 'EOS version reported in CVM info.', default: '', format: f.text }),
     teeBackend: setting({ env: 'MANAGER_TEE_BACKEND', doc: 'Name of the TEE backend to use (plain, sev-snp, tdx or a plugin\'s); empty: chosen by MANAGER_QEMU_ENABLE_TDX / MANAGER_QEMU_ENABLE_SEV_SNP or auto-detected.', default: '', format: f.text }),
+    stateDir: setting({ env: 'MANAGER_STATE_DIR', doc: 'Directory of the per-VM state files that let a restarted manager re-adopt its VMs. Empty: /var/lib/cocos-manager as root, else $XDG_STATE_HOME/cocos-manager (or ~/.local/state/cocos-manager).', default: '', format: f.text }),
+    startTimeout: setting({ env: 'MANAGER_VM_START_TIMEOUT', doc: 'How long QEMU may take to start (until its QMP socket answers) before the create fails and is rolled back.', default: '30s', format: f.duration }),
+    powerdownTimeout: setting({ env: 'MANAGER_VM_POWERDOWN_TIMEOUT', doc: 'How long a removed VM gets to power off after an ACPI power-down (QMP system_powerdown) before SIGTERM; 0s skips the power-down.', default: '10s', format: f.durationOrZero }),
     stopTimeout: setting({ env: 'MANAGER_VM_STOP_TIMEOUT', doc: 'How long a stopping VM gets after SIGTERM before SIGKILL.', default: '10s', format: f.duration }),
+    stopVmsOnExit: setting({ env: 'MANAGER_STOP_VMS_ON_EXIT', doc: 'Remove every VM when the manager stops. By default VMs keep running and the next manager re-adopts them.', default: 'false', format: f.boolean }),
+    reconcileInterval: setting({ env: 'MANAGER_RECONCILE_INTERVAL', doc: 'How often orphaned per-VM directories, state files and ports are swept.', default: '60s', format: f.duration }),
+    consoleLogSize: setting({ env: 'MANAGER_CONSOLE_LOG_SIZE', doc: 'Largest size of a VM\'s console log before it is rotated (one rotated file is kept).', default: '1M', format: f.byteSize }),
   },
   qemu: {
     binPath: setting({ env: 'MANAGER_QEMU_BIN_PATH', doc: 'QEMU binary (a path, or a name looked up in PATH).', default: 'qemu-system-x86_64', format: f.nonEmptyText }),
@@ -61,4 +67,12 @@ export const coreSettings = {
 /** The effective run directory: MANAGER_RUN_DIR, or the default for this user. */
 export function resolveRunDir(configured: string): string {
   return configured === '' ? defaultRunDir() : path.resolve(configured);
+}
+
+/** The effective state directory: MANAGER_STATE_DIR, or the default for this user. */
+export function resolveStateDir(configured: string): string {
+  if (configured !== '') return path.resolve(configured);
+  if (isRoot()) return '/var/lib/cocos-manager';
+  const stateHome = process.env['XDG_STATE_HOME'] || path.join(os.homedir(), '.local', 'state');
+  return path.join(stateHome, 'cocos-manager');
 }

@@ -140,3 +140,27 @@ export const duration = format('a positive Go duration such as 10s, 1m30s or 1h'
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const logLevel = oneOf(LOG_LEVELS);
+
+/** A duration that may be zero (0 disables the step it times). Milliseconds. */
+export const durationOrZero = format('a Go duration such as 0s, 10s or 1m30s', (raw) => {
+  if (typeof raw === 'number') return raw >= 0 ? raw : undefined;
+  const t = asText(raw);
+  if (!t) return undefined;
+  try {
+    const ms = parseGoDuration(t);
+    return ms >= 0 ? ms : undefined;
+  } catch {
+    return undefined;
+  }
+});
+
+const BYTE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+/** A size in bytes written like 512K, 1M or 2G (binary units). */
+export const byteSize = format('a size such as 512K, 1M or 2G', (raw) => {
+  if (typeof raw === 'number') return raw > 0 ? raw : undefined;
+  const m = /^(\d+)([KMGT]?)i?B?$/i.exec(asText(raw) ?? '');
+  if (!m) return undefined;
+  const bytes = Number(m[1]) * (BYTE_UNITS[(m[2] ?? '').toUpperCase()] ?? 1);
+  return bytes > 0 ? bytes : undefined;
+});

@@ -7,6 +7,10 @@ export const RAM_BOOT = 'ram';
 export class BootRegistry {
   constructor(readonly strategies: readonly BootStrategy[]) {}
 
+  byName(name: string): BootStrategy | undefined {
+    return this.strategies.find((s) => s.name === name);
+  }
+
   choose(): BootStrategy {
     const selected = this.strategies.filter((s) => s.name !== RAM_BOOT && s.selected());
     if (selected.length > 1) {

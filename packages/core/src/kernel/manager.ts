@@ -113,6 +113,7 @@ export class Manager {
     const backend = await resolveToken(this.container, BACKEND_REGISTRY).activate();
     const boot = resolveToken(this.container, BOOT_REGISTRY).choose();
     await boot.validate();
+    await this.service.init();
     const started: Transport[] = [];
     try {
       for (const transport of this.transports()) {
@@ -128,13 +129,16 @@ export class Manager {
     this.logger.info({ backend: backend.name, boot: boot.name, version: CORE_VERSION }, 'manager started');
   }
 
-  /** Stops the transports, then removes every VM. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the transports; then removes every VM when MANAGER_STOP_VMS_ON_EXIT
+   * (or `removeVms`) says so, else leaves them running for the next manager.
+   */
+  async stop(options: { removeVms?: boolean } = {}): Promise<void> {
     if (this.started) {
       await Promise.allSettled(this.transports().map((t) => t.stop()));
       this.started = false;
     }
-    await this.service.shutdown();
+    await this.service.shutdown({ removeVms: options.removeVms ?? this.config.get<boolean>('manager.stopVmsOnExit') });
     this.logger.info('manager stopped');
   }
 }

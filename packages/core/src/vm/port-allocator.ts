@@ -53,6 +53,10 @@ export class PortAllocator {
     this.reserved.add(port);
   }
 
+  reservedPorts(): number[] {
+    return [...this.reserved];
+  }
+
   release(port: number): void {
     this.reserved.delete(port);
   }

@@ -3,6 +3,8 @@ import { open } from 'node:fs/promises';
 import { once } from 'node:events';
 import { execa } from 'execa';
 import type { VmExit } from './types.js';
+import { readStartTime } from './process-identity.js';
+import type { SupervisedProcess } from './supervised-process.js';
 
 /** Reads the last `maxLines` lines of a console log (for exit reasons). */
 export async function tailLines(file: string, maxLines: number, maxBytes = 16 * 1024): Promise<string[]> {
@@ -47,12 +49,13 @@ type QemuChild = ReturnType<typeof spawnQemu>;
  * reading a pipe. The exit is noticed through the child's exit event; Node
  * reaps the child, so no zombie is left.
  */
-export class QemuProcess {
+export class QemuProcess implements SupervisedProcess {
   readonly exited: Promise<VmExit>;
 
   private constructor(
     private readonly child: QemuChild,
     readonly pid: number,
+    readonly startTime: string,
     private readonly consoleLog: string,
     exit: Promise<{ code: number | null; signal: string | null }>,
   ) {
@@ -84,11 +87,13 @@ export class QemuProcess {
       const result = await failed;
       throw new Error(`cannot start ${file}: ${result.originalMessage || result.shortMessage || 'spawn failed'}`);
     }
-    return new QemuProcess(child, child.pid, consoleLog, exit);
+    // Read at once: the recorded start time is what proves identity after a restart.
+    const startTime = (await readStartTime(child.pid)) ?? '';
+    return new QemuProcess(child, child.pid, startTime, consoleLog, exit);
   }
 
   /** Sends a signal; false when the process is already gone. */
-  kill(signal: NodeJS.Signals): boolean {
+  async kill(signal: NodeJS.Signals): Promise<boolean> {
     return this.child.kill(signal);
   }
 

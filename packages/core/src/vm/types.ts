@@ -70,6 +70,10 @@ export interface VmSummary {
   /** Absolute TTL deadline (ISO 8601), when the VM has one. */
   readonly ttlDeadline: string | null;
   readonly exit: VmExit | null;
+  /** The guest's run state as QMP last reported it (`running`, `paused`, `guest-panicked`…). */
+  readonly guestStatus: string | null;
+  /** True when this manager re-adopted the VM from an earlier one. */
+  readonly adopted: boolean;
 }
 
 /** What CVMInfo answers (wire CVMInfoRes). */

@@ -24,6 +24,7 @@ export interface VmLayout {
   readonly envDir: string;
   readonly certsDir: string;
   readonly consoleLog: string;
+  readonly qmpSocket: string;
 }
 
 /** The per-VM directory layout under MANAGER_RUN_DIR/<vm-id>/. */
@@ -34,6 +35,7 @@ export function vmLayout(runDir: string, id: string, roots: ShareRoots = { envMo
     envDir: roots.envMount ? path.join(path.resolve(roots.envMount), id) : path.join(dir, 'env'),
     certsDir: roots.certsMount ? path.join(path.resolve(roots.certsMount), id) : path.join(dir, 'certs'),
     consoleLog: path.join(dir, 'console.log'),
+    qmpSocket: path.join(dir, 'qmp.sock'),
   };
 }
 

@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { readdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { inject, injectable } from 'tsyringe';
 import type { BootStrategy } from '../api/boot-strategy.js';
 import type { TeeBackend } from '../api/tee-backend.js';
 import { CONFIG, LOGGER } from '../api/tokens.js';
 import { VmContext } from '../api/vm-context.js';
+import { resolveRunDir, resolveStateDir } from '../config/core-settings.js';
 import type { PortRange } from '../config/formats.js';
-import { resolveRunDir } from '../config/core-settings.js';
 import type { ManagerConfig } from '../config/manager-config.js';
 import { ManagerError } from '../errors.js';
-import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR } from '../kernel/internal-tokens.js';
 import type { BackendRegistry } from '../kernel/backend-registry.js';
 import type { BootRegistry } from '../kernel/boot-registry.js';
+import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR } from '../kernel/internal-tokens.js';
 import { QemuCommand } from '../qemu/command.js';
 import { EnableKvm } from '../qemu/elements/accelerator.js';
 import { Cpu, Smp } from '../qemu/elements/cpu.js';
@@ -22,38 +23,60 @@ import { Machine } from '../qemu/elements/machine.js';
 import { Memory } from '../qemu/elements/memory.js';
 import { UserNetdev } from '../qemu/elements/network.js';
 import { LocalFsdev, Virtio9pDevice } from '../qemu/elements/shared-fs.js';
-import { GuestName } from '../qemu/elements/supervision.js';
+import { GuestName, NoReboot, QmpSocket } from '../qemu/elements/supervision.js';
+import { AdoptedProcess } from './adopted-process.js';
+import { ConsoleLog } from './console-log.js';
 import type { PortAllocator } from './port-allocator.js';
+import { checkIdentity } from './process-identity.js';
 import { QemuProcess } from './qemu-process.js';
+import { QmpClient } from './qmp-client.js';
 import { validateCreateRequest } from './request-validation.js';
+import { STATE_VERSION, StateStore, type VmStateRecord } from './state-store.js';
+import type { SupervisedProcess } from './supervised-process.js';
 import { TtlTimer } from './ttl-timer.js';
-import { createVmDir, removeVmFiles, vmLayout, writeShares, type VmLayout } from './vm-files.js';
 import { emptyCreateVmRequest, VmState, type CreatedVm, type CreateVmRequest, type CvmInfo, type VmEvent, type VmExit, type VmSummary } from './types.js';
+import { createVmDir, removeVmFiles, vmLayout, writeShares, type VmLayout } from './vm-files.js';
 
 /** The VM id `qemu-args` shows: a placeholder, since no VM is created. */
 export const PLACEHOLDER_VM_ID = '00000000-0000-0000-0000-000000000000';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const CONSOLE_ROTATION_CHECK_MS = 2000;
+
+/** The `-name` a VM's QEMU carries: what identifies it in /proc after a restart. */
+export function guestName(id: string): string {
+  return `cvm-${id}`;
+}
+
 interface VmRecord {
   readonly id: string;
   readonly context: VmContext;
+  readonly layout: VmLayout;
   readonly backend: TeeBackend;
   readonly boot: BootStrategy;
   readonly createdAt: Date;
   readonly logger: Logger;
+  readonly console: ConsoleLog;
+  readonly adopted: boolean;
   state: VmState;
-  process: QemuProcess | null;
+  process: SupervisedProcess | null;
+  qmp: QmpClient | null;
   ttlDeadline: Date | null;
   ttl: TtlTimer | null;
   exit: VmExit | null;
-  /** Releasing port and files, once (both the exit handler and removal ask for it). */
+  guestStatus: string | null;
+  /** Port and files released, once (the exit handler and removal both ask). */
   releasing: Promise<void> | null;
   removal: Promise<void> | null;
+  /** State writes in order; nothing is written once the VM is forgotten. */
+  persisting: Promise<void>;
+  forgotten: boolean;
 }
 
 /** Undo steps of a create in progress, run in reverse if it fails. */
 class Rollback {
-  private readonly steps: Array<() => Promise<void> | void> = [];
-  add(step: () => Promise<void> | void): void {
+  private readonly steps: Array<() => Promise<unknown> | unknown> = [];
+  add(step: () => Promise<unknown> | unknown): void {
     this.steps.push(step);
   }
   async run(logger: Logger): Promise<void> {
@@ -67,15 +90,31 @@ class Rollback {
   }
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves true if `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const result = await Promise.race([promise.then(() => true), timeout]);
+  clearTimeout(timer);
+  return result;
+}
+
 /**
- * The VM lifecycle: create, supervise, remove; the answers transports serve.
- * Every VM is a QEMU child of this process, supervised through its exit event.
+ * The VM lifecycle: create (transactionally), supervise, stop, remove,
+ * persist, re-adopt after a restart, sweep orphans; and the answers the
+ * transports serve.
  */
 @injectable()
 export class VmService {
   private readonly vms = new Map<string, VmRecord>();
   private readonly events = new EventEmitter<{ event: [VmEvent] }>();
-  private pendingCreates = 0;
+  private readonly creating = new Map<string, number | null>();
+  private readonly store: StateStore;
+  private timers: NodeJS.Timeout[] = [];
 
   constructor(
     @inject(CONFIG) private readonly config: ManagerConfig,
@@ -85,6 +124,7 @@ export class VmService {
     @inject(PORT_ALLOCATOR) private readonly ports: PortAllocator,
   ) {
     this.events.setMaxListeners(0);
+    this.store = new StateStore(resolveStateDir(config.get<string>('manager.stateDir')));
   }
 
   /** Subscribes to lifecycle events; returns the unsubscribe function. */
@@ -93,20 +133,34 @@ export class VmService {
     return () => this.events.off('event', listener);
   }
 
+  /** Loads state, re-adopts surviving VMs, starts the background sweeps. Before serving. */
+  async init(): Promise<void> {
+    await this.store.init();
+    await this.recover();
+    const every = (ms: number, task: () => Promise<unknown>, what: string) => {
+      const timer = setInterval(() => void task().catch((err: unknown) => this.logger.error({ err }, `${what} failed`)), ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(this.config.get<number>('manager.reconcileInterval'), () => this.reconcile(), 'reconcile');
+    every(CONSOLE_ROTATION_CHECK_MS, () => this.rotateConsoles(), 'console rotation');
+  }
+
   async create(request: CreateVmRequest): Promise<CreatedVm> {
     const { ttlMs } = validateCreateRequest(request);
     const backend = this.backends.current();
     const boot = this.boots.choose();
     const maxVms = this.config.get<number>('manager.maxVms');
-    if (this.activeCount() + this.pendingCreates >= maxVms) {
+    if (this.activeCount() + this.creating.size >= maxVms) {
       throw ManagerError.resourceExhausted(`MANAGER_MAX_VMS=${maxVms} VMs are already running; remove one first`);
     }
-    this.pendingCreates++;
     const id = randomUUID();
+    this.creating.set(id, null);
     const log = this.logger.child({ vm: id });
     const rollback = new Rollback();
     try {
       const hostPort = await this.ports.allocate();
+      this.creating.set(id, hostPort);
       rollback.add(() => this.ports.release(hostPort));
 
       const layout = this.layout(id);
@@ -115,47 +169,52 @@ export class VmService {
       await writeShares(layout, id, request);
 
       const context = new VmContext(id, layout.dir, hostPort, request, this.kernelCommandLine(request));
-      await backend.prepare(context);
+      await this.step(`preparing the ${backend.name} backend`, () => backend.prepare(context));
       rollback.add(() => backend.cleanup(context));
-      await boot.prepare(context);
+      await this.step(`preparing ${boot.name} boot`, () => boot.prepare(context));
       rollback.add(() => boot.cleanup(context));
-
       const argv = this.buildCommand(context, backend, boot).argv();
-      const record: VmRecord = {
-        id,
-        context,
-        backend,
-        boot,
+
+      const record = this.newRecord(id, context, layout, backend, boot, log, {
+        adopted: false,
         createdAt: new Date(),
-        logger: log,
-        state: VmState.Provisioning,
-        process: null,
         ttlDeadline: ttlMs === null ? null : new Date(Date.now() + ttlMs),
-        ttl: null,
-        exit: null,
-        releasing: null,
-        removal: null,
-      };
+      });
       this.vms.set(id, record);
-      rollback.add(() => void this.vms.delete(id));
+      rollback.add(() => this.vms.delete(id));
+      rollback.add(async () => {
+        record.forgotten = true;
+        await record.persisting;
+        await this.store.remove(id);
+      });
       this.transition(record, VmState.Starting, 'launching QEMU');
       log.info({ argv, port: hostPort, backend: backend.name, boot: boot.name }, 'launching QEMU');
 
-      const proc = await QemuProcess.start(argv, layout.consoleLog);
+      const proc = await this.step('starting QEMU', () => QemuProcess.start(argv, layout.consoleLog));
+      rollback.add(async () => {
+        await proc.kill('SIGKILL');
+        await proc.exited;
+      });
       record.process = proc;
+      this.persist(record);
+      record.qmp = await this.awaitQmp(proc, layout.qmpSocket);
+      this.watchQmp(record, record.qmp);
+
+      // From here on the VM is ours to supervise; nothing is rolled back.
       void proc.exited.then((exit) => this.onExit(record, exit));
-      this.transition(record, VmState.Running, `QEMU pid ${proc.pid}`);
-      if (record.ttlDeadline) {
-        record.ttl = new TtlTimer(record.ttlDeadline, () => this.expire(record));
-      }
+      this.transition(record, VmState.Running, `QEMU pid ${proc.pid} is up`);
+      this.armTtl(record);
       return { id, forwardedPort: hostPort };
     } catch (err) {
       await rollback.run(log);
-      if (err instanceof ManagerError) throw err;
-      log.error({ err }, 'create failed');
+      if (err instanceof ManagerError) {
+        log.warn({ code: err.code, reason: err.message }, 'create failed; rolled back');
+        throw err;
+      }
+      log.error({ err }, 'create failed; rolled back');
       throw ManagerError.internal(`creating the VM failed: ${(err as Error).message}`, err);
     } finally {
-      this.pendingCreates--;
+      this.creating.delete(id);
     }
   }
 
@@ -165,8 +224,18 @@ export class VmService {
     await record.removal;
   }
 
-  get(id: string): VmSummary {
-    return this.summarize(this.require(id));
+  /** One VM, with the guest's run state freshly asked of QEMU. */
+  async get(id: string): Promise<VmSummary> {
+    const record = this.require(id);
+    if (record.state === VmState.Running && record.qmp?.connected) {
+      try {
+        const status = await record.qmp.execute<{ status: string }>('query-status', undefined, 1000);
+        record.guestStatus = status.status;
+      } catch {
+        // QEMU is busy or going away; report the last known status.
+      }
+    }
+    return this.summarize(record);
   }
 
   list(): VmSummary[] {
@@ -191,6 +260,11 @@ export class VmService {
     return record.backend.attestationPolicy(record.context);
   }
 
+  /** The end of a VM's serial console (both the live and the rotated log). */
+  async consoleOutput(id: string, maxBytes = 64 * 1024): Promise<string> {
+    return this.require(id).console.tail(maxBytes);
+  }
+
   /** The argv one VM would be launched with under the current configuration; creates nothing. */
   async previewArgv(): Promise<string[]> {
     const backend = await this.backends.choose({ probe: false });
@@ -202,13 +276,98 @@ export class VmService {
     return this.buildCommand(context, backend, boot).argv();
   }
 
-  /** Removes every VM (manager shutdown). */
-  async shutdown(): Promise<void> {
-    await Promise.allSettled([...this.vms.keys()].map((id) => this.remove(id)));
+  /** Manager stop: remove every VM, or leave them running for the next manager to re-adopt. */
+  async shutdown(options: { removeVms: boolean }): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    if (options.removeVms) {
+      await Promise.allSettled([...this.vms.keys()].map((id) => this.remove(id)));
+      return;
+    }
+    for (const record of this.vms.values()) {
+      record.ttl?.cancel();
+      record.qmp?.close();
+      await record.persisting;
+    }
+    this.logger.info({ vms: this.vms.size }, 'leaving VMs running for the next manager to re-adopt');
   }
 
   portUsage(): { inUse: number; size: number } {
     return { inUse: this.ports.inUse, size: this.ports.size };
+  }
+
+  /**
+   * Sweeps what no VM owns: per-VM directories and state files of unknown
+   * ids, and reserved ports no VM or create holds.
+   */
+  async reconcile(): Promise<{ directories: string[]; stateFiles: string[]; ports: number[] }> {
+    const known = new Set([...this.vms.keys(), ...this.creating.keys()]);
+    const directories: string[] = [];
+    const roots = [this.runDir(), this.config.get<string>('qemu.envMount'), this.config.get<string>('qemu.certsMount')].filter((r) => r !== '');
+    for (const root of new Set(roots)) {
+      for (const entry of await readdir(root).catch(() => [] as string[])) {
+        if (!UUID.test(entry) || known.has(entry)) continue;
+        await removeVmFiles(this.layout(entry));
+        directories.push(entry);
+      }
+    }
+    const stateFiles: string[] = [];
+    for (const id of await this.store.ids()) {
+      if (known.has(id)) continue;
+      await this.store.remove(id);
+      stateFiles.push(id);
+    }
+    const held = new Set<number>();
+    for (const r of this.vms.values()) if (r.releasing === null) held.add(r.context.hostPort);
+    for (const port of this.creating.values()) if (port !== null) held.add(port);
+    const ports = this.ports.reservedPorts().filter((p) => !held.has(p));
+    for (const port of ports) this.ports.release(port);
+    if (directories.length + stateFiles.length + ports.length > 0) {
+      this.logger.warn({ directories, stateFiles, ports }, 'reconciler removed orphans');
+    }
+    return { directories, stateFiles, ports };
+  }
+
+  private async step<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof ManagerError) throw err;
+      throw ManagerError.failedPrecondition(`${what} failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Waits for QEMU's QMP greeting: QEMU finished starting. Fails if QEMU exits first. */
+  private async awaitQmp(proc: SupervisedProcess, socket: string): Promise<QmpClient> {
+    const timeoutMs = this.config.get<number>('manager.startTimeout');
+    const deadline = Date.now() + timeoutMs;
+    let exit: VmExit | null = null;
+    void proc.exited.then((e) => {
+      exit = e;
+    });
+    while (Date.now() < deadline) {
+      if (exit !== null) throw ManagerError.internal(`QEMU exited during start-up: ${(exit as VmExit).reason}`);
+      try {
+        return await QmpClient.connect(socket, Math.max(100, deadline - Date.now()));
+      } catch {
+        await sleep(20);
+      }
+    }
+    if (exit !== null) throw ManagerError.internal(`QEMU exited during start-up: ${(exit as VmExit).reason}`);
+    throw ManagerError.internal(`QEMU did not answer on its QMP socket within MANAGER_VM_START_TIMEOUT (${timeoutMs} ms)`);
+  }
+
+  private watchQmp(record: VmRecord, qmp: QmpClient): void {
+    qmp.on('event', (event) => {
+      const status: Record<string, string> = { STOP: 'paused', RESUME: 'running', GUEST_PANICKED: 'guest-panicked', SHUTDOWN: 'shutdown', POWERDOWN: record.guestStatus ?? 'running' };
+      const next = status[event.event];
+      if (next === undefined) return;
+      record.guestStatus = next;
+      record.logger.info({ qmpEvent: event.event, data: event.data }, 'QEMU event');
+      if (event.event === 'GUEST_PANICKED' || event.event === 'STOP' || event.event === 'RESUME') {
+        this.events.emit('event', { vmId: record.id, state: record.state, previous: null, at: new Date().toISOString(), detail: `guest ${next}` });
+      }
+    });
   }
 
   private buildCommand(vm: VmContext, backend: TeeBackend, boot: BootStrategy): QemuCommand {
@@ -238,7 +397,9 @@ export class VmService {
       new Virtio9pDevice('env_fs', 'env_share'),
       new LocalFsdev('cert_fs', layout.certsDir, 'mapped'),
       new Virtio9pDevice('cert_fs', 'certs_share'),
-      new GuestName(`cvm-${vm.id}`),
+      new GuestName(guestName(vm.id)),
+      new QmpSocket(layout.qmpSocket),
+      new NoReboot(),
     );
     backend.contribute(command, vm);
     boot.contribute(command, vm);
@@ -261,7 +422,39 @@ export class VmService {
     return resolveRunDir(this.config.get<string>('manager.runDir'));
   }
 
+  private newRecord(
+    id: string,
+    context: VmContext,
+    layout: VmLayout,
+    backend: TeeBackend,
+    boot: BootStrategy,
+    logger: Logger,
+    extra: { adopted: boolean; createdAt: Date; ttlDeadline: Date | null },
+  ): VmRecord {
+    return {
+      id,
+      context,
+      layout,
+      backend,
+      boot,
+      logger,
+      console: new ConsoleLog(layout.consoleLog, this.config.get<number>('manager.consoleLogSize')),
+      state: VmState.Provisioning,
+      process: null,
+      qmp: null,
+      exit: null,
+      guestStatus: null,
+      ttl: null,
+      releasing: null,
+      removal: null,
+      persisting: Promise.resolve(),
+      forgotten: false,
+      ...extra,
+    };
+  }
+
   private require(id: string): VmRecord {
+    if (id === '') throw ManagerError.invalidArgument('the VM id is empty');
     const record = this.vms.get(id);
     if (!record) throw ManagerError.notFound(`no VM with id "${id}"`);
     return record;
@@ -277,12 +470,47 @@ export class VmService {
     const previous = record.state === state ? null : record.state;
     record.state = state;
     record.logger.info({ state, previous }, detail);
+    this.persist(record);
     this.events.emit('event', { vmId: record.id, state, previous, at: new Date().toISOString(), detail });
+  }
+
+  private persist(record: VmRecord): void {
+    const write = async () => {
+      if (record.forgotten) return;
+      await this.store.save(this.toStateRecord(record));
+    };
+    record.persisting = record.persisting.then(write).catch((err: unknown) => record.logger.error({ err }, 'writing VM state failed'));
+  }
+
+  private toStateRecord(r: VmRecord): VmStateRecord {
+    return {
+      version: STATE_VERSION,
+      id: r.id,
+      state: r.state,
+      pid: r.process?.pid ?? null,
+      pidStartTime: r.process?.startTime ?? null,
+      hostPort: r.context.hostPort,
+      backend: r.backend.name,
+      boot: r.boot.name,
+      createdAt: r.createdAt.toISOString(),
+      ttlDeadline: r.ttlDeadline?.toISOString() ?? null,
+      kernelCommandLine: r.context.kernelCommandLine,
+      exit: r.exit,
+    };
+  }
+
+  private armTtl(record: VmRecord): void {
+    if (!record.ttlDeadline) return;
+    record.ttl = new TtlTimer(record.ttlDeadline, () => {
+      record.logger.info({ deadline: record.ttlDeadline?.toISOString() }, 'TTL reached; removing the VM');
+      this.remove(record.id).catch((err: unknown) => record.logger.error({ err }, 'TTL removal failed'));
+    });
   }
 
   private async onExit(record: VmRecord, exit: VmExit): Promise<void> {
     record.exit = exit;
     record.ttl?.cancel();
+    record.qmp?.close();
     if (record.state === VmState.Stopping) {
       this.transition(record, VmState.Stopped, exit.reason);
     } else {
@@ -305,37 +533,108 @@ export class VmService {
     } catch (err) {
       record.logger.error({ err }, 'plugin cleanup failed');
     }
-    await removeVmFiles(this.layout(record.id));
+    await removeVmFiles(record.layout);
     this.ports.release(record.context.hostPort);
   }
 
   private async stopAndForget(record: VmRecord): Promise<void> {
     record.ttl?.cancel();
-    const proc = record.process;
-    if (proc && record.exit === null) {
+    if (record.process && record.exit === null) {
       this.transition(record, VmState.Stopping, 'stopping QEMU');
-      proc.kill('SIGTERM');
-      const timeout = this.config.get<number>('manager.stopTimeout');
-      let timer: NodeJS.Timeout | undefined;
-      const killed = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeout);
-      });
-      if ((await Promise.race([proc.exited, killed])) === 'timeout') {
-        record.logger.warn({ timeoutMs: timeout }, 'QEMU ignored SIGTERM; sending SIGKILL');
-        proc.kill('SIGKILL');
-      }
-      clearTimeout(timer);
-      await proc.exited;
-      // onExit ran from the same exit; make sure its cleanup finished.
+      await this.stopProcess(record, record.process);
     }
     await this.release(record);
+    record.forgotten = true;
+    await record.persisting;
+    await this.store.remove(record.id);
     this.vms.delete(record.id);
     record.logger.info('VM removed');
   }
 
-  private expire(record: VmRecord): void {
-    record.logger.info('TTL reached; removing the VM');
-    this.remove(record.id).catch((err: unknown) => record.logger.error({ err }, 'TTL removal failed'));
+  /** ACPI power-down first, then SIGTERM, then SIGKILL; returns once the process is gone. */
+  private async stopProcess(record: VmRecord, proc: SupervisedProcess): Promise<void> {
+    const powerdownMs = this.config.get<number>('manager.powerdownTimeout');
+    if (powerdownMs > 0 && record.qmp?.connected) {
+      try {
+        await record.qmp.execute('system_powerdown', undefined, 2000);
+        if (await settlesWithin(proc.exited, powerdownMs)) return;
+        record.logger.info({ timeoutMs: powerdownMs }, 'guest did not power off; sending SIGTERM');
+      } catch (err) {
+        record.logger.debug({ err }, 'system_powerdown failed; sending SIGTERM');
+      }
+    }
+    await proc.kill('SIGTERM');
+    const stopMs = this.config.get<number>('manager.stopTimeout');
+    if (await settlesWithin(proc.exited, stopMs)) return;
+    record.logger.warn({ timeoutMs: stopMs }, 'QEMU ignored SIGTERM; sending SIGKILL');
+    await proc.kill('SIGKILL');
+    await proc.exited;
+  }
+
+  private async recover(): Promise<void> {
+    const { records, problems } = await this.store.loadAll();
+    for (const problem of problems) this.logger.warn({ problem }, 'unreadable VM state file skipped');
+    await Promise.all(records.map((r) => this.recoverOne(r)));
+  }
+
+  private async recoverOne(saved: VmStateRecord): Promise<void> {
+    const log = this.logger.child({ vm: saved.id });
+    const layout = this.layout(saved.id);
+    const backend = this.backends.byName(saved.backend) ?? this.backends.current();
+    const boot = this.boots.byName(saved.boot) ?? this.boots.choose();
+    const context = new VmContext(saved.id, layout.dir, saved.hostPort, emptyCreateVmRequest(), saved.kernelCommandLine);
+    const record = this.newRecord(saved.id, context, layout, backend, boot, log, {
+      adopted: true,
+      createdAt: new Date(saved.createdAt),
+      ttlDeadline: saved.ttlDeadline ? new Date(saved.ttlDeadline) : null,
+    });
+    record.exit = saved.exit;
+
+    const ended = saved.state === VmState.Failed || saved.state === VmState.Stopped;
+    const identity = saved.pid !== null && saved.pidStartTime ? { pid: saved.pid, startTime: saved.pidStartTime } : null;
+    const check = ended || !identity ? null : await checkIdentity(identity, guestName(saved.id));
+
+    if (identity && check?.same) {
+      this.ports.claim(saved.hostPort);
+      const qmp = await QmpClient.connect(layout.qmpSocket, 2000).catch((err: unknown) => {
+        log.warn({ err: (err as Error).message }, 're-adopted VM has no working QMP socket; stop will use signals');
+        return null;
+      });
+      const proc = new AdoptedProcess(identity, guestName(saved.id), layout.consoleLog, qmp);
+      record.process = proc;
+      record.qmp = qmp;
+      if (qmp) this.watchQmp(record, qmp);
+      this.vms.set(saved.id, record);
+      void proc.exited.then((exit) => this.onExit(record, exit));
+      this.transition(record, VmState.Running, `re-adopted QEMU pid ${identity.pid}`);
+      this.armTtl(record);
+      return;
+    }
+
+    if (check && !check.same && !check.why.endsWith('is not running')) {
+      // The pid is someone else's now: never touch it; forget the VM, clean our files.
+      log.warn({ reason: check.why }, 'not re-adopting: its pid belongs to another process; forgetting the VM');
+      await removeVmFiles(layout);
+      await this.store.remove(saved.id);
+      return;
+    }
+    // QEMU ended while no manager watched (or the VM had already failed): keep it visible as failed.
+    this.vms.set(saved.id, record);
+    record.releasing = removeVmFiles(layout);
+    await record.releasing;
+    if (!ended) {
+      const why = check && !check.same ? check.why : null;
+      record.exit = { code: null, signal: null, reason: why ? `QEMU ended while the manager was not running (${why})` : 'QEMU never started' };
+      log.warn({ exit: record.exit }, 'VM found dead on recovery');
+    }
+    record.state = VmState.Failed;
+    this.persist(record);
+  }
+
+  private async rotateConsoles(): Promise<void> {
+    for (const record of this.vms.values()) {
+      if (record.state === VmState.Running) await record.console.rotateIfNeeded();
+    }
   }
 
   private summarize(r: VmRecord): VmSummary {
@@ -343,12 +642,14 @@ export class VmService {
       id: r.id,
       state: r.state,
       forwardedPort: r.context.hostPort,
-      pid: r.process?.pid ?? null,
+      pid: r.exit === null ? (r.process?.pid ?? null) : null,
       backend: r.backend.name,
       boot: r.boot.name,
       createdAt: r.createdAt.toISOString(),
       ttlDeadline: r.ttlDeadline?.toISOString() ?? null,
       exit: r.exit,
+      guestStatus: r.exit === null ? r.guestStatus : null,
+      adopted: r.adopted,
     };
   }
 }

@@ -1,0 +1,59 @@
+import { checkIdentity, type ProcessIdentity } from './process-identity.js';
+import type { QmpClient } from './qmp-client.js';
+import { tailLines } from './qemu-process.js';
+import type { SupervisedProcess } from './supervised-process.js';
+import type { VmExit } from './types.js';
+
+/**
+ * A QEMU started by an earlier manager and re-adopted after a restart. It is
+ * not our child, so there is no exit event: its end is seen when its QMP
+ * socket closes (immediately), with a slow liveness poll as a safety net.
+ * Signals are sent only after re-checking that the pid is still that QEMU.
+ */
+export class AdoptedProcess implements SupervisedProcess {
+  readonly exited: Promise<VmExit>;
+  private poll: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly identity: ProcessIdentity,
+    private readonly vmName: string,
+    private readonly consoleLog: string,
+    qmp: QmpClient | null,
+    pollMs = 1000,
+  ) {
+    this.exited = new Promise<void>((resolve) => {
+      const check = async () => {
+        if (!(await checkIdentity(identity, vmName)).same) resolve();
+      };
+      qmp?.once('closed', () => void check());
+      this.poll = setInterval(() => void check(), pollMs);
+      this.poll.unref();
+    }).then(() => this.describeExit());
+  }
+
+  get pid(): number {
+    return this.identity.pid;
+  }
+
+  get startTime(): string {
+    return this.identity.startTime;
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<boolean> {
+    if (!(await checkIdentity(this.identity, this.vmName)).same) return false;
+    try {
+      process.kill(this.identity.pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async describeExit(): Promise<VmExit> {
+    if (this.poll) clearInterval(this.poll);
+    const last = await tailLines(this.consoleLog, 5);
+    // Its parent was the previous manager: the exit status went to whoever reaped it.
+    const reason = `QEMU (re-adopted after a manager restart) exited; exit status unknown${last.length > 0 ? `; last output: ${last.join(' | ')}` : ''}`;
+    return { code: null, signal: null, reason };
+  }
+}

@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises';
+
+/** Who a pid is: enough to tell our QEMU from a process that reused its pid. */
+export interface ProcessIdentity {
+  readonly pid: number;
+  /** Field 22 of /proc/<pid>/stat: start time in clock ticks after boot. */
+  readonly startTime: string;
+}
+
+/** The process's start time, or null when there is no such (non-zombie) process. */
+export async function readStartTime(pid: number, procRoot = '/proc'): Promise<string | null> {
+  let stat: string;
+  try {
+    stat = await readFile(`${procRoot}/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] === 'Z' || fields[0] === 'X') return null;
+  return fields[19] ?? null; // field 22 overall = index 19 after (pid, comm)
+}
+
+export async function readCommandLine(pid: number, procRoot = '/proc'): Promise<string[] | null> {
+  try {
+    const raw = await readFile(`${procRoot}/${pid}/cmdline`, 'utf8');
+    return raw.split('\0').filter((a) => a !== '');
+  } catch {
+    return null;
+  }
+}
+
+export type IdentityCheck = { readonly same: true } | { readonly same: false; readonly why: string };
+
+/**
+ * Is `pid` still the process we started for VM `vmName`? The pid must exist,
+ * have the recorded start time, and carry `-name <vmName>` in its argv.
+ */
+export async function checkIdentity(identity: ProcessIdentity, vmName: string, procRoot = '/proc'): Promise<IdentityCheck> {
+  const startTime = await readStartTime(identity.pid, procRoot);
+  if (startTime === null) return { same: false, why: `pid ${identity.pid} is not running` };
+  if (startTime !== identity.startTime) {
+    return { same: false, why: `pid ${identity.pid} now belongs to another process (start time ${startTime}, recorded ${identity.startTime})` };
+  }
+  const argv = await readCommandLine(identity.pid, procRoot);
+  const at = argv?.indexOf('-name') ?? -1;
+  if (!argv || at < 0 || argv[at + 1] !== vmName) {
+    return { same: false, why: `pid ${identity.pid} does not carry -name ${vmName}` };
+  }
+  return { same: true };
+}
