@@ -18,6 +18,8 @@ function withTimeout<T>(work: Promise<T>, ms: number, method: string): Promise<T
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
 type Handler<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 
 /** `manager.ManagerService` over gRPC, wire-compatible with the Go manager. */
@@ -43,7 +45,9 @@ export class GrpcTransport implements Transport {
   }
 
   async start(): Promise<void> {
-    const server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+    // Large enough that an oversized certificate reaches request validation
+    // (INVALID_ARGUMENT naming the field) instead of a bare transport error.
+    const server = new Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
     server.addService(loadManagerProto().ManagerService.service, this.handlers());
     const credentials = this.credentials();
     const port = this.config.get<number>('grpc.port');

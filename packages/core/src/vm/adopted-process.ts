@@ -1,6 +1,6 @@
-import { checkIdentity, type ProcessIdentity } from './process-identity.js';
+import { checkIdentity, readStartTime, type ProcessIdentity } from './process-identity.js';
 import type { QmpClient } from './qmp-client.js';
-import { tailLines } from './qemu-process.js';
+import { lastMeaningfulLines } from './qemu-process.js';
 import type { SupervisedProcess } from './supervised-process.js';
 import type { VmExit } from './types.js';
 
@@ -28,7 +28,20 @@ export class AdoptedProcess implements SupervisedProcess {
       qmp?.once('closed', () => void check());
       this.poll = setInterval(() => void check(), pollMs);
       this.poll.unref();
-    }).then(() => this.describeExit());
+    })
+      .then(() => this.awaitReaped())
+      .then(() => this.describeExit());
+  }
+
+  /**
+   * Its parent is now init (or a subreaper), which reaps it a moment later;
+   * wait for that (bounded), so "gone" means gone, not a zombie.
+   */
+  private async awaitReaped(): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && (await readStartTime(this.identity.pid, '/proc', true)) === this.identity.startTime) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   get pid(): number {
@@ -51,7 +64,7 @@ export class AdoptedProcess implements SupervisedProcess {
 
   private async describeExit(): Promise<VmExit> {
     if (this.poll) clearInterval(this.poll);
-    const last = await tailLines(this.consoleLog, 5);
+    const last = await lastMeaningfulLines(this.consoleLog);
     // Its parent was the previous manager: the exit status went to whoever reaped it.
     const reason = `QEMU (re-adopted after a manager restart) exited; exit status unknown${last.length > 0 ? `; last output: ${last.join(' | ')}` : ''}`;
     return { code: null, signal: null, reason };

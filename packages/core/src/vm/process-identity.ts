@@ -7,8 +7,11 @@ export interface ProcessIdentity {
   readonly startTime: string;
 }
 
-/** The process's start time, or null when there is no such (non-zombie) process. */
-export async function readStartTime(pid: number, procRoot = '/proc'): Promise<string | null> {
+/**
+ * The process's start time, or null when there is no such process. A zombie
+ * (exited, not yet reaped) counts as gone unless `includeZombies`.
+ */
+export async function readStartTime(pid: number, procRoot = '/proc', includeZombies = false): Promise<string | null> {
   let stat: string;
   try {
     stat = await readFile(`${procRoot}/${pid}/stat`, 'utf8');
@@ -17,7 +20,7 @@ export async function readStartTime(pid: number, procRoot = '/proc'): Promise<st
   }
   // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (fields[0] === 'Z' || fields[0] === 'X') return null;
+  if (!includeZombies && (fields[0] === 'Z' || fields[0] === 'X')) return null;
   return fields[19] ?? null; // field 22 overall = index 19 after (pid, comm)
 }
 

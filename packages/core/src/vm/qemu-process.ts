@@ -41,6 +41,12 @@ function spawnQemu(file: string, args: readonly string[], output: WriteStream) {
 }
 type QemuChild = ReturnType<typeof spawnQemu>;
 
+/** The console's last lines that explain an exit: QEMU's own warnings (TCG feature notes) left out. */
+export async function lastMeaningfulLines(file: string, count = 5): Promise<string[]> {
+  const lines = await tailLines(file, 200);
+  return lines.filter((l) => !/^qemu-system-[\w-]+: warning:/.test(l)).slice(-count);
+}
+
 /**
  * One running QEMU. Started with execa from an argv array, in its own process
  * group (a Ctrl-C aimed at the manager does not hit the VMs), its stdout and
@@ -98,7 +104,7 @@ export class QemuProcess implements SupervisedProcess {
   }
 
   private async describeExit(code: number | null, signal: string | null): Promise<VmExit> {
-    const last = await tailLines(this.consoleLog, 5);
+    const last = await lastMeaningfulLines(this.consoleLog);
     const how = signal !== null ? `killed by ${signal}` : `exited with code ${code}`;
     const reason = last.length > 0 ? `QEMU ${how}; last output: ${last.join(' | ')}` : `QEMU ${how}`;
     return { code, signal, reason };

@@ -204,6 +204,8 @@ export class VmService {
       void proc.exited.then((exit) => this.onExit(record, exit));
       this.transition(record, VmState.Running, `QEMU pid ${proc.pid} is up`);
       this.armTtl(record);
+      // Durable before the client hears of it: a restart right after still knows the VM.
+      await record.persisting;
       return { id, forwardedPort: hostPort };
     } catch (err) {
       await rollback.run(log);

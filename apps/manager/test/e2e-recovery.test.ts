@@ -1,0 +1,167 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { execa } from 'execa';
+import { status } from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dirEntries, parseGuestAnswer, pidsWithArg, processState, startManager, until, waitForGuest, type RunningManager } from './harness.js';
+
+interface Created {
+  forwarded_port: string;
+  cvm_id: string;
+}
+interface VmInfo {
+  id: string;
+  state: string;
+  pid: number;
+  adopted: boolean;
+  ttl_deadline: string;
+  guest_status: string;
+  exit: { code: number; signal: string; reason: string } | null;
+}
+
+function portIsBindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
+  });
+}
+
+const managers: RunningManager[] = [];
+async function start(range: string, env: Record<string, string> = {}, base?: string) {
+  const m = await startManager(range, { MANAGER_VM_POWERDOWN_TIMEOUT: '2s', ...env }, base);
+  managers.push(m);
+  return m;
+}
+afterEach(async () => {
+  for (const m of managers.splice(0).reverse()) await m.dispose();
+});
+
+describe('supervision', () => {
+  it('notices kill -9 of a VM\'s QEMU at once: failed with the signal, nothing left, RemoveVm works', async () => {
+    const m = await start('6340-6344');
+    const created = await m.call<Created>('CreateVm', {});
+    const { pid } = await m.call<VmInfo>('GetVm', { id: created.cvm_id });
+    process.kill(pid, 'SIGKILL');
+    const killedAt = Date.now();
+    await until(async () => (await m.call<VmInfo>('GetVm', { id: created.cvm_id })).state === 'failed', 1000, 'the VM to be failed');
+    await until(() => dirEntries(m.runDir).length === 0, 1000 - (Date.now() - killedAt), 'per-VM files to go');
+    expect(Date.now() - killedAt).toBeLessThan(1000);
+    expect(processState(pid)).toBeNull(); // no zombie
+    expect(await portIsBindable(Number(created.forwarded_port))).toBe(true);
+    const vm = await m.call<VmInfo>('GetVm', { id: created.cvm_id });
+    expect(vm.exit).toMatchObject({ signal: 'SIGKILL', code: -1 });
+    expect(vm.exit?.reason).toMatch(/QEMU killed by SIGKILL/);
+    expect(vm.pid).toBe(0);
+    expect((await m.call<{ vms: VmInfo[] }>('ListVms', {})).vms.map((v) => v.state)).toEqual(['failed']);
+    await m.call('RemoveVm', { cvm_id: created.cvm_id });
+    await expect(m.call('GetVm', { id: created.cvm_id })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    expect(dirEntries(m.stateDir)).toEqual([]);
+  });
+
+  it('reports the guest\'s run state through QMP', async () => {
+    const m = await start('6345-6349');
+    const created = await m.call<Created>('CreateVm', {});
+    expect((await m.call<VmInfo>('GetVm', { id: created.cvm_id })).guest_status).toBe('running');
+    await m.call('RemoveVm', { cvm_id: created.cvm_id });
+  });
+});
+
+describe('restart recovery', () => {
+  it('a new manager re-adopts the VMs of one killed with -9, and can remove them', async () => {
+    const first = await start('6350-6359');
+    const [a, b] = await Promise.all([first.call<Created>('CreateVm', {}), first.call<Created>('CreateVm', {})]);
+    await Promise.all([waitForGuest(Number(a!.forwarded_port)), waitForGuest(Number(b!.forwarded_port))]);
+    const pids = (await first.call<{ vms: VmInfo[] }>('ListVms', {})).vms.map((v) => v.pid).sort();
+    await first.kill9();
+
+    const second = await start('6350-6359', {}, first.base);
+    const vms = (await second.call<{ vms: VmInfo[] }>('ListVms', {})).vms;
+    expect(vms.map((v) => [v.id, v.state, v.adopted]).sort()).toEqual(
+      [
+        [a!.cvm_id, 'running', true],
+        [b!.cvm_id, 'running', true],
+      ].sort(),
+    );
+    expect(vms.map((v) => v.pid).sort()).toEqual(pids);
+    for (const vm of [a!, b!]) {
+      expect(parseGuestAnswer(await waitForGuest(Number(vm.forwarded_port), 5000))['AGENT_CVM_ID']).toBe(vm.cvm_id);
+    }
+    // New VMs get other ports: the adopted ones are claimed.
+    const c = await second.call<Created>('CreateVm', {});
+    expect([a!.forwarded_port, b!.forwarded_port]).not.toContain(c.forwarded_port);
+
+    await Promise.all([a!, b!, c].map((vm) => second.call('RemoveVm', { cvm_id: vm.cvm_id })));
+    for (const pid of pids) expect(processState(pid)).toBeNull();
+    expect(pidsWithArg(second.runDir)).toEqual([]);
+    expect(dirEntries(second.runDir)).toEqual([]);
+    expect(dirEntries(second.stateDir)).toEqual([]);
+  });
+
+  it('VMs survive a graceful manager stop, and a re-adopted VM dying is noticed', async () => {
+    const first = await start('6360-6364');
+    const created = await first.call<Created>('CreateVm', {});
+    const { pid } = await first.call<VmInfo>('GetVm', { id: created.cvm_id });
+    expect(await first.stop()).toBe(0);
+    expect(processState(pid)).not.toBeNull();
+
+    const second = await start('6360-6364', {}, first.base);
+    expect(await second.call<VmInfo>('GetVm', { id: created.cvm_id })).toMatchObject({ state: 'running', adopted: true, pid });
+    process.kill(pid, 'SIGKILL');
+    await until(async () => (await second.call<VmInfo>('GetVm', { id: created.cvm_id })).state === 'failed', 3000, 'the re-adopted VM to be failed');
+    expect((await second.call<VmInfo>('GetVm', { id: created.cvm_id })).exit?.reason).toMatch(/re-adopted/);
+    expect(dirEntries(second.runDir)).toEqual([]);
+    await second.call('RemoveVm', { cvm_id: created.cvm_id });
+  });
+
+  it('never adopts a record whose pid belongs to an unrelated process: leaves it alone, cleans the record', async () => {
+    const first = await start('6365-6369');
+    const created = await first.call<Created>('CreateVm', {});
+    await first.call('RemoveVm', { cvm_id: created.cvm_id });
+    await first.stop();
+
+    // A record as a crashed manager would leave it, whose pid is now a `sleep`.
+    const sleeper = execa('sleep', ['300'], { reject: false });
+    const stat = readFileSync(`/proc/${sleeper.pid}/stat`, 'utf8');
+    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const id = '11111111-2222-4333-8444-555555555555';
+    mkdirSync(path.join(first.runDir, id, 'env'), { recursive: true });
+    writeFileSync(
+      path.join(first.stateDir, `${id}.json`),
+      JSON.stringify({ version: 1, id, state: 'running', pid: sleeper.pid, pidStartTime: startTime, hostPort: 6366, backend: 'plain', boot: 'ram', createdAt: new Date().toISOString(), ttlDeadline: null, kernelCommandLine: 'x', exit: null }),
+    );
+    try {
+      const second = await start('6365-6369', {}, first.base);
+      expect((await second.call<{ vms: VmInfo[] }>('ListVms', {})).vms).toEqual([]);
+      expect(processState(sleeper.pid!)).not.toBeNull(); // untouched
+      expect(dirEntries(second.stateDir)).toEqual([]);
+      expect(dirEntries(second.runDir)).toEqual([]);
+      expect(second.output()).toMatch(/does not carry -name cvm-11111111/);
+    } finally {
+      sleeper.kill('SIGKILL');
+      await sleeper;
+    }
+  });
+
+  it('a TTL still fires at its original deadline after a restart', async () => {
+    const first = await start('6370-6374', { MANAGER_VM_POWERDOWN_TIMEOUT: '0s' });
+    const created = await first.call<Created>('CreateVm', { ttl: '6s' });
+    const { ttl_deadline: deadline, pid } = await first.call<VmInfo>('GetVm', { id: created.cvm_id });
+    await first.kill9();
+    const second = await start('6370-6374', { MANAGER_VM_POWERDOWN_TIMEOUT: '0s' }, first.base);
+    expect(await second.call<VmInfo>('GetVm', { id: created.cvm_id })).toMatchObject({ ttl_deadline: deadline, adopted: true });
+    expect(Date.parse(deadline)).toBeGreaterThan(Date.now());
+    await until(async () => (await second.call<{ vms: unknown[] }>('ListVms', {})).vms.length === 0, 20_000, 'the TTL');
+    const fired = second
+      .output()
+      .split('\n')
+      .filter((l) => l.includes(created.cvm_id) && l.includes('TTL reached'))
+      .map((l) => (JSON.parse(l) as { time: number }).time);
+    expect(fired).toHaveLength(1);
+    expect(fired[0]!).toBeGreaterThanOrEqual(Date.parse(deadline));
+    expect(fired[0]! - Date.parse(deadline)).toBeLessThan(1000);
+    expect(processState(pid)).toBeNull();
+    expect(dirEntries(second.runDir)).toEqual([]);
+  });
+});
