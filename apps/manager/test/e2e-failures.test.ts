@@ -173,3 +173,22 @@ describe('failure injection: a failed create leaves nothing behind', () => {
     }
   });
 });
+
+describe('reconciler and ports', () => {
+  it('releases a reserved port that no VM holds', async () => {
+    const base = await mkdtemp(path.join(os.tmpdir(), 'cm-recon-'));
+    const allocator = new PortAllocator({ first: 6425, last: 6429 });
+    const manager = Manager.create({ plugins: defaultPlugins, env: devGuestEnv(base, '6425-6429'), logger: pino({ level: 'silent' }), overrides: [{ token: PORT_ALLOCATOR, useValue: allocator }] });
+    try {
+      await manager.start();
+      const vm = await manager.service.create(emptyCreateVmRequest());
+      allocator.claim(6428); // a reservation nobody owns, as a bug would leave it
+      expect(await manager.service.reconcile()).toEqual({ directories: [], stateFiles: [], ports: [6428] });
+      expect(allocator.reservedPorts()).toEqual([vm.forwardedPort]);
+      await manager.service.remove(vm.id);
+    } finally {
+      await manager.stop({ removeVms: true });
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+});

@@ -165,3 +165,21 @@ describe('restart recovery', () => {
     expect(dirEntries(second.runDir)).toEqual([]);
   });
 });
+
+describe('reconciler', () => {
+  it('sweeps orphaned per-VM directories and state files periodically, and leaves live VMs alone', async () => {
+    const m = await start('6375-6379', { MANAGER_RECONCILE_INTERVAL: '500ms' });
+    const live = await m.call<Created>('CreateVm', {});
+    const orphan = '99999999-8888-4777-8666-555555555555';
+    mkdirSync(path.join(m.runDir, orphan, 'certs'), { recursive: true });
+    writeFileSync(path.join(m.runDir, orphan, 'certs', 'key.pem'), 'secret');
+    writeFileSync(path.join(m.stateDir, `${orphan}.json`), '{}');
+    mkdirSync(path.join(m.runDir, 'not-a-vm'));
+    await until(() => !dirEntries(m.runDir).includes(orphan) && !dirEntries(m.stateDir).includes(`${orphan}.json`), 3000, 'the sweep');
+    expect(dirEntries(m.runDir).sort()).toEqual([live.cvm_id, 'not-a-vm'].sort());
+    expect(dirEntries(m.stateDir)).toEqual([`${live.cvm_id}.json`]);
+    expect(m.output()).toMatch(/reconciler removed orphans/);
+    expect((await m.call<VmInfo>('GetVm', { id: live.cvm_id })).state).toBe('running');
+    await m.call('RemoveVm', { cvm_id: live.cvm_id });
+  });
+});

@@ -1,0 +1,120 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { credentials, Metadata, status, type ChannelCredentials, type Client, type ServiceError } from '@grpc/grpc-js';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { definePlugin, Lifecycle, Manager, ManagerError, TEE_BACKEND, TRANSPORT, type TeeBackend } from '@cocos-manager/core';
+import { GrpcTransport, grpcTransportPlugin, loadManagerProto } from '../src/index.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-tls-'));
+const file = (name: string) => path.join(dir, name);
+
+/** A CA and a certificate it signs, made with the openssl CLI. */
+async function issue(ca: string, name: string, cn: string, san?: string): Promise<void> {
+  await execa('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', `/CN=${cn}`]);
+  const ext = file(`${name}.ext`);
+  writeFileSync(ext, san ? `subjectAltName=${san}\n` : 'basicConstraints=CA:FALSE\n');
+  await execa('openssl', ['x509', '-req', '-in', file(`${name}.csr`), '-CA', file(`${ca}.pem`), '-CAkey', file(`${ca}.key`), '-CAcreateserial', '-out', file(`${name}.pem`), '-days', '1', '-extfile', ext]);
+}
+async function makeCa(name: string): Promise<void> {
+  await execa('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.pem`), '-days', '1', '-subj', `/CN=${name}`]);
+}
+
+const inertBackend = definePlugin({
+  name: 'inert-backend',
+  version: '0.0.0',
+  coreVersionRange: '^0.1.0',
+  provides: [TEE_BACKEND],
+  register(container) {
+    const backend: TeeBackend = {
+      name: 'plain',
+      probe: async () => ({ available: true, reason: 'test' }),
+      validate: async () => undefined,
+      prepare: async () => undefined,
+      contribute: () => undefined,
+      cleanup: async () => undefined,
+      attestationPolicy: async () => {
+        throw ManagerError.failedPrecondition('none');
+      },
+    };
+    container.register(TEE_BACKEND, { useValue: backend }, { lifecycle: Lifecycle.Transient });
+  },
+});
+
+async function startTlsManager(env: Record<string, string>) {
+  const manager = Manager.create({
+    plugins: [inertBackend, grpcTransportPlugin],
+    env: {
+      MANAGER_GRPC_PORT: '0',
+      MANAGER_GRPC_HOST: '127.0.0.1',
+      MANAGER_RUN_DIR: file('run'),
+      MANAGER_STATE_DIR: file('state'),
+      MANAGER_QEMU_DISK_IMG_KERNEL_FILE: file('ca.pem'),
+      MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: file('ca.pem'),
+      ...env,
+    },
+    logger: pino({ level: 'silent' }),
+  });
+  await manager.start();
+  const port = manager.container.resolveAll<GrpcTransport>(TRANSPORT)[0]!.port();
+  return { manager, port };
+}
+
+type Unary = (req: unknown, md: Metadata, options: { deadline: number }, cb: (err: ServiceError | null, res: unknown) => void) => void;
+function listVms(port: number, creds: ChannelCredentials): Promise<unknown> {
+  const { ManagerService } = loadManagerProto();
+  const client = new ManagerService(`localhost:${port}`, creds) as Client & Record<string, Unary>;
+  return new Promise((resolve, reject) =>
+    client['ListVms']!({}, new Metadata(), { deadline: Date.now() + 5000 }, (err, res) => {
+      client.close();
+      return err ? reject(err) : resolve(res);
+    }),
+  ).finally(() => client.close());
+}
+
+describe('gRPC TLS and mTLS', () => {
+  beforeAll(async () => {
+    await makeCa('ca');
+    await makeCa('client-ca');
+    await makeCa('other-ca');
+    await issue('ca', 'server', 'localhost', 'DNS:localhost,IP:127.0.0.1');
+    await issue('client-ca', 'client', 'cocos-cli');
+    await issue('other-ca', 'stranger', 'stranger');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const pem = (name: string) => readFileSync(file(name));
+
+  it('TLS: a client trusting the server CA is served; a plaintext client is not', async () => {
+    const { manager, port } = await startTlsManager({ MANAGER_GRPC_SERVER_CERT: file('server.pem'), MANAGER_GRPC_SERVER_KEY: file('server.key') });
+    try {
+      expect(await listVms(port, credentials.createSsl(pem('ca.pem')))).toEqual({ vms: [] });
+      await expect(listVms(port, credentials.createInsecure())).rejects.toMatchObject({ code: status.UNAVAILABLE });
+    } finally {
+      await manager.stop();
+    }
+  });
+
+  it('mTLS: without a client certificate refused; with one from the client CA served; from another CA refused', async () => {
+    const { manager, port } = await startTlsManager({
+      MANAGER_GRPC_SERVER_CERT: file('server.pem'),
+      MANAGER_GRPC_SERVER_KEY: file('server.key'),
+      MANAGER_GRPC_CLIENT_CA_CERTS: file('client-ca.pem'),
+    });
+    try {
+      await expect(listVms(port, credentials.createSsl(pem('ca.pem')))).rejects.toMatchObject({ code: status.UNAVAILABLE });
+      expect(await listVms(port, credentials.createSsl(pem('ca.pem'), pem('client.key'), pem('client.pem')))).toEqual({ vms: [] });
+      await expect(listVms(port, credentials.createSsl(pem('ca.pem'), pem('stranger.key'), pem('stranger.pem')))).rejects.toMatchObject({ code: status.UNAVAILABLE });
+    } finally {
+      await manager.stop();
+    }
+  });
+
+  it('refuses half a TLS configuration at start, naming both variables', async () => {
+    const manager = Manager.create({ plugins: [inertBackend, grpcTransportPlugin], env: { MANAGER_GRPC_PORT: '0', MANAGER_STATE_DIR: file('state'), MANAGER_RUN_DIR: file('run'), MANAGER_QEMU_DISK_IMG_KERNEL_FILE: file('ca.pem'), MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: file('ca.pem'), MANAGER_GRPC_SERVER_CERT: file('server.pem') }, logger: pino({ level: 'silent' }) });
+    await expect(manager.start()).rejects.toThrow('MANAGER_GRPC_SERVER_CERT and MANAGER_GRPC_SERVER_KEY must be set together to enable TLS');
+    await manager.stop();
+  });
+});
