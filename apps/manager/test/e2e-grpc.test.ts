@@ -1,18 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dirEntries, parseGuestAnswer, pidsWithArg, processState, startManager, until, waitForGuest, type RunningManager } from './harness.js';
+import { dirEntries, portIsBindable, parseGuestAnswer, pidsWithArg, processState, startManager, until, waitForGuest, type RunningManager } from './harness.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-function portIsBindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
-  });
-}
 
 interface Created {
   forwarded_port: string;

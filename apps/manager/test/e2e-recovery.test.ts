@@ -1,10 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dirEntries, parseGuestAnswer, pidsWithArg, processState, startManager, until, waitForGuest, type RunningManager } from './harness.js';
+import { dirEntries, portIsBindable, parseGuestAnswer, pidsWithArg, processState, startManager, until, waitForGuest, type RunningManager } from './harness.js';
 
 interface Created {
   forwarded_port: string;
@@ -20,13 +19,6 @@ interface VmInfo {
   exit: { code: number; signal: string; reason: string } | null;
 }
 
-function portIsBindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
-  });
-}
 
 const managers: RunningManager[] = [];
 async function start(range: string, env: Record<string, string> = {}, base?: string) {

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -157,6 +158,15 @@ export function processState(pid: number): string | null {
   } catch {
     return null;
   }
+}
+
+/** Whether a TCP port can be bound on every address now (nothing holds it). */
+export function portIsBindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
+  });
 }
 
 /** Resident memory of a process, in KiB. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { BOOT_STRATEGY, CONFIG, LOGGER, Manager, TEE_BACKEND, TRANSPORT, VM_SERVICE, type VmService } from '@cocos-manager/core';
+import { BOOT_STRATEGY, CONFIG, LOGGER, Manager, TEE_BACKEND, TRANSPORT, VM_SERVICE, type BootStrategy, type TeeBackend, type Transport, type VmService } from '@cocos-manager/core';
 import { PlainBackend } from '@cocos-manager/backend-plain';
 import { GrpcTransport } from '@cocos-manager/transport-grpc';
 import { defaultPlugins } from '../src/plugins.js';
@@ -14,12 +14,12 @@ describe('default plugin set wiring', () => {
   const manager = Manager.create({ plugins: defaultPlugins, env: {}, logger: pino({ level: 'silent' }) });
 
   it('resolves every provider with all its dependencies', () => {
-    const backends = manager.container.resolveAll(TEE_BACKEND);
+    const backends = manager.container.resolveAll<TeeBackend>(TEE_BACKEND);
     expect(backends.map((b) => b.name)).toEqual(['plain']);
     expect(backends[0]).toBeInstanceOf(PlainBackend);
     expect((backends[0] as unknown as { config: unknown }).config).toBe(manager.container.resolve(CONFIG));
 
-    const transports = manager.container.resolveAll(TRANSPORT);
+    const transports = manager.container.resolveAll<Transport>(TRANSPORT);
     expect(transports.map((t) => t.name)).toEqual(['grpc']);
     expect(transports[0]).toBeInstanceOf(GrpcTransport);
     for (const field of ['service', 'config', 'logger']) {
@@ -30,7 +30,7 @@ describe('default plugin set wiring', () => {
     for (const field of ['config', 'logger', 'backends', 'boots', 'ports']) {
       expect((service as unknown as Record<string, unknown>)[field], field).toBeDefined();
     }
-    expect(manager.container.resolveAll(BOOT_STRATEGY).map((b) => b.name)).toEqual(['ram']);
+    expect(manager.container.resolveAll<BootStrategy>(BOOT_STRATEGY).map((b) => b.name)).toEqual(['ram']);
     expect(manager.container.resolve(LOGGER)).toBe(manager.logger);
   });
 

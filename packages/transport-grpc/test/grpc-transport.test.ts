@@ -4,17 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import {
-  definePlugin,
-  Lifecycle,
-  Manager,
-  ManagerError,
-  TEE_BACKEND,
-  TRANSPORT,
-  type Logger,
-  type TeeBackend,
-} from '@cocos-manager/core';
+import { Manager, ManagerError, TRANSPORT, type Logger } from '@cocos-manager/core';
 import { pino } from 'pino';
+import { inertBackendPlugin } from './inert-backend.js';
 import { GrpcTransport, grpcTransportPlugin, loadManagerProto, MANAGER_PROTO_PATH, toServiceError } from '../src/index.js';
 
 describe('wire compatibility with the Go manager', () => {
@@ -60,34 +52,6 @@ describe('status codes', () => {
   });
 });
 
-/** A backend that is never asked to run a VM here: these tests stop at validation. */
-const inertBackend = definePlugin({
-  name: 'inert-backend',
-  version: '0.0.0',
-  coreVersionRange: '^0.1.0',
-  provides: [TEE_BACKEND],
-  register(container) {
-    const backend: TeeBackend = {
-      name: 'plain',
-      probe: async () => ({ available: true, reason: 'test' }),
-      validate: async () => undefined,
-      // A request marked "slow" stands for a create that outlives MANAGER_GRPC_TIMEOUT.
-      prepare: async (vm) => {
-        if (vm.request.agentCertsToken === 'slow') {
-          await new Promise((r) => setTimeout(r, 600));
-          throw new Error('gave up');
-        }
-      },
-      contribute: () => undefined,
-      cleanup: async () => undefined,
-      attestationPolicy: async () => {
-        throw ManagerError.failedPrecondition('no attestation');
-      },
-    };
-    container.register(TEE_BACKEND, { useValue: backend }, { lifecycle: Lifecycle.Transient });
-  },
-});
-
 describe('gRPC server over a real socket', () => {
   let manager: Manager;
   let client: Client & Record<string, (req: unknown, md: Metadata, cb: (err: ServiceError | null, res: unknown) => void) => void>;
@@ -98,7 +62,7 @@ describe('gRPC server over a real socket', () => {
   beforeAll(async () => {
     const logger: Logger = pino({ level: 'silent' });
     manager = Manager.create({
-      plugins: [inertBackend, grpcTransportPlugin],
+      plugins: [inertBackendPlugin, grpcTransportPlugin],
       env: { MANAGER_GRPC_TIMEOUT: '300ms', MANAGER_RUN_DIR: runDir, MANAGER_STATE_DIR: path.join(runDir, '.state'), MANAGER_GRPC_PORT: '0', MANAGER_GRPC_HOST: '127.0.0.1', MANAGER_QEMU_DISK_IMG_KERNEL_FILE: MANAGER_PROTO_PATH, MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: MANAGER_PROTO_PATH },
       logger,
     });

@@ -5,7 +5,8 @@ import { execa } from 'execa';
 import { credentials, Metadata, status, type ChannelCredentials, type Client, type ServiceError } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { definePlugin, Lifecycle, Manager, ManagerError, TEE_BACKEND, TRANSPORT, type TeeBackend } from '@cocos-manager/core';
+import { Manager, TRANSPORT } from '@cocos-manager/core';
+import { inertBackendPlugin } from './inert-backend.js';
 import { GrpcTransport, grpcTransportPlugin, loadManagerProto } from '../src/index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-tls-'));
@@ -22,30 +23,9 @@ async function makeCa(name: string): Promise<void> {
   await execa('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.pem`), '-days', '1', '-subj', `/CN=${name}`]);
 }
 
-const inertBackend = definePlugin({
-  name: 'inert-backend',
-  version: '0.0.0',
-  coreVersionRange: '^0.1.0',
-  provides: [TEE_BACKEND],
-  register(container) {
-    const backend: TeeBackend = {
-      name: 'plain',
-      probe: async () => ({ available: true, reason: 'test' }),
-      validate: async () => undefined,
-      prepare: async () => undefined,
-      contribute: () => undefined,
-      cleanup: async () => undefined,
-      attestationPolicy: async () => {
-        throw ManagerError.failedPrecondition('none');
-      },
-    };
-    container.register(TEE_BACKEND, { useValue: backend }, { lifecycle: Lifecycle.Transient });
-  },
-});
-
 async function startTlsManager(env: Record<string, string>) {
   const manager = Manager.create({
-    plugins: [inertBackend, grpcTransportPlugin],
+    plugins: [inertBackendPlugin, grpcTransportPlugin],
     env: {
       MANAGER_GRPC_PORT: '0',
       MANAGER_GRPC_HOST: '127.0.0.1',
@@ -113,7 +93,7 @@ describe('gRPC TLS and mTLS', () => {
   });
 
   it('refuses half a TLS configuration at start, naming both variables', async () => {
-    const manager = Manager.create({ plugins: [inertBackend, grpcTransportPlugin], env: { MANAGER_GRPC_PORT: '0', MANAGER_STATE_DIR: file('state'), MANAGER_RUN_DIR: file('run'), MANAGER_QEMU_DISK_IMG_KERNEL_FILE: file('ca.pem'), MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: file('ca.pem'), MANAGER_GRPC_SERVER_CERT: file('server.pem') }, logger: pino({ level: 'silent' }) });
+    const manager = Manager.create({ plugins: [inertBackendPlugin, grpcTransportPlugin], env: { MANAGER_GRPC_PORT: '0', MANAGER_STATE_DIR: file('state'), MANAGER_RUN_DIR: file('run'), MANAGER_QEMU_DISK_IMG_KERNEL_FILE: file('ca.pem'), MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: file('ca.pem'), MANAGER_GRPC_SERVER_CERT: file('server.pem') }, logger: pino({ level: 'silent' }) });
     await expect(manager.start()).rejects.toThrow('MANAGER_GRPC_SERVER_CERT and MANAGER_GRPC_SERVER_KEY must be set together to enable TLS');
     await manager.stop();
   });
