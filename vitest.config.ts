@@ -8,6 +8,8 @@ const alias = {
   '@cocos-manager/core': src('./packages/core/src/index.ts'),
   '@cocos-manager/backend-plain': src('./packages/backend-plain/src/index.ts'),
   '@cocos-manager/transport-grpc': src('./packages/transport-grpc/src/index.ts'),
+  '@cocos-manager/backend-sev-snp': src('./packages/backend-sev-snp/src/index.ts'),
+  '@cocos-manager/backend-tdx': src('./packages/backend-tdx/src/index.ts'),
 };
 const project = (name: string, dir: string, extra: Record<string, unknown> = {}) => ({
   resolve: { alias },
@@ -20,6 +22,8 @@ export default defineConfig({
       project('@cocos-manager/core', './packages/core'),
       project('@cocos-manager/backend-plain', './packages/backend-plain'),
       project('@cocos-manager/transport-grpc', './packages/transport-grpc'),
+      project('@cocos-manager/backend-sev-snp', './packages/backend-sev-snp'),
+      project('@cocos-manager/backend-tdx', './packages/backend-tdx'),
       // End-to-end files boot VMs under TCG: one file at a time on a 2-core machine.
       project('cocos-manager', './apps/manager', { testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false }),
     ],

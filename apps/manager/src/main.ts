@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
-import { ConfigError, Manager, ManagerError, PluginError, type ManagerPlugin } from '@cocos-manager/core';
+import { Command, Option } from 'commander';
+import { buildCorim, ConfigError, Manager, ManagerError, PluginError, policyJsonBytes, type ManagerPlugin } from '@cocos-manager/core';
 import { renderConfigReference } from './config-reference.js';
 import { defaultPlugins } from './plugins.js';
 
@@ -69,6 +69,20 @@ export function program(plugins: readonly ManagerPlugin[] = defaultPlugins): Com
       const manager = build(plugins);
       try {
         process.stdout.write(`${JSON.stringify(await manager.previewQemuArgv())}\n`);
+      } catch (err) {
+        fail(err);
+      }
+    });
+  cli
+    .command('attestation-policy')
+    .description('print the attestation policy a VM gets under the current configuration (SEV-SNP or TDX); works on any host')
+    .addOption(new Option('--format <format>', 'json (the upstream policy shape) or corim (CBOR, COSE_Sign1-signed with MANAGER_CORIM_SIGNING_KEY when set)').choices(['json', 'corim']).default('json'))
+    .action(async (options: { format: 'json' | 'corim' }) => {
+      const manager = build(plugins);
+      try {
+        const doc = await manager.service.previewAttestationPolicy();
+        if (options.format === 'json') process.stdout.write(Buffer.from(policyJsonBytes(doc)));
+        else process.stdout.write(await buildCorim(doc, manager.config.get<string>('attestation.corimSigningKey')));
       } catch (err) {
         fail(err);
       }

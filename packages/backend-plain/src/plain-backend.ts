@@ -8,6 +8,7 @@ import {
   injectable,
   ManagerError,
   PflashDrive,
+  type AttestationPolicyDocument,
   type ManagerConfig,
   type ProbeResult,
   type QemuCommand,
@@ -81,7 +82,7 @@ export class PlainBackend implements TeeBackend {
     // The vars copy lives in the VM's directory, which core removes.
   }
 
-  async attestationPolicy(): Promise<Uint8Array> {
+  async attestationPolicy(): Promise<AttestationPolicyDocument> {
     throw ManagerError.failedPrecondition('plain VMs carry no attestation: there is no TEE measurement to verify (run a sev-snp or tdx backend)');
   }
 

@@ -7,6 +7,8 @@ export * from './logging.js';
 export * from './api/tokens.js';
 export * from './api/plugin.js';
 export * from './api/tee-backend.js';
+export * from './api/attestation-policy.js';
+export * from './attestation/corim.js';
 export * from './api/boot-strategy.js';
 export * from './api/transport.js';
 export * from './api/host.js';

@@ -1,5 +1,6 @@
 import type { QemuCommand } from '../qemu/command.js';
 import type { CvmInfo } from '../vm/types.js';
+import type { AttestationPolicyDocument } from './attestation-policy.js';
 import type { HostEnvironment, ProbeResult } from './host.js';
 import type { VmContext } from './vm-context.js';
 
@@ -22,8 +23,12 @@ export interface TeeBackend {
   contribute(command: QemuCommand, vm: VmContext): void;
   /** Removes whatever `prepare` made outside `vm.dir` (core removes `vm.dir`). */
   cleanup(vm: VmContext): Promise<void>;
-  /** The attestation policy a verifier needs for this VM; plain VMs throw FAILED_PRECONDITION. */
-  attestationPolicy(vm: VmContext): Promise<Uint8Array>;
+  /**
+   * What a verifier needs for this VM: the policy document in the upstream
+   * JSON shape and the reference measurements (for CoRIM). Plain VMs throw
+   * FAILED_PRECONDITION.
+   */
+  attestationPolicy(vm: VmContext): Promise<AttestationPolicyDocument>;
   /** Lets the backend adjust CVM info (e.g. its firmware version). */
   cvmInfo?(vm: VmContext, base: CvmInfo): CvmInfo;
 }

@@ -29,6 +29,9 @@ export const coreSettings = {
     reconcileInterval: setting({ env: 'MANAGER_RECONCILE_INTERVAL', doc: 'How often orphaned per-VM directories, state files and ports are swept.', default: '60s', format: f.duration }),
     consoleLogSize: setting({ env: 'MANAGER_CONSOLE_LOG_SIZE', doc: 'Largest size of a VM\'s console log before it is rotated (one rotated file is kept).', default: '1M', format: f.byteSize }),
   },
+  attestation: {
+    corimSigningKey: setting({ env: 'MANAGER_CORIM_SIGNING_KEY', doc: 'PEM EC private key (P-256 → ES256, P-384 → ES384) that signs CoRIM policies as COSE_Sign1; empty: unsigned CoRIM.', default: '', format: f.text }),
+  },
   qemu: {
     binPath: setting({ env: 'MANAGER_QEMU_BIN_PATH', doc: 'QEMU binary (a path, or a name looked up in PATH).', default: 'qemu-system-x86_64', format: f.nonEmptyText }),
     useSudo: setting({ env: 'MANAGER_QEMU_USE_SUDO', doc: 'Run QEMU through sudo.', default: 'false', format: f.boolean }),

@@ -164,3 +164,23 @@ export const byteSize = format('a size such as 512K, 1M or 2G', (raw) => {
   const bytes = Number(m[1]) * (BYTE_UNITS[(m[2] ?? '').toUpperCase()] ?? 1);
   return bytes > 0 ? bytes : undefined;
 });
+
+/** Hex of exactly `bytes` bytes (an optional 0x prefix), or empty when not set. Kept as lower-case hex. */
+export function hexBytes(bytes: number, what: string): SettingFormat<string> {
+  return format(`${what}: ${bytes * 2} hex digits (${bytes} bytes), or empty`, (raw) => {
+    const t = (asText(raw) ?? '').replace(/^0x/i, '').toLowerCase();
+    if (t === '') return '';
+    return /^[0-9a-f]+$/.test(t) && t.length === bytes * 2 ? t : undefined;
+  });
+}
+
+/** A non-negative integer that may exceed 2^53 (policy words), kept as a decimal string. */
+export const unsignedDecimal = format('a non-negative integer (decimal, or hex with 0x)', (raw) => {
+  const t = asText(raw) ?? '';
+  try {
+    if (/^0x[0-9a-f]+$/i.test(t) || /^\d+$/.test(t)) return BigInt(t).toString();
+  } catch {
+    return undefined;
+  }
+  return undefined;
+});

@@ -6,6 +6,7 @@ export * from './elements/accelerator.js';
 export * from './elements/machine.js';
 export * from './elements/cpu.js';
 export * from './elements/memory.js';
+export * from './elements/memory-backend.js';
 export * from './elements/drive.js';
 export * from './elements/network.js';
 export * from './elements/device.js';

@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { inject, injectable } from 'tsyringe';
 import type { BootStrategy } from '../api/boot-strategy.js';
+import { policyJsonBytes, type AttestationPolicyDocument } from '../api/attestation-policy.js';
 import type { TeeBackend } from '../api/tee-backend.js';
 import { CONFIG, LOGGER } from '../api/tokens.js';
 import { VmContext } from '../api/vm-context.js';
@@ -257,9 +258,23 @@ export class VmService {
     return record.backend.cvmInfo ? record.backend.cvmInfo(record.context, base) : base;
   }
 
+  /** The attestation policy of a VM as JSON bytes (the AttestationPolicy RPC's `info`). */
   async attestationPolicy(id: string): Promise<Uint8Array> {
+    return policyJsonBytes(await this.attestationPolicyDocument(id));
+  }
+
+  async attestationPolicyDocument(id: string): Promise<AttestationPolicyDocument> {
     const record = this.require(id);
     return record.backend.attestationPolicy(record.context);
+  }
+
+  /** The attestation policy the current configuration gives a VM (for `cocos-manager attestation-policy`). */
+  async previewAttestationPolicy(): Promise<AttestationPolicyDocument> {
+    const backend = await this.backends.choose({ probe: false });
+    const range = this.config.get<PortRange>('qemu.hostFwdRange');
+    const layout = this.layout(PLACEHOLDER_VM_ID);
+    const request = emptyCreateVmRequest();
+    return backend.attestationPolicy(new VmContext(PLACEHOLDER_VM_ID, layout.dir, range.first, request, this.kernelCommandLine(request)));
   }
 
   /** The end of a VM's serial console (both the live and the rotated log). */

@@ -28,7 +28,10 @@ export class Initrd extends SingleValueOption {
 
 /** `-bios <file>`: a single firmware image (TDX's OVMF). */
 export class Bios extends SingleValueOption {
-  constructor(readonly file: string) {
-    super('-bios', QemuSection.Firmware, 'firmware file', file);
+  constructor(
+    readonly file: string,
+    section: QemuSection = QemuSection.Firmware,
+  ) {
+    super('-bios', section, 'firmware file', file);
   }
 }

@@ -11,7 +11,7 @@ export class NoGraphic implements QemuElement {
 
 /** `-nodefaults`: no default devices (TDX). */
 export class NoDefaults implements QemuElement {
-  readonly section = QemuSection.Display;
+  constructor(readonly section: QemuSection = QemuSection.Display) {}
   render(): string[] {
     return ['-nodefaults'];
   }

@@ -1,0 +1,30 @@
+import { execa } from 'execa';
+import { ManagerError } from '@cocos-manager/core';
+
+/** An SNP launch digest is SHA-384. */
+export const LAUNCH_DIGEST_BYTES = 48;
+
+/**
+ * The expected launch measurement of an IGVM file, from
+ * `igvmmeasure <file> measure -b` (one line of hex). Anything else —
+ * missing binary, non-zero exit, other output — is an error naming the
+ * binary and quoting what it printed.
+ */
+export async function measureIgvm(binary: string, igvmFile: string): Promise<Buffer> {
+  const result = await execa(binary, [igvmFile, 'measure', '-b'], { reject: false, stdin: 'ignore', timeout: 60_000 });
+  const printed = `${result.stdout ?? ''}${result.stderr ? ` ${result.stderr}` : ''}`.trim().slice(0, 500);
+  if (result.exitCode === undefined) {
+    throw ManagerError.failedPrecondition(`igvmmeasure ${JSON.stringify(binary)} could not run: ${result.originalMessage ?? result.shortMessage} (set MANAGER_IGVMMEASURE_BINARY or MANAGER_ATTESTATION_POLICY_BINARY_PATH)`);
+  }
+  if (result.exitCode !== 0) {
+    throw ManagerError.failedPrecondition(`igvmmeasure ${JSON.stringify(binary)} failed on ${igvmFile} with exit status ${result.exitCode}: ${printed || '(no output)'}`);
+  }
+  const lines = result.stdout.trim().split(/\r?\n/);
+  const hex = (lines[0] ?? '').trim().toLowerCase().replace(/^0x/, '');
+  if (lines.length !== 1 || !/^[0-9a-f]+$/.test(hex) || hex.length !== LAUNCH_DIGEST_BYTES * 2) {
+    throw ManagerError.failedPrecondition(
+      `igvmmeasure ${JSON.stringify(binary)} printed ${JSON.stringify(printed)}, expected one line of ${LAUNCH_DIGEST_BYTES * 2} hex digits (the SHA-384 launch digest)`,
+    );
+  }
+  return Buffer.from(hex, 'hex');
+}

@@ -1,0 +1,29 @@
+import { definePlugin, Lifecycle, TEE_BACKEND } from '@cocos-manager/core';
+import { SevSnpBackend } from './sev-snp-backend.js';
+import { sevSnpSettings } from './settings.js';
+
+export { SevSnpBackend } from './sev-snp-backend.js';
+export { SevSnpGuest, IgvmConfig } from './sev-snp-guest.js';
+export { probeSevSnpHost, snpProductLine, cpuFlags } from './host-probe.js';
+export { checkIgvmFile } from './igvm-file.js';
+export { measureIgvm, LAUNCH_DIGEST_BYTES } from './igvm-measure.js';
+export { loadPcrValues, type PcrValues } from './pcr-values.js';
+export { buildSnpPolicy } from './snp-policy.js';
+export { decodeHostData } from './host-data.js';
+export { sevSnpSettings } from './settings.js';
+
+export const PLUGIN_VERSION = '0.1.0';
+
+/** The AMD SEV-SNP (IGVM) TEE backend plugin. */
+export const sevSnpBackendPlugin = definePlugin({
+  name: '@cocos-manager/backend-sev-snp',
+  version: PLUGIN_VERSION,
+  coreVersionRange: '^0.1.0',
+  configSchema: sevSnpSettings,
+  provides: [TEE_BACKEND],
+  register(container) {
+    container.register(TEE_BACKEND, { useClass: SevSnpBackend }, { lifecycle: Lifecycle.Singleton });
+  },
+});
+
+export default sevSnpBackendPlugin;

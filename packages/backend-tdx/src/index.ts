@@ -1,0 +1,25 @@
+import { definePlugin, Lifecycle, TEE_BACKEND } from '@cocos-manager/core';
+import { TdxBackend } from './tdx-backend.js';
+import { tdxSettings } from './settings.js';
+
+export { TdxBackend } from './tdx-backend.js';
+export { TdxGuest } from './tdx-guest.js';
+export { probeTdxHost } from './host-probe.js';
+export { buildTdxPolicy } from './tdx-policy.js';
+export { tdxSettings } from './settings.js';
+
+export const PLUGIN_VERSION = '0.1.0';
+
+/** The Intel TDX TEE backend plugin. */
+export const tdxBackendPlugin = definePlugin({
+  name: '@cocos-manager/backend-tdx',
+  version: PLUGIN_VERSION,
+  coreVersionRange: '^0.1.0',
+  configSchema: tdxSettings,
+  provides: [TEE_BACKEND],
+  register(container) {
+    container.register(TEE_BACKEND, { useClass: TdxBackend }, { lifecycle: Lifecycle.Singleton });
+  },
+});
+
+export default tdxBackendPlugin;
