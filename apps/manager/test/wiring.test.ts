@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { BOOT_STRATEGY, CONFIG, LOGGER, Manager, TEE_BACKEND, TRANSPORT, VM_SERVICE, type BootStrategy, type TeeBackend, type Transport, type VmService } from '@cocos-manager/core';
+import { BOOT_STRATEGY, CONFIG, HOST, LOGGER, Manager, TEE_BACKEND, TRANSPORT, VM_SERVICE, type BootStrategy, type TeeBackend, type Transport, type VmService } from '@cocos-manager/core';
 import { PlainBackend } from '@cocos-manager/backend-plain';
+import { SevSnpBackend } from '@cocos-manager/backend-sev-snp';
+import { TdxBackend } from '@cocos-manager/backend-tdx';
 import { GrpcTransport } from '@cocos-manager/transport-grpc';
 import { defaultPlugins } from '../src/plugins.js';
 
@@ -15,9 +17,12 @@ describe('default plugin set wiring', () => {
 
   it('resolves every provider with all its dependencies', () => {
     const backends = manager.container.resolveAll<TeeBackend>(TEE_BACKEND);
-    expect(backends.map((b) => b.name)).toEqual(['plain']);
+    expect(backends.map((b) => b.name)).toEqual(['plain', 'sev-snp', 'tdx']);
     expect(backends[0]).toBeInstanceOf(PlainBackend);
-    expect((backends[0] as unknown as { config: unknown }).config).toBe(manager.container.resolve(CONFIG));
+    expect(backends[1]).toBeInstanceOf(SevSnpBackend);
+    expect(backends[2]).toBeInstanceOf(TdxBackend);
+    for (const backend of backends) expect((backend as unknown as { config: unknown }).config).toBe(manager.container.resolve(CONFIG));
+    expect((backends[1] as unknown as { host: unknown }).host).toBe(manager.container.resolve(HOST));
 
     const transports = manager.container.resolveAll<Transport>(TRANSPORT);
     expect(transports.map((t) => t.name)).toEqual(['grpc']);

@@ -1,6 +1,6 @@
 import { formats as f, setting } from '@cocos-manager/core';
 
-const measurement = (env: string, what: string) => setting({ env, doc: `Expected ${what} (hex, 48 bytes); empty leaves it out of the policy.`, default: '', format: f.hexBytes(48, `expected ${what}`) });
+const measurement = (env: string, what: string) => setting({ env, doc: `Expected ${what} (hex, 48 bytes); empty leaves it out of the policy.`, default: '', format: f.hexBytes(48, what) });
 
 export const tdxSettings = {
   tdx: {

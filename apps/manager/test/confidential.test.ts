@@ -1,0 +1,190 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAIN } from './harness.js';
+
+const RUN = '/run/cm-golden';
+const VM = '00000000-0000-0000-0000-000000000000';
+const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-cvm-'));
+const file = (name: string) => path.join(dir, name);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(args: string[], env: Record<string, string> = {}) {
+  return execa('node', [MAIN, ...args], {
+    env: { PATH: process.env['PATH'] ?? '', MANAGER_RUN_DIR: RUN, MANAGER_STATE_DIR: file('state'), ...env },
+    extendEnv: false,
+    reject: false,
+    encoding: 'buffer',
+  });
+}
+const text = (b: Uint8Array | undefined) => Buffer.from(b ?? []).toString('utf8');
+
+/** The core part of §4.3 every backend shares, for a placeholder VM with KVM. */
+const head = ['qemu-system-x86_64', '-enable-kvm', '-machine', 'q35', '-cpu', 'EPYC', '-smp', '4,maxcpus=64', '-m', '2048M,slots=5,maxmem=30G'];
+const network = [
+  '-netdev', `user,id=vmnic-${VM},hostfwd=tcp::6100-:7002`,
+  '-device', `virtio-net-pci,disable-legacy=on,iommu_platform=true,netdev=vmnic-${VM},addr=0x2,romfile=`,
+];
+const boot = ['-kernel', 'img/bzImage', '-append', 'quiet console=null', '-initrd', 'img/rootfs.cpio.gz'];
+const tail = [
+  '-nographic',
+  '-monitor', 'pty',
+  '-fsdev', `local,id=env_fs,path=${RUN}/${VM}/env,security_model=mapped`,
+  '-device', 'virtio-9p-pci,fsdev=env_fs,mount_tag=env_share',
+  '-fsdev', `local,id=cert_fs,path=${RUN}/${VM}/certs,security_model=mapped`,
+  '-device', 'virtio-9p-pci,fsdev=cert_fs,mount_tag=certs_share',
+  '-name', `cvm-${VM}`,
+  '-qmp', `unix:${RUN}/${VM}/qmp.sock,server=on,wait=off`,
+  '-no-reboot',
+];
+
+describe('golden QEMU argv of the confidential backends (qemu-args works on any host)', () => {
+  it('SEV-SNP', async () => {
+    const result = await run(['qemu-args'], { MANAGER_QEMU_ENABLE_SEV_SNP: 'true' });
+    expect(result.exitCode, text(result.stderr)).toBe(0);
+    expect(JSON.parse(text(result.stdout))).toEqual([
+      ...head,
+      ...network,
+      '-machine', `confidential-guest-support=sev0-${VM},memory-backend=ram1,igvm-cfg=igvm0`,
+      '-object', 'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
+      '-object', `sev-snp-guest,id=sev0-${VM},cbitpos=51,reduced-phys-bits=1`,
+      '-object', 'igvm-cfg,id=igvm0,file=/root/coconut-qemu.igvm',
+      ...boot,
+      ...tail,
+    ]);
+  });
+
+  it('TDX', async () => {
+    const result = await run(['qemu-args'], { MANAGER_QEMU_ENABLE_SEV_SNP: 'false', MANAGER_QEMU_ENABLE_TDX: 'true', MANAGER_QEMU_CPU: 'host' });
+    expect(result.exitCode, text(result.stderr)).toBe(0);
+    expect(JSON.parse(text(result.stdout))).toEqual([
+      ...head.map((a) => (a === 'EPYC' ? 'host' : a)),
+      ...network,
+      '-object', `{"qom-type":"tdx-guest","id":"tdx0-${VM}","quote-generation-socket":{"type":"vsock","cid":"2","port":"4050"}}`,
+      '-machine', `confidential-guest-support=tdx0-${VM},memory-backend=ram1,hpet=off`,
+      '-object', 'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
+      '-bios', '/usr/share/ovmf/OVMF.fd',
+      '-nodefaults',
+      ...boot,
+      ...tail,
+    ]);
+  });
+});
+
+describe('backend selection', () => {
+  it('both confidential switches on is a one-line error', async () => {
+    const result = await run(['qemu-args'], { MANAGER_QEMU_ENABLE_SEV_SNP: 'true', MANAGER_QEMU_ENABLE_TDX: 'true' });
+    expect(result.exitCode).toBe(2);
+    expect(text(result.stderr)).toBe('cocos-manager: MANAGER_QEMU_ENABLE_SEV_SNP and MANAGER_QEMU_ENABLE_TDX are both true: a host runs one kind of confidential VM; set one of them to false');
+  });
+
+  it.each([
+    ['sev-snp', { MANAGER_QEMU_ENABLE_SEV_SNP: 'true' }, /^cocos-manager: the sev-snp backend cannot run on this host: /],
+    ['tdx', { MANAGER_QEMU_ENABLE_TDX: 'true' }, /^cocos-manager: the tdx backend cannot run on this host: /],
+  ])('%s requested on a host that cannot run it stops start-up with one line', async (_name, env, message) => {
+    const result = await run([], { MANAGER_GRPC_PORT: '0', ...env });
+    expect(result.exitCode).toBe(2);
+    expect(text(result.stderr)).toMatch(message);
+    expect(text(result.stderr).trim().split('\n')).toHaveLength(1);
+  });
+
+  it('an unknown MANAGER_TEE_BACKEND names the loaded backends', async () => {
+    const result = await run(['qemu-args'], { MANAGER_TEE_BACKEND: 'sgx' });
+    expect(text(result.stderr)).toBe('cocos-manager: MANAGER_TEE_BACKEND selects the "sgx" backend, but no loaded plugin provides it (loaded backends: plain, sev-snp, tdx)');
+  });
+});
+
+describe('cocos-manager attestation-policy', () => {
+  const digest = 'c0ffee'.repeat(16);
+  let snpEnv: Record<string, string>;
+  const tdxEnv = { MANAGER_QEMU_ENABLE_TDX: 'true', MANAGER_MRTD: '44'.repeat(48), MANAGER_RTMR0: '50'.repeat(48), MANAGER_RTMR1: '51'.repeat(48), MANAGER_RTMR2: '52'.repeat(48), MANAGER_RTMR3: '53'.repeat(48) };
+
+  beforeAll(async () => {
+    writeFileSync(file('igvmmeasure'), `#!/bin/sh\necho ${digest}\n`);
+    chmodSync(file('igvmmeasure'), 0o755);
+    writeFileSync(file('svsm.igvm'), 'IGVM....');
+    snpEnv = { MANAGER_QEMU_ENABLE_SEV_SNP: 'true', MANAGER_IGVMMEASURE_BINARY: file('igvmmeasure'), MANAGER_QEMU_IGVM_FILE: file('svsm.igvm') };
+    for (const [name, curve] of [['p256', 'P-256'], ['p384', 'P-384']]) {
+      await execa('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:${curve}`, '-out', file(`${name}.key`)]);
+      await execa('openssl', ['pkey', '-in', file(`${name}.key`), '-pubout', '-out', file(`${name}.pub`)]);
+    }
+    await execa('openssl', ['genpkey', '-algorithm', 'ED25519', '-out', file('ed.key')]);
+  });
+
+  it('prints the SNP policy JSON with the measured digest', async () => {
+    const result = await run(['attestation-policy'], snpEnv);
+    expect(result.exitCode, text(result.stderr)).toBe(0);
+    const policy = JSON.parse(text(result.stdout)) as { policy: { measurement: string; policy: string } };
+    expect(Buffer.from(policy.policy.measurement, 'base64').toString('hex')).toBe(digest);
+    expect(policy.policy.policy).toBe('196608');
+  });
+
+  it('prints the TDX policy JSON', async () => {
+    const result = await run(['attestation-policy', '--format', 'json'], tdxEnv);
+    const policy = JSON.parse(text(result.stdout)) as { policy: { tdQuoteBodyPolicy: { mrTd: string; rtmrs: string[] } } };
+    expect(Buffer.from(policy.policy.tdQuoteBodyPolicy.mrTd, 'base64').toString('hex')).toBe('44'.repeat(48));
+    expect(policy.policy.tdQuoteBodyPolicy.rtmrs).toHaveLength(4);
+  });
+
+  it('refuses plain VMs with one line', async () => {
+    const result = await run(['attestation-policy']);
+    expect(result.exitCode).toBe(2);
+    expect(text(result.stderr)).toBe('cocos-manager: plain VMs carry no attestation: there is no TEE measurement to verify (run a sev-snp or tdx backend)');
+  });
+
+  const verify = async (corim: Buffer, publicKey = '') => {
+    writeFileSync(file('policy.corim'), corim);
+    const result = await execa('/usr/bin/python3', [path.join(import.meta.dirname, 'verify_corim.py'), file('policy.corim'), publicKey], { reject: false });
+    return { ok: result.exitCode === 0, out: result.exitCode === 0 ? (JSON.parse(result.stdout) as Record<string, unknown>) : result.stderr };
+  };
+
+  it('CoRIM (unsigned) decodes with an independent decoder and carries the SNP measurement as SHA-384', async () => {
+    const result = await run(['attestation-policy', '--format', 'corim'], snpEnv);
+    expect(result.exitCode, text(result.stderr)).toBe(0);
+    const { ok, out } = await verify(Buffer.from(result.stdout));
+    expect(ok, String(out)).toBe(true);
+    expect(out).toMatchObject({ environment: { vendor: 'AMD', model: 'SEV-SNP' }, measurements: [{ name: 'launch-measurement', alg: 7, digest }] });
+    expect(out).not.toHaveProperty('signed');
+  });
+
+  it.each([
+    ['p256', -7],
+    ['p384', -35],
+  ])('CoRIM signed with a %s key verifies with the public key through an independent library', async (name, alg) => {
+    const result = await run(['attestation-policy', '--format', 'corim'], { ...tdxEnv, MANAGER_CORIM_SIGNING_KEY: file(`${name}.key`) });
+    expect(result.exitCode, text(result.stderr)).toBe(0);
+    const corim = Buffer.from(result.stdout);
+    const { ok, out } = await verify(corim, file(`${name}.pub`));
+    expect(ok, String(out)).toBe(true);
+    expect(out).toMatchObject({
+      signed: { alg, content_type: 'application/rim+cbor' },
+      environment: { vendor: 'Intel', model: 'TDX' },
+      measurements: [
+        { name: 'mrtd', alg: 7, digest: '44'.repeat(48) },
+        { name: 'rtmr0', alg: 7, digest: '50'.repeat(48) },
+        { name: 'rtmr1', alg: 7, digest: '51'.repeat(48) },
+        { name: 'rtmr2', alg: 7, digest: '52'.repeat(48) },
+        { name: 'rtmr3', alg: 7, digest: '53'.repeat(48) },
+      ],
+    });
+    // One flipped byte inside the signed payload: verification must fail.
+    const tampered = Buffer.from(corim);
+    const at = tampered.indexOf(Buffer.from('44'.repeat(48), 'hex'));
+    tampered[at] ^= 0xff;
+    expect((await verify(tampered, file(`${name}.pub`))).ok).toBe(false);
+  });
+
+  it('refuses a signing key that is not P-256 or P-384, naming the variable', async () => {
+    const result = await run(['attestation-policy', '--format', 'corim'], { ...tdxEnv, MANAGER_CORIM_SIGNING_KEY: file('ed.key') });
+    expect(result.exitCode).toBe(2);
+    expect(text(result.stderr)).toMatch(/^cocos-manager: MANAGER_CORIM_SIGNING_KEY=".*ed.key": expected an EC key on P-256 \(ES256\) or P-384 \(ES384\), got ed25519/);
+  });
+
+  it('a CoRIM needs measurements: a TDX policy with none configured is refused', async () => {
+    const result = await run(['attestation-policy', '--format', 'corim'], { MANAGER_QEMU_ENABLE_TDX: 'true' });
+    expect(result.exitCode).toBe(2);
+    expect(text(result.stderr)).toMatch(/has no reference measurements to put in a CoRIM/);
+  });
+});
