@@ -20,7 +20,26 @@ export default [
           depConstraints: [
             { sourceTag: 'scope:core', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:plugin', onlyDependOnLibsWithTags: ['scope:core'] },
+            { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['scope:core', 'scope:plugin'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // A plugin's tests may also use the test kit; its sources may not.
+    files: ['packages/*/test/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'scope:core', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:plugin', onlyDependOnLibsWithTags: ['scope:core', 'scope:testing'] },
+            { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:core'] },
           ],
         },
       ],

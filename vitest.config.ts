@@ -10,6 +10,7 @@ const alias = {
   '@cocos-manager/transport-grpc': src('./packages/transport-grpc/src/index.ts'),
   '@cocos-manager/backend-sev-snp': src('./packages/backend-sev-snp/src/index.ts'),
   '@cocos-manager/backend-tdx': src('./packages/backend-tdx/src/index.ts'),
+  '@cocos-manager/testing': src('./packages/testing/src/index.ts'),
 };
 const project = (name: string, dir: string, extra: Record<string, unknown> = {}) => ({
   resolve: { alias },

@@ -1,0 +1,4 @@
+import { describeTeeBackendConformance } from '@cocos-manager/testing';
+import plugin from '../src/index.js';
+
+describeTeeBackendConformance({ plugin, backendName: 'tdx', env: { MANAGER_QEMU_ENABLE_KVM: 'false' } });

@@ -1,0 +1,1 @@
+export { describeTeeBackendConformance, type TeeBackendConformanceOptions } from './tee-backend-conformance.js';
