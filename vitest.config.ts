@@ -11,6 +11,7 @@ const alias = {
   '@cocos-manager/backend-sev-snp': src('./packages/backend-sev-snp/src/index.ts'),
   '@cocos-manager/backend-tdx': src('./packages/backend-tdx/src/index.ts'),
   '@cocos-manager/testing': src('./packages/testing/src/index.ts'),
+  '@cocos-manager/storage-disk': src('./packages/storage-disk/src/index.ts'),
 };
 const project = (name: string, dir: string, extra: Record<string, unknown> = {}) => ({
   resolve: { alias },
@@ -25,6 +26,7 @@ export default defineConfig({
       project('@cocos-manager/transport-grpc', './packages/transport-grpc'),
       project('@cocos-manager/backend-sev-snp', './packages/backend-sev-snp'),
       project('@cocos-manager/backend-tdx', './packages/backend-tdx'),
+      project('@cocos-manager/storage-disk', './packages/storage-disk'),
       // End-to-end files boot VMs under TCG: one file at a time on a 2-core machine.
       project('cocos-manager', './apps/manager', { testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false }),
     ],

@@ -9,7 +9,7 @@ repo=$(cd "$here/../.." && pwd)
 out="${DEV_GUEST_OUT:-$repo/build/dev-guest}"
 modules="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net netfs fscache 9pnet 9pnet_virtio 9p virtio_console evdev button"
 
-for tool in apt-get dpkg-deb cpio gzip sha256sum; do
+for tool in apt-get dpkg-deb cpio gzip sha256sum grub-mkstandalone mformat mmd mcopy qemu-img; do
   command -v "$tool" >/dev/null || { echo "build-dev-guest: '$tool' is required" >&2; exit 1; }
 done
 busybox=/bin/busybox
@@ -23,8 +23,8 @@ kernel_pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depe
 [ -n "$kernel_pkg" ] || { echo "build-dev-guest: cannot resolve linux-image-amd64 (run apt-get update)" >&2; exit 1; }
 kernel_ver=$(apt-cache policy "$kernel_pkg" | sed -n 's/^ *Candidate: //p')
 
-recipe=$( { cat "$here/build.sh" "$here/init"; echo "$kernel_pkg $kernel_ver"; sha256sum "$busybox"; } | sha256sum | cut -d' ' -f1)
-if [ -f "$out/recipe" ] && [ "$(cat "$out/recipe")" = "$recipe" ] && [ -f "$out/bzImage" ] && [ -f "$out/rootfs.cpio.gz" ]; then
+recipe=$( { cat "$here/build.sh" "$here/init" "$here/grub.cfg"; echo "$kernel_pkg $kernel_ver"; sha256sum "$busybox"; } | sha256sum | cut -d' ' -f1)
+if [ -f "$out/recipe" ] && [ "$(cat "$out/recipe")" = "$recipe" ] && [ -f "$out/bzImage" ] && [ -f "$out/rootfs.cpio.gz" ] && [ -f "$out/disk.qcow2" ]; then
   echo "build-dev-guest: up to date ($out)"
   exit 0
 fi
@@ -50,5 +50,20 @@ cp "$work"/kernel/boot/vmlinuz-* "$out/bzImage.tmp"
 ( cd "$root" && find . | sort | cpio -o -H newc --quiet ) | gzip -9 > "$out/rootfs.cpio.gz.tmp"
 mv "$out/bzImage.tmp" "$out/bzImage"
 mv "$out/rootfs.cpio.gz.tmp" "$out/rootfs.cpio.gz"
+
+# Disk mode: an EFI system partition image (FAT, written with mtools, no
+# mounting) holding a standalone GRUB, the kernel and the initramfs, as qcow2.
+grub-mkstandalone -O x86_64-efi -o "$work/BOOTX64.EFI" \
+  --modules="part_gpt part_msdos fat search search_fs_file linux normal" \
+  "boot/grub/grub.cfg=$here/grub.cfg"
+esp="$work/esp.img"
+truncate -s 64M "$esp"
+mformat -i "$esp" -F ::
+mmd -i "$esp" ::/EFI ::/EFI/BOOT
+mcopy -i "$esp" "$work/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+mcopy -i "$esp" "$out/bzImage" ::/vmlinuz
+mcopy -i "$esp" "$out/rootfs.cpio.gz" ::/initrd.img
+qemu-img convert -O qcow2 "$esp" "$out/disk.qcow2.tmp"
+mv "$out/disk.qcow2.tmp" "$out/disk.qcow2"
 echo "$recipe" > "$out/recipe"
 echo "build-dev-guest: built $out (kernel $kernel_pkg $kernel_ver)"

@@ -2,10 +2,11 @@ import type { ManagerPlugin } from '@cocos-manager/core';
 import { plainBackendPlugin } from '@cocos-manager/backend-plain';
 import { sevSnpBackendPlugin } from '@cocos-manager/backend-sev-snp';
 import { tdxBackendPlugin } from '@cocos-manager/backend-tdx';
+import { storageDiskPlugin } from '@cocos-manager/storage-disk';
 import { grpcTransportPlugin } from '@cocos-manager/transport-grpc';
 
 /**
  * The plugins of the default `cocos-manager` build. A custom build is another
  * list like this one.
  */
-export const defaultPlugins: readonly ManagerPlugin[] = [plainBackendPlugin, sevSnpBackendPlugin, tdxBackendPlugin, grpcTransportPlugin];
+export const defaultPlugins: readonly ManagerPlugin[] = [plainBackendPlugin, sevSnpBackendPlugin, tdxBackendPlugin, storageDiskPlugin, grpcTransportPlugin];

@@ -188,3 +188,51 @@ describe('cocos-manager attestation-policy', () => {
     expect(text(result.stderr)).toMatch(/has no reference measurements to put in a CoRIM/);
   });
 });
+
+describe('golden QEMU argv in disk mode (storage-disk)', () => {
+  const disk = [
+    '-drive', `file=${RUN}/${VM}/disk.qcow2,if=none,id=disk0,format=qcow2`,
+    '-device', 'virtio-scsi-pci,id=scsi0,disable-legacy=on,iommu_platform=true',
+    '-device', 'scsi-hd,drive=disk0,bus=scsi0.0',
+  ];
+  const pflash = [
+    '-drive', 'if=pflash,format=raw,unit=0,file=/usr/share/OVMF/OVMF_CODE.fd,readonly=on',
+    '-drive', `if=pflash,format=raw,unit=1,file=${RUN}/${VM}/OVMF_VARS.fd`,
+  ];
+  const args = async (env: Record<string, string>) => {
+    const result = await run(['qemu-args'], { MANAGER_QEMU_ENABLE_DISK: 'true', ...env });
+    expect(result.exitCode, text(result.stderr)).toBe(0);
+    return JSON.parse(text(result.stdout)) as string[];
+  };
+
+  it('plain + disk: no -kernel/-initrd/-append', async () => {
+    expect(await args({})).toEqual([...head, ...pflash, ...network, ...disk, ...tail]);
+  });
+
+  it('SEV-SNP + disk', async () => {
+    expect(await args({ MANAGER_QEMU_ENABLE_SEV_SNP: 'true' })).toEqual([
+      ...head,
+      ...network,
+      ...disk,
+      '-machine', `confidential-guest-support=sev0-${VM},memory-backend=ram1,igvm-cfg=igvm0`,
+      '-object', 'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
+      '-object', `sev-snp-guest,id=sev0-${VM},cbitpos=51,reduced-phys-bits=1`,
+      '-object', 'igvm-cfg,id=igvm0,file=/root/coconut-qemu.igvm',
+      ...tail,
+    ]);
+  });
+
+  it('TDX + disk', async () => {
+    expect(await args({ MANAGER_QEMU_ENABLE_TDX: 'true' })).toEqual([
+      ...head,
+      ...network,
+      ...disk,
+      '-object', `{"qom-type":"tdx-guest","id":"tdx0-${VM}","quote-generation-socket":{"type":"vsock","cid":"2","port":"4050"}}`,
+      '-machine', `confidential-guest-support=tdx0-${VM},memory-backend=ram1,hpet=off`,
+      '-object', 'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
+      '-bios', '/usr/share/ovmf/OVMF.fd',
+      '-nodefaults',
+      ...tail,
+    ]);
+  });
+});

@@ -178,7 +178,7 @@ describe('reconciler and ports', () => {
   it('releases a reserved port that no VM holds', async () => {
     const base = await mkdtemp(path.join(os.tmpdir(), 'cm-recon-'));
     const allocator = new PortAllocator({ first: 6425, last: 6429 });
-    const manager = Manager.create({ plugins: defaultPlugins, env: devGuestEnv(base, '6425-6429'), logger: pino({ level: 'silent' }), overrides: [{ token: PORT_ALLOCATOR, useValue: allocator }] });
+    const manager = Manager.create({ plugins: defaultPlugins, env: { ...devGuestEnv(base, '6425-6429'), MANAGER_VM_POWERDOWN_TIMEOUT: '0s' }, logger: pino({ level: 'silent' }), overrides: [{ token: PORT_ALLOCATOR, useValue: allocator }] });
     try {
       await manager.start();
       const vm = await manager.service.create(emptyCreateVmRequest());

@@ -35,7 +35,7 @@ describe('default plugin set wiring', () => {
     for (const field of ['config', 'logger', 'backends', 'boots', 'ports']) {
       expect((service as unknown as Record<string, unknown>)[field], field).toBeDefined();
     }
-    expect(manager.container.resolveAll<BootStrategy>(BOOT_STRATEGY).map((b) => b.name)).toEqual(['ram']);
+    expect(manager.container.resolveAll<BootStrategy>(BOOT_STRATEGY).map((b) => b.name)).toEqual(['ram', 'disk']);
     expect(manager.container.resolve(LOGGER)).toBe(manager.logger);
   });
 

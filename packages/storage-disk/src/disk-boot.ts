@@ -1,0 +1,100 @@
+import { chmod, rm } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  CONFIG,
+  ConfigError,
+  Device,
+  Drive,
+  inject,
+  injectable,
+  QemuSection,
+  type BootStrategy,
+  type ManagerConfig,
+  type QemuCommand,
+  type VmContext,
+} from '@cocos-manager/core';
+import { createCopy, createOverlay, imageInfo, type ImageInfo } from './qemu-img.js';
+import type { ProvisioningMode } from './settings.js';
+import { perVmDiskSize } from './sizing.js';
+
+/**
+ * Disk boot: each VM gets its own disk made from a reference image and
+ * attached over virtio-scsi; the firmware boots from it, so there is no
+ * -kernel/-initrd/-append.
+ */
+@injectable()
+export class DiskBootStrategy implements BootStrategy {
+  readonly name = 'disk';
+  private reference: ImageInfo | null = null;
+
+  constructor(@inject(CONFIG) private readonly config: ManagerConfig) {}
+
+  selected(): boolean {
+    return this.config.get<boolean>('disk.enable');
+  }
+
+  async validate(): Promise<void> {
+    const source = this.source();
+    let info: ImageInfo;
+    try {
+      info = await imageInfo(source);
+    } catch (err) {
+      throw new ConfigError(`MANAGER_QEMU_SRC_DISK_FILE=${JSON.stringify(source)}: expected a disk image qemu-img can read (${(err as Error).message})`);
+    }
+    const format = this.config.get<string>('disk.format');
+    // qemu-img calls any file it cannot place "raw": the format check is what catches a wrong file.
+    if (info.format !== format) {
+      throw new ConfigError(`MANAGER_QEMU_SRC_DISK_FILE=${JSON.stringify(source)}: expected a ${format} image (MANAGER_QEMU_DISK_FORMAT), qemu-img says it is ${info.format}`);
+    }
+    if (this.mode() === 'overlay' && this.config.get<string>('disk.format') !== 'qcow2') {
+      throw new ConfigError('MANAGER_QEMU_DISK_FORMAT=raw: overlay provisioning makes qcow2 disks; set MANAGER_QEMU_DISK_FORMAT=qcow2 or MANAGER_QEMU_DISK_PROVISIONING=copy');
+    }
+    this.reference = info;
+  }
+
+  async prepare(vm: VmContext): Promise<void> {
+    const reference = this.reference ?? (await imageInfo(this.source()));
+    const disk = this.diskPath(vm);
+    const size = perVmDiskSize(reference.virtualSize);
+    if (this.mode() === 'overlay') await createOverlay(this.source(), reference.format, disk, size);
+    else await createCopy(this.source(), disk, this.config.get<string>('disk.format'), size);
+    // The guest's data: only the manager (and QEMU, same user) may read it.
+    await chmod(disk, 0o600);
+  }
+
+  contribute(command: QemuCommand, vm: VmContext): void {
+    const c = this.config;
+    const diskId = c.get<string>('disk.id');
+    const scsiId = c.get<string>('disk.scsiId');
+    command.add(
+      new Drive([
+        ['file', this.diskPath(vm)],
+        ['if', 'none'],
+        ['id', diskId],
+        ['format', c.get<string>('disk.format')],
+      ]),
+      new Device('virtio-scsi-pci', [['id', scsiId], ['disable-legacy', 'on'], ['iommu_platform', 'true']], QemuSection.Storage),
+      new Device('scsi-hd', [['drive', diskId], ['bus', `${scsiId}.0`]], QemuSection.Storage),
+    );
+  }
+
+  async cleanup(vm: VmContext): Promise<void> {
+    await rm(this.diskPath(vm), { force: true });
+  }
+
+  /** The per-VM disk: MANAGER_QEMU_DST_DISK_FILE ({id} template or directory), else inside the VM's directory. */
+  diskPath(vm: VmContext): string {
+    const configured = this.config.get<string>('disk.destination');
+    if (configured === '') return vm.file('disk.qcow2');
+    if (configured.includes('{id}')) return path.resolve(configured.replaceAll('{id}', vm.id));
+    return path.resolve(configured, `cvmDisk-${vm.id}.qcow2`);
+  }
+
+  private source(): string {
+    return path.resolve(this.config.get<string>('disk.source'));
+  }
+
+  private mode(): ProvisioningMode {
+    return this.config.get<ProvisioningMode>('disk.provisioning');
+  }
+}
