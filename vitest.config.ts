@@ -12,6 +12,7 @@ const alias = {
   '@cocos-manager/backend-tdx': src('./packages/backend-tdx/src/index.ts'),
   '@cocos-manager/testing': src('./packages/testing/src/index.ts'),
   '@cocos-manager/storage-disk': src('./packages/storage-disk/src/index.ts'),
+  '@cocos-manager/transport-http': src('./packages/transport-http/src/index.ts'),
 };
 const project = (name: string, dir: string, extra: Record<string, unknown> = {}) => ({
   resolve: { alias },
@@ -27,6 +28,7 @@ export default defineConfig({
       project('@cocos-manager/backend-sev-snp', './packages/backend-sev-snp'),
       project('@cocos-manager/backend-tdx', './packages/backend-tdx'),
       project('@cocos-manager/storage-disk', './packages/storage-disk'),
+      project('@cocos-manager/transport-http', './packages/transport-http'),
       // End-to-end files boot VMs under TCG: one file at a time on a 2-core machine.
       project('cocos-manager', './apps/manager', { testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false }),
     ],

@@ -4,9 +4,10 @@ import { sevSnpBackendPlugin } from '@cocos-manager/backend-sev-snp';
 import { tdxBackendPlugin } from '@cocos-manager/backend-tdx';
 import { storageDiskPlugin } from '@cocos-manager/storage-disk';
 import { grpcTransportPlugin } from '@cocos-manager/transport-grpc';
+import { httpTransportPlugin } from '@cocos-manager/transport-http';
 
 /**
  * The plugins of the default `cocos-manager` build. A custom build is another
  * list like this one.
  */
-export const defaultPlugins: readonly ManagerPlugin[] = [plainBackendPlugin, sevSnpBackendPlugin, tdxBackendPlugin, storageDiskPlugin, grpcTransportPlugin];
+export const defaultPlugins: readonly ManagerPlugin[] = [plainBackendPlugin, sevSnpBackendPlugin, tdxBackendPlugin, storageDiskPlugin, grpcTransportPlugin, httpTransportPlugin];

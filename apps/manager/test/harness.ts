@@ -20,6 +20,8 @@ export function devGuestEnv(base: string, range: string): Record<string, string>
     MANAGER_STATE_DIR: path.join(base, 'state'),
     MANAGER_GRPC_HOST: '127.0.0.1',
     MANAGER_GRPC_PORT: '0',
+    MANAGER_HTTP_HOST: '127.0.0.1',
+    MANAGER_HTTP_PORT: '0',
     MANAGER_QEMU_ENABLE_KVM: 'false',
     MANAGER_QEMU_DISK_IMG_KERNEL_FILE: path.join(DEV_GUEST, 'bzImage'),
     MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: path.join(DEV_GUEST, 'rootfs.cpio.gz'),
@@ -39,6 +41,9 @@ export interface RunningManager {
   readonly runDir: string;
   readonly stateDir: string;
   readonly pid: number;
+  readonly httpPort: number;
+  /** An HTTP request to the manager's REST API. */
+  http(method: string, urlPath: string, body?: unknown): Promise<{ status: number; json: unknown; text: string }>;
   readonly grpcPort: number;
   readonly process: ResultPromise;
   /** Everything the manager printed so far (stdout and stderr). */
@@ -61,11 +66,12 @@ export async function startManager(range: string, env: Record<string, string> = 
     child.all?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const m = /"transport":"grpc","address":"[^"]*:(\d+)"/.exec(output);
-      if (m) resolve(Number(m[1]));
+      if (m && output.includes('"msg":"manager started"')) resolve(Number(m[1]));
     });
     void child.then((r) => reject(new Error(`manager exited (${r.exitCode}) before listening:\n${output}`)));
   });
   const grpcPort = await listening;
+  const httpPort = Number(/"transport":"http","address":"[^"]*:(\d+)"/.exec(output)?.[1] ?? 0);
   const { ManagerService } = loadManagerProto();
   const client = new ManagerService(`127.0.0.1:${grpcPort}`, credentials.createInsecure()) as Client & Record<string, Unary>;
   const stop = async () => {
@@ -79,6 +85,21 @@ export async function startManager(range: string, env: Record<string, string> = 
     stateDir: path.join(base, 'state'),
     pid: child.pid!,
     grpcPort,
+    httpPort,
+    async http(method, urlPath, body) {
+      const res = await fetch(`http://127.0.0.1:${httpPort}${urlPath}`, {
+        method,
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      });
+      const text = await res.text();
+      let json: unknown = null;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        // not JSON (metrics, console)
+      }
+      return { status: res.status, json, text };
+    },
     process: child,
     output: () => output,
     call: <T>(method: string, request: unknown) =>

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { BOOT_STRATEGY, CONFIG, HOST, LOGGER, Manager, TEE_BACKEND, TRANSPORT, VM_SERVICE, type BootStrategy, type TeeBackend, type Transport, type VmService } from '@cocos-manager/core';
+import { BOOT_STRATEGY, CONFIG, HOST, LOGGER, MANAGER_INFO, Manager, TEE_BACKEND, TRANSPORT, VM_SERVICE, type BootStrategy, type TeeBackend, type Transport, type VmService } from '@cocos-manager/core';
 import { PlainBackend } from '@cocos-manager/backend-plain';
 import { SevSnpBackend } from '@cocos-manager/backend-sev-snp';
 import { TdxBackend } from '@cocos-manager/backend-tdx';
 import { GrpcTransport } from '@cocos-manager/transport-grpc';
+import { HttpTransport } from '@cocos-manager/transport-http';
 import { defaultPlugins } from '../src/plugins.js';
 
 /**
@@ -25,11 +26,15 @@ describe('default plugin set wiring', () => {
     expect((backends[1] as unknown as { host: unknown }).host).toBe(manager.container.resolve(HOST));
 
     const transports = manager.container.resolveAll<Transport>(TRANSPORT);
-    expect(transports.map((t) => t.name)).toEqual(['grpc']);
+    expect(transports.map((t) => t.name)).toEqual(['grpc', 'http']);
     expect(transports[0]).toBeInstanceOf(GrpcTransport);
-    for (const field of ['service', 'config', 'logger']) {
-      expect((transports[0] as unknown as Record<string, unknown>)[field], field).toBeDefined();
+    expect(transports[1]).toBeInstanceOf(HttpTransport);
+    for (const transport of transports) {
+      for (const field of ['service', 'config', 'logger', 'metrics']) {
+        expect((transport as unknown as Record<string, unknown>)[field], `${transport.name}.${field}`).toBeDefined();
+      }
     }
+    expect((transports[1] as unknown as Record<string, unknown>)['info']).toBe(manager.container.resolve(MANAGER_INFO));
 
     const service = manager.container.resolve<VmService>(VM_SERVICE);
     for (const field of ['config', 'logger', 'backends', 'boots', 'ports']) {

@@ -11,15 +11,21 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** Which limit a RESOURCE_EXHAUSTED hit: the VM count (retry after a removal) or the port pool. */
+export type ExhaustedResource = 'vm-capacity' | 'ports';
+
 export class ManagerError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; resource?: ExhaustedResource },
   ) {
     super(message, options);
     this.name = 'ManagerError';
+    this.resource = options?.resource;
   }
+
+  readonly resource: ExhaustedResource | undefined;
 
   static invalidArgument(message: string): ManagerError {
     return new ManagerError(ErrorCode.InvalidArgument, message);
@@ -27,8 +33,8 @@ export class ManagerError extends Error {
   static notFound(message: string): ManagerError {
     return new ManagerError(ErrorCode.NotFound, message);
   }
-  static resourceExhausted(message: string): ManagerError {
-    return new ManagerError(ErrorCode.ResourceExhausted, message);
+  static resourceExhausted(message: string, resource?: ExhaustedResource): ManagerError {
+    return new ManagerError(ErrorCode.ResourceExhausted, message, resource ? { resource } : {});
   }
   static failedPrecondition(message: string): ManagerError {
     return new ManagerError(ErrorCode.FailedPrecondition, message);

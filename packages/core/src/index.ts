@@ -4,6 +4,8 @@ export * from './errors.js';
 export * from './tokens.js';
 export * from './version.js';
 export * from './logging.js';
+export * from './metrics.js';
+export * from './vm/console-follower.js';
 export * from './api/tokens.js';
 export * from './api/plugin.js';
 export * from './api/tee-backend.js';

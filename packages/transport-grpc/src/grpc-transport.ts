@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { CONFIG, ConfigError, inject, injectable, LOGGER, VM_SERVICE, type Logger, type ManagerConfig, type Transport, type VmService } from '@cocos-manager/core';
-import { loadManagerProto } from './proto.js';
+import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { ReflectionService } from '@grpc/reflection';
+import { CONFIG, ConfigError, inject, injectable, LOGGER, METRICS, VM_SERVICE, type Logger, type ManagerConfig, type ManagerMetrics, type Transport, type VmService, type VmStreamEvent } from '@cocos-manager/core';
+import { loadHealthPackageDefinition, loadManagerPackageDefinition, loadManagerProto } from './proto.js';
 import { toServiceError } from './status.js';
 import { fromCreateReq, toVmInfo, type CreateReqWire } from './wire.js';
 
@@ -27,12 +29,14 @@ type Handler<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryDa
 export class GrpcTransport implements Transport {
   readonly name = 'grpc';
   private server: Server | null = null;
+  private health: HealthImplementation | null = null;
   private boundPort = 0;
 
   constructor(
     @inject(VM_SERVICE) private readonly service: VmService,
     @inject(CONFIG) private readonly config: ManagerConfig,
     @inject(LOGGER) private readonly logger: Logger,
+    @inject(METRICS) private readonly metrics: ManagerMetrics,
   ) {}
 
   address(): string {
@@ -49,6 +53,11 @@ export class GrpcTransport implements Transport {
     // (INVALID_ARGUMENT naming the field) instead of a bare transport error.
     const server = new Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
     server.addService(loadManagerProto().ManagerService.service, this.handlers());
+    // grpc.health.v1.Health: "" and the service report SERVING while we listen.
+    this.health = new HealthImplementation({ '': 'SERVING', 'manager.ManagerService': 'SERVING' });
+    this.health.addToServer(server);
+    // Server reflection, so grpcurl-style tools work without the .proto.
+    new ReflectionService({ ...loadManagerPackageDefinition(), ...loadHealthPackageDefinition() }).addToServer(server);
     const credentials = this.credentials();
     const port = this.config.get<number>('grpc.port');
     this.boundPort = await new Promise<number>((resolve, reject) => {
@@ -61,6 +70,8 @@ export class GrpcTransport implements Transport {
     const server = this.server;
     if (!server) return;
     this.server = null;
+    this.health?.setStatus('', 'NOT_SERVING');
+    this.health?.setStatus('manager.ManagerService', 'NOT_SERVING');
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => server.forceShutdown(), 5000);
       server.tryShutdown(() => {
@@ -101,8 +112,15 @@ export class GrpcTransport implements Transport {
     const s = this.service;
     return {
       CreateVm: this.unary('CreateVm', async (req: CreateReqWire) => {
-        const vm = await s.create(fromCreateReq(req));
-        return { forwarded_port: String(vm.forwardedPort), cvm_id: vm.id };
+        const started = performance.now();
+        try {
+          const vm = await s.create(fromCreateReq(req));
+          this.metrics.observeCreate((performance.now() - started) / 1000, true);
+          return { forwarded_port: String(vm.forwardedPort), cvm_id: vm.id };
+        } catch (err) {
+          this.metrics.observeCreate((performance.now() - started) / 1000, false);
+          throw err;
+        }
       }),
       RemoveVm: this.unary('RemoveVm', async (req: { cvm_id: string }) => {
         await s.remove(req.cvm_id);
@@ -118,7 +136,27 @@ export class GrpcTransport implements Transport {
       }),
       ListVms: this.unary('ListVms', async () => ({ vms: s.list().map(toVmInfo) })),
       GetVm: this.unary('GetVm', async (req: { id: string }) => toVmInfo(await s.get(req.id))),
+      WatchEvents: (call: ServerWritableStream<{ vm_id: string; lifecycle_only: boolean }, unknown>) => this.watch(call),
     };
+  }
+
+  /** WatchEvents: streams lifecycle events (and console lines) until the client goes away. */
+  private watch(call: ServerWritableStream<{ vm_id: string; lifecycle_only: boolean }, unknown>): void {
+    const { vm_id: vmId, lifecycle_only: lifecycleOnly } = call.request;
+    this.metrics.observeCall('grpc', 'WatchEvents', 'OK', 0);
+    const send = (event: VmStreamEvent) => {
+      if (vmId !== '' && event.vmId !== vmId) return;
+      call.write(
+        event.kind === 'lifecycle'
+          ? { kind: 'lifecycle', vm_id: event.vmId, state: event.state, previous_state: event.previous ?? '', detail: event.detail, line: '', at: event.at }
+          : { kind: 'console', vm_id: event.vmId, state: '', previous_state: '', detail: '', line: event.line, at: event.at },
+      );
+    };
+    const unsubscribe = [this.service.onEvent(send), ...(lifecycleOnly ? [] : [this.service.onConsole(send)])];
+    const end = () => unsubscribe.forEach((u) => u());
+    call.on('cancelled', end);
+    call.on('close', end);
+    call.on('error', end);
   }
 
   private unary<Req, Res>(method: string, run: (req: Req) => Promise<Res>): Handler<Req, Res> {
@@ -127,11 +165,14 @@ export class GrpcTransport implements Transport {
       const started = performance.now();
       withTimeout(run(call.request), timeoutMs, method).then(
         (res) => {
-          this.logger.debug({ method, ms: +(performance.now() - started).toFixed(2) }, 'gRPC call');
+          const seconds = (performance.now() - started) / 1000;
+          this.metrics.observeCall('grpc', method, 'OK', seconds);
+          this.logger.debug({ method, ms: +(seconds * 1000).toFixed(2) }, 'gRPC call');
           callback(null, res);
         },
         (err: unknown) => {
           const error = toServiceError(err);
+          this.metrics.observeCall('grpc', method, status[error.code ?? status.UNKNOWN] ?? String(error.code), (performance.now() - started) / 1000);
           this.logger.info({ method, code: error.code, error: error.details }, 'gRPC call failed');
           callback(error);
         },

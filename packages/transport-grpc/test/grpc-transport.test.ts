@@ -6,7 +6,7 @@ import { credentials, Metadata, status, type Client, type ServiceError } from '@
 import protobuf from 'protobufjs';
 import { Manager, ManagerError, TRANSPORT, type Logger } from '@cocos-manager/core';
 import { pino } from 'pino';
-import { inertBackendPlugin } from './inert-backend.js';
+import { inertBackendPlugin } from '@cocos-manager/testing';
 import { GrpcTransport, grpcTransportPlugin, loadManagerProto, MANAGER_PROTO_PATH, toServiceError } from '../src/index.js';
 
 describe('wire compatibility with the Go manager', () => {

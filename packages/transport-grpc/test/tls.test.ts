@@ -1,27 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { credentials, Metadata, status, type ChannelCredentials, type Client, type ServiceError } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Manager, TRANSPORT } from '@cocos-manager/core';
-import { inertBackendPlugin } from './inert-backend.js';
+import { inertBackendPlugin, makeTestPki } from '@cocos-manager/testing';
 import { GrpcTransport, grpcTransportPlugin, loadManagerProto } from '../src/index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-tls-'));
 const file = (name: string) => path.join(dir, name);
 
-/** A CA and a certificate it signs, made with the openssl CLI. */
-async function issue(ca: string, name: string, cn: string, san?: string): Promise<void> {
-  await execa('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', `/CN=${cn}`]);
-  const ext = file(`${name}.ext`);
-  writeFileSync(ext, san ? `subjectAltName=${san}\n` : 'basicConstraints=CA:FALSE\n');
-  await execa('openssl', ['x509', '-req', '-in', file(`${name}.csr`), '-CA', file(`${ca}.pem`), '-CAkey', file(`${ca}.key`), '-CAcreateserial', '-out', file(`${name}.pem`), '-days', '1', '-extfile', ext]);
-}
-async function makeCa(name: string): Promise<void> {
-  await execa('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.pem`), '-days', '1', '-subj', `/CN=${name}`]);
-}
 
 async function startTlsManager(env: Record<string, string>) {
   const manager = Manager.create({
@@ -56,12 +45,7 @@ function listVms(port: number, creds: ChannelCredentials): Promise<unknown> {
 
 describe('gRPC TLS and mTLS', () => {
   beforeAll(async () => {
-    await makeCa('ca');
-    await makeCa('client-ca');
-    await makeCa('other-ca');
-    await issue('ca', 'server', 'localhost', 'DNS:localhost,IP:127.0.0.1');
-    await issue('client-ca', 'client', 'cocos-cli');
-    await issue('other-ca', 'stranger', 'stranger');
+    await makeTestPki(dir);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -16,7 +16,7 @@ export function defaultRunDir(): string {
 export const coreSettings = {
   manager: {
     logLevel: setting({ env: 'MANAGER_LOG_LEVEL', doc: 'Logging verbosity.', default: 'info', format: f.logLevel }),
-    instanceId: setting({ env: 'MANAGER_INSTANCE_ID', doc: 'Identifier of this manager instance, carried on every log line when set.', default: '', format: f.text }),
+    instanceId: setting({ env: 'MANAGER_INSTANCE_ID', doc: 'Identifier of this manager instance, carried on every log line when set and reported by health endpoints (generated at start when empty).', default: '', format: f.text }),
     maxVms: setting({ env: 'MANAGER_MAX_VMS', doc: 'Maximum number of VMs running at once.', default: '10', format: f.integer(1, 4096) }),
     runDir: setting({ env: 'MANAGER_RUN_DIR', doc: 'Directory for per-VM runtime files (firmware vars, 9p shares, console log); one 0700 subdirectory per VM. Empty: /run/cocos-manager as root, else $XDG_RUNTIME_DIR/cocos-manager (or a per-user directory in /tmp).', default: '', format: f.text }),
     eosVersion: setting({ env: 'MANAGER_EOS_VERSION', doc: 'EOS version reported in CVM info.', default: '', format: f.text }),

@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import { container as rootContainer, instanceCachingFactory, Lifecycle, type DependencyContainer } from 'tsyringe';
 import type { Logger } from 'pino';
 import type { ManagerPlugin } from '../api/plugin.js';
-import { BOOT_STRATEGY, CONFIG, HOST, LOGGER, TEE_BACKEND, TRANSPORT, VM_SERVICE } from '../api/tokens.js';
+import { randomUUID } from 'node:crypto';
+import { BOOT_STRATEGY, CONFIG, HOST, LOGGER, MANAGER_INFO, METRICS, TEE_BACKEND, TRANSPORT, VM_SERVICE } from '../api/tokens.js';
+import { ManagerMetrics, type ManagerInfo } from '../metrics.js';
 import type { Transport } from '../api/transport.js';
 import { HostEnvironment } from '../api/host.js';
 import { RamBootStrategy } from '../boot/ram-boot.js';
@@ -76,6 +78,10 @@ export class Manager {
       useFactory: instanceCachingFactory((c) => new BootRegistry(resolveAllTokens(c, BOOT_STRATEGY))),
     });
     container.register(VM_SERVICE, { useClass: VmService }, { lifecycle: Lifecycle.Singleton });
+    container.register(METRICS, { useFactory: instanceCachingFactory((c) => new ManagerMetrics(resolveToken(c, VM_SERVICE))) });
+    container.register(MANAGER_INFO, {
+      useValue: { instanceId: instanceId === '' ? randomUUID() : instanceId, version: CORE_VERSION, startedAt: new Date().toISOString() } satisfies ManagerInfo,
+    });
 
     for (const plugin of plugins) {
       try {

@@ -45,6 +45,7 @@ export class PortAllocator {
     throw ManagerError.resourceExhausted(
       `no free host port in MANAGER_QEMU_HOST_FWD_RANGE ${this.range.first}-${this.range.last}: ` +
         `${this.reserved.size} used by VMs, ${busyElsewhere} held by other processes`,
+      'ports',
     );
   }
 

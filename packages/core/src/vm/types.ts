@@ -88,9 +88,20 @@ export interface CvmInfo {
 
 /** A lifecycle change, emitted as it happens. */
 export interface VmEvent {
+  readonly kind: 'lifecycle';
   readonly vmId: string;
   readonly state: VmState;
   readonly previous: VmState | null;
   readonly at: string;
   readonly detail: string;
 }
+
+/** One line of a VM's serial console (or QEMU's own output). */
+export interface ConsoleLine {
+  readonly kind: 'console';
+  readonly vmId: string;
+  readonly line: string;
+  readonly at: string;
+}
+
+export type VmStreamEvent = VmEvent | ConsoleLine;

@@ -27,6 +27,7 @@ import { LocalFsdev, Virtio9pDevice } from '../qemu/elements/shared-fs.js';
 import { GuestName, NoReboot, QmpSocket } from '../qemu/elements/supervision.js';
 import { AdoptedProcess } from './adopted-process.js';
 import { ConsoleLog } from './console-log.js';
+import { ConsoleFollower } from './console-follower.js';
 import type { PortAllocator } from './port-allocator.js';
 import { checkIdentity } from './process-identity.js';
 import { QemuProcess } from './qemu-process.js';
@@ -35,7 +36,7 @@ import { validateCreateRequest } from './request-validation.js';
 import { STATE_VERSION, StateStore, type VmStateRecord } from './state-store.js';
 import type { SupervisedProcess } from './supervised-process.js';
 import { TtlTimer } from './ttl-timer.js';
-import { emptyCreateVmRequest, VmState, type CreatedVm, type CreateVmRequest, type CvmInfo, type VmEvent, type VmExit, type VmSummary } from './types.js';
+import { emptyCreateVmRequest, VmState, type CreatedVm, type CreateVmRequest, type ConsoleLine, type CvmInfo, type VmEvent, type VmExit, type VmSummary } from './types.js';
 import { createVmDir, removeVmFiles, vmLayout, writeShares, type VmLayout } from './vm-files.js';
 
 /** The VM id `qemu-args` shows: a placeholder, since no VM is created. */
@@ -69,6 +70,7 @@ interface VmRecord {
   /** Port and files released, once (the exit handler and removal both ask). */
   releasing: Promise<void> | null;
   removal: Promise<void> | null;
+  follower: ConsoleFollower | null;
   /** State writes in order; nothing is written once the VM is forgotten. */
   persisting: Promise<void>;
   forgotten: boolean;
@@ -112,7 +114,7 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
 @injectable()
 export class VmService {
   private readonly vms = new Map<string, VmRecord>();
-  private readonly events = new EventEmitter<{ event: [VmEvent] }>();
+  private readonly events = new EventEmitter<{ event: [VmEvent]; console: [ConsoleLine] }>();
   private readonly creating = new Map<string, number | null>();
   private readonly store: StateStore;
   private timers: NodeJS.Timeout[] = [];
@@ -134,6 +136,12 @@ export class VmService {
     return () => this.events.off('event', listener);
   }
 
+  /** Subscribes to console lines of every running VM; returns the unsubscribe function. */
+  onConsole(listener: (line: ConsoleLine) => void): () => void {
+    this.events.on('console', listener);
+    return () => this.events.off('console', listener);
+  }
+
   /** Loads state, re-adopts surviving VMs, starts the background sweeps. Before serving. */
   async init(): Promise<void> {
     await this.store.init();
@@ -153,7 +161,7 @@ export class VmService {
     const boot = this.boots.choose();
     const maxVms = this.config.get<number>('manager.maxVms');
     if (this.activeCount() + this.creating.size >= maxVms) {
-      throw ManagerError.resourceExhausted(`MANAGER_MAX_VMS=${maxVms} VMs are already running; remove one first`);
+      throw ManagerError.resourceExhausted(`MANAGER_MAX_VMS=${maxVms} VMs are already running; remove one first`, 'vm-capacity');
     }
     const id = randomUUID();
     this.creating.set(id, null);
@@ -203,6 +211,7 @@ export class VmService {
 
       // From here on the VM is ours to supervise; nothing is rolled back.
       void proc.exited.then((exit) => this.onExit(record, exit));
+      await this.followConsole(record, true);
       this.transition(record, VmState.Running, `QEMU pid ${proc.pid} is up`);
       this.armTtl(record);
       // Durable before the client hears of it: a restart right after still knows the VM.
@@ -304,6 +313,7 @@ export class VmService {
     for (const record of this.vms.values()) {
       record.ttl?.cancel();
       record.qmp?.close();
+      record.follower?.stop();
       await record.persisting;
     }
     this.logger.info({ vms: this.vms.size }, 'leaving VMs running for the next manager to re-adopt');
@@ -382,7 +392,7 @@ export class VmService {
       record.guestStatus = next;
       record.logger.info({ qmpEvent: event.event, data: event.data }, 'QEMU event');
       if (event.event === 'GUEST_PANICKED' || event.event === 'STOP' || event.event === 'RESUME') {
-        this.events.emit('event', { vmId: record.id, state: record.state, previous: null, at: new Date().toISOString(), detail: `guest ${next}` });
+        this.events.emit('event', { kind: 'lifecycle', vmId: record.id, state: record.state, previous: null, at: new Date().toISOString(), detail: `guest ${next}` });
       }
     });
   }
@@ -466,6 +476,7 @@ export class VmService {
       removal: null,
       persisting: Promise.resolve(),
       forgotten: false,
+      follower: null,
       ...extra,
     };
   }
@@ -488,7 +499,7 @@ export class VmService {
     record.state = state;
     record.logger.info({ state, previous }, detail);
     this.persist(record);
-    this.events.emit('event', { vmId: record.id, state, previous, at: new Date().toISOString(), detail });
+    this.events.emit('event', { kind: 'lifecycle', vmId: record.id, state, previous, at: new Date().toISOString(), detail });
   }
 
   private persist(record: VmRecord): void {
@@ -524,7 +535,16 @@ export class VmService {
     });
   }
 
+  private async followConsole(record: VmRecord, fromStart: boolean): Promise<void> {
+    record.follower = new ConsoleFollower(record.layout.consoleLog, (line) =>
+      this.events.emit('console', { kind: 'console', vmId: record.id, line, at: new Date().toISOString() }),
+    );
+    await record.follower.start(fromStart);
+  }
+
   private async onExit(record: VmRecord, exit: VmExit): Promise<void> {
+    await record.follower?.poll().catch(() => undefined); // the last lines before the exit
+    record.follower?.stop();
     record.exit = exit;
     record.ttl?.cancel();
     record.qmp?.close();
@@ -623,6 +643,7 @@ export class VmService {
       if (qmp) this.watchQmp(record, qmp);
       this.vms.set(saved.id, record);
       void proc.exited.then((exit) => this.onExit(record, exit));
+      await this.followConsole(record, false);
       this.transition(record, VmState.Running, `re-adopted QEMU pid ${identity.pid}`);
       this.armTtl(record);
       return;

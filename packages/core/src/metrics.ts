@@ -1,0 +1,72 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { VmState } from './vm/types.js';
+import type { VmService } from './vm/vm-service.js';
+
+/**
+ * The manager's Prometheus metrics, shared by every transport: process
+ * defaults, API calls by transport, method and status (count and latency, as
+ * upstream's metrics middleware), VMs by state, create duration, port pool.
+ */
+export class ManagerMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'transport' | 'method' | 'code'>;
+  private readonly latency: Histogram<'transport' | 'method'>;
+  private readonly createDuration: Histogram<'outcome'>;
+
+  constructor(service: VmService) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    // prom-client also exports these gauges under a counter-style "_total" name, which
+    // Prometheus' naming rules (promtool check metrics) refuse; their twins without
+    // the suffix carry the same values.
+    for (const metric of this.registry.getMetricsAsArray()) {
+      if (metric.name.endsWith('_total') && String(metric.type) !== 'counter') this.registry.removeSingleMetric(metric.name);
+    }
+    this.requests = new Counter({ name: 'manager_api_requests_total', help: 'API calls handled, by transport, method and status code.', labelNames: ['transport', 'method', 'code'], registers });
+    this.latency = new Histogram({
+      name: 'manager_api_request_duration_seconds',
+      help: 'API call latency, by transport and method.',
+      labelNames: ['transport', 'method'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.createDuration = new Histogram({ name: 'manager_vm_create_duration_seconds', help: 'Time to create a VM (until QEMU answers on QMP), by outcome.', labelNames: ['outcome'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
+    new Gauge({
+      name: 'manager_vms',
+      help: 'VMs known to the manager, by lifecycle state.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const counts = new Map<string, number>(Object.values(VmState).map((s) => [s, 0]));
+        for (const vm of service.list()) counts.set(vm.state, (counts.get(vm.state) ?? 0) + 1);
+        for (const [state, n] of counts) this.set({ state }, n);
+      },
+    });
+    new Gauge({ name: 'manager_port_pool_in_use', help: 'Host ports of MANAGER_QEMU_HOST_FWD_RANGE held by VMs.', registers, collect() { this.set(service.portUsage().inUse); } });
+    new Gauge({ name: 'manager_port_pool_size', help: 'Host ports in MANAGER_QEMU_HOST_FWD_RANGE.', registers, collect() { this.set(service.portUsage().size); } });
+  }
+
+  observeCall(transport: string, method: string, code: string, seconds: number): void {
+    this.requests.inc({ transport, method, code });
+    this.latency.observe({ transport, method }, seconds);
+  }
+
+  observeCreate(seconds: number, ok: boolean): void {
+    this.createDuration.observe({ outcome: ok ? 'created' : 'failed' }, seconds);
+  }
+
+  contentType(): string {
+    return this.registry.contentType;
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+/** Who this manager is, for health endpoints. */
+export interface ManagerInfo {
+  readonly instanceId: string;
+  readonly version: string;
+  readonly startedAt: string;
+}

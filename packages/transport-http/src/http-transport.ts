@@ -1,0 +1,209 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import {
+  CONFIG,
+  ConfigError,
+  inject,
+  injectable,
+  LOGGER,
+  MANAGER_INFO,
+  ManagerError,
+  METRICS,
+  policyJsonBytes,
+  VM_SERVICE,
+  VmState,
+  type Logger,
+  type ManagerConfig,
+  type ManagerInfo,
+  type ManagerMetrics,
+  type Transport,
+  type VmService,
+  type VmStreamEvent,
+} from '@cocos-manager/core';
+import { toHttpError } from './http-status.js';
+import { createRequestFromJson, vmJson } from './rest-body.js';
+
+const SSE_KEEPALIVE_MS = 15_000;
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+type IdParams = { Params: { id: string } };
+
+/**
+ * The HTTP API: `/health`, `/metrics` (Prometheus), a JSON REST mirror of the
+ * gRPC service, `/events` (server-sent events) and VM console logs.
+ */
+@injectable()
+export class HttpTransport implements Transport {
+  readonly name = 'http';
+  private app: FastifyInstance | null = null;
+  private boundPort = 0;
+  private readonly streams = new Set<() => void>();
+
+  constructor(
+    @inject(VM_SERVICE) private readonly service: VmService,
+    @inject(CONFIG) private readonly config: ManagerConfig,
+    @inject(LOGGER) private readonly logger: Logger,
+    @inject(METRICS) private readonly metrics: ManagerMetrics,
+    @inject(MANAGER_INFO) private readonly info: ManagerInfo,
+  ) {}
+
+  address(): string {
+    return `${this.host()}:${this.boundPort}`;
+  }
+
+  port(): number {
+    return this.boundPort;
+  }
+
+  async start(): Promise<void> {
+    const https = this.tlsOptions();
+    const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, ...(https ? { https } : {}) }) as unknown as FastifyInstance;
+    this.routes(app);
+    await app.listen({ host: this.host(), port: this.config.get<number>('http.port') });
+    this.boundPort = (app.server.address() as AddressInfo).port;
+    this.app = app;
+  }
+
+  async stop(): Promise<void> {
+    for (const close of this.streams) close();
+    this.streams.clear();
+    await this.app?.close();
+    this.app = null;
+  }
+
+  private host(): string {
+    return this.config.get<string>('http.host') || '0.0.0.0';
+  }
+
+  private tlsOptions(): { key: Buffer; cert: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean } | null {
+    const c = this.config;
+    const certFile = c.get<string>('http.serverCert');
+    const keyFile = c.get<string>('http.serverKey');
+    if (certFile === '' && keyFile === '') return null;
+    if (certFile === '' || keyFile === '') throw new ConfigError('MANAGER_HTTP_SERVER_CERT and MANAGER_HTTP_SERVER_KEY must be set together to enable HTTPS');
+    const read = (file: string, env: string) => {
+      try {
+        return readFileSync(file);
+      } catch (err) {
+        throw new ConfigError(`${env}=${JSON.stringify(file)}: expected a readable PEM file (${(err as Error).message})`);
+      }
+    };
+    let cert = read(certFile, 'MANAGER_HTTP_SERVER_CERT');
+    const chain = c.get<string>('http.serverCaCerts');
+    if (chain !== '') cert = Buffer.concat([cert, Buffer.from('\n'), read(chain, 'MANAGER_HTTP_SERVER_CA_CERTS')]);
+    const clientCa = c.get<string>('http.clientCaCerts');
+    const key = read(keyFile, 'MANAGER_HTTP_SERVER_KEY');
+    return clientCa === '' ? { key, cert } : { key, cert, ca: read(clientCa, 'MANAGER_HTTP_CLIENT_CA_CERTS'), requestCert: true, rejectUnauthorized: true };
+  }
+
+  private routes(app: FastifyInstance): void {
+    const s = this.service;
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      this.metrics.observeCall('http', `${request.method} ${route}`, String(reply.statusCode), reply.elapsedTime / 1000);
+    });
+    app.setErrorHandler((err, _request, reply) => {
+      // Fastify's own refusals (malformed JSON, body too large) carry a 4xx status.
+      const fastifyStatus = (err as { statusCode?: number }).statusCode;
+      if (!(err instanceof ManagerError) && fastifyStatus !== undefined && fastifyStatus >= 400 && fastifyStatus < 500) {
+        return reply.code(fastifyStatus).send({ error: { code: 'INVALID_ARGUMENT', message: (err as Error).message } });
+      }
+      const { status, body } = toHttpError(err);
+      if (status === 500) this.logger.error({ err }, 'HTTP request failed');
+      return reply.code(status).send(body);
+    });
+
+    app.get('/health', async () => ({
+      status: 'pass',
+      version: this.info.version,
+      instance_id: this.info.instanceId,
+      started_at: this.info.startedAt,
+      description: 'cocos-manager',
+      vms: s.list().length,
+    }));
+    app.get('/metrics', async (_request, reply) => reply.type(this.metrics.contentType()).send(await this.metrics.text()));
+
+    app.post('/vms', async (request, reply) => {
+      const started = performance.now();
+      try {
+        const vm = await s.create(createRequestFromJson(request.body));
+        this.metrics.observeCreate((performance.now() - started) / 1000, true);
+        return reply.code(201).header('location', `/vms/${vm.id}`).send({ cvm_id: vm.id, forwarded_port: String(vm.forwardedPort) });
+      } catch (err) {
+        this.metrics.observeCreate((performance.now() - started) / 1000, false);
+        throw err;
+      }
+    });
+    app.get('/vms', async () => ({ vms: s.list().map(vmJson) }));
+    app.get<IdParams>('/vms/:id', async (request) => vmJson(await s.get(request.params.id)));
+    app.delete<IdParams>('/vms/:id', async (request, reply) => {
+      await s.remove(request.params.id);
+      return reply.code(204).send();
+    });
+    app.get<IdParams>('/vms/:id/info', async (request) => {
+      const info = s.cvmInfo(request.params.id);
+      return { id: info.id, ovmf_version: info.ovmfVersion, cpu_num: info.cpuNum, cpu_type: info.cpuType, kernel_cmd: info.kernelCmd, eos_version: info.eosVersion };
+    });
+    app.get<IdParams>('/vms/:id/attestation-policy', async (request, reply) =>
+      reply.type('application/json').send(Buffer.from(policyJsonBytes(await s.attestationPolicyDocument(request.params.id)))),
+    );
+    app.get<IdParams & { Querystring: { follow?: string } }>('/vms/:id/console', async (request, reply) => {
+      const id = request.params.id;
+      const text = await s.consoleOutput(id); // 404 for an unknown id, before anything is streamed
+      if (request.query.follow !== '1' && request.query.follow !== 'true') return reply.type('text/plain; charset=utf-8').send(text);
+      this.stream(request, reply, 'text/plain; charset=utf-8', (write, end) => {
+        write(text);
+        const offConsole = s.onConsole((l) => l.vmId === id && write(`${l.line}\n`));
+        const offEvent = s.onEvent((e) => {
+          if (e.vmId === id && (e.state === VmState.Stopped || e.state === VmState.Failed)) end();
+        });
+        return () => {
+          offConsole();
+          offEvent();
+        };
+      });
+    });
+    app.get<{ Querystring: { vm?: string; console?: string } }>('/events', async (request, reply) => {
+      const only = request.query.vm;
+      const withConsole = request.query.console !== '0';
+      this.stream(request, reply, 'text/event-stream', (write) => {
+        write(': cocos-manager events\n\n');
+        const send = (event: VmStreamEvent) => {
+          if (only && event.vmId !== only) return;
+          write(`event: ${event.kind}\ndata: ${JSON.stringify(event)}\n\n`);
+        };
+        const offs = [s.onEvent(send), ...(withConsole ? [s.onConsole(send)] : [])];
+        const keepalive = setInterval(() => write(': keep-alive\n\n'), SSE_KEEPALIVE_MS);
+        return () => {
+          clearInterval(keepalive);
+          offs.forEach((off) => off());
+        };
+      });
+    });
+  }
+
+  /** A long-lived response: `open` subscribes and returns its unsubscribe; ends when either side does. */
+  private stream(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    contentType: string,
+    open: (write: (chunk: string) => void, end: () => void) => () => void,
+  ): void {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    let closed = false;
+    let unsubscribe: () => void = () => undefined;
+    const end = () => {
+      if (closed) return;
+      closed = true;
+      unsubscribe();
+      this.streams.delete(end);
+      res.end();
+    };
+    this.streams.add(end);
+    unsubscribe = open((chunk) => !closed && res.write(chunk), end);
+    request.raw.on('close', end);
+  }
+}
