@@ -5,6 +5,7 @@ export * from './tokens.js';
 export * from './version.js';
 export * from './logging.js';
 export * from './metrics.js';
+export * from './tracing.js';
 export * from './vm/console-follower.js';
 export * from './api/tokens.js';
 export * from './api/plugin.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
-import { CONFIG, ConfigError, inject, injectable, LOGGER, METRICS, VM_SERVICE, type Logger, type ManagerConfig, type ManagerMetrics, type Transport, type VmService, type VmStreamEvent } from '@cocos-manager/core';
+import { CONFIG, ConfigError, inject, injectable, LOGGER, METRICS, TRACING, VM_SERVICE, type ManagerTracing, type Logger, type ManagerConfig, type ManagerMetrics, type Transport, type VmService, type VmStreamEvent } from '@cocos-manager/core';
 import { loadHealthPackageDefinition, loadManagerPackageDefinition, loadManagerProto } from './proto.js';
 import { toServiceError } from './status.js';
 import { fromCreateReq, toVmInfo, type CreateReqWire } from './wire.js';
@@ -37,6 +37,7 @@ export class GrpcTransport implements Transport {
     @inject(CONFIG) private readonly config: ManagerConfig,
     @inject(LOGGER) private readonly logger: Logger,
     @inject(METRICS) private readonly metrics: ManagerMetrics,
+    @inject(TRACING) private readonly tracing: ManagerTracing,
   ) {}
 
   address(): string {
@@ -163,7 +164,15 @@ export class GrpcTransport implements Transport {
     const timeoutMs = this.config.get<number>('grpc.timeout');
     return (call, callback) => {
       const started = performance.now();
-      withTimeout(run(call.request), timeoutMs, method).then(
+      const parent = this.tracing.extract(call.metadata.getMap());
+      withTimeout(
+        this.tracing.serve(`manager.ManagerService/${method}`, parent, (span) => {
+          span.setAttribute('rpc.system', 'grpc');
+          return run(call.request);
+        }),
+        timeoutMs,
+        method,
+      ).then(
         (res) => {
           const seconds = (performance.now() - started) / 1000;
           this.metrics.observeCall('grpc', method, 'OK', seconds);

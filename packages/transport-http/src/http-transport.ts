@@ -11,12 +11,14 @@ import {
   ManagerError,
   METRICS,
   policyJsonBytes,
+  TRACING,
   VM_SERVICE,
   VmState,
   type Logger,
   type ManagerConfig,
   type ManagerInfo,
   type ManagerMetrics,
+  type ManagerTracing,
   type Transport,
   type VmService,
   type VmStreamEvent,
@@ -46,6 +48,7 @@ export class HttpTransport implements Transport {
     @inject(LOGGER) private readonly logger: Logger,
     @inject(METRICS) private readonly metrics: ManagerMetrics,
     @inject(MANAGER_INFO) private readonly info: ManagerInfo,
+    @inject(TRACING) private readonly tracing: ManagerTracing,
   ) {}
 
   address(): string {
@@ -99,6 +102,17 @@ export class HttpTransport implements Transport {
 
   private routes(app: FastifyInstance): void {
     const s = this.service;
+    // Every request runs in a server span continuing the caller's traceparent.
+    app.addHook('onRequest', (request, _reply, done) => {
+      const parent = this.tracing.extract(request.headers as Record<string, unknown>);
+      void this.tracing.serve(`HTTP ${request.method} ${request.routeOptions.url ?? request.url}`, parent, (span) => {
+        span.setAttribute('http.request.method', request.method);
+        return new Promise<void>((resolve) => {
+          request.raw.once('close', resolve);
+          done();
+        });
+      });
+    });
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? 'unmatched';
       this.metrics.observeCall('http', `${request.method} ${route}`, String(reply.statusCode), reply.elapsedTime / 1000);

@@ -7,6 +7,7 @@ import type { TeeBackend } from './tee-backend.js';
 import type { Transport } from './transport.js';
 import type { VmService } from '../vm/vm-service.js';
 import type { ManagerInfo, ManagerMetrics } from '../metrics.js';
+import type { ManagerTracing } from '../tracing.js';
 
 /** The validated configuration of this manager instance (core). */
 export const CONFIG = createToken<ManagerConfig>('config');
@@ -20,6 +21,8 @@ export const VM_SERVICE = createToken<VmService>('vm.service');
 export const METRICS = createToken<ManagerMetrics>('metrics');
 /** This manager's identity: instance id (MANAGER_INSTANCE_ID or generated), version, start time (core). */
 export const MANAGER_INFO = createToken<ManagerInfo>('manager.info');
+/** OpenTelemetry tracing (core). */
+export const TRACING = createToken<ManagerTracing>('tracing');
 /** TEE backends; one is chosen by configuration (plugins). */
 export const TEE_BACKEND = createToken<TeeBackend>('tee.backend', { multi: true });
 /** Boot strategies; `ram` is core's (plugins add more). */
@@ -28,4 +31,4 @@ export const BOOT_STRATEGY = createToken<BootStrategy>('boot.strategy', { multi:
 export const TRANSPORT = createToken<Transport>('transport', { multi: true });
 
 /** Tokens the kernel itself provides; plugins may not provide them again. */
-export const CORE_TOKENS: readonly symbol[] = [CONFIG, LOGGER, HOST, VM_SERVICE, METRICS, MANAGER_INFO];
+export const CORE_TOKENS: readonly symbol[] = [CONFIG, LOGGER, HOST, VM_SERVICE, METRICS, MANAGER_INFO, TRACING];

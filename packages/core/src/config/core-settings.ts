@@ -29,6 +29,11 @@ export const coreSettings = {
     reconcileInterval: setting({ env: 'MANAGER_RECONCILE_INTERVAL', doc: 'How often orphaned per-VM directories, state files and ports are swept.', default: '60s', format: f.duration }),
     consoleLogSize: setting({ env: 'MANAGER_CONSOLE_LOG_SIZE', doc: 'Largest size of a VM\'s console log before it is rotated (one rotated file is kept).', default: '1M', format: f.byteSize }),
   },
+  tracing: {
+    url: setting({ env: 'COCOS_JAEGER_URL', doc: 'OTLP/HTTP endpoint traces are exported to (Jaeger, an OpenTelemetry collector); /v1/traces is added when the URL has no path. Empty: no tracing.', default: 'http://localhost:4318', format: f.text }),
+    ratio: setting({ env: 'COCOS_JAEGER_TRACE_RATIO', doc: 'Share of traces sampled, 0 to 1 (a caller\'s sampled trace is always continued).', default: '1.0', format: f.ratio }),
+    exportDelay: setting({ env: 'MANAGER_TRACE_EXPORT_DELAY', doc: 'How long finished spans are batched before export.', default: '2s', format: f.duration }),
+  },
   attestation: {
     corimSigningKey: setting({ env: 'MANAGER_CORIM_SIGNING_KEY', doc: 'PEM EC private key (P-256 → ES256, P-384 → ES384) that signs CoRIM policies as COSE_Sign1; empty: unsigned CoRIM.', default: '', format: f.text }),
   },

@@ -184,3 +184,11 @@ export const unsignedDecimal = format('a non-negative integer (decimal, or hex w
   }
   return undefined;
 });
+
+/** A share between 0 and 1. */
+export const ratio = format('a number from 0 to 1, such as 0.1 or 1.0', (raw) => {
+  const t = asText(raw) ?? '';
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(t)) return undefined;
+  const n = Number(t);
+  return n >= 0 && n <= 1 ? n : undefined;
+});

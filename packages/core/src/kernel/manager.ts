@@ -3,8 +3,9 @@ import { container as rootContainer, instanceCachingFactory, Lifecycle, type Dep
 import type { Logger } from 'pino';
 import type { ManagerPlugin } from '../api/plugin.js';
 import { randomUUID } from 'node:crypto';
-import { BOOT_STRATEGY, CONFIG, HOST, LOGGER, MANAGER_INFO, METRICS, TEE_BACKEND, TRANSPORT, VM_SERVICE } from '../api/tokens.js';
+import { BOOT_STRATEGY, CONFIG, HOST, LOGGER, MANAGER_INFO, METRICS, TEE_BACKEND, TRACING, TRANSPORT, VM_SERVICE } from '../api/tokens.js';
 import { ManagerMetrics, type ManagerInfo } from '../metrics.js';
+import { ManagerTracing } from '../tracing.js';
 import type { Transport } from '../api/transport.js';
 import { HostEnvironment } from '../api/host.js';
 import { RamBootStrategy } from '../boot/ram-boot.js';
@@ -79,9 +80,9 @@ export class Manager {
     });
     container.register(VM_SERVICE, { useClass: VmService }, { lifecycle: Lifecycle.Singleton });
     container.register(METRICS, { useFactory: instanceCachingFactory((c) => new ManagerMetrics(resolveToken(c, VM_SERVICE))) });
-    container.register(MANAGER_INFO, {
-      useValue: { instanceId: instanceId === '' ? randomUUID() : instanceId, version: CORE_VERSION, startedAt: new Date().toISOString() } satisfies ManagerInfo,
-    });
+    const info: ManagerInfo = { instanceId: instanceId === '' ? randomUUID() : instanceId, version: CORE_VERSION, startedAt: new Date().toISOString() };
+    container.register(MANAGER_INFO, { useValue: info });
+    container.register(TRACING, { useValue: new ManagerTracing(config, info.instanceId, info.version) });
 
     for (const plugin of plugins) {
       try {
@@ -145,6 +146,7 @@ export class Manager {
       this.started = false;
     }
     await this.service.shutdown({ removeVms: options.removeVms ?? this.config.get<boolean>('manager.stopVmsOnExit') });
+    await resolveToken(this.container, TRACING).shutdown();
     this.logger.info('manager stopped');
   }
 }

@@ -6,7 +6,8 @@ import { inject, injectable } from 'tsyringe';
 import type { BootStrategy } from '../api/boot-strategy.js';
 import { policyJsonBytes, type AttestationPolicyDocument } from '../api/attestation-policy.js';
 import type { TeeBackend } from '../api/tee-backend.js';
-import { CONFIG, LOGGER } from '../api/tokens.js';
+import { CONFIG, LOGGER, TRACING } from '../api/tokens.js';
+import type { ManagerTracing } from '../tracing.js';
 import { VmContext } from '../api/vm-context.js';
 import { resolveRunDir, resolveStateDir } from '../config/core-settings.js';
 import type { PortRange } from '../config/formats.js';
@@ -125,6 +126,7 @@ export class VmService {
     @inject(BACKEND_REGISTRY) private readonly backends: BackendRegistry,
     @inject(BOOT_REGISTRY) private readonly boots: BootRegistry,
     @inject(PORT_ALLOCATOR) private readonly ports: PortAllocator,
+    @inject(TRACING) private readonly tracing: ManagerTracing,
   ) {
     this.events.setMaxListeners(0);
     this.store = new StateStore(resolveStateDir(config.get<string>('manager.stateDir')));
@@ -173,14 +175,16 @@ export class VmService {
       rollback.add(() => this.ports.release(hostPort));
 
       const layout = this.layout(id);
-      await createVmDir(layout.dir);
-      rollback.add(() => removeVmFiles(layout));
-      await writeShares(layout, id, request);
+      await this.tracing.step('vm.prepare-files', async () => {
+        await createVmDir(layout.dir);
+        rollback.add(() => removeVmFiles(layout));
+        await writeShares(layout, id, request);
+      }, { 'vm.id': id });
 
       const context = new VmContext(id, layout.dir, hostPort, request, this.kernelCommandLine(request));
-      await this.step(`preparing the ${backend.name} backend`, () => backend.prepare(context));
+      await this.tracing.step('vm.prepare-backend', () => this.step(`preparing the ${backend.name} backend`, () => backend.prepare(context)), { 'vm.id': id, 'vm.backend': backend.name });
       rollback.add(() => backend.cleanup(context));
-      await this.step(`preparing ${boot.name} boot`, () => boot.prepare(context));
+      await this.tracing.step('vm.provision-boot', () => this.step(`preparing ${boot.name} boot`, () => boot.prepare(context)), { 'vm.id': id, 'vm.boot': boot.name });
       rollback.add(() => boot.cleanup(context));
       const argv = this.buildCommand(context, backend, boot).argv();
 
@@ -199,14 +203,14 @@ export class VmService {
       this.transition(record, VmState.Starting, 'launching QEMU');
       log.info({ argv, port: hostPort, backend: backend.name, boot: boot.name }, 'launching QEMU');
 
-      const proc = await this.step('starting QEMU', () => QemuProcess.start(argv, layout.consoleLog));
+      const proc = await this.tracing.step('vm.spawn', () => this.step('starting QEMU', () => QemuProcess.start(argv, layout.consoleLog)), { 'vm.id': id });
       rollback.add(async () => {
         await proc.kill('SIGKILL');
         await proc.exited;
       });
       record.process = proc;
       this.persist(record);
-      record.qmp = await this.awaitQmp(proc, layout.qmpSocket);
+      record.qmp = await this.tracing.step('vm.ready', () => this.awaitQmp(proc, layout.qmpSocket), { 'vm.id': id });
       this.watchQmp(record, record.qmp);
 
       // From here on the VM is ours to supervise; nothing is rolled back.
@@ -577,8 +581,9 @@ export class VmService {
   private async stopAndForget(record: VmRecord): Promise<void> {
     record.ttl?.cancel();
     if (record.process && record.exit === null) {
+      const proc = record.process;
       this.transition(record, VmState.Stopping, 'stopping QEMU');
-      await this.stopProcess(record, record.process);
+      await this.tracing.step('vm.stop', () => this.stopProcess(record, proc), { 'vm.id': record.id });
     }
     await this.release(record);
     record.forgotten = true;
