@@ -97,6 +97,30 @@ describe('transport-http and live events against the real binary', () => {
     expect(watched.some((e) => e['kind'] === 'console' && e['vm_id'] === id && e['line']!.includes('agent listening on 7002'))).toBe(true);
   });
 
+  it('console ?follow=1 streams new lines and ends when the VM goes; /events?vm= filters', async () => {
+    const other = (await m.http('POST', '/vms', {})).json as { cvm_id: string };
+    const vm = (await m.http('POST', '/vms', {})).json as { cvm_id: string; forwarded_port: string };
+    const filtered = sse(m.httpPort, `?vm=${vm.cvm_id}&console=0`);
+    await filtered.ready;
+    let followed = '';
+    const ended = new Promise<void>((resolve) => {
+      http.get(`http://127.0.0.1:${m.httpPort}/vms/${vm.cvm_id}/console?follow=1`, (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (followed += c));
+        res.on('end', resolve);
+      });
+    });
+    await waitForGuest(Number(vm.forwarded_port));
+    await until(() => followed.includes(`agent listening on 7002 for ${vm.cvm_id}`), 5000, 'the followed console line');
+    await m.http('DELETE', `/vms/${vm.cvm_id}`);
+    await ended; // the stream closes by itself when the VM stops
+    await m.http('DELETE', `/vms/${other.cvm_id}`);
+    await new Promise((r) => setTimeout(r, 300));
+    filtered.close();
+    expect(new Set(filtered.events.map((e) => e.data['vmId']))).toEqual(new Set([vm.cvm_id]));
+    expect(filtered.events.every((e) => e.event === 'lifecycle')).toBe(true);
+  });
+
   it('REST bad inputs get the documented codes and change nothing', async () => {
     const before = { processes: pidsWithArg(m.runDir).length, dirs: dirEntries(m.runDir) };
     const cases: Array<[string, string, unknown, number, string]> = [
