@@ -29,7 +29,7 @@ export default [
   },
   {
     // A plugin's tests may also use the test kit; its sources may not.
-    files: ['packages/*/test/**/*.ts'],
+    files: ['packages/*/test/**/*.ts', 'examples/*/test/**/*.ts'],
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',

@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { buildCorim, ConfigError, Manager, ManagerError, PluginError, policyJsonBytes, type ManagerPlugin } from '@cocos-manager/core';
 import { renderConfigReference } from './config-reference.js';
+import { loadExtraPlugins } from './plugin-loader.js';
 import { defaultPlugins } from './plugins.js';
 
 const VERSION = '0.1.0';
@@ -103,6 +104,14 @@ export function program(plugins: readonly ManagerPlugin[] = defaultPlugins): Com
   return cli;
 }
 
-program()
-  .parseAsync(process.argv)
-  .catch((err: unknown) => fail(err));
+async function main(): Promise<void> {
+  let extra: ManagerPlugin[];
+  try {
+    extra = await loadExtraPlugins(process.env['MANAGER_PLUGINS']);
+  } catch (err) {
+    fail(err);
+  }
+  await program([...defaultPlugins, ...extra]).parseAsync(process.argv);
+}
+
+main().catch((err: unknown) => fail(err));

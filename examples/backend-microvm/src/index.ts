@@ -1,0 +1,87 @@
+/**
+ * An example third-party TEE backend, written against @cocos-manager/core's
+ * published API only: fast, non-confidential development VMs on QEMU's
+ * `microvm` machine — no PCI firmware, direct kernel boot, about half the
+ * boot time of q35 + OVMF under TCG.
+ *
+ * Load it into the stock binary with:
+ *   MANAGER_PLUGINS=cocos-manager-backend-microvm MANAGER_TEE_BACKEND=microvm MANAGER_QEMU_MACHINE=microvm cocos-manager
+ */
+import { access, constants } from 'node:fs/promises';
+import {
+  CONFIG,
+  ConfigError,
+  definePlugin,
+  formats as f,
+  inject,
+  injectable,
+  Lifecycle,
+  MachineProperties,
+  ManagerError,
+  setting,
+  TEE_BACKEND,
+  type AttestationPolicyDocument,
+  type ManagerConfig,
+  type ProbeResult,
+  type QemuCommand,
+  type TeeBackend,
+} from '@cocos-manager/core';
+
+export const microvmSettings = {
+  microvm: {
+    bios: setting({ env: 'MICROVM_QBOOT_FILE', doc: 'The microvm firmware (qboot) QEMU loads by default; checked at start.', default: '/usr/share/seabios/bios-microvm.bin', format: f.nonEmptyText }),
+  },
+};
+
+@injectable()
+export class MicrovmBackend implements TeeBackend {
+  readonly name = 'microvm';
+
+  constructor(@inject(CONFIG) private readonly config: ManagerConfig) {}
+
+  async probe(): Promise<ProbeResult> {
+    if (this.config.get<string>('qemu.machine') !== 'microvm') {
+      return { available: false, reason: `the microvm backend needs MANAGER_QEMU_MACHINE=microvm (it is ${this.config.get<string>('qemu.machine')})` };
+    }
+    return { available: true, reason: 'QEMU microvm machine' };
+  }
+
+  async validate(): Promise<void> {
+    if (this.config.get<string>('qemu.machine') !== 'microvm') {
+      throw new ConfigError(`MANAGER_QEMU_MACHINE=${JSON.stringify(this.config.get<string>('qemu.machine'))}: expected microvm with MANAGER_TEE_BACKEND=microvm`);
+    }
+    const bios = this.config.get<string>('microvm.bios');
+    try {
+      await access(bios, constants.R_OK);
+    } catch {
+      throw new ConfigError(`MICROVM_QBOOT_FILE=${JSON.stringify(bios)}: expected QEMU's microvm firmware (Debian package seabios)`);
+    }
+  }
+
+  async prepare(): Promise<void> {}
+
+  contribute(command: QemuCommand): void {
+    // The manager's virtio devices are PCI: give microvm a PCIe host bridge,
+    // and the legacy timers and ACPI a stock kernel needs to boot under TCG.
+    command.add(new MachineProperties([['pcie', 'on'], ['acpi', 'on'], ['pit', 'on'], ['pic', 'on'], ['rtc', 'on']]));
+  }
+
+  async cleanup(): Promise<void> {}
+
+  async attestationPolicy(): Promise<AttestationPolicyDocument> {
+    throw ManagerError.failedPrecondition('microvm development VMs carry no attestation');
+  }
+}
+
+export const plugin = definePlugin({
+  name: 'cocos-manager-backend-microvm',
+  version: '0.1.0',
+  coreVersionRange: '^0.1.0',
+  configSchema: microvmSettings,
+  provides: [TEE_BACKEND],
+  register(container) {
+    container.register(TEE_BACKEND, { useClass: MicrovmBackend }, { lifecycle: Lifecycle.Singleton });
+  },
+});
+
+export default plugin;
