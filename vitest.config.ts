@@ -30,6 +30,7 @@ export default defineConfig({
       project('@cocos-manager/storage-disk', './packages/storage-disk'),
       project('@cocos-manager/transport-http', './packages/transport-http'),
       project('cocos-manager-backend-microvm', './examples/backend-microvm'),
+      project('cocos-manager-cli', './apps/cli', { testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false }),
       // End-to-end files boot VMs under TCG: one file at a time on a 2-core machine.
       project('cocos-manager', './apps/manager', { testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false }),
     ],

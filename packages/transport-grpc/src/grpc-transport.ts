@@ -137,6 +137,7 @@ export class GrpcTransport implements Transport {
       }),
       ListVms: this.unary('ListVms', async () => ({ vms: s.list().map(toVmInfo) })),
       GetVm: this.unary('GetVm', async (req: { id: string }) => toVmInfo(await s.get(req.id))),
+      GetConsole: this.unary('GetConsole', async (req: { id: string; max_bytes: number }) => ({ text: await s.consoleOutput(req.id, req.max_bytes > 0 ? Math.min(req.max_bytes, 4 * 1024 * 1024) : undefined) })),
       WatchEvents: (call: ServerWritableStream<{ vm_id: string; lifecycle_only: boolean }, unknown>) => this.watch(call),
     };
   }

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { credentials, Metadata, status, type ChannelCredentials, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { loadManagerProto } from '@cocos-manager/transport-grpc';
+
+export interface ConnectionOptions {
+  readonly serverUrl: string;
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly timeout: number;
+}
+
+/** A failure worth one line: what went wrong, in the operator's words. */
+export class CliError extends Error {}
+
+type Unary = (req: object, md: Metadata, options: { deadline: number }, cb: (err: ServiceError | null, res: unknown) => void) => void;
+
+function channelCredentials(o: ConnectionOptions): ChannelCredentials {
+  const read = (file: string, flag: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new CliError(`${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  if (!o.ca && !o.cert && !o.key) return credentials.createInsecure();
+  if (!!o.cert !== !!o.key) throw new CliError('--cert and --key go together (client certificate for mTLS)');
+  return credentials.createSsl(o.ca ? read(o.ca, '--ca') : null, o.key ? read(o.key, '--key') : null, o.cert ? read(o.cert, '--cert') : null);
+}
+
+/** The manager's gRPC API for one command. */
+export class ManagerClient {
+  private readonly client: Client & Record<string, Unary>;
+
+  constructor(private readonly options: ConnectionOptions) {
+    const { ManagerService } = loadManagerProto();
+    this.client = new ManagerService(options.serverUrl, channelCredentials(options)) as Client & Record<string, Unary>;
+  }
+
+  call<T>(method: string, request: object): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.client[method]!(request, new Metadata(), { deadline: Date.now() + this.options.timeout * 1000 }, (err, res) => (err ? reject(this.explain(err)) : resolve(res as T)));
+    });
+  }
+
+  watch(request: { vm_id: string; lifecycle_only: boolean }): ClientReadableStream<Record<string, string>> {
+    return (this.client as unknown as { WatchEvents(r: object): ClientReadableStream<Record<string, string>> }).WatchEvents(request);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  explain(err: ServiceError): CliError {
+    if (err.code === status.UNAVAILABLE) return new CliError(`cannot reach the manager at ${this.options.serverUrl}: ${err.details}`);
+    if (err.code === status.DEADLINE_EXCEEDED) return new CliError(`the manager at ${this.options.serverUrl} did not answer within ${this.options.timeout} s`);
+    return new CliError(`${err.details} (${status[err.code]})`);
+  }
+}
