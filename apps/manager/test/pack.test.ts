@@ -1,0 +1,53 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEV_GUEST, REPO } from './harness.js';
+
+const PACKAGES = ['packages/core', 'packages/backend-plain', 'packages/backend-sev-snp', 'packages/backend-tdx', 'packages/storage-disk', 'packages/transport-grpc', 'packages/transport-http', 'apps/manager'];
+const work = mkdtempSync(path.join(os.tmpdir(), 'cm-pack-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('npm pack contents', () => {
+  it('the packed packages install into an empty directory and cocos-manager runs from there', async () => {
+    const tarballs = path.join(work, 'tarballs');
+    mkdirSync(tarballs);
+    for (const pkg of PACKAGES) await execa('npm', ['pack', '--silent', '--pack-destination', tarballs, '-w', pkg], { cwd: REPO });
+    const files = readdirSync(tarballs).filter((f) => f.endsWith('.tgz'));
+    expect(files).toHaveLength(PACKAGES.length);
+    const contents = (await execa('tar', ['-tzf', path.join(tarballs, files.find((f) => f.includes('transport-grpc'))!)])).stdout;
+    expect(contents).toContain('package/proto/manager.proto');
+    expect(contents).toContain('package/dist/index.d.ts');
+    expect(contents).not.toContain('.tsbuildinfo');
+
+    const app = path.join(work, 'app');
+    mkdirSync(app);
+    writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'pack-test', private: true }));
+    await execa('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...files.map((f) => path.join(tarballs, f))], { cwd: app, timeout: 300_000 });
+
+    const bin = path.join(app, 'node_modules/.bin/cocos-manager');
+    const env = { PATH: process.env['PATH'] ?? '', MANAGER_RUN_DIR: path.join(work, 'run'), MANAGER_STATE_DIR: path.join(work, 'state') };
+    const args = await execa(bin, ['qemu-args'], { env, extendEnv: false, cwd: app });
+    expect(JSON.parse(args.stdout)[0]).toBe('qemu-system-x86_64');
+
+    const serve = execa(bin, [], {
+      env: { ...env, MANAGER_QEMU_ENABLE_KVM: 'false', MANAGER_GRPC_PORT: '0', MANAGER_HTTP_PORT: '0', MANAGER_HTTP_HOST: '127.0.0.1', MANAGER_GRPC_HOST: '127.0.0.1', COCOS_JAEGER_TRACE_RATIO: '0', MANAGER_QEMU_DISK_IMG_KERNEL_FILE: path.join(DEV_GUEST, 'bzImage'), MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: path.join(DEV_GUEST, 'rootfs.cpio.gz') },
+      extendEnv: false,
+      cwd: app,
+      reject: false,
+      all: true,
+      buffer: false,
+    });
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      serve.all?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('"msg":"manager started"')) resolve();
+      });
+      void serve.then(() => reject(new Error(`cocos-manager exited before starting:\n${output}`)));
+    });
+    serve.kill('SIGTERM');
+    expect((await serve).exitCode).toBe(0);
+  });
+});
