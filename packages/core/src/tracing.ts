@@ -40,10 +40,12 @@ export function otlpTracesUrl(base: string): string {
  */
 export class ManagerTracing {
   private readonly provider: BasicTracerProvider | null;
+  private readonly ratio: number;
   readonly tracer: Tracer;
 
   constructor(config: ManagerConfig, instanceId: string, version: string) {
     ensureContextManager();
+    this.ratio = config.get<number>('tracing.ratio');
     const url = config.get<string>('tracing.url');
     if (url === '') {
       this.provider = null;
@@ -56,6 +58,15 @@ export class ManagerTracing {
       spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpTracesUrl(url), timeoutMillis: 5000 }), { scheduledDelayMillis: config.get<number>('tracing.exportDelay') })],
     });
     this.tracer = this.provider.getTracer('cocos-manager', version);
+  }
+
+  /**
+   * Whether a call needs a span at all: not when nothing is exported, or
+   * when sampling is off and the caller sent no trace to continue (a span
+   * would be created and dropped, at a cost on hot paths).
+   */
+  wanted(callerSentTrace: boolean): boolean {
+    return this.provider !== null && (this.ratio > 0 || callerSentTrace);
   }
 
   /** The caller's trace context from W3C headers / gRPC metadata (`traceparent`, `tracestate`). */

@@ -1,0 +1,152 @@
+// Shared pieces of the benchmarks: the real cocos-manager binary, its gRPC
+// API, raw QEMU launches of the same argv, and statistics.
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import grpc from '@grpc/grpc-js';
+import { loadManagerProto } from '@cocos-manager/transport-grpc';
+import { QmpClient } from '@cocos-manager/core';
+
+export const REPO = fileURLToPath(new URL('../', import.meta.url));
+export const MAIN = path.join(REPO, 'apps/manager/dist/main.js');
+const GUEST = path.join(REPO, 'build/dev-guest');
+
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const spread = (xs) => Math.max(...xs) - Math.min(...xs);
+export const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+export const ms = () => Number(process.hrtime.bigint()) / 1e6;
+export const sleep = (t) => new Promise((r) => setTimeout(r, t));
+export const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+
+/** The configuration every benchmark runs: the dev guest under TCG, small VMs. */
+export function benchEnv(base, range, extra = {}) {
+  return {
+    PATH: process.env.PATH,
+    MANAGER_RUN_DIR: path.join(base, 'run'),
+    MANAGER_STATE_DIR: path.join(base, 'state'),
+    MANAGER_GRPC_HOST: '127.0.0.1',
+    MANAGER_GRPC_PORT: '0',
+    MANAGER_HTTP_HOST: '127.0.0.1',
+    MANAGER_HTTP_PORT: '0',
+    MANAGER_QEMU_ENABLE_KVM: 'false',
+    MANAGER_QEMU_DISK_IMG_KERNEL_FILE: path.join(GUEST, 'bzImage'),
+    MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: path.join(GUEST, 'rootfs.cpio.gz'),
+    MANAGER_QEMU_KERNEL_CMDLINE: 'console=ttyS0',
+    MANAGER_QEMU_SMP_COUNT: '1',
+    MANAGER_QEMU_MEMORY_SIZE: '256M',
+    MANAGER_QEMU_HOST_FWD_RANGE: range,
+    MANAGER_VM_POWERDOWN_TIMEOUT: '0s',
+    COCOS_JAEGER_TRACE_RATIO: '0',
+    MANAGER_MAX_VMS: '32',
+    ...extra,
+  };
+}
+
+/** Starts the real binary; resolves when it serves. */
+export async function startManager(env) {
+  const started = ms();
+  const child = execa('node', [MAIN], { env, extendEnv: false, reject: false, all: true, buffer: false, forceKillAfterDelay: false });
+  let output = '';
+  const port = await new Promise((resolve, reject) => {
+    child.all.on('data', (chunk) => {
+      output += chunk.toString();
+      if (output.length > 1e6) output = output.slice(-1e5);
+      const m = /"transport":"grpc","address":"[^"]*:(\d+)"/.exec(output);
+      if (m && output.includes('"msg":"manager started"')) resolve(Number(m[1]));
+    });
+    child.then(() => reject(new Error(`manager exited:\n${output}`)));
+  });
+  const listeningAt = ms();
+  const { ManagerService } = loadManagerProto();
+  const client = new ManagerService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const call = (method, req) => new Promise((resolve, reject) => client[method](req, (e, r) => (e ? reject(e) : resolve(r))));
+  return {
+    pid: child.pid,
+    port,
+    startupMs: listeningAt - started,
+    listeningAt,
+    client,
+    call,
+    async stop() {
+      client.close();
+      child.kill('SIGTERM');
+      await child;
+    },
+    async kill9() {
+      client.close();
+      child.kill('SIGKILL');
+      await child;
+    },
+  };
+}
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The baseline: the same QEMU argv the manager would run, spawned directly
+ * (per-VM files made by hand, as an operator would), ready when QMP greets.
+ */
+export async function rawQemu(env, base) {
+  const id = crypto.randomUUID();
+  const port = await freePort();
+  const argv = JSON.parse((await execa('node', [MAIN, 'qemu-args'], { env, extendEnv: false })).stdout).map((a) =>
+    a.replaceAll('00000000-0000-0000-0000-000000000000', id).replace(/hostfwd=tcp::\d+-/, `hostfwd=tcp::${port}-`),
+  );
+  const dir = path.join(env.MANAGER_RUN_DIR, id);
+  mkdirSync(path.join(dir, 'env'), { recursive: true });
+  mkdirSync(path.join(dir, 'certs'));
+  writeFileSync(path.join(dir, 'env', 'environment'), `AGENT_CVM_ID=${id}\n`);
+  for (const f of ['cert.pem', 'key.pem', 'ca.pem']) writeFileSync(path.join(dir, 'certs', f), '');
+  copyFileSync('/usr/share/OVMF/OVMF_VARS.fd', path.join(dir, 'OVMF_VARS.fd'));
+  const t0 = ms();
+  const child = execa(argv[0], argv.slice(1), { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', detached: true });
+  let qmp;
+  while (!qmp) {
+    try {
+      qmp = await QmpClient.connect(path.join(dir, 'qmp.sock'), 1000);
+    } catch {
+      await sleep(5);
+    }
+  }
+  const readyMs = ms() - t0;
+  return {
+    id,
+    port,
+    t0,
+    readyMs,
+    async stop() {
+      qmp.close();
+      child.kill('SIGKILL');
+      await child;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves when the dev guest answers on `port`; the time it took from `t0`. */
+export async function guestAnswers(port, t0) {
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok && (await res.text()).includes('AGENT_CVM_ID=')) return ms() - t0;
+    } catch {
+      // not yet
+    }
+    await sleep(100);
+  }
+}
+
+export function tempBase(name) {
+  return mkdtempSync(path.join(os.tmpdir(), `cm-bench-${name}-`));
+}
