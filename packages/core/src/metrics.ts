@@ -51,6 +51,16 @@ export class ManagerMetrics {
     this.latency.observe({ transport, method }, seconds);
   }
 
+  /** The same as observeCall for a fixed transport, method and code, with the label lookups done once. */
+  callObserver(transport: string, method: string, code: string): (seconds: number) => void {
+    const count = this.requests.labels({ transport, method, code });
+    const latency = this.latency.labels({ transport, method });
+    return (seconds) => {
+      count.inc();
+      latency.observe(seconds);
+    };
+  }
+
   observeCreate(seconds: number, ok: boolean): void {
     this.createDuration.observe({ outcome: ok ? 'created' : 'failed' }, seconds);
   }

@@ -166,6 +166,9 @@ export class GrpcTransport implements Transport {
     // Only calls that wait on VMs can outlive MANAGER_GRPC_TIMEOUT; reads answer from memory.
     const timed = method === 'CreateVm' || method === 'RemoveVm' || method === 'AttestationPolicy';
     const spanName = `manager.ManagerService/${method}`;
+    // Resolved once per method, not per call: this wrapper is on every request's path.
+    const okCall = this.metrics.callObserver('grpc', method, 'OK');
+    const debug = this.logger.isLevelEnabled('debug');
     return (call, callback) => {
       const started = performance.now();
       const traced = this.tracing.wanted(call.metadata.get('traceparent').length > 0)
@@ -177,8 +180,8 @@ export class GrpcTransport implements Transport {
       (timed ? withTimeout(traced, timeoutMs, method) : traced).then(
         (res) => {
           const seconds = (performance.now() - started) / 1000;
-          this.metrics.observeCall('grpc', method, 'OK', seconds);
-          this.logger.debug({ method, ms: +(seconds * 1000).toFixed(2) }, 'gRPC call');
+          okCall(seconds);
+          if (debug) this.logger.debug({ method, ms: +(seconds * 1000).toFixed(2) }, 'gRPC call');
           callback(null, res);
         },
         (err: unknown) => {
