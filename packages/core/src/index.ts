@@ -28,6 +28,8 @@ export * from './vm/vm-service.js';
 export * from './vm/port-allocator.js';
 export * from './vm/request-validation.js';
 export * from './vm/vm-files.js';
+export * from './vm/wire-view.js';
+export * from './tls-material.js';
 export * from './boot/ram-boot.js';
 export * from './kernel/manager.js';
 export * from './kernel/plugin-checks.js';

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
-import { CONFIG, ConfigError, inject, injectable, LOGGER, METRICS, TRACING, VM_SERVICE, type ManagerTracing, type Logger, type ManagerConfig, type ManagerMetrics, type Transport, type VmService, type VmStreamEvent } from '@cocos-manager/core';
+import { CONFIG, inject, readTlsMaterial, vmWireView, injectable, LOGGER, METRICS, TRACING, VM_SERVICE, type ManagerTracing, type Logger, type ManagerConfig, type ManagerMetrics, type Transport, type VmService, type VmStreamEvent } from '@cocos-manager/core';
 import { loadHealthPackageDefinition, loadManagerPackageDefinition, loadManagerProto } from './proto.js';
 import { toServiceError } from './status.js';
-import { fromCreateReq, toVmInfo, type CreateReqWire } from './wire.js';
+import { fromCreateReq, type CreateReqWire } from './wire.js';
 
 /** MANAGER_GRPC_TIMEOUT: a call still running after it is answered DEADLINE_EXCEEDED (the work itself goes on). */
 function withTimeout<T>(work: Promise<T>, ms: number, method: string): Promise<T> {
@@ -88,25 +87,12 @@ export class GrpcTransport implements Transport {
 
   private credentials(): ServerCredentials {
     const c = this.config;
-    const certFile = c.get<string>('grpc.serverCert');
-    const keyFile = c.get<string>('grpc.serverKey');
-    if (certFile === '' && keyFile === '') return ServerCredentials.createInsecure();
-    if (certFile === '' || keyFile === '') {
-      throw new ConfigError('MANAGER_GRPC_SERVER_CERT and MANAGER_GRPC_SERVER_KEY must be set together to enable TLS');
-    }
-    const read = (file: string, env: string): Buffer => {
-      try {
-        return readFileSync(file);
-      } catch (err) {
-        throw new ConfigError(`${env}=${JSON.stringify(file)}: expected a readable PEM file (${(err as Error).message})`);
-      }
-    };
-    let chain = read(certFile, 'MANAGER_GRPC_SERVER_CERT');
-    const serverCa = c.get<string>('grpc.serverCaCerts');
-    if (serverCa !== '') chain = Buffer.concat([chain, Buffer.from('\n'), read(serverCa, 'MANAGER_GRPC_SERVER_CA_CERTS')]);
-    const clientCa = c.get<string>('grpc.clientCaCerts');
-    const rootCerts = clientCa === '' ? null : read(clientCa, 'MANAGER_GRPC_CLIENT_CA_CERTS');
-    return ServerCredentials.createSsl(rootCerts, [{ cert_chain: chain, private_key: read(keyFile, 'MANAGER_GRPC_SERVER_KEY') }], rootCerts !== null);
+    const tls = readTlsMaterial(
+      { cert: c.get<string>('grpc.serverCert'), key: c.get<string>('grpc.serverKey'), chain: c.get<string>('grpc.serverCaCerts'), clientCa: c.get<string>('grpc.clientCaCerts') },
+      { cert: 'MANAGER_GRPC_SERVER_CERT', key: 'MANAGER_GRPC_SERVER_KEY', chain: 'MANAGER_GRPC_SERVER_CA_CERTS', clientCa: 'MANAGER_GRPC_CLIENT_CA_CERTS' },
+    );
+    if (!tls) return ServerCredentials.createInsecure();
+    return ServerCredentials.createSsl(tls.clientCa, [{ cert_chain: tls.certChain, private_key: tls.key }], tls.clientCa !== null);
   }
 
   private handlers(): UntypedServiceImplementation {
@@ -135,8 +121,8 @@ export class GrpcTransport implements Transport {
         const info = await s.attestationPolicy(req.id);
         return { info: Buffer.from(info), id: req.id };
       }),
-      ListVms: this.unary('ListVms', async () => ({ vms: s.list().map(toVmInfo) })),
-      GetVm: this.unary('GetVm', async (req: { id: string }) => toVmInfo(await s.get(req.id))),
+      ListVms: this.unary('ListVms', async () => ({ vms: s.list().map(vmWireView) })),
+      GetVm: this.unary('GetVm', async (req: { id: string }) => vmWireView(await s.get(req.id))),
       GetConsole: this.unary('GetConsole', async (req: { id: string; max_bytes: number }) => ({ text: await s.consoleOutput(req.id, req.max_bytes > 0 ? Math.min(req.max_bytes, 4 * 1024 * 1024) : undefined) })),
       WatchEvents: (call: ServerWritableStream<{ vm_id: string; lifecycle_only: boolean }, unknown>) => this.watch(call),
     };

@@ -1,4 +1,4 @@
-import type { CreateVmRequest, VmSummary } from '@cocos-manager/core';
+import type { CreateVmRequest } from '@cocos-manager/core';
 
 /** CreateReq as proto-loader decodes it (keepCase, bytes as Buffer, defaults filled). */
 export interface CreateReqWire {
@@ -32,21 +32,5 @@ export function fromCreateReq(req: CreateReqWire): CreateVmRequest {
     awsEndpointUrl: req.aws_endpoint_url,
     awsRegion: req.aws_region,
     aaKbsParams: req.aa_kbs_params,
-  };
-}
-
-export function toVmInfo(vm: VmSummary) {
-  return {
-    id: vm.id,
-    state: vm.state,
-    forwarded_port: String(vm.forwardedPort),
-    pid: vm.pid ?? 0,
-    backend: vm.backend,
-    boot: vm.boot,
-    created_at: vm.createdAt,
-    ttl_deadline: vm.ttlDeadline ?? '',
-    exit: vm.exit ? { code: vm.exit.code ?? -1, signal: vm.exit.signal ?? '', reason: vm.exit.reason } : null,
-    guest_status: vm.guestStatus ?? '',
-    adopted: vm.adopted,
   };
 }

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   CONFIG,
-  ConfigError,
+  readTlsMaterial,
+  vmWireView,
   inject,
   injectable,
   LOGGER,
@@ -24,7 +24,7 @@ import {
   type VmStreamEvent,
 } from '@cocos-manager/core';
 import { toHttpError } from './http-status.js';
-import { createRequestFromJson, vmJson } from './rest-body.js';
+import { createRequestFromJson } from './rest-body.js';
 
 const SSE_KEEPALIVE_MS = 15_000;
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -81,23 +81,12 @@ export class HttpTransport implements Transport {
 
   private tlsOptions(): { key: Buffer; cert: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean } | null {
     const c = this.config;
-    const certFile = c.get<string>('http.serverCert');
-    const keyFile = c.get<string>('http.serverKey');
-    if (certFile === '' && keyFile === '') return null;
-    if (certFile === '' || keyFile === '') throw new ConfigError('MANAGER_HTTP_SERVER_CERT and MANAGER_HTTP_SERVER_KEY must be set together to enable HTTPS');
-    const read = (file: string, env: string) => {
-      try {
-        return readFileSync(file);
-      } catch (err) {
-        throw new ConfigError(`${env}=${JSON.stringify(file)}: expected a readable PEM file (${(err as Error).message})`);
-      }
-    };
-    let cert = read(certFile, 'MANAGER_HTTP_SERVER_CERT');
-    const chain = c.get<string>('http.serverCaCerts');
-    if (chain !== '') cert = Buffer.concat([cert, Buffer.from('\n'), read(chain, 'MANAGER_HTTP_SERVER_CA_CERTS')]);
-    const clientCa = c.get<string>('http.clientCaCerts');
-    const key = read(keyFile, 'MANAGER_HTTP_SERVER_KEY');
-    return clientCa === '' ? { key, cert } : { key, cert, ca: read(clientCa, 'MANAGER_HTTP_CLIENT_CA_CERTS'), requestCert: true, rejectUnauthorized: true };
+    const tls = readTlsMaterial(
+      { cert: c.get<string>('http.serverCert'), key: c.get<string>('http.serverKey'), chain: c.get<string>('http.serverCaCerts'), clientCa: c.get<string>('http.clientCaCerts') },
+      { cert: 'MANAGER_HTTP_SERVER_CERT', key: 'MANAGER_HTTP_SERVER_KEY', chain: 'MANAGER_HTTP_SERVER_CA_CERTS', clientCa: 'MANAGER_HTTP_CLIENT_CA_CERTS' },
+    );
+    if (!tls) return null;
+    return tls.clientCa === null ? { key: tls.key, cert: tls.certChain } : { key: tls.key, cert: tls.certChain, ca: tls.clientCa, requestCert: true, rejectUnauthorized: true };
   }
 
   private routes(app: FastifyInstance): void {
@@ -149,8 +138,8 @@ export class HttpTransport implements Transport {
         throw err;
       }
     });
-    app.get('/vms', async () => ({ vms: s.list().map(vmJson) }));
-    app.get<IdParams>('/vms/:id', async (request) => vmJson(await s.get(request.params.id)));
+    app.get('/vms', async () => ({ vms: s.list().map(vmWireView) }));
+    app.get<IdParams>('/vms/:id', async (request) => vmWireView(await s.get(request.params.id)));
     app.delete<IdParams>('/vms/:id', async (request, reply) => {
       await s.remove(request.params.id);
       return reply.code(204).send();

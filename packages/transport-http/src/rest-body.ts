@@ -42,20 +42,3 @@ export function createRequestFromJson(body: unknown): CreateVmRequest {
     aaKbsParams: text('aa_kbs_params'),
   };
 }
-
-/** A VM as the REST API shows it (the gRPC VmInfo's fields). */
-export function vmJson(vm: import('@cocos-manager/core').VmSummary) {
-  return {
-    id: vm.id,
-    state: vm.state,
-    forwarded_port: String(vm.forwardedPort),
-    pid: vm.pid ?? 0,
-    backend: vm.backend,
-    boot: vm.boot,
-    created_at: vm.createdAt,
-    ttl_deadline: vm.ttlDeadline ?? '',
-    exit: vm.exit,
-    guest_status: vm.guestStatus ?? '',
-    adopted: vm.adopted,
-  };
-}

@@ -1,0 +1,21 @@
+import type { VmSummary } from './types.js';
+
+/**
+ * A VM as the APIs show it, under the gRPC VmInfo field names: the gRPC
+ * transport sends it as the message, the REST mirror as JSON.
+ */
+export function vmWireView(vm: VmSummary) {
+  return {
+    id: vm.id,
+    state: vm.state,
+    forwarded_port: String(vm.forwardedPort),
+    pid: vm.pid ?? 0,
+    backend: vm.backend,
+    boot: vm.boot,
+    created_at: vm.createdAt,
+    ttl_deadline: vm.ttlDeadline ?? '',
+    exit: vm.exit ? { code: vm.exit.code ?? -1, signal: vm.exit.signal ?? '', reason: vm.exit.reason } : null,
+    guest_status: vm.guestStatus ?? '',
+    adopted: vm.adopted,
+  };
+}
