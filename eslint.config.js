@@ -29,7 +29,7 @@ export default [
   },
   {
     // A plugin's tests may also use the test kit; its sources may not.
-    files: ['packages/*/test/**/*.ts', 'examples/*/test/**/*.ts'],
+    files: ['packages/*/test/**/*.ts', 'examples/*/test/**/*.ts', 'apps/*/test/**/*.ts'],
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',
@@ -40,6 +40,7 @@ export default [
             { sourceTag: 'scope:core', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:plugin', onlyDependOnLibsWithTags: ['scope:core', 'scope:testing'] },
             { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:core'] },
+            { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['scope:core', 'scope:plugin', 'scope:testing'] },
           ],
         },
       ],

@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import grpc from '@grpc/grpc-js';
 import { loadManagerProto } from '@cocos-manager/transport-grpc';
 import { QmpClient } from '@cocos-manager/core';
+import { devGuest, devGuestEnv } from '@cocos-manager/testing';
 
 export const REPO = fileURLToPath(new URL('../', import.meta.url));
 export const MAIN = path.join(REPO, 'apps/manager/dist/main.js');
@@ -31,11 +32,7 @@ export function benchEnv(base, range, extra = {}) {
     MANAGER_GRPC_PORT: '0',
     MANAGER_HTTP_HOST: '127.0.0.1',
     MANAGER_HTTP_PORT: '0',
-    MANAGER_QEMU_ENABLE_KVM: 'false',
-    MANAGER_QEMU_DISK_IMG_KERNEL_FILE: path.join(GUEST, 'bzImage'),
-    MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: path.join(GUEST, 'rootfs.cpio.gz'),
-    MANAGER_QEMU_KERNEL_CMDLINE: 'console=ttyS0',
-    MANAGER_QEMU_SMP_COUNT: '1',
+    ...devGuestEnv(devGuest(GUEST)),
     MANAGER_QEMU_MEMORY_SIZE: '256M',
     MANAGER_QEMU_HOST_FWD_RANGE: range,
     MANAGER_VM_POWERDOWN_TIMEOUT: '0s',

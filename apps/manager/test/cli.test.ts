@@ -1,9 +1,7 @@
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { boot, head, network, pflash, RUN, tail, VM } from './golden-argv.js';
 import { MAIN } from './harness.js';
-
-const RUN = '/run/cm-golden';
-const VM = '00000000-0000-0000-0000-000000000000';
 
 function run(args: string[], env: Record<string, string> = {}) {
   return execa('node', [MAIN, ...args], { env: { PATH: process.env['PATH'] ?? '', MANAGER_RUN_DIR: RUN, ...env }, extendEnv: false, reject: false });
@@ -13,30 +11,7 @@ describe('cocos-manager qemu-args', () => {
   it('prints, for the default configuration, the argv of DESIGN §4.3 element by element', async () => {
     const result = await run(['qemu-args']);
     expect(result.exitCode).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual([
-      'qemu-system-x86_64',
-      '-enable-kvm',
-      '-machine', 'q35',
-      '-cpu', 'EPYC',
-      '-smp', '4,maxcpus=64',
-      '-m', '2048M,slots=5,maxmem=30G',
-      '-drive', 'if=pflash,format=raw,unit=0,file=/usr/share/OVMF/OVMF_CODE.fd,readonly=on',
-      '-drive', `if=pflash,format=raw,unit=1,file=${RUN}/${VM}/OVMF_VARS.fd`,
-      '-netdev', `user,id=vmnic-${VM},hostfwd=tcp::6100-:7002`,
-      '-device', `virtio-net-pci,disable-legacy=on,iommu_platform=true,netdev=vmnic-${VM},addr=0x2,romfile=`,
-      '-kernel', 'img/bzImage',
-      '-append', 'quiet console=null',
-      '-initrd', 'img/rootfs.cpio.gz',
-      '-nographic',
-      '-monitor', 'pty',
-      '-fsdev', `local,id=env_fs,path=${RUN}/${VM}/env,security_model=mapped`,
-      '-device', 'virtio-9p-pci,fsdev=env_fs,mount_tag=env_share',
-      '-fsdev', `local,id=cert_fs,path=${RUN}/${VM}/certs,security_model=mapped`,
-      '-device', 'virtio-9p-pci,fsdev=cert_fs,mount_tag=certs_share',
-      '-name', `cvm-${VM}`,
-      '-qmp', `unix:${RUN}/${VM}/qmp.sock,server=on,wait=off`,
-      '-no-reboot',
-    ]);
+    expect(JSON.parse(result.stdout)).toEqual([...head, ...pflash, ...network, ...boot, ...tail]);
   });
 
   it('shows overrides of MANAGER_QEMU_* variables', async () => {

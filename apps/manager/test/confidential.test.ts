@@ -3,10 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boot, head, network, pflash, RUN, tail, VM } from './golden-argv.js';
 import { MAIN } from './harness.js';
 
-const RUN = '/run/cm-golden';
-const VM = '00000000-0000-0000-0000-000000000000';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-cvm-'));
 const file = (name: string) => path.join(dir, name);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,25 +19,6 @@ function run(args: string[], env: Record<string, string> = {}) {
   });
 }
 const text = (b: Uint8Array | undefined) => Buffer.from(b ?? []).toString('utf8');
-
-/** The core part of §4.3 every backend shares, for a placeholder VM with KVM. */
-const head = ['qemu-system-x86_64', '-enable-kvm', '-machine', 'q35', '-cpu', 'EPYC', '-smp', '4,maxcpus=64', '-m', '2048M,slots=5,maxmem=30G'];
-const network = [
-  '-netdev', `user,id=vmnic-${VM},hostfwd=tcp::6100-:7002`,
-  '-device', `virtio-net-pci,disable-legacy=on,iommu_platform=true,netdev=vmnic-${VM},addr=0x2,romfile=`,
-];
-const boot = ['-kernel', 'img/bzImage', '-append', 'quiet console=null', '-initrd', 'img/rootfs.cpio.gz'];
-const tail = [
-  '-nographic',
-  '-monitor', 'pty',
-  '-fsdev', `local,id=env_fs,path=${RUN}/${VM}/env,security_model=mapped`,
-  '-device', 'virtio-9p-pci,fsdev=env_fs,mount_tag=env_share',
-  '-fsdev', `local,id=cert_fs,path=${RUN}/${VM}/certs,security_model=mapped`,
-  '-device', 'virtio-9p-pci,fsdev=cert_fs,mount_tag=certs_share',
-  '-name', `cvm-${VM}`,
-  '-qmp', `unix:${RUN}/${VM}/qmp.sock,server=on,wait=off`,
-  '-no-reboot',
-];
 
 describe('golden QEMU argv of the confidential backends (qemu-args works on any host)', () => {
   it('SEV-SNP', async () => {
@@ -194,10 +174,6 @@ describe('golden QEMU argv in disk mode (storage-disk)', () => {
     '-drive', `file=${RUN}/${VM}/disk.qcow2,if=none,id=disk0,format=qcow2`,
     '-device', 'virtio-scsi-pci,id=scsi0,disable-legacy=on,iommu_platform=true',
     '-device', 'scsi-hd,drive=disk0,bus=scsi0.0',
-  ];
-  const pflash = [
-    '-drive', 'if=pflash,format=raw,unit=0,file=/usr/share/OVMF/OVMF_CODE.fd,readonly=on',
-    '-drive', `if=pflash,format=raw,unit=1,file=${RUN}/${VM}/OVMF_VARS.fd`,
   ];
   const args = async (env: Record<string, string>) => {
     const result = await run(['qemu-args'], { MANAGER_QEMU_ENABLE_DISK: 'true', ...env });

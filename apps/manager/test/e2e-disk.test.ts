@@ -5,12 +5,8 @@ import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { imageInfo } from '@cocos-manager/storage-disk';
-import { DEV_GUEST, dirEntries, parseGuestAnswer, pidsWithArg, processState, startManager, until, waitForGuest, type RunningManager } from './harness.js';
+import { DEV_GUEST, dirEntries, parseGuestAnswer, pidsWithArg, processState, startManager, until, waitForGuest, type RunningManager, type CreatedVm as Created } from './harness.js';
 
-interface Created {
-  forwarded_port: string;
-  cvm_id: string;
-}
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const REFERENCE = path.join(DEV_GUEST, 'disk.qcow2');
 

@@ -8,12 +8,8 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emptyCreateVmRequest, ErrorCode, Manager, ManagerError, PORT_ALLOCATOR, PortAllocator } from '@cocos-manager/core';
 import { defaultPlugins } from '../src/plugins.js';
-import { DEV_GUEST, devGuestEnv, dirEntries, pidsWithArg, rssKiB, startManager, type RunningManager } from './harness.js';
+import { DEV_GUEST, testManagerEnv, dirEntries, pidsWithArg, rssKiB, startManager, type RunningManager, type CreatedVm as Created } from './harness.js';
 
-interface Created {
-  forwarded_port: string;
-  cvm_id: string;
-}
 
 const managers: RunningManager[] = [];
 async function start(range: string, env: Record<string, string> = {}) {
@@ -145,7 +141,7 @@ describe('failure injection: a failed create leaves nothing behind', () => {
 
   it('forwarded port taken between allocation and QEMU\'s bind → INTERNAL naming the hostfwd rule', async () => {
     const base = await mkdtemp(path.join(os.tmpdir(), 'cm-port-'));
-    const env = devGuestEnv(base, '6420-6420');
+    const env = testManagerEnv(base, '6420-6420');
     // An allocator that believes every port is free stands in for losing the race.
     const manager = Manager.create({
       plugins: defaultPlugins,
@@ -178,7 +174,7 @@ describe('reconciler and ports', () => {
   it('releases a reserved port that no VM holds', async () => {
     const base = await mkdtemp(path.join(os.tmpdir(), 'cm-recon-'));
     const allocator = new PortAllocator({ first: 6425, last: 6429 });
-    const manager = Manager.create({ plugins: defaultPlugins, env: { ...devGuestEnv(base, '6425-6429'), MANAGER_VM_POWERDOWN_TIMEOUT: '0s' }, logger: pino({ level: 'silent' }), overrides: [{ token: PORT_ALLOCATOR, useValue: allocator }] });
+    const manager = Manager.create({ plugins: defaultPlugins, env: { ...testManagerEnv(base, '6425-6429'), MANAGER_VM_POWERDOWN_TIMEOUT: '0s' }, logger: pino({ level: 'silent' }), overrides: [{ token: PORT_ALLOCATOR, useValue: allocator }] });
     try {
       await manager.start();
       const vm = await manager.service.create(emptyCreateVmRequest());

@@ -1,21 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dirEntries, portIsBindable, parseGuestAnswer, pidsWithArg, processState, startManager, until, waitForGuest, type RunningManager } from './harness.js';
+import { dirEntries, portIsBindable, parseGuestAnswer, pidsWithArg, processState, startManager, until, waitForGuest, type RunningManager, type CreatedVm as Created, type WireVm as VmInfo } from './harness.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 
-interface Created {
-  forwarded_port: string;
-  cvm_id: string;
-}
-interface VmInfo {
-  id: string;
-  state: string;
-  pid: number;
-  forwarded_port: string;
-}
 
 describe('the real cocos-manager binary, real QEMU, real gRPC', () => {
   let m: RunningManager;

@@ -3,21 +3,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dirEntries, portIsBindable, parseGuestAnswer, pidsWithArg, processState, startManager, until, waitForGuest, type RunningManager } from './harness.js';
+import { dirEntries, portIsBindable, parseGuestAnswer, pidsWithArg, processState, startManager, until, waitForGuest, type RunningManager, type CreatedVm as Created, type WireVm as VmInfo } from './harness.js';
 
-interface Created {
-  forwarded_port: string;
-  cvm_id: string;
-}
-interface VmInfo {
-  id: string;
-  state: string;
-  pid: number;
-  adopted: boolean;
-  ttl_deadline: string;
-  guest_status: string;
-  exit: { code: number; signal: string; reason: string } | null;
-}
 
 
 const managers: RunningManager[] = [];

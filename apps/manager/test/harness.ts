@@ -7,13 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadManagerProto } from '@cocos-manager/transport-grpc';
+import { devGuest, devGuestEnv } from '@cocos-manager/testing';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const MAIN = path.join(REPO, 'apps/manager/dist/main.js');
 export const DEV_GUEST = path.join(REPO, 'build/dev-guest');
 
 /** The environment every test manager gets: the dev guest, TCG, small VMs. */
-export function devGuestEnv(base: string, range: string): Record<string, string> {
+export function testManagerEnv(base: string, range: string): Record<string, string> {
   return {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     MANAGER_RUN_DIR: path.join(base, 'run'),
@@ -22,17 +23,33 @@ export function devGuestEnv(base: string, range: string): Record<string, string>
     MANAGER_GRPC_PORT: '0',
     MANAGER_HTTP_HOST: '127.0.0.1',
     MANAGER_HTTP_PORT: '0',
-    MANAGER_QEMU_ENABLE_KVM: 'false',
-    MANAGER_QEMU_DISK_IMG_KERNEL_FILE: path.join(DEV_GUEST, 'bzImage'),
-    MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: path.join(DEV_GUEST, 'rootfs.cpio.gz'),
-    MANAGER_QEMU_KERNEL_CMDLINE: 'console=ttyS0',
-    MANAGER_QEMU_SMP_COUNT: '1',
-    MANAGER_QEMU_MEMORY_SIZE: '512M',
+    ...devGuestEnv(devGuest(DEV_GUEST)),
     MANAGER_QEMU_HOST_FWD_RANGE: range,
     MANAGER_LOG_LEVEL: 'debug',
     // Tracing has its own tests; elsewhere, flushing spans to a missing collector would only cost time.
     COCOS_JAEGER_TRACE_RATIO: '0',
   };
+}
+
+/** CreateRes as the tests receive it. */
+export interface CreatedVm {
+  readonly forwarded_port: string;
+  readonly cvm_id: string;
+}
+
+/** VmInfo (GetVm/ListVms) as the tests receive it. */
+export interface WireVm {
+  readonly id: string;
+  readonly state: string;
+  readonly forwarded_port: string;
+  readonly pid: number;
+  readonly backend: string;
+  readonly boot: string;
+  readonly created_at: string;
+  readonly ttl_deadline: string;
+  readonly guest_status: string;
+  readonly adopted: boolean;
+  readonly exit: { code: number; signal: string; reason: string } | null;
 }
 
 type Unary = (req: unknown, md: Metadata, cb: (err: ServiceError | null, res: unknown) => void) => void;
@@ -62,7 +79,7 @@ export interface RunningManager {
 export async function startManager(range: string, env: Record<string, string> = {}, reuseBase?: string): Promise<RunningManager> {
   const base = reuseBase ?? (await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-')));
   const runDir = path.join(base, 'run');
-  const child = execa('node', [MAIN], { env: { ...devGuestEnv(base, range), ...env }, extendEnv: false, reject: false, all: true, buffer: false, forceKillAfterDelay: false });
+  const child = execa('node', [MAIN], { env: { ...testManagerEnv(base, range), ...env }, extendEnv: false, reject: false, all: true, buffer: false, forceKillAfterDelay: false });
   let output = '';
   const listening = new Promise<number>((resolve, reject) => {
     child.all?.on('data', (chunk: Buffer) => {

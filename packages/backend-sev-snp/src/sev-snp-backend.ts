@@ -7,6 +7,7 @@ import {
   injectable,
   MachineProperties,
   MemoryBackendMemfd,
+  requireKvm,
   type AttestationPolicyDocument,
   type ManagerConfig,
   type ProbeResult,
@@ -36,11 +37,7 @@ export class SevSnpBackend implements TeeBackend {
   ) {}
 
   async probe(host: HostEnvironment): Promise<ProbeResult> {
-    const result = await probeSevSnpHost(host);
-    if (result.available && !this.config.get<boolean>('qemu.enableKvm')) {
-      return { available: false, reason: 'SEV-SNP guests need KVM, but MANAGER_QEMU_ENABLE_KVM=false' };
-    }
-    return result;
+    return requireKvm(await probeSevSnpHost(host), this.config.get<boolean>('qemu.enableKvm'), 'SEV-SNP');
   }
 
   async validate(): Promise<void> {

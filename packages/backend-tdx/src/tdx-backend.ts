@@ -8,6 +8,7 @@ import {
   injectable,
   MachineProperties,
   MemoryBackendMemfd,
+  requireKvm,
   NoDefaults,
   QemuSection,
   type AttestationPolicyDocument,
@@ -29,11 +30,7 @@ export class TdxBackend implements TeeBackend {
   constructor(@inject(CONFIG) private readonly config: ManagerConfig) {}
 
   async probe(host: HostEnvironment): Promise<ProbeResult> {
-    const result = await probeTdxHost(host);
-    if (result.available && !this.config.get<boolean>('qemu.enableKvm')) {
-      return { available: false, reason: 'TDX guests need KVM, but MANAGER_QEMU_ENABLE_KVM=false' };
-    }
-    return result;
+    return requireKvm(await probeTdxHost(host), this.config.get<boolean>('qemu.enableKvm'), 'TDX');
   }
 
   async validate(): Promise<void> {

@@ -1,5 +1,5 @@
 export { describeTeeBackendConformance, type TeeBackendConformanceOptions } from './tee-backend-conformance.js';
-export { inertBackendPlugin } from './inert-backend.js';
+export { createInertBackendPlugin, inertBackendPlugin } from './inert-backend.js';
 export { makeTestPki, type TestPki } from './test-pki.js';
 export { startTestManager, type TestManager, type TestManagerOptions } from './test-manager.js';
 export { devGuest, devGuestEnv, waitForDevGuest, type DevGuest } from './dev-guest.js';

@@ -6,7 +6,17 @@ import { credentials, Metadata, status, type Client, type ServiceError } from '@
 import protobuf from 'protobufjs';
 import { Manager, ManagerError, TRANSPORT, type Logger } from '@cocos-manager/core';
 import { pino } from 'pino';
-import { inertBackendPlugin } from '@cocos-manager/testing';
+import { createInertBackendPlugin } from '@cocos-manager/testing';
+
+/** A create that outlives MANAGER_GRPC_TIMEOUT (300 ms here), then fails. */
+const slowBackendPlugin = createInertBackendPlugin({
+  prepare: async (vm) => {
+    if (vm.request.agentCertsToken === 'slow') {
+      await new Promise((r) => setTimeout(r, 600));
+      throw new Error('gave up');
+    }
+  },
+});
 import { GrpcTransport, grpcTransportPlugin, loadManagerProto, MANAGER_PROTO_PATH, toServiceError } from '../src/index.js';
 
 describe('wire compatibility with the Go manager', () => {
@@ -62,7 +72,7 @@ describe('gRPC server over a real socket', () => {
   beforeAll(async () => {
     const logger: Logger = pino({ level: 'silent' });
     manager = Manager.create({
-      plugins: [inertBackendPlugin, grpcTransportPlugin],
+      plugins: [slowBackendPlugin, grpcTransportPlugin],
       env: { MANAGER_GRPC_TIMEOUT: '300ms', MANAGER_RUN_DIR: runDir, MANAGER_STATE_DIR: path.join(runDir, '.state'), MANAGER_GRPC_PORT: '0', MANAGER_GRPC_HOST: '127.0.0.1', MANAGER_QEMU_DISK_IMG_KERNEL_FILE: MANAGER_PROTO_PATH, MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: MANAGER_PROTO_PATH },
       logger,
     });

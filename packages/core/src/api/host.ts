@@ -23,3 +23,9 @@ export interface ProbeResult {
   /** Why not (or, when available, what was found). */
   readonly reason: string;
 }
+
+/** A confidential backend's probe result, refused when KVM is off: SEV-SNP and TDX guests cannot run under TCG. */
+export function requireKvm(result: ProbeResult, kvmEnabled: boolean, tee: string): ProbeResult {
+  if (result.available && !kvmEnabled) return { available: false, reason: `${tee} guests need KVM, but MANAGER_QEMU_ENABLE_KVM=false` };
+  return result;
+}
