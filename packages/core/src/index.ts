@@ -8,6 +8,8 @@ export * from './metrics.js';
 export * from './tracing.js';
 export * from './vm/console-follower.js';
 export * from './api/tokens.js';
+export * from './api/vm-api.js';
+export * from './api/observability.js';
 export * from './api/plugin.js';
 export * from './api/tee-backend.js';
 export * from './api/attestation-policy.js';

@@ -1,19 +1,20 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { VmState } from './vm/types.js';
-import type { VmService } from './vm/vm-service.js';
+import type { ManagerMetrics } from './api/observability.js';
+import type { VmApi } from './api/vm-api.js';
 
 /**
  * The manager's Prometheus metrics, shared by every transport: process
  * defaults, API calls by transport, method and status (count and latency, as
  * upstream's metrics middleware), VMs by state, create duration, port pool.
  */
-export class ManagerMetrics {
+export class PrometheusMetrics implements ManagerMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'transport' | 'method' | 'code'>;
   private readonly latency: Histogram<'transport' | 'method'>;
   private readonly createDuration: Histogram<'outcome'>;
 
-  constructor(service: VmService) {
+  constructor(service: Pick<VmApi, 'list' | 'portUsage'>) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     // prom-client also exports these gauges under a counter-style "_total" name, which
@@ -74,9 +75,3 @@ export class ManagerMetrics {
   }
 }
 
-/** Who this manager is, for health endpoints. */
-export interface ManagerInfo {
-  readonly instanceId: string;
-  readonly version: string;
-  readonly startedAt: string;
-}

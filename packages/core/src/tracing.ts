@@ -4,6 +4,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import type { ManagerTracing } from './api/observability.js';
 import type { ManagerConfig } from './config/manager-config.js';
 
 // Context propagation across awaits needs a process-wide context manager; set it once.
@@ -38,7 +39,7 @@ export function otlpTracesUrl(base: string): string {
  * An unreachable collector costs dropped spans, never log noise (the SDK
  * reports export failures through its diag logger, which stays silent).
  */
-export class ManagerTracing {
+export class OtelTracing implements ManagerTracing {
   private readonly provider: BasicTracerProvider | null;
   private readonly ratio: number;
   readonly tracer: Tracer;

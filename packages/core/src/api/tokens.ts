@@ -5,9 +5,8 @@ import type { BootStrategy } from './boot-strategy.js';
 import type { HostEnvironment } from './host.js';
 import type { TeeBackend } from './tee-backend.js';
 import type { Transport } from './transport.js';
-import type { VmService } from '../vm/vm-service.js';
-import type { ManagerInfo, ManagerMetrics } from '../metrics.js';
-import type { ManagerTracing } from '../tracing.js';
+import type { VmLifecycle } from './vm-api.js';
+import type { ManagerInfo, ManagerMetrics, ManagerTracing } from './observability.js';
 
 /** The validated configuration of this manager instance (core). */
 export const CONFIG = createToken<ManagerConfig>('config');
@@ -16,7 +15,7 @@ export const LOGGER = createToken<Logger>('logger');
 /** The host as backends probe it (core; override in tests to replay recorded files). */
 export const HOST = createToken<HostEnvironment>('host');
 /** The VM lifecycle service the transports serve (core). */
-export const VM_SERVICE = createToken<VmService>('vm.service');
+export const VM_SERVICE = createToken<VmLifecycle>('vm.service');
 /** Prometheus metrics shared by the transports (core). */
 export const METRICS = createToken<ManagerMetrics>('metrics');
 /** This manager's identity: instance id (MANAGER_INSTANCE_ID or generated), version, start time (core). */

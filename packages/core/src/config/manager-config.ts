@@ -1,5 +1,5 @@
 import convict from 'convict';
-import { flattenSlice, type ConfigSlice, type SettingSpec } from './setting.js';
+import { flattenSlice, isSetting, type ConfigSlice, type SettingSpec, type SliceValues } from './setting.js';
 
 /** A start-up configuration problem: one line naming the variable, the value and what is expected. */
 export class ConfigError extends Error {
@@ -29,11 +29,33 @@ export interface SettingDescription {
 type Schema = Record<string, unknown>;
 
 /**
+ * The validated configuration of one manager instance, as plugins and core
+ * read it (the CONFIG token).
+ */
+export interface ManagerConfig {
+  /** The typed values of a declared slice: `config.read(grpcSettings).grpc.port` is a number. */
+  read<S extends ConfigSlice>(slice: S): SliceValues<S>;
+  /** One value by dotted key, untyped: prefer `read(slice)`, which the compiler checks. */
+  get<T>(key: string): T;
+  /** Every declared setting, for `--help`, generated docs and `config` output. */
+  settings(): readonly SettingDescription[];
+  /** The effective values by environment variable, sensitive ones redacted. */
+  toEnvRecord(): Record<string, string>;
+}
+
+/** Loads a configuration from slices and an environment (see `LoadedConfig.load`). */
+export const ManagerConfig = {
+  load: (sources: readonly ConfigSliceSource[], env: Readonly<Record<string, string | undefined>>): ManagerConfig => LoadedConfig.load(sources, env),
+};
+
+/**
  * The merged, validated configuration of one manager instance. Backed by
  * convict (schema, defaults, environment mapping); every value is checked by
  * its setting's format once, at start, and stored typed.
  */
-export class ManagerConfig {
+class LoadedConfig implements ManagerConfig {
+  private readonly slices = new WeakMap<ConfigSlice, unknown>();
+
   private constructor(
     /** Raw values as convict loaded them (defaults and environment). */
     private readonly store: convict.Config<Schema>,
@@ -42,7 +64,7 @@ export class ManagerConfig {
     private readonly described: readonly SettingDescription[],
   ) {}
 
-  static load(sources: readonly ConfigSliceSource[], env: Readonly<Record<string, string | undefined>>): ManagerConfig {
+  static load(sources: readonly ConfigSliceSource[], env: Readonly<Record<string, string | undefined>>): LoadedConfig {
     const entries = collect(sources);
     const effectiveEnv = resolveEnvironment(entries, env);
 
@@ -85,9 +107,40 @@ export class ManagerConfig {
       owner,
       sensitive: spec.sensitive,
     }));
-    return new ManagerConfig(store, values, described);
+    return new LoadedConfig(store, values, described);
   }
 
+  /**
+   * The typed values of a declared slice (core's, or a plugin's own
+   * `configSchema`): `config.read(grpcSettings).grpc.port` is a number. The
+   * slice must be one this manager loaded; values are fixed at start, so the
+   * object is built once per slice.
+   */
+  read<S extends ConfigSlice>(slice: S): SliceValues<S> {
+    const cached = this.slices.get(slice);
+    if (cached) return cached as SliceValues<S>;
+    const build = (node: ConfigSlice, prefix: string): Record<string, unknown> => {
+      const out: Record<string, unknown> = {};
+      for (const [name, value] of Object.entries(node)) {
+        const key = prefix ? `${prefix}.${name}` : name;
+        if (!isSetting(value)) {
+          out[name] = build(value, key);
+          continue;
+        }
+        const declared = this.described.find((d) => d.key === key);
+        if (!declared || declared.env !== value.env) {
+          throw new ConfigError(`configuration key "${key}" (${value.env}) is not declared by core or any loaded plugin`);
+        }
+        out[name] = this.values.get(key);
+      }
+      return Object.freeze(out);
+    };
+    const values = build(slice, '');
+    this.slices.set(slice, values);
+    return values as SliceValues<S>;
+  }
+
+  /** One value by dotted key, untyped: prefer `read(slice)`, which the compiler checks. */
   get<T>(key: string): T {
     if (!this.values.has(key)) {
       throw new ConfigError(`configuration key "${key}" is not declared by core or any loaded plugin`);

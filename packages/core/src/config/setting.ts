@@ -20,6 +20,14 @@ export interface ConfigSlice {
   readonly [key: string]: SettingSpec | ConfigSlice;
 }
 
+/**
+ * The typed values of a slice, nested as it is declared: a setting's value has
+ * the type its format parses to. What `ManagerConfig.read(slice)` returns.
+ */
+export type SliceValues<S> = {
+  readonly [K in keyof S]: S[K] extends SettingSpec<infer T> ? T : SliceValues<S[K]>;
+};
+
 export function setting<T>(spec: {
   env: string;
   doc: string;

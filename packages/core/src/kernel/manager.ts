@@ -4,8 +4,10 @@ import type { Logger } from 'pino';
 import type { ManagerPlugin } from '../api/plugin.js';
 import { randomUUID } from 'node:crypto';
 import { BOOT_STRATEGY, CONFIG, HOST, LOGGER, MANAGER_INFO, METRICS, TEE_BACKEND, TRACING, TRANSPORT, VM_SERVICE } from '../api/tokens.js';
-import { ManagerMetrics, type ManagerInfo } from '../metrics.js';
-import { ManagerTracing } from '../tracing.js';
+import type { ManagerInfo } from '../api/observability.js';
+import type { VmLifecycle } from '../api/vm-api.js';
+import { PrometheusMetrics } from '../metrics.js';
+import { OtelTracing } from '../tracing.js';
 import type { Transport } from '../api/transport.js';
 import { HostEnvironment } from '../api/host.js';
 import { RamBootStrategy } from '../boot/ram-boot.js';
@@ -79,10 +81,10 @@ export class Manager {
       useFactory: instanceCachingFactory((c) => new BootRegistry(resolveAllTokens(c, BOOT_STRATEGY))),
     });
     container.register(VM_SERVICE, { useClass: VmService }, { lifecycle: Lifecycle.Singleton });
-    container.register(METRICS, { useFactory: instanceCachingFactory((c) => new ManagerMetrics(resolveToken(c, VM_SERVICE))) });
+    container.register(METRICS, { useFactory: instanceCachingFactory((c) => new PrometheusMetrics(resolveToken(c, VM_SERVICE))) });
     const info: ManagerInfo = { instanceId: instanceId === '' ? randomUUID() : instanceId, version: CORE_VERSION, startedAt: new Date().toISOString() };
     container.register(MANAGER_INFO, { useValue: info });
-    container.register(TRACING, { useValue: new ManagerTracing(config, info.instanceId, info.version) });
+    container.register(TRACING, { useValue: new OtelTracing(config, info.instanceId, info.version) });
 
     for (const plugin of plugins) {
       try {
@@ -102,7 +104,7 @@ export class Manager {
     return new Manager(container, config, logger, plugins);
   }
 
-  get service(): VmService {
+  get service(): VmLifecycle {
     return resolveToken(this.container, VM_SERVICE);
   }
 

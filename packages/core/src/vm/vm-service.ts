@@ -7,7 +7,8 @@ import type { BootStrategy } from '../api/boot-strategy.js';
 import { policyJsonBytes, type AttestationPolicyDocument } from '../api/attestation-policy.js';
 import type { TeeBackend } from '../api/tee-backend.js';
 import { CONFIG, LOGGER, TRACING } from '../api/tokens.js';
-import type { ManagerTracing } from '../tracing.js';
+import type { ManagerTracing } from '../api/observability.js';
+import type { VmLifecycle } from '../api/vm-api.js';
 import { VmContext } from '../api/vm-context.js';
 import { resolveRunDir, resolveStateDir } from '../config/core-settings.js';
 import type { PortRange } from '../config/formats.js';
@@ -113,7 +114,7 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
  * transports serve.
  */
 @injectable()
-export class VmService {
+export class VmService implements VmLifecycle {
   private readonly vms = new Map<string, VmRecord>();
   private readonly events = new EventEmitter<{ event: [VmEvent]; console: [ConsoleLine] }>();
   private readonly creating = new Map<string, number | null>();
