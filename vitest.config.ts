@@ -23,6 +23,7 @@ export default defineConfig({
   test: {
     projects: [
       project('@cocos-manager/core', './packages/core'),
+      project('@cocos-manager/testing', './packages/testing'),
       project('@cocos-manager/backend-plain', './packages/backend-plain'),
       project('@cocos-manager/transport-grpc', './packages/transport-grpc'),
       project('@cocos-manager/backend-sev-snp', './packages/backend-sev-snp'),

@@ -3,3 +3,5 @@ export { createInertBackendPlugin, inertBackendPlugin } from './inert-backend.js
 export { makeTestPki, type TestPki } from './test-pki.js';
 export { startTestManager, type TestManager, type TestManagerOptions } from './test-manager.js';
 export { devGuest, devGuestEnv, waitForDevGuest, type DevGuest } from './dev-guest.js';
+export { FakeLauncher } from './fake-launcher.js';
+export { FakeQemu, FakeQmp, type FakeQemuScript } from './fake-qemu.js';

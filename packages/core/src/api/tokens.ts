@@ -6,6 +6,8 @@ import type { HostEnvironment } from './host.js';
 import type { TeeBackend } from './tee-backend.js';
 import type { Transport } from './transport.js';
 import type { VmLifecycle } from './vm-api.js';
+import type { ProcessLauncher } from './process-launcher.js';
+import type { CreateFaults } from './create-faults.js';
 import type { ManagerInfo, ManagerMetrics, ManagerTracing } from './observability.js';
 
 /** The validated configuration of this manager instance (core). */
@@ -22,6 +24,10 @@ export const METRICS = createToken<ManagerMetrics>('metrics');
 export const MANAGER_INFO = createToken<ManagerInfo>('manager.info');
 /** OpenTelemetry tracing (core). */
 export const TRACING = createToken<ManagerTracing>('tracing');
+/** Starts, adopts and speaks QMP to QEMU processes (core: execa + QMP; the test kit has a scriptable fake). */
+export const PROCESS_LAUNCHER = createToken<ProcessLauncher>('process.launcher');
+/** Fault points of a create (core: none; tests make a chosen step fail). */
+export const CREATE_FAULTS = createToken<CreateFaults>('vm.create-faults');
 /** TEE backends; one is chosen by configuration (plugins). */
 export const TEE_BACKEND = createToken<TeeBackend>('tee.backend', { multi: true });
 /** Boot strategies; `ram` is core's (plugins add more). */
@@ -30,4 +36,4 @@ export const BOOT_STRATEGY = createToken<BootStrategy>('boot.strategy', { multi:
 export const TRANSPORT = createToken<Transport>('transport', { multi: true });
 
 /** Tokens the kernel itself provides; plugins may not provide them again. */
-export const CORE_TOKENS: readonly symbol[] = [CONFIG, LOGGER, HOST, VM_SERVICE, METRICS, MANAGER_INFO, TRACING];
+export const CORE_TOKENS: readonly symbol[] = [CONFIG, LOGGER, HOST, VM_SERVICE, METRICS, MANAGER_INFO, TRACING, PROCESS_LAUNCHER, CREATE_FAULTS];

@@ -3,7 +3,8 @@ import { container as rootContainer, instanceCachingFactory, Lifecycle, type Dep
 import type { Logger } from 'pino';
 import type { ManagerPlugin } from '../api/plugin.js';
 import { randomUUID } from 'node:crypto';
-import { BOOT_STRATEGY, CONFIG, HOST, LOGGER, MANAGER_INFO, METRICS, TEE_BACKEND, TRACING, TRANSPORT, VM_SERVICE } from '../api/tokens.js';
+import { NO_CREATE_FAULTS } from '../api/create-faults.js';
+import { BOOT_STRATEGY, CONFIG, CREATE_FAULTS, HOST, LOGGER, MANAGER_INFO, METRICS, PROCESS_LAUNCHER, TEE_BACKEND, TRACING, TRANSPORT, VM_SERVICE } from '../api/tokens.js';
 import type { ManagerInfo } from '../api/observability.js';
 import type { VmLifecycle } from '../api/vm-api.js';
 import { PrometheusMetrics } from '../metrics.js';
@@ -18,6 +19,7 @@ import { createLogger } from '../logging.js';
 import { describeToken, resolveAllTokens, resolveToken } from '../tokens.js';
 import { CORE_VERSION } from '../version.js';
 import { PortAllocator } from '../vm/port-allocator.js';
+import { QemuLauncher } from '../vm/qemu-launcher.js';
 import { VmService } from '../vm/vm-service.js';
 import { BackendRegistry } from './backend-registry.js';
 import { BootRegistry } from './boot-registry.js';
@@ -80,6 +82,8 @@ export class Manager {
     container.register(BOOT_REGISTRY, {
       useFactory: instanceCachingFactory((c) => new BootRegistry(resolveAllTokens(c, BOOT_STRATEGY))),
     });
+    container.register(PROCESS_LAUNCHER, { useValue: new QemuLauncher() });
+    container.register(CREATE_FAULTS, { useValue: NO_CREATE_FAULTS });
     container.register(VM_SERVICE, { useClass: VmService }, { lifecycle: Lifecycle.Singleton });
     container.register(METRICS, { useFactory: instanceCachingFactory((c) => new PrometheusMetrics(resolveToken(c, VM_SERVICE))) });
     const info: ManagerInfo = { instanceId: instanceId === '' ? randomUUID() : instanceId, version: CORE_VERSION, startedAt: new Date().toISOString() };

@@ -1,5 +1,5 @@
 import { checkIdentity, readStartTime, type ProcessIdentity } from './process-identity.js';
-import type { QmpClient } from './qmp-client.js';
+import type { QmpConnection } from '../api/process-launcher.js';
 import { lastMeaningfulLines } from './qemu-process.js';
 import type { SupervisedProcess } from './supervised-process.js';
 import type { VmExit } from './types.js';
@@ -18,7 +18,7 @@ export class AdoptedProcess implements SupervisedProcess {
     private readonly identity: ProcessIdentity,
     private readonly vmName: string,
     private readonly consoleLog: string,
-    qmp: QmpClient | null,
+    qmp: QmpConnection | null,
     pollMs = 1000,
   ) {
     this.exited = new Promise<void>((resolve) => {

@@ -1,0 +1,40 @@
+import type { IdentityCheck, ProcessIdentity } from '../vm/process-identity.js';
+import type { QmpEvent } from '../vm/qmp-client.js';
+import type { SupervisedProcess } from '../vm/supervised-process.js';
+
+/** A QMP control connection to one QEMU, as the lifecycle uses it. */
+export interface QmpConnection {
+  readonly connected: boolean;
+  execute<T = unknown>(command: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<T>;
+  on(event: 'event', listener: (event: QmpEvent) => void): unknown;
+  once(event: 'closed', listener: () => void): unknown;
+  close(): void;
+}
+
+/** One QEMU to start: its argv (never a shell string) and the files it is known by. */
+export interface LaunchSpec {
+  readonly argv: readonly string[];
+  /** Where QEMU's stdout/stderr (the serial console) go. */
+  readonly consoleLog: string;
+  readonly qmpSocket: string;
+  /** The `-name` it carries: what identifies it in /proc after a restart. */
+  readonly name: string;
+}
+
+/**
+ * The seam between the VM lifecycle and the operating system: start a QEMU,
+ * speak QMP to it, tell whether a recorded pid is still it, adopt one a
+ * previous manager started. Core's implementation uses execa, /proc and a
+ * unix socket; the test kit's scriptable fake drives every failure branch
+ * (spawn failure, early exit, silent QMP, pid reuse) without QEMU.
+ */
+export interface ProcessLauncher {
+  /** Starts QEMU; rejects when it cannot be spawned at all. */
+  start(spec: LaunchSpec): Promise<SupervisedProcess>;
+  /** Connects to QEMU's QMP socket and negotiates; rejects when nothing greets within `timeoutMs`. */
+  connectQmp(socket: string, timeoutMs: number): Promise<QmpConnection>;
+  /** Is `identity` still the QEMU named `name` (not gone, not a recycled pid)? */
+  identify(identity: ProcessIdentity, name: string): Promise<IdentityCheck>;
+  /** Supervises a QEMU a previous manager started (not our child). */
+  adopt(identity: ProcessIdentity, spec: Pick<LaunchSpec, 'consoleLog' | 'name'>, qmp: QmpConnection | null): SupervisedProcess;
+}

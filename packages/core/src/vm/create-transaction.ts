@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import type { QmpConnection } from '../api/process-launcher.js';
+import { ManagerError } from '../errors.js';
+import { ConsoleLog } from './console-log.js';
+import { validateCreateRequest } from './request-validation.js';
+import { Rollback } from './rollback.js';
+import type { SupervisedProcess } from './supervised-process.js';
+import type { Supervision } from './supervision.js';
+import { VmState, type CreatedVm, type CreateVmRequest } from './types.js';
+import { createVmDir, removeVmFiles, writeShares } from './vm-files.js';
+import { VmInstance } from './vm-instance.js';
+import type { CreateStep } from '../api/create-faults.js';
+import type { VmRuntime } from './vm-runtime.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Turns a plugin's failure in `what` into FAILED_PRECONDITION naming the step. */
+async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof ManagerError) throw err;
+    throw ManagerError.failedPrecondition(`${what} failed: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Creates one VM as a transaction: prepare (slot, port, files, backend and
+ * boot media) → launch (QEMU, until it answers on QMP) → finish (supervised,
+ * running, durable). A failure at any step undoes every earlier one, so a
+ * failed create leaves no file, port, state record or process behind.
+ */
+export class CreateTransaction {
+  constructor(
+    private readonly rt: VmRuntime,
+    private readonly supervision: Supervision,
+  ) {}
+
+  async run(request: CreateVmRequest): Promise<CreatedVm> {
+    const { ttlMs } = validateCreateRequest(request);
+    const { rt } = this;
+    const backend = rt.backends.current();
+    const boot = rt.boots.choose();
+    const maxVms = rt.settings.manager.maxVms;
+    if (rt.table.slotsInUse() >= maxVms) {
+      throw ManagerError.resourceExhausted(`MANAGER_MAX_VMS=${maxVms} VMs are already running; remove one first`, 'vm-capacity');
+    }
+    const id = randomUUID();
+    rt.table.reserve(id);
+    const log = rt.logger.child({ vm: id });
+    const rollback = new Rollback();
+    const after = (done: CreateStep) => rt.faults.after(done, id);
+    try {
+      // Prepare.
+      const hostPort = await rt.ports.allocate();
+      rt.table.reservePort(id, hostPort);
+      rollback.add(() => rt.ports.release(hostPort));
+      await after('reserve-port');
+
+      const plan = rt.planner.plan(id, hostPort, request, backend, boot);
+      await rt.tracing.step('vm.prepare-files', async () => {
+        await createVmDir(plan.layout.dir);
+        rollback.add(() => removeVmFiles(plan.layout));
+        await writeShares(plan.layout, id, request);
+      }, { 'vm.id': id });
+      await after('prepare-files');
+      await rt.tracing.step('vm.prepare-backend', () => step(`preparing the ${backend.name} backend`, () => backend.prepare(plan.context)), { 'vm.id': id, 'vm.backend': backend.name });
+      rollback.add(() => backend.cleanup(plan.context));
+      await after('prepare-backend');
+      await rt.tracing.step('vm.provision-boot', () => step(`preparing ${boot.name} boot`, () => boot.prepare(plan.context)), { 'vm.id': id, 'vm.boot': boot.name });
+      rollback.add(() => boot.cleanup(plan.context));
+      await after('prepare-boot');
+      const spec = rt.planner.spec(plan);
+
+      const vm = new VmInstance(plan, { adopted: false, createdAt: new Date(), ttlDeadline: ttlMs === null ? null : new Date(Date.now() + ttlMs) }, log, new ConsoleLog(plan.layout.consoleLog, rt.settings.manager.consoleLogSize), rt.store, rt.events);
+      rt.table.add(vm);
+      rollback.add(() => rt.table.delete(id));
+      rollback.add(() => vm.forget());
+      vm.transition(VmState.Starting, 'launching QEMU');
+      log.info({ argv: spec.argv, port: hostPort, backend: backend.name, boot: boot.name }, 'launching QEMU');
+
+      // Launch.
+      const proc = await rt.tracing.step('vm.spawn', () => step('starting QEMU', () => rt.launcher.start(spec)), { 'vm.id': id });
+      rollback.add(async () => {
+        await proc.kill('SIGKILL');
+        await proc.exited;
+      });
+      vm.attach(proc);
+      await after('spawn');
+      const qmp = await rt.tracing.step('vm.ready', () => this.awaitQmp(proc, spec.qmpSocket), { 'vm.id': id });
+      rollback.add(() => qmp.close());
+      vm.attachQmp(qmp);
+      await after('qmp-ready');
+
+      // Finish: from here on the VM is supervised; a failure still undoes it all.
+      await this.supervision.begin(vm, true);
+      rollback.add(() => this.supervision.detach(vm));
+      vm.transition(VmState.Running, `QEMU pid ${proc.pid} is up`);
+      this.supervision.armTtl(vm);
+      await after('supervise');
+      // Durable before the client hears of it: a restart right after still knows the VM.
+      await vm.flushed();
+      return { id, forwardedPort: hostPort };
+    } catch (err) {
+      await rollback.run(log);
+      if (err instanceof ManagerError) {
+        log.warn({ code: err.code, reason: err.message }, 'create failed; rolled back');
+        throw err;
+      }
+      log.error({ err }, 'create failed; rolled back');
+      throw ManagerError.internal(`creating the VM failed: ${(err as Error).message}`, err);
+    } finally {
+      rt.table.unreserve(id);
+    }
+  }
+
+  /** Waits for QEMU's QMP greeting: QEMU finished starting. Fails if QEMU exits first. */
+  private async awaitQmp(proc: SupervisedProcess, socket: string): Promise<QmpConnection> {
+    const timeoutMs = this.rt.settings.manager.startTimeout;
+    const deadline = Date.now() + timeoutMs;
+    let exitReason: string | null = null;
+    proc.exited.then(
+      (e) => (exitReason = e.reason),
+      () => (exitReason = 'unknown'),
+    );
+    const exited = () => (exitReason === null ? null : ManagerError.internal(`QEMU exited during start-up: ${exitReason}`));
+    while (Date.now() < deadline) {
+      const gone = exited();
+      if (gone) throw gone;
+      try {
+        return await this.rt.launcher.connectQmp(socket, Math.max(100, deadline - Date.now()));
+      } catch {
+        await sleep(20);
+      }
+    }
+    throw exited() ?? ManagerError.internal(`QEMU did not answer on its QMP socket within MANAGER_VM_START_TIMEOUT (${timeoutMs} ms)`);
+  }
+}

@@ -1,0 +1,106 @@
+import type { BootStrategy } from '../api/boot-strategy.js';
+import type { LaunchSpec } from '../api/process-launcher.js';
+import type { TeeBackend } from '../api/tee-backend.js';
+import { VmContext } from '../api/vm-context.js';
+import { resolveRunDir, type coreSettings } from '../config/core-settings.js';
+import type { SliceValues } from '../config/setting.js';
+import { QemuCommand } from '../qemu/command.js';
+import { EnableKvm } from '../qemu/elements/accelerator.js';
+import { Cpu, Smp } from '../qemu/elements/cpu.js';
+import { VirtioNetPci } from '../qemu/elements/device.js';
+import { Monitor, NoGraphic } from '../qemu/elements/display.js';
+import { Machine } from '../qemu/elements/machine.js';
+import { Memory } from '../qemu/elements/memory.js';
+import { UserNetdev } from '../qemu/elements/network.js';
+import { LocalFsdev, Virtio9pDevice } from '../qemu/elements/shared-fs.js';
+import { GuestName, NoReboot, QmpSocket } from '../qemu/elements/supervision.js';
+import type { CreateVmRequest } from './types.js';
+import { vmLayout, type VmLayout } from './vm-files.js';
+
+/** The VM id `qemu-args` shows: a placeholder, since no VM is created. */
+export const PLACEHOLDER_VM_ID = '00000000-0000-0000-0000-000000000000';
+
+/** The `-name` a VM's QEMU carries: what identifies it in /proc after a restart. */
+export function guestName(id: string): string {
+  return `cvm-${id}`;
+}
+
+/** Everything fixed about one VM before QEMU starts: computed once, by `LaunchPlanner.plan`. */
+export interface LaunchPlan {
+  readonly id: string;
+  readonly layout: VmLayout;
+  readonly context: VmContext;
+  readonly backend: TeeBackend;
+  readonly boot: BootStrategy;
+}
+
+type CoreValues = SliceValues<typeof coreSettings>;
+
+/**
+ * Builds what a VM is launched with: its file layout, its kernel command
+ * line, and its QEMU command (the base elements core owns, then the
+ * backend's, then the boot strategy's), in the Go manager's order.
+ */
+export class LaunchPlanner {
+  private readonly runDir: string;
+
+  constructor(private readonly settings: CoreValues) {
+    this.runDir = resolveRunDir(settings.manager.runDir);
+  }
+
+  /** The run directory VMs' files live under. */
+  get root(): string {
+    return this.runDir;
+  }
+
+  layout(id: string): VmLayout {
+    return vmLayout(this.runDir, id, { envMount: this.settings.qemu.envMount, certsMount: this.settings.qemu.certsMount });
+  }
+
+  kernelCommandLine(request: CreateVmRequest): string {
+    const base = this.settings.qemu.kernelCmdline;
+    return request.aaKbsParams === '' ? base : `${base} agent.aa_kbc_params=${request.aaKbsParams}`;
+  }
+
+  /** A plan for a new VM (or, with `kernelCommandLine`, a re-adopted one as it was launched). */
+  plan(id: string, hostPort: number, request: CreateVmRequest, backend: TeeBackend, boot: BootStrategy, kernelCommandLine?: string): LaunchPlan {
+    const layout = this.layout(id);
+    const context = new VmContext(id, layout.dir, hostPort, request, kernelCommandLine ?? this.kernelCommandLine(request));
+    return { id, layout, context, backend, boot };
+  }
+
+  /** What the launcher starts: the argv and the files QEMU is known by. */
+  spec(plan: LaunchPlan): LaunchSpec {
+    return { argv: this.command(plan).argv(), consoleLog: plan.layout.consoleLog, qmpSocket: plan.layout.qmpSocket, name: guestName(plan.id) };
+  }
+
+  command(plan: LaunchPlan): QemuCommand {
+    const q = this.settings.qemu;
+    const { context: vm, layout } = plan;
+    const netdevId = `${q.netdevId}-${vm.id}`;
+    const command = new QemuCommand(q.binPath, q.useSudo);
+    if (q.enableKvm) command.add(new EnableKvm());
+    command.add(
+      new Machine(q.machine),
+      new Cpu(q.cpu),
+      new Smp(q.smpCount, q.smpMaxCpus),
+      new Memory(q.memorySize, q.memorySlots, q.maxMemory),
+      new UserNetdev(netdevId, [{ hostPort: vm.hostPort, guestPort: q.guestFwdAgent }]),
+      new VirtioNetPci({ netdev: netdevId, ...q.virtioNetPci }),
+    );
+    if (q.noGraphic) command.add(new NoGraphic());
+    command.add(
+      new Monitor(q.monitor),
+      new LocalFsdev('env_fs', layout.envDir, 'mapped'),
+      new Virtio9pDevice('env_fs', 'env_share'),
+      new LocalFsdev('cert_fs', layout.certsDir, 'mapped'),
+      new Virtio9pDevice('cert_fs', 'certs_share'),
+      new GuestName(guestName(vm.id)),
+      new QmpSocket(layout.qmpSocket),
+      new NoReboot(),
+    );
+    plan.backend.contribute(command, vm);
+    plan.boot.contribute(command, vm);
+    return command;
+  }
+}

@@ -1,0 +1,25 @@
+import type { LaunchSpec, ProcessLauncher, QmpConnection } from '../api/process-launcher.js';
+import { AdoptedProcess } from './adopted-process.js';
+import { checkIdentity, type IdentityCheck, type ProcessIdentity } from './process-identity.js';
+import { QemuProcess } from './qemu-process.js';
+import { QmpClient } from './qmp-client.js';
+import type { SupervisedProcess } from './supervised-process.js';
+
+/** The real launcher: QEMU as an execa child, QMP over its unix socket, identity from /proc. */
+export class QemuLauncher implements ProcessLauncher {
+  start(spec: LaunchSpec): Promise<SupervisedProcess> {
+    return QemuProcess.start(spec.argv, spec.consoleLog);
+  }
+
+  connectQmp(socket: string, timeoutMs: number): Promise<QmpConnection> {
+    return QmpClient.connect(socket, timeoutMs);
+  }
+
+  identify(identity: ProcessIdentity, name: string): Promise<IdentityCheck> {
+    return checkIdentity(identity, name);
+  }
+
+  adopt(identity: ProcessIdentity, spec: Pick<LaunchSpec, 'consoleLog' | 'name'>, qmp: QmpConnection | null): SupervisedProcess {
+    return new AdoptedProcess(identity, spec.name, spec.consoleLog, qmp);
+  }
+}

@@ -1,0 +1,117 @@
+import type { QmpConnection } from '../api/process-launcher.js';
+import { ConsoleFollower } from './console-follower.js';
+import { TtlTimer } from './ttl-timer.js';
+import { VmState, type VmExit } from './types.js';
+import { removeVmFiles } from './vm-files.js';
+import type { VmInstance } from './vm-instance.js';
+import type { VmRuntime } from './vm-runtime.js';
+
+/** QMP events that change what the guest is doing, and the run state each means. */
+const GUEST_STATUS_OF: Readonly<Record<string, string>> = { STOP: 'paused', RESUME: 'running', GUEST_PANICKED: 'guest-panicked', SHUTDOWN: 'shutdown' };
+/** The QMP events worth a lifecycle event of their own. */
+const ANNOUNCED = new Set(['GUEST_PANICKED', 'STOP', 'RESUME']);
+
+interface Watch {
+  ttl: TtlTimer | null;
+  follower: ConsoleFollower | null;
+}
+
+/**
+ * Watches running VMs: QMP events, console lines, the TTL deadline, and the
+ * exit of QEMU — after which the VM's port and files are released, once.
+ */
+export class Supervision {
+  private readonly watches = new Map<string, Watch>();
+
+  constructor(
+    private readonly rt: VmRuntime,
+    /** Removes a VM (TTL expiry asks for it). */
+    private readonly remove: (id: string) => Promise<void>,
+  ) {}
+
+  /** Supervises a VM whose QEMU is up: exit, QMP events, console, TTL. */
+  async begin(vm: VmInstance, consoleFromStart: boolean): Promise<void> {
+    const proc = vm.process;
+    if (!proc) throw new Error(`VM ${vm.id} has no process to supervise`);
+    const watch: Watch = { ttl: null, follower: null };
+    this.watches.set(vm.id, watch);
+    if (vm.qmp) this.watchQmp(vm, vm.qmp);
+    proc.exited.then((exit) => this.onExit(vm, exit)).catch((err: unknown) => vm.logger.error({ err }, 'handling the exit of QEMU failed'));
+    watch.follower = new ConsoleFollower(vm.plan.layout.consoleLog, (line) => this.rt.events.console(vm.id, line));
+    await watch.follower.start(consoleFromStart);
+  }
+
+  /** Arms the TTL: at the deadline the VM is removed. */
+  armTtl(vm: VmInstance): void {
+    const deadline = vm.origin.ttlDeadline;
+    const watch = this.watches.get(vm.id);
+    if (!deadline || !watch) return;
+    watch.ttl = new TtlTimer(deadline, () => {
+      vm.logger.info({ deadline: deadline.toISOString() }, 'TTL reached; removing the VM');
+      this.remove(vm.id).catch((err: unknown) => vm.logger.error({ err }, 'TTL removal failed'));
+    });
+  }
+
+  /** Stops the TTL (a removal is under way). */
+  cancelTtl(vm: VmInstance): void {
+    this.watches.get(vm.id)?.ttl?.cancel();
+  }
+
+  /** Stops watching without touching QEMU (the manager stops; the next one re-adopts). */
+  detach(vm: VmInstance): void {
+    const watch = this.watches.get(vm.id);
+    watch?.ttl?.cancel();
+    watch?.follower?.stop();
+    vm.qmp?.close();
+    this.watches.delete(vm.id);
+  }
+
+  watchQmp(vm: VmInstance, qmp: QmpConnection): void {
+    qmp.on('event', (event) => {
+      const next = event.event === 'POWERDOWN' ? (vm.guestStatus ?? 'running') : GUEST_STATUS_OF[event.event];
+      if (next === undefined) return;
+      vm.guestStatus = next;
+      vm.logger.info({ qmpEvent: event.event, data: event.data }, 'QEMU event');
+      if (ANNOUNCED.has(event.event)) this.rt.events.lifecycle(vm.id, vm.state, null, `guest ${next}`);
+    });
+  }
+
+  /** Frees the VM's port and files (plugins' cleanup first); once, whoever asks. */
+  release(vm: VmInstance): Promise<void> {
+    return vm.once('release', async () => {
+      try {
+        await vm.plan.boot.cleanup(vm.plan.context);
+        await vm.plan.backend.cleanup(vm.plan.context);
+      } catch (err) {
+        vm.logger.error({ err }, 'plugin cleanup failed');
+      }
+      await removeVmFiles(vm.plan.layout);
+      this.rt.ports.release(vm.plan.context.hostPort);
+    });
+  }
+
+  /** Rotates the console logs of running VMs that outgrew MANAGER_CONSOLE_LOG_SIZE. */
+  async rotateConsoles(): Promise<void> {
+    for (const vm of this.rt.table.all()) {
+      if (vm.state === VmState.Running) await vm.console.rotateIfNeeded();
+    }
+  }
+
+  private async onExit(vm: VmInstance, exit: VmExit): Promise<void> {
+    const watch = this.watches.get(vm.id);
+    // Detached: a rolled-back create (which cleans up itself) or a manager leaving its VMs.
+    if (!watch) return;
+    await watch.follower?.poll().catch(() => undefined); // the last lines before the exit
+    watch.follower?.stop();
+    watch.ttl?.cancel();
+    this.watches.delete(vm.id);
+    vm.qmp?.close();
+    if (vm.state === VmState.Stopping) {
+      vm.transition(VmState.Stopped, exit.reason, exit);
+    } else {
+      vm.logger.warn({ exit }, 'QEMU exited unexpectedly');
+      vm.transition(VmState.Failed, exit.reason, exit);
+    }
+    await this.release(vm);
+  }
+}

@@ -1,0 +1,30 @@
+import { EventEmitter } from 'node:events';
+import type { ConsoleLine, VmEvent, VmState } from './types.js';
+
+/** Lifecycle events and console lines of every VM, for the transports' streams. */
+export class VmEventBus {
+  private readonly emitter = new EventEmitter<{ event: [VmEvent]; console: [ConsoleLine] }>();
+
+  constructor() {
+    // One listener per open stream; a hundred watchers is not a leak.
+    this.emitter.setMaxListeners(0);
+  }
+
+  lifecycle(vmId: string, state: VmState, previous: VmState | null, detail: string): void {
+    this.emitter.emit('event', { kind: 'lifecycle', vmId, state, previous, at: new Date().toISOString(), detail });
+  }
+
+  console(vmId: string, line: string): void {
+    this.emitter.emit('console', { kind: 'console', vmId, line, at: new Date().toISOString() });
+  }
+
+  onEvent(listener: (event: VmEvent) => void): () => void {
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+
+  onConsole(listener: (line: ConsoleLine) => void): () => void {
+    this.emitter.on('console', listener);
+    return () => this.emitter.off('console', listener);
+  }
+}

@@ -1,0 +1,27 @@
+import type { Logger } from 'pino';
+import type { CreateFaults } from '../api/create-faults.js';
+import type { ManagerTracing } from '../api/observability.js';
+import type { ProcessLauncher } from '../api/process-launcher.js';
+import type { coreSettings } from '../config/core-settings.js';
+import type { SliceValues } from '../config/setting.js';
+import type { BackendChoice, BootChoice, PortPool } from '../kernel/internal-tokens.js';
+import type { LaunchPlanner } from './launch-plan.js';
+import type { StateStore } from './state-store.js';
+import type { VmEventBus } from './vm-events.js';
+import type { VmTable } from './vm-table.js';
+
+/** What the lifecycle's rooms share: one per VM service. */
+export interface VmRuntime {
+  readonly settings: SliceValues<typeof coreSettings>;
+  readonly logger: Logger;
+  readonly store: StateStore;
+  readonly ports: PortPool;
+  readonly events: VmEventBus;
+  readonly table: VmTable;
+  readonly launcher: ProcessLauncher;
+  readonly tracing: ManagerTracing;
+  readonly planner: LaunchPlanner;
+  readonly backends: BackendChoice;
+  readonly boots: BootChoice;
+  readonly faults: CreateFaults;
+}

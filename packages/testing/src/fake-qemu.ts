@@ -1,0 +1,113 @@
+import { EventEmitter } from 'node:events';
+import { appendFile } from 'node:fs/promises';
+import type { QmpConnection, QmpEvent, SupervisedProcess, VmExit } from '@cocos-manager/core';
+
+/** How one fake QEMU behaves; every field has the well-behaved default. */
+export interface FakeQemuScript {
+  /** `start` rejects, as when the QEMU binary cannot be spawned. */
+  readonly spawnFails?: boolean;
+  /** Exits on its own this many ms after start, with code 1 (QEMU dying during start-up, or a crash later). */
+  readonly exitAfterMs?: number;
+  /** `greets` (default), or `silent`: nothing ever answers on the QMP socket. */
+  readonly qmp?: 'greets' | 'silent';
+  /** What the guest does on an ACPI power-down: `power-off` (default) or `ignore` (not booted yet). */
+  readonly onPowerdown?: 'power-off' | 'ignore';
+  /** What QEMU does on SIGTERM: `exit` (default) or `ignore`. */
+  readonly onSigterm?: 'exit' | 'ignore';
+  /** Lines written to the console log at start. */
+  readonly console?: readonly string[];
+}
+
+/** A QMP connection to a fake QEMU: records commands, powers off on request, closes when QEMU goes. */
+export class FakeQmp extends EventEmitter<{ event: [QmpEvent]; closed: [] }> implements QmpConnection {
+  private open = true;
+
+  constructor(private readonly qemu: FakeQemu) {
+    super();
+    void qemu.exited.then(() => this.close());
+  }
+
+  get connected(): boolean {
+    return this.open;
+  }
+
+  async execute<T = unknown>(command: string): Promise<T> {
+    if (!this.open) throw new Error(`QMP connection closed (${command})`);
+    this.qemu.qmpCommands.push(command);
+    if (command === 'query-status') return { status: 'running' } as T;
+    if (command === 'system_powerdown' && this.qemu.script.onPowerdown !== 'ignore') {
+      setTimeout(() => this.qemu.exit({ code: 0 }), 5);
+    }
+    return {} as T;
+  }
+
+  /** Sends a QMP event, as QEMU would. */
+  emitEvent(event: string, data?: Record<string, unknown>): void {
+    this.emit('event', { event, ...(data ? { data } : {}) });
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.emit('closed');
+  }
+}
+
+/**
+ * One fake QEMU process. It "runs" until told to exit (`exit`), until a
+ * signal it obeys, or as its script says; `exited` settles once, like a
+ * reaped child's exit.
+ */
+export class FakeQemu implements SupervisedProcess {
+  readonly exited: Promise<VmExit>;
+  /** Signals received, in order. */
+  readonly signals: NodeJS.Signals[] = [];
+  /** QMP commands received, in order. */
+  readonly qmpCommands: string[] = [];
+  /** QMP connections made to it. */
+  readonly connections: FakeQmp[] = [];
+  private settle!: (exit: VmExit) => void;
+  private running = true;
+  /** The process that holds this pid now, when it was reused. */
+  reusedBy: string | null = null;
+  qmpBroken = false;
+
+  constructor(
+    readonly pid: number,
+    public startTime: string,
+    readonly argv: readonly string[],
+    readonly name: string,
+    readonly consoleLog: string,
+    readonly qmpSocket: string,
+    readonly script: FakeQemuScript,
+  ) {
+    this.exited = new Promise((resolve) => (this.settle = resolve));
+    if (script.exitAfterMs !== undefined) setTimeout(() => this.exit({ code: 1 }), script.exitAfterMs);
+  }
+
+  get alive(): boolean {
+    return this.running;
+  }
+
+  /** Ends the process (as a crash, `kill -9` from outside, or a clean power-off). */
+  exit(how: { code?: number; signal?: NodeJS.Signals } = {}): void {
+    if (!this.running) return;
+    this.running = false;
+    const code = how.signal ? null : (how.code ?? 0);
+    const signal = how.signal ?? null;
+    this.settle({ code, signal, reason: signal ? `QEMU killed by ${signal}` : `QEMU exited with code ${code}` });
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<boolean> {
+    if (!this.running) return false;
+    this.signals.push(signal);
+    if (signal === 'SIGKILL' || (signal === 'SIGTERM' && this.script.onSigterm !== 'ignore')) {
+      setTimeout(() => this.exit({ signal }), 1);
+    }
+    return true;
+  }
+
+  async writeConsole(lines: readonly string[]): Promise<void> {
+    await appendFile(this.consoleLog, lines.map((l) => `${l}\n`).join(''), { mode: 0o600 });
+  }
+}

@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CREATE_STEPS, emptyCreateVmRequest, ErrorCode, type CreateStep, type Manager } from '@cocos-manager/core';
+import { FakeLauncher } from '../src/fake-launcher.js';
+import { startFakeManager, testDirs, type TestDirs } from './fake-manager.js';
+
+let dirs: TestDirs;
+let manager: Manager | null = null;
+afterEach(async () => {
+  await manager?.stop({ removeVms: true });
+  manager = null;
+  dirs?.remove();
+});
+
+/** Nothing of a VM is left: no directory, no state file, no port, no record, no process. */
+async function expectNothingLeft(m: Manager, launcher: FakeLauncher) {
+  expect(await dirs.leftovers()).toEqual({ run: [], state: [] });
+  expect(m.service.portUsage().inUse).toBe(0);
+  expect(m.service.list()).toEqual([]);
+  expect(launcher.running).toEqual([]);
+}
+
+describe('create transaction (fake launcher)', () => {
+  it('creates a running, durable, supervised VM', async () => {
+    dirs = testDirs();
+    const launcher = new FakeLauncher();
+    manager = await startFakeManager(dirs, { launcher });
+    const vm = await manager.service.create(emptyCreateVmRequest());
+    const [qemu] = launcher.processes;
+    expect(qemu?.argv).toEqual(expect.arrayContaining(['-name', `cvm-${vm.id}`]));
+    expect(manager.service.list()).toMatchObject([{ id: vm.id, state: 'running', pid: qemu?.pid, forwardedPort: vm.forwardedPort }]);
+    expect(await dirs.leftovers()).toEqual({ run: [vm.id], state: [`${vm.id}.json`] });
+    expect(manager.service.portUsage().inUse).toBe(1);
+  });
+
+  it.each(CREATE_STEPS)('a failure after step %s rolls back everything', async (failing: CreateStep) => {
+    dirs = testDirs();
+    const launcher = new FakeLauncher();
+    const passed: CreateStep[] = [];
+    manager = await startFakeManager(dirs, {
+      launcher,
+      faults: {
+        after(step) {
+          passed.push(step);
+          if (step === failing) throw new Error(`injected failure after ${step}`);
+        },
+      },
+    });
+    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({ code: ErrorCode.Internal, message: expect.stringContaining(`injected failure after ${failing}`) });
+    expect(passed).toEqual(CREATE_STEPS.slice(0, CREATE_STEPS.indexOf(failing) + 1));
+    await expectNothingLeft(manager, launcher);
+    // A process that was started got SIGKILL, and nothing else was started.
+    for (const qemu of launcher.processes) expect(qemu.signals).toEqual(['SIGKILL']);
+  });
+
+  it('QEMU that cannot be spawned: FAILED_PRECONDITION naming the step, nothing left', async () => {
+    dirs = testDirs();
+    const launcher = new FakeLauncher().script({ spawnFails: true });
+    manager = await startFakeManager(dirs, { launcher });
+    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({ code: ErrorCode.FailedPrecondition, message: expect.stringMatching(/^starting QEMU failed: .*ENOENT/) });
+    await expectNothingLeft(manager, launcher);
+  });
+
+  it('QEMU that exits during start-up: the exit reason, nothing left', async () => {
+    dirs = testDirs();
+    const launcher = new FakeLauncher().script({ qmp: 'silent', exitAfterMs: 30 });
+    manager = await startFakeManager(dirs, { launcher });
+    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({ code: ErrorCode.Internal, message: 'QEMU exited during start-up: QEMU exited with code 1' });
+    await expectNothingLeft(manager, launcher);
+  });
+
+  it('QMP that never greets: the start timeout, QEMU killed, nothing left', async () => {
+    dirs = testDirs();
+    const launcher = new FakeLauncher().script({ qmp: 'silent' });
+    manager = await startFakeManager(dirs, { launcher, env: { MANAGER_VM_START_TIMEOUT: '300ms' } });
+    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({ message: expect.stringContaining('did not answer on its QMP socket within MANAGER_VM_START_TIMEOUT (300 ms)') });
+    expect(launcher.processes[0]?.signals).toEqual(['SIGKILL']);
+    await expectNothingLeft(manager, launcher);
+  });
+
+  it('a backend that fails to prepare: FAILED_PRECONDITION, nothing started, nothing left', async () => {
+    dirs = testDirs();
+    const launcher = new FakeLauncher();
+    manager = await startFakeManager(dirs, { launcher, prepare: () => Promise.reject(new Error('firmware missing')) });
+    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({ code: ErrorCode.FailedPrecondition, message: expect.stringMatching(/^preparing the .* backend failed: firmware missing$/) });
+    expect(launcher.processes).toEqual([]);
+    await expectNothingLeft(manager, launcher);
+  });
+
+  it('a crash after start: failed with its reason, port and files released, slot freed', async () => {
+    dirs = testDirs();
+    const launcher = new FakeLauncher();
+    manager = await startFakeManager(dirs, { launcher, env: { MANAGER_MAX_VMS: '1' } });
+    const vm = await manager.service.create(emptyCreateVmRequest());
+    launcher.processes[0]?.exit({ signal: 'SIGKILL' });
+    await expect.poll(() => manager?.service.list()[0]?.state).toBe('failed');
+    expect(manager.service.list()[0]?.exit?.reason).toBe('QEMU killed by SIGKILL');
+    await expect.poll(() => manager?.service.portUsage().inUse).toBe(0);
+    expect((await dirs.leftovers()).run).toEqual([]);
+    // The failed VM no longer takes the only slot.
+    await manager.service.create(emptyCreateVmRequest());
+    await manager.service.remove(vm.id);
+  });
+
+  it('a TTL removes the VM at its deadline', async () => {
+    dirs = testDirs();
+    const launcher = new FakeLauncher();
+    manager = await startFakeManager(dirs, { launcher });
+    await manager.service.create(emptyCreateVmRequest({ ttl: '300ms' }));
+    await expect.poll(() => manager?.service.list().length, { timeout: 3000 }).toBe(0);
+    expect(launcher.processes[0]?.qmpCommands).toContain('system_powerdown');
+    expect(await dirs.leftovers()).toEqual({ run: [], state: [] });
+  });
+});
