@@ -5,6 +5,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import type { ManagerTracing } from './api/observability.js';
+import { coreSettings } from './config/core-settings.js';
 import type { ManagerConfig } from './config/manager-config.js';
 
 // Context propagation across awaits needs a process-wide context manager; set it once.
@@ -46,8 +47,8 @@ export class OtelTracing implements ManagerTracing {
 
   constructor(config: ManagerConfig, instanceId: string, version: string) {
     ensureContextManager();
-    this.ratio = config.get<number>('tracing.ratio');
-    const url = config.get<string>('tracing.url');
+    const { ratio, url, exportDelay } = config.read(coreSettings).tracing;
+    this.ratio = ratio;
     if (url === '') {
       this.provider = null;
       this.tracer = trace.getTracer('cocos-manager'); // no-op without a registered provider
@@ -55,8 +56,8 @@ export class OtelTracing implements ManagerTracing {
     }
     this.provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'cocos-manager', 'service.version': version, 'service.instance.id': instanceId }),
-      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.get<number>('tracing.ratio')) }),
-      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpTracesUrl(url), timeoutMillis: 5000 }), { scheduledDelayMillis: config.get<number>('tracing.exportDelay') })],
+      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
+      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpTracesUrl(url), timeoutMillis: 5000 }), { scheduledDelayMillis: exportDelay })],
     });
     this.tracer = this.provider.getTracer('cocos-manager', version);
   }

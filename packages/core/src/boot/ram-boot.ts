@@ -3,6 +3,7 @@ import { inject, injectable } from 'tsyringe';
 import type { BootStrategy } from '../api/boot-strategy.js';
 import { CONFIG } from '../api/tokens.js';
 import type { VmContext } from '../api/vm-context.js';
+import { coreSettings } from '../config/core-settings.js';
 import { ConfigError, type ManagerConfig } from '../config/manager-config.js';
 import type { QemuCommand } from '../qemu/command.js';
 import { Initrd, Kernel, KernelCommandLine } from '../qemu/elements/boot.js';
@@ -19,11 +20,11 @@ export class RamBootStrategy implements BootStrategy {
   }
 
   async validate(): Promise<void> {
-    for (const [key, env] of [
-      ['qemu.kernelFile', 'MANAGER_QEMU_DISK_IMG_KERNEL_FILE'],
-      ['qemu.rootfsFile', 'MANAGER_QEMU_DISK_IMG_ROOTFS_FILE'],
+    const { kernelFile, rootfsFile } = this.config.read(coreSettings).qemu;
+    for (const [file, env] of [
+      [kernelFile, coreSettings.qemu.kernelFile.env],
+      [rootfsFile, coreSettings.qemu.rootfsFile.env],
     ] as const) {
-      const file = this.config.get<string>(key);
       try {
         await access(file, constants.R_OK);
       } catch {
@@ -36,9 +37,9 @@ export class RamBootStrategy implements BootStrategy {
 
   contribute(command: QemuCommand, vm: VmContext): void {
     command.add(
-      new Kernel(this.config.get<string>('qemu.kernelFile')),
+      new Kernel(this.config.read(coreSettings).qemu.kernelFile),
       new KernelCommandLine(vm.kernelCommandLine),
-      new Initrd(this.config.get<string>('qemu.rootfsFile')),
+      new Initrd(this.config.read(coreSettings).qemu.rootfsFile),
     );
   }
 

@@ -13,7 +13,6 @@ import type { Transport } from '../api/transport.js';
 import { HostEnvironment } from '../api/host.js';
 import { RamBootStrategy } from '../boot/ram-boot.js';
 import { coreSettings } from '../config/core-settings.js';
-import type { PortRange } from '../config/formats.js';
 import { ManagerConfig } from '../config/manager-config.js';
 import { createLogger } from '../logging.js';
 import { describeToken, resolveAllTokens, resolveToken } from '../tokens.js';
@@ -64,15 +63,16 @@ export class Manager {
       [{ owner: CORE_PACKAGE, slice: coreSettings }, ...plugins.map((p) => ({ owner: p.name, slice: p.configSchema ?? {} }))],
       options.env ?? process.env,
     );
-    const instanceId = config.get<string>('manager.instanceId');
-    const baseLogger = options.logger ?? createLogger(config.get<string>('manager.logLevel'));
+    const settings = config.read(coreSettings);
+    const instanceId = settings.manager.instanceId;
+    const baseLogger = options.logger ?? createLogger(settings.manager.logLevel);
     const logger = instanceId === '' ? baseLogger : baseLogger.child({ instance: instanceId });
     const container = rootContainer.createChildContainer();
 
     container.register(CONFIG, { useValue: config });
     container.register(LOGGER, { useValue: logger });
     container.register(HOST, { useValue: new HostEnvironment('/') });
-    container.register(PORT_ALLOCATOR, { useValue: new PortAllocator(config.get<PortRange>('qemu.hostFwdRange')) });
+    container.register(PORT_ALLOCATOR, { useValue: new PortAllocator(settings.qemu.hostFwdRange) });
     container.register(BOOT_STRATEGY, { useClass: RamBootStrategy }, { lifecycle: Lifecycle.Singleton });
     container.register(BACKEND_REGISTRY, {
       useFactory: instanceCachingFactory(
@@ -151,7 +151,7 @@ export class Manager {
       await Promise.allSettled(this.transports().map((t) => t.stop()));
       this.started = false;
     }
-    await this.service.shutdown({ removeVms: options.removeVms ?? this.config.get<boolean>('manager.stopVmsOnExit') });
+    await this.service.shutdown({ removeVms: options.removeVms ?? this.config.read(coreSettings).manager.stopVmsOnExit });
     await resolveToken(this.container, TRACING).shutdown();
     this.logger.info('manager stopped');
   }
