@@ -11,6 +11,7 @@ import { access, constants } from 'node:fs/promises';
 import {
   CONFIG,
   ConfigError,
+  coreSettings,
   definePlugin,
   formats as f,
   inject,
@@ -40,17 +41,19 @@ export class MicrovmBackend implements TeeBackend {
   constructor(@inject(CONFIG) private readonly config: ManagerConfig) {}
 
   async probe(): Promise<ProbeResult> {
-    if (this.config.get<string>('qemu.machine') !== 'microvm') {
-      return { available: false, reason: `the microvm backend needs MANAGER_QEMU_MACHINE=microvm (it is ${this.config.get<string>('qemu.machine')})` };
+    const { machine } = this.config.read(coreSettings).qemu;
+    if (machine !== 'microvm') {
+      return { available: false, reason: `the microvm backend needs MANAGER_QEMU_MACHINE=microvm (it is ${machine})` };
     }
     return { available: true, reason: 'QEMU microvm machine' };
   }
 
   async validate(): Promise<void> {
-    if (this.config.get<string>('qemu.machine') !== 'microvm') {
-      throw new ConfigError(`MANAGER_QEMU_MACHINE=${JSON.stringify(this.config.get<string>('qemu.machine'))}: expected microvm with MANAGER_TEE_BACKEND=microvm`);
+    const { machine } = this.config.read(coreSettings).qemu;
+    if (machine !== 'microvm') {
+      throw new ConfigError(`MANAGER_QEMU_MACHINE=${JSON.stringify(machine)}: expected microvm with MANAGER_TEE_BACKEND=microvm`);
     }
-    const bios = this.config.get<string>('microvm.bios');
+    const { bios } = this.config.read(microvmSettings).microvm;
     try {
       await access(bios, constants.R_OK);
     } catch {

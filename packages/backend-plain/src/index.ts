@@ -2,7 +2,7 @@ import { definePlugin, Lifecycle, TEE_BACKEND } from '@cocos-manager/core';
 import { PlainBackend } from './plain-backend.js';
 import { plainSettings } from './settings.js';
 
-export { PlainBackend, VARS_FILE_NAME } from './plain-backend.js';
+export { PlainBackend, PLAIN_SELECTION, VARS_FILE_NAME } from './plain-backend.js';
 export { buildProbeFirmware, probeKvm } from './kvm-probe.js';
 export { plainSettings } from './settings.js';
 

@@ -3,12 +3,14 @@ import { execa } from 'execa';
 import {
   CONFIG,
   ConfigError,
+  coreSettings,
   HostEnvironment,
   inject,
   injectable,
   ManagerError,
   PflashDrive,
   type AttestationPolicyDocument,
+  type BackendSelection,
   type ManagerConfig,
   type ProbeResult,
   type QemuCommand,
@@ -16,11 +18,19 @@ import {
   type VmContext,
 } from '@cocos-manager/core';
 import { probeKvm } from './kvm-probe.js';
+import { plainSettings } from './settings.js';
 
 const lastLine = (text: string): string => text.trim().split('\n').at(-1) ?? '';
 
 /** The per-VM copy of the OVMF vars, inside the VM's directory. */
 export const VARS_FILE_NAME = 'OVMF_VARS.fd';
+
+/**
+ * The last resort of auto-detection: any host with QEMU runs plain VMs, so it
+ * is taken without probing once no confidential backend is available (start-up
+ * still probes it, and says why when it cannot run).
+ */
+export const PLAIN_SELECTION: BackendSelection = { priority: 0, detect: 'fallback' };
 
 /**
  * Non-confidential VMs: OVMF from two pflash drives (shared read-only code,
@@ -29,52 +39,43 @@ export const VARS_FILE_NAME = 'OVMF_VARS.fd';
 @injectable()
 export class PlainBackend implements TeeBackend {
   readonly name = 'plain';
+  readonly selection = PLAIN_SELECTION;
 
   constructor(@inject(CONFIG) private readonly config: ManagerConfig) {}
 
   async probe(host: HostEnvironment): Promise<ProbeResult> {
-    const qemu = this.config.get<string>('qemu.binPath');
+    const { binPath: qemu, enableKvm, useSudo } = this.config.read(coreSettings).qemu;
     const version = await execa(qemu, ['-version'], { reject: false, stdin: 'ignore' });
     if (version.exitCode !== 0) {
       return { available: false, reason: `MANAGER_QEMU_BIN_PATH=${JSON.stringify(qemu)} does not run (${lastLine(version.originalMessage ?? version.shortMessage ?? `exit status ${version.exitCode}`)}); install qemu-system-x86 or point the variable at the binary` };
     }
     const qemuVersion = version.stdout.split('\n')[0] ?? 'QEMU';
-    if (!this.config.get<boolean>('qemu.enableKvm')) return { available: true, reason: `${qemuVersion}, TCG emulation (MANAGER_QEMU_ENABLE_KVM=false)` };
+    if (!enableKvm) return { available: true, reason: `${qemuVersion}, TCG emulation (MANAGER_QEMU_ENABLE_KVM=false)` };
     if (!(await this.hasKvmDevice(host))) {
       return { available: false, reason: 'MANAGER_QEMU_ENABLE_KVM=true but /dev/kvm is missing or not accessible; load kvm_intel/kvm_amd or set MANAGER_QEMU_ENABLE_KVM=false' };
     }
-    const failure = await probeKvm({ qemuBinary: qemu, useSudo: this.config.get<boolean>('qemu.useSudo') });
+    const failure = await probeKvm({ qemuBinary: qemu, useSudo });
     if (failure !== null) return { available: false, reason: `MANAGER_QEMU_ENABLE_KVM=true but KVM does not work: ${failure}; set MANAGER_QEMU_ENABLE_KVM=false to use TCG` };
     return { available: true, reason: `${qemuVersion}, KVM` };
   }
 
   async validate(): Promise<void> {
-    await this.requireReadable('plain.ovmfCode.file', 'MANAGER_QEMU_OVMF_CODE_FILE');
-    await this.requireReadable('plain.ovmfVars.file', 'MANAGER_QEMU_OVMF_VARS_FILE');
+    const { ovmfCode, ovmfVars } = this.settings();
+    await requireReadable(ovmfCode.file, plainSettings.plain.ovmfCode.file.env);
+    await requireReadable(ovmfVars.file, plainSettings.plain.ovmfVars.file.env);
   }
 
   async prepare(vm: VmContext): Promise<void> {
     const vars = vm.file(VARS_FILE_NAME);
-    await copyFile(this.config.get<string>('plain.ovmfVars.file'), vars);
+    await copyFile(this.settings().ovmfVars.file, vars);
     await chmod(vars, 0o600);
   }
 
   contribute(command: QemuCommand, vm: VmContext): void {
-    const c = this.config;
+    const { ovmfCode, ovmfVars } = this.settings();
     command.add(
-      new PflashDrive({
-        interface: c.get<string>('plain.ovmfCode.interface'),
-        format: c.get<string>('plain.ovmfCode.format'),
-        unit: c.get<number>('plain.ovmfCode.unit'),
-        file: c.get<string>('plain.ovmfCode.file'),
-        readonly: c.get<string>('plain.ovmfCode.readonly'),
-      }),
-      new PflashDrive({
-        interface: c.get<string>('plain.ovmfVars.interface'),
-        format: c.get<string>('plain.ovmfVars.format'),
-        unit: c.get<number>('plain.ovmfVars.unit'),
-        file: vm.file(VARS_FILE_NAME),
-      }),
+      new PflashDrive({ interface: ovmfCode.interface, format: ovmfCode.format, unit: ovmfCode.unit, file: ovmfCode.file, readonly: ovmfCode.readonly }),
+      new PflashDrive({ interface: ovmfVars.interface, format: ovmfVars.format, unit: ovmfVars.unit, file: vm.file(VARS_FILE_NAME) }),
     );
   }
 
@@ -95,12 +96,16 @@ export class PlainBackend implements TeeBackend {
     }
   }
 
-  private async requireReadable(key: string, env: string): Promise<void> {
-    const file = this.config.get<string>(key);
-    try {
-      await access(file, constants.R_OK);
-    } catch {
-      throw new ConfigError(`${env}=${JSON.stringify(file)}: expected a readable file (install the ovmf package or point the variable at the firmware)`);
-    }
+  /** This plugin's own settings, typed. */
+  private settings() {
+    return this.config.read(plainSettings).plain;
+  }
+}
+
+async function requireReadable(file: string, env: string): Promise<void> {
+  try {
+    await access(file, constants.R_OK);
+  } catch {
+    throw new ConfigError(`${env}=${JSON.stringify(file)}: expected a readable file (install the ovmf package or point the variable at the firmware)`);
   }
 }

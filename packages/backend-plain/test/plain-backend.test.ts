@@ -26,6 +26,10 @@ async function vm(): Promise<VmContext> {
 }
 
 describe('plain backend', () => {
+  it('is the fallback of auto-detection: lowest priority of the backends we ship, taken without probing, no switch', () => {
+    expect(new PlainBackend(config()).selection).toEqual({ priority: 0, detect: 'fallback' });
+  });
+
   it('adds the OVMF code and the per-VM vars as pflash drives (DESIGN §4.3)', async () => {
     const ctx = await vm();
     const cmd = new QemuCommand('qemu');

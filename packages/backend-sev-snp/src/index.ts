@@ -2,13 +2,13 @@ import { definePlugin, Lifecycle, TEE_BACKEND } from '@cocos-manager/core';
 import { SevSnpBackend } from './sev-snp-backend.js';
 import { sevSnpSettings } from './settings.js';
 
-export { SevSnpBackend } from './sev-snp-backend.js';
+export { SevSnpBackend, SEV_SNP_PRIORITY } from './sev-snp-backend.js';
 export { SevSnpGuest, IgvmConfig } from './sev-snp-guest.js';
 export { probeSevSnpHost, snpProductLine, cpuFlags } from './host-probe.js';
 export { checkIgvmFile } from './igvm-file.js';
 export { measureIgvm, LAUNCH_DIGEST_BYTES } from './igvm-measure.js';
 export { loadPcrValues, type PcrValues } from './pcr-values.js';
-export { buildSnpPolicy } from './snp-policy.js';
+export { buildSnpPolicy, SNP_ENVIRONMENT } from './snp-policy.js';
 export { decodeHostData } from './host-data.js';
 export { sevSnpSettings } from './settings.js';
 

@@ -1,7 +1,9 @@
 import { formats as f, setting } from '@cocos-manager/core';
 
+/** The settings of SEV-SNP VMs and their attestation policy. */
 export const sevSnpSettings = {
   sevSnp: {
+    enable: setting({ env: 'MANAGER_QEMU_ENABLE_SEV_SNP', doc: 'Run VMs with the sev-snp backend (true), never (false), or auto-detect (empty).', default: '', format: f.optionalBoolean }),
     id: setting({ env: 'MANAGER_QEMU_SEV_SNP_ID', doc: 'Id prefix of the sev-snp-guest object (a per-VM suffix is added).', default: 'sev0', format: f.qemuId }),
     cbitPos: setting({ env: 'MANAGER_QEMU_SEV_SNP_CBITPOS', aliases: ['MANAGER_QEMU_SEV_SNP_CBIT_POS'], doc: 'Position of the C-bit in a physical address.', default: '51', format: f.integer(32, 63) }),
     reducedPhysBits: setting({ env: 'MANAGER_QEMU_SEV_SNP_REDUCED_PHYS_BITS', doc: 'Physical address bits lost to memory encryption.', default: '1', format: f.integer(0, 63) }),

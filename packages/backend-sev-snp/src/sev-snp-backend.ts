@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {
   CONFIG,
+  coreSettings,
   HOST,
   HostEnvironment,
   inject,
@@ -9,6 +10,7 @@ import {
   MemoryBackendMemfd,
   requireKvm,
   type AttestationPolicyDocument,
+  type BackendSelection,
   type ManagerConfig,
   type ProbeResult,
   type QemuCommand,
@@ -20,8 +22,15 @@ import { probeSevSnpHost, snpProductLine } from './host-probe.js';
 import { checkIgvmFile } from './igvm-file.js';
 import { measureIgvm } from './igvm-measure.js';
 import { loadPcrValues } from './pcr-values.js';
+import { sevSnpSettings } from './settings.js';
 import { IgvmConfig, SevSnpGuest } from './sev-snp-guest.js';
 import { buildSnpPolicy, type SnpProductLine } from './snp-policy.js';
+
+/**
+ * Auto-detection order: below TDX (a host that offers both runs TDX, as the
+ * Go manager decides), above the non-confidential fallback.
+ */
+export const SEV_SNP_PRIORITY = 100;
 
 /**
  * AMD SEV-SNP: memfd guest memory, a `sev-snp-guest` object, and an IGVM
@@ -36,61 +45,69 @@ export class SevSnpBackend implements TeeBackend {
     @inject(HOST) private readonly host: HostEnvironment,
   ) {}
 
+  get selection(): BackendSelection {
+    const { enable } = sevSnpSettings.sevSnp;
+    return { priority: SEV_SNP_PRIORITY, detect: 'probe', switch: { env: enable.env, value: this.settings().sevSnp.enable } };
+  }
+
   async probe(host: HostEnvironment): Promise<ProbeResult> {
-    return requireKvm(await probeSevSnpHost(host), this.config.get<boolean>('qemu.enableKvm'), 'SEV-SNP');
+    return requireKvm(await probeSevSnpHost(host), this.config.read(coreSettings).qemu.enableKvm, 'SEV-SNP');
   }
 
   async validate(): Promise<void> {
-    await checkIgvmFile(this.config.get<string>('sevSnp.igvmFile'));
-    if (this.config.get<boolean>('sevSnp.enableHostData')) decodeHostData(this.config.get<string>('sevSnp.hostData'));
+    const { sevSnp } = this.settings();
+    await checkIgvmFile(sevSnp.igvmFile);
+    if (sevSnp.enableHostData) decodeHostData(sevSnp.hostData);
   }
 
   async prepare(): Promise<void> {}
 
   contribute(command: QemuCommand, vm: VmContext): void {
-    const c = this.config;
-    const guestId = `${c.get<string>('sevSnp.id')}-${vm.id}`;
-    const memId = c.get<string>('qemu.memId');
-    const igvmId = c.get<string>('sevSnp.igvmId');
+    const { sevSnp } = this.settings();
+    const { qemu } = this.config.read(coreSettings);
+    const guestId = `${sevSnp.id}-${vm.id}`;
     command.add(
       new MachineProperties([
         ['confidential-guest-support', guestId],
-        ['memory-backend', memId],
-        ['igvm-cfg', igvmId],
+        ['memory-backend', qemu.memId],
+        ['igvm-cfg', sevSnp.igvmId],
       ]),
-      new MemoryBackendMemfd(memId, c.get<string>('qemu.memorySize')),
+      new MemoryBackendMemfd(qemu.memId, qemu.memorySize),
       new SevSnpGuest({
         id: guestId,
-        cbitPos: c.get<number>('sevSnp.cbitPos'),
-        reducedPhysBits: c.get<number>('sevSnp.reducedPhysBits'),
-        ...(c.get<boolean>('sevSnp.enableHostData') ? { hostData: c.get<string>('sevSnp.hostData') } : {}),
+        cbitPos: sevSnp.cbitPos,
+        reducedPhysBits: sevSnp.reducedPhysBits,
+        ...(sevSnp.enableHostData ? { hostData: sevSnp.hostData } : {}),
       }),
-      new IgvmConfig(igvmId, c.get<string>('sevSnp.igvmFile')),
+      new IgvmConfig(sevSnp.igvmId, sevSnp.igvmFile),
     );
   }
 
   async cleanup(): Promise<void> {}
 
   async attestationPolicy(): Promise<AttestationPolicyDocument> {
-    const c = this.config;
-    const measurement = await measureIgvm(this.igvmMeasureBinary(), c.get<string>('sevSnp.igvmFile'));
-    const pcrFile = c.get<string>('snpPolicy.pcrValues');
-    const configured = c.get<string>('snpPolicy.product');
-    const product: SnpProductLine = configured !== '' ? (configured as SnpProductLine) : ((await snpProductLine(this.host)) ?? 'Milan');
+    const { sevSnp, snpPolicy } = this.settings();
+    const measurement = await measureIgvm(this.igvmMeasureBinary(), sevSnp.igvmFile);
+    const product: SnpProductLine = snpPolicy.product !== '' ? snpPolicy.product : ((await snpProductLine(this.host)) ?? 'Milan');
     return buildSnpPolicy({
       measurement,
-      hostData: c.get<boolean>('sevSnp.enableHostData') ? decodeHostData(c.get<string>('sevSnp.hostData')) : null,
-      policy: c.get<string>('snpPolicy.policy'),
-      minimumLaunchTcb: c.get<string>('snpPolicy.minimumLaunchTcb'),
-      vmpl: c.get<number>('snpPolicy.vmpl'),
+      hostData: sevSnp.enableHostData ? decodeHostData(sevSnp.hostData) : null,
+      policy: snpPolicy.policy,
+      minimumLaunchTcb: snpPolicy.minimumLaunchTcb,
+      vmpl: snpPolicy.vmpl,
       product,
-      pcrValues: pcrFile === '' ? null : await loadPcrValues(pcrFile),
+      pcrValues: snpPolicy.pcrValues === '' ? null : await loadPcrValues(snpPolicy.pcrValues),
     });
   }
 
   /** MANAGER_IGVMMEASURE_BINARY, else igvmmeasure in MANAGER_ATTESTATION_POLICY_BINARY_PATH. */
   igvmMeasureBinary(): string {
-    const explicit = this.config.get<string>('snpPolicy.igvmMeasureBinary');
-    return explicit !== '' ? explicit : path.join(this.config.get<string>('snpPolicy.binaryPath'), 'igvmmeasure');
+    const { igvmMeasureBinary, binaryPath } = this.settings().snpPolicy;
+    return igvmMeasureBinary !== '' ? igvmMeasureBinary : path.join(binaryPath, 'igvmmeasure');
+  }
+
+  /** This plugin's own settings, typed. */
+  private settings() {
+    return this.config.read(sevSnpSettings);
   }
 }

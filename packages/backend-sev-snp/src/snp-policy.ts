@@ -16,6 +16,9 @@ export interface SnpPolicyInputs {
 
 const b64 = (bytes: Buffer) => bytes.toString('base64');
 
+/** The environment SNP reference values describe, as CoRIM classifies it. */
+export const SNP_ENVIRONMENT = { vendor: 'AMD', model: 'SEV-SNP' } as const;
+
 /**
  * The SNP policy in the shape upstream produces (go-sev-guest's check.Config
  * in protojson: camelCase keys, bytes as base64, 64-bit words as strings),
@@ -46,5 +49,5 @@ export function buildSnpPolicy(inputs: SnpPolicyInputs): AttestationPolicyDocume
     json['pcr_values'] = inputs.pcrValues;
     for (const [index, hex] of Object.entries(inputs.pcrValues.sha384)) measurements.push({ name: `pcr${index}`, digest: Buffer.from(hex, 'hex') });
   }
-  return { tee: 'sev-snp', json, measurements };
+  return { tee: 'sev-snp', environment: SNP_ENVIRONMENT, json, measurements };
 }

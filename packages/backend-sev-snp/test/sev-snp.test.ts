@@ -117,6 +117,22 @@ describe('IGVM file check at start', () => {
   });
 });
 
+describe('SEV-SNP selection', () => {
+  it.each([
+    ['', null],
+    ['true', true],
+    ['false', false],
+  ] as const)('MANAGER_QEMU_ENABLE_SEV_SNP=%j: switch %j, probed below TDX and above the fallback', (value, expected) => {
+    const backend = new SevSnpBackend(config({ MANAGER_QEMU_ENABLE_SEV_SNP: value }), new HostEnvironment(root));
+    expect(backend.selection).toEqual({ priority: 100, detect: 'probe', switch: { env: 'MANAGER_QEMU_ENABLE_SEV_SNP', value: expected } });
+  });
+
+  it('declares its switch in its own slice, with the Go manager\'s name and default', () => {
+    expect(sevSnpSettings.sevSnp.enable).toMatchObject({ env: 'MANAGER_QEMU_ENABLE_SEV_SNP', default: '' });
+    expect(() => config({ MANAGER_QEMU_ENABLE_SEV_SNP: 'maybe' })).toThrow(/^MANAGER_QEMU_ENABLE_SEV_SNP="maybe": expected /);
+  });
+});
+
 describe('SEV-SNP attestation policy', () => {
   const digest = 'a1'.repeat(24) + 'b2'.repeat(24);
   const measure = (name: string, body: string) => file(`bin-${name}/igvmmeasure`, `#!/bin/sh\n${body}\n`, 0o755);
@@ -124,7 +140,7 @@ describe('SEV-SNP attestation policy', () => {
   const hostData = Buffer.alloc(32, 0x5a).toString('base64');
   const policyWith = async (env: Record<string, string>) => {
     const doc = await new SevSnpBackend(config({ MANAGER_QEMU_IGVM_FILE: igvm, ...env }), new HostEnvironment(path.join(root, 'no-host'))).attestationPolicy();
-    return doc as { tee: string; json: { policy: Record<string, unknown>; rootOfTrust: Record<string, unknown>; pcr_values?: unknown }; measurements: Array<{ name: string; digest: Uint8Array }> };
+    return doc as typeof doc & { json: { policy: Record<string, unknown>; rootOfTrust: Record<string, unknown>; pcr_values?: unknown } };
   };
 
   it('carries exactly the digest igvmmeasure printed, host data, policy and PCRs', async () => {
@@ -149,6 +165,8 @@ describe('SEV-SNP attestation policy', () => {
       ['launch-measurement', digest],
       ['pcr4', pcr384],
     ]);
+    // The CoRIM environment core writes: the backend's, not core's, knowledge.
+    expect(doc).toMatchObject({ tee: 'sev-snp', environment: { vendor: 'AMD', model: 'SEV-SNP' } });
   });
 
   it('MANAGER_IGVMMEASURE_BINARY wins over the binary path', async () => {

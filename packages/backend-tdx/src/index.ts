@@ -2,10 +2,10 @@ import { definePlugin, Lifecycle, TEE_BACKEND } from '@cocos-manager/core';
 import { TdxBackend } from './tdx-backend.js';
 import { tdxSettings } from './settings.js';
 
-export { TdxBackend } from './tdx-backend.js';
+export { TdxBackend, TDX_PRIORITY } from './tdx-backend.js';
 export { TdxGuest } from './tdx-guest.js';
 export { probeTdxHost } from './host-probe.js';
-export { buildTdxPolicy } from './tdx-policy.js';
+export { buildTdxPolicy, TDX_ENVIRONMENT } from './tdx-policy.js';
 export { tdxSettings } from './settings.js';
 
 export const PLUGIN_VERSION = '0.1.0';

@@ -2,8 +2,10 @@ import { formats as f, setting } from '@cocos-manager/core';
 
 const measurement = (env: string, what: string) => setting({ env, doc: `Expected ${what} (hex, 48 bytes); empty leaves it out of the policy.`, default: '', format: f.hexBytes(48, what) });
 
+/** The settings of TDX VMs and their attestation policy. */
 export const tdxSettings = {
   tdx: {
+    enable: setting({ env: 'MANAGER_QEMU_ENABLE_TDX', doc: 'Run VMs with the tdx backend (true), never (false), or auto-detect (empty).', default: '', format: f.optionalBoolean }),
     id: setting({ env: 'MANAGER_QEMU_TDX_ID', doc: 'Id prefix of the tdx-guest object (a per-VM suffix is added).', default: 'tdx0', format: f.qemuId }),
     quoteGenerationPort: setting({ env: 'MANAGER_QEMU_QUOTE_GENERATION_PORT', doc: 'vsock port of the Quote Generation Service (QGS) on the host (CID 2).', default: '4050', format: f.port }),
     ovmfFile: setting({ env: 'MANAGER_QEMU_OVMF_FILE', doc: 'OVMF image for TDX guests (code and vars in one file), passed with -bios.', default: '/usr/share/ovmf/OVMF.fd', format: f.nonEmptyText }),

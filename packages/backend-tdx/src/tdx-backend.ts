@@ -3,6 +3,7 @@ import {
   Bios,
   CONFIG,
   ConfigError,
+  coreSettings,
   HostEnvironment,
   inject,
   injectable,
@@ -12,6 +13,7 @@ import {
   NoDefaults,
   QemuSection,
   type AttestationPolicyDocument,
+  type BackendSelection,
   type ManagerConfig,
   type ProbeResult,
   type QemuCommand,
@@ -19,8 +21,15 @@ import {
   type VmContext,
 } from '@cocos-manager/core';
 import { probeTdxHost } from './host-probe.js';
+import { tdxSettings } from './settings.js';
 import { TdxGuest } from './tdx-guest.js';
 import { buildTdxPolicy } from './tdx-policy.js';
+
+/**
+ * Auto-detection order: first of the backends we ship (the Go manager checks
+ * TDX before SEV-SNP), above SEV-SNP's 100 and the non-confidential fallback.
+ */
+export const TDX_PRIORITY = 200;
 
 /** Intel TDX: a `tdx-guest` object with the QGS vsock, memfd memory, OVMF with -bios, no default devices. */
 @injectable()
@@ -29,12 +38,17 @@ export class TdxBackend implements TeeBackend {
 
   constructor(@inject(CONFIG) private readonly config: ManagerConfig) {}
 
+  get selection(): BackendSelection {
+    const { enable } = tdxSettings.tdx;
+    return { priority: TDX_PRIORITY, detect: 'probe', switch: { env: enable.env, value: this.settings().tdx.enable } };
+  }
+
   async probe(host: HostEnvironment): Promise<ProbeResult> {
-    return requireKvm(await probeTdxHost(host), this.config.get<boolean>('qemu.enableKvm'), 'TDX');
+    return requireKvm(await probeTdxHost(host), this.config.read(coreSettings).qemu.enableKvm, 'TDX');
   }
 
   async validate(): Promise<void> {
-    const file = this.config.get<string>('tdx.ovmfFile');
+    const file = this.settings().tdx.ovmfFile;
     try {
       await access(file, constants.R_OK);
     } catch {
@@ -46,18 +60,18 @@ export class TdxBackend implements TeeBackend {
   async prepare(): Promise<void> {}
 
   contribute(command: QemuCommand, vm: VmContext): void {
-    const c = this.config;
-    const tdxId = `${c.get<string>('tdx.id')}-${vm.id}`;
-    const memId = c.get<string>('qemu.memId');
+    const { tdx } = this.settings();
+    const { qemu } = this.config.read(coreSettings);
+    const tdxId = `${tdx.id}-${vm.id}`;
     command.add(
-      new TdxGuest(tdxId, c.get<number>('tdx.quoteGenerationPort')),
+      new TdxGuest(tdxId, tdx.quoteGenerationPort),
       new MachineProperties([
         ['confidential-guest-support', tdxId],
-        ['memory-backend', memId],
+        ['memory-backend', qemu.memId],
         ['hpet', 'off'],
       ]),
-      new MemoryBackendMemfd(memId, c.get<string>('qemu.memorySize')),
-      new Bios(c.get<string>('tdx.ovmfFile'), QemuSection.Confidential),
+      new MemoryBackendMemfd(qemu.memId, qemu.memorySize),
+      new Bios(tdx.ovmfFile, QemuSection.Confidential),
       new NoDefaults(QemuSection.Confidential),
     );
   }
@@ -65,13 +79,18 @@ export class TdxBackend implements TeeBackend {
   async cleanup(): Promise<void> {}
 
   async attestationPolicy(): Promise<AttestationPolicyDocument> {
-    const c = this.config;
+    const { tdxPolicy: p } = this.settings();
     return buildTdxPolicy({
-      mrSeam: c.get<string>('tdxPolicy.mrSeam'),
-      tdAttributes: c.get<string>('tdxPolicy.tdAttributes'),
-      xfam: c.get<string>('tdxPolicy.xfam'),
-      mrTd: c.get<string>('tdxPolicy.mrTd'),
-      rtmrs: [c.get<string>('tdxPolicy.rtmr0'), c.get<string>('tdxPolicy.rtmr1'), c.get<string>('tdxPolicy.rtmr2'), c.get<string>('tdxPolicy.rtmr3')],
+      mrSeam: p.mrSeam,
+      tdAttributes: p.tdAttributes,
+      xfam: p.xfam,
+      mrTd: p.mrTd,
+      rtmrs: [p.rtmr0, p.rtmr1, p.rtmr2, p.rtmr3],
     });
+  }
+
+  /** This plugin's own settings, typed. */
+  private settings() {
+    return this.config.read(tdxSettings);
   }
 }

@@ -11,6 +11,9 @@ export interface TdxPolicyInputs {
 
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 
+/** The environment TDX reference values describe, as CoRIM classifies it. */
+export const TDX_ENVIRONMENT = { vendor: 'Intel', model: 'TDX' } as const;
+
 /**
  * The TDX policy in upstream's shape (go-tdx-guest's check config in
  * protojson: `rootOfTrust` and `policy.tdQuoteBodyPolicy`, bytes as base64).
@@ -39,5 +42,5 @@ export function buildTdxPolicy(inputs: TdxPolicyInputs): AttestationPolicyDocume
     rootOfTrust: { checkCrl: true, getCollateral: true },
     policy: { headerPolicy: {}, tdQuoteBodyPolicy: body },
   };
-  return { tee: 'tdx', json, measurements };
+  return { tee: 'tdx', environment: TDX_ENVIRONMENT, json, measurements };
 }

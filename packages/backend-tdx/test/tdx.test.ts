@@ -64,6 +64,21 @@ describe('TDX host probe on recorded /proc and /sys', () => {
   });
 });
 
+describe('TDX selection', () => {
+  it.each([
+    ['', null],
+    ['true', true],
+    ['false', false],
+  ] as const)('MANAGER_QEMU_ENABLE_TDX=%j: switch %j, probed above SEV-SNP', (value, expected) => {
+    expect(new TdxBackend(config({ MANAGER_QEMU_ENABLE_TDX: value })).selection).toEqual({ priority: 200, detect: 'probe', switch: { env: 'MANAGER_QEMU_ENABLE_TDX', value: expected } });
+  });
+
+  it('declares its switch in its own slice, with the Go manager\'s name and default', () => {
+    expect(tdxSettings.tdx.enable).toMatchObject({ env: 'MANAGER_QEMU_ENABLE_TDX', default: '' });
+    expect(() => config({ MANAGER_QEMU_ENABLE_TDX: 'maybe' })).toThrow(/^MANAGER_QEMU_ENABLE_TDX="maybe": expected /);
+  });
+});
+
 describe('TDX attestation policy', () => {
   const hex = (byte: string, n: number) => byte.repeat(n);
   const full = {
@@ -88,6 +103,8 @@ describe('TDX attestation policy', () => {
     expect((body['rtmrs'] as string[]).map(hexOf)).toEqual([full.MANAGER_RTMR0, full.MANAGER_RTMR1, full.MANAGER_RTMR2, full.MANAGER_RTMR3]);
     expect(doc.json).toHaveProperty('rootOfTrust');
     expect(doc.measurements.map((m) => m.name)).toEqual(['mrseam', 'mrtd', 'rtmr0', 'rtmr1', 'rtmr2', 'rtmr3']);
+    // The CoRIM environment core writes: the backend's, not core's, knowledge.
+    expect(doc).toMatchObject({ tee: 'tdx', environment: { vendor: 'Intel', model: 'TDX' } });
   });
 
   it('leaves out what is not configured', async () => {

@@ -105,6 +105,20 @@ describe('core configuration', () => {
     expect(new Set(envs).size).toBe(envs.length);
   });
 
+  it('leaves backend switches to the backends that read them', () => {
+    const envs = load().settings().map((s) => s.env);
+    expect(envs).not.toContain('MANAGER_QEMU_ENABLE_SEV_SNP');
+    expect(envs).not.toContain('MANAGER_QEMU_ENABLE_TDX');
+    // Shared by every backend with a memory object, so declared once, by core.
+    expect(envs).toContain('MANAGER_QEMU_MEM_ID');
+  });
+
+  it('reads a slice typed, and refuses a slice no loaded plugin declared', () => {
+    const values = load({ MANAGER_QEMU_SEV_SNP_CBITPOS: '47' }, [aliasSlice]).read(aliasSlice.slice);
+    expect(values.sev.cbitpos).toBe(47);
+    expect(() => load().read(aliasSlice.slice)).toThrow('configuration key "sev.cbitpos" (MANAGER_QEMU_SEV_SNP_CBITPOS) is not declared by core or any loaded plugin');
+  });
+
   it('refuses reading an undeclared key', () => {
     expect(() => load().get('qemu.nope')).toThrow(/not declared/);
   });

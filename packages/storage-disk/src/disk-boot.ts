@@ -14,7 +14,7 @@ import {
   type VmContext,
 } from '@cocos-manager/core';
 import { createCopy, createOverlay, imageInfo, type ImageInfo } from './qemu-img.js';
-import type { ProvisioningMode } from './settings.js';
+import { diskSettings } from './settings.js';
 import { perVmDiskSize } from './sizing.js';
 
 /**
@@ -30,7 +30,7 @@ export class DiskBootStrategy implements BootStrategy {
   constructor(@inject(CONFIG) private readonly config: ManagerConfig) {}
 
   selected(): boolean {
-    return this.config.get<boolean>('disk.enable');
+    return this.settings().enable;
   }
 
   async validate(): Promise<void> {
@@ -41,12 +41,12 @@ export class DiskBootStrategy implements BootStrategy {
     } catch (err) {
       throw new ConfigError(`MANAGER_QEMU_SRC_DISK_FILE=${JSON.stringify(source)}: expected a disk image qemu-img can read (${(err as Error).message})`);
     }
-    const format = this.config.get<string>('disk.format');
+    const { format } = this.settings();
     // qemu-img calls any file it cannot place "raw": the format check is what catches a wrong file.
     if (info.format !== format) {
       throw new ConfigError(`MANAGER_QEMU_SRC_DISK_FILE=${JSON.stringify(source)}: expected a ${format} image (MANAGER_QEMU_DISK_FORMAT), qemu-img says it is ${info.format}`);
     }
-    if (this.mode() === 'overlay' && this.config.get<string>('disk.format') !== 'qcow2') {
+    if (this.settings().provisioning === 'overlay' && format !== 'qcow2') {
       throw new ConfigError('MANAGER_QEMU_DISK_FORMAT=raw: overlay provisioning makes qcow2 disks; set MANAGER_QEMU_DISK_FORMAT=qcow2 or MANAGER_QEMU_DISK_PROVISIONING=copy');
     }
     this.reference = info;
@@ -56,22 +56,21 @@ export class DiskBootStrategy implements BootStrategy {
     const reference = this.reference ?? (await imageInfo(this.source()));
     const disk = this.diskPath(vm);
     const size = perVmDiskSize(reference.virtualSize);
-    if (this.mode() === 'overlay') await createOverlay(this.source(), reference.format, disk, size);
-    else await createCopy(this.source(), disk, this.config.get<string>('disk.format'), size);
+    const { provisioning, format } = this.settings();
+    if (provisioning === 'overlay') await createOverlay(this.source(), reference.format, disk, size);
+    else await createCopy(this.source(), disk, format, size);
     // The guest's data: only the manager (and QEMU, same user) may read it.
     await chmod(disk, 0o600);
   }
 
   contribute(command: QemuCommand, vm: VmContext): void {
-    const c = this.config;
-    const diskId = c.get<string>('disk.id');
-    const scsiId = c.get<string>('disk.scsiId');
+    const { id: diskId, scsiId, format } = this.settings();
     command.add(
       new Drive([
         ['file', this.diskPath(vm)],
         ['if', 'none'],
         ['id', diskId],
-        ['format', c.get<string>('disk.format')],
+        ['format', format],
       ]),
       new Device('virtio-scsi-pci', [['id', scsiId], ['disable-legacy', 'on'], ['iommu_platform', 'true']], QemuSection.Storage),
       new Device('scsi-hd', [['drive', diskId], ['bus', `${scsiId}.0`]], QemuSection.Storage),
@@ -84,17 +83,18 @@ export class DiskBootStrategy implements BootStrategy {
 
   /** The per-VM disk: MANAGER_QEMU_DST_DISK_FILE ({id} template or directory), else inside the VM's directory. */
   diskPath(vm: VmContext): string {
-    const configured = this.config.get<string>('disk.destination');
+    const configured = this.settings().destination;
     if (configured === '') return vm.file('disk.qcow2');
     if (configured.includes('{id}')) return path.resolve(configured.replaceAll('{id}', vm.id));
     return path.resolve(configured, `cvmDisk-${vm.id}.qcow2`);
   }
 
   private source(): string {
-    return path.resolve(this.config.get<string>('disk.source'));
+    return path.resolve(this.settings().source);
   }
 
-  private mode(): ProvisioningMode {
-    return this.config.get<ProvisioningMode>('disk.provisioning');
+  /** This plugin's own settings, typed. */
+  private settings() {
+    return this.config.read(diskSettings).disk;
   }
 }

@@ -1,8 +1,13 @@
 import { definePlugin, ManagerError, TEE_BACKEND, type TeeBackend, type VmContext } from '@cocos-manager/core';
 
+/** The inert backend's name: what MANAGER_TEE_BACKEND would select and what VM records carry. */
+export const INERT_BACKEND_NAME = 'inert';
+
 /**
  * A backend for transport tests that never runs a VM: the tests stop at
- * validation, or make `prepare` do what they need (wait, fail).
+ * validation, or make `prepare` do what they need (wait, fail). It declares
+ * itself a fallback (below any real backend's priority), so a manager whose
+ * only backend it is picks it with no configuration.
  */
 export function createInertBackendPlugin(options: { prepare?: (vm: VmContext) => Promise<void> } = {}) {
   return definePlugin({
@@ -12,7 +17,8 @@ export function createInertBackendPlugin(options: { prepare?: (vm: VmContext) =>
     provides: [TEE_BACKEND],
     register(container) {
       const backend: TeeBackend = {
-        name: 'plain',
+        name: INERT_BACKEND_NAME,
+        selection: { priority: -1, detect: 'fallback' },
         probe: async () => ({ available: true, reason: 'test' }),
         validate: async () => undefined,
         prepare: options.prepare ?? (async () => undefined),

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import {
+  BackendRegistry,
   ConfigError,
   emptyCreateVmRequest,
   ErrorCode,
@@ -36,12 +37,14 @@ const SECTIONS = new Set<number>(Object.values(QemuSection));
  *   describeTeeBackendConformance({ plugin: myPlugin, backendName: 'my-tee' });
  */
 export function describeTeeBackendConformance(options: TeeBackendConformanceOptions): void {
-  const resolve = (): TeeBackend => {
-    const manager = Manager.create({ plugins: [options.plugin], env: { ...options.env }, logger: pino({ level: 'silent' }) });
+  const silent = pino({ level: 'silent' });
+  const start = (env: Readonly<Record<string, string>> = {}) => {
+    const manager = Manager.create({ plugins: [options.plugin], env: { ...options.env, ...env }, logger: silent });
     const backend = manager.container.resolveAll<TeeBackend>(TEE_BACKEND).find((b) => b.name === options.backendName);
     if (!backend) throw new Error(`plugin ${options.plugin.name} registers no TEE backend named "${options.backendName}"`);
-    return backend;
+    return { manager, backend };
   };
+  const resolve = (): TeeBackend => start().backend;
   const vm = (parent: string, id: string) => new VmContext(id, path.join(parent, id), 6100, emptyCreateVmRequest(), 'quiet');
 
   describe(`TeeBackend conformance: ${options.backendName} (${options.plugin.name})`, () => {
@@ -51,6 +54,30 @@ export function describeTeeBackendConformance(options: TeeBackendConformanceOpti
       for (const method of ['probe', 'validate', 'prepare', 'contribute', 'cleanup', 'attestationPolicy'] as const) {
         expect(typeof backend[method], method).toBe('function');
       }
+    });
+
+    it('declares a well-formed auto-detection selection, or none (then only MANAGER_TEE_BACKEND selects it)', async () => {
+      const { manager, backend } = start();
+      const selection = backend.selection;
+      if (selection === undefined) return;
+      expect(Number.isFinite(selection.priority), 'priority is a finite number').toBe(true);
+      expect(['probe', 'fallback']).toContain(selection.detect);
+      expect(backend.selection, 'the declaration is stable').toEqual(selection);
+      // Chosen by its declaration alone, with no other backend loaded and no probing.
+      const chooseAlone = (env: Readonly<Record<string, string>> = {}) => {
+        const started = start({ MANAGER_TEE_BACKEND: '', ...env });
+        return new BackendRegistry([started.backend], started.manager.config, new HostEnvironment(os.tmpdir()), silent).choose({ probe: false });
+      };
+      if (selection.detect === 'fallback') expect((await chooseAlone()).name).toBe(backend.name);
+      if (selection.switch === undefined) return;
+      const { env, value } = selection.switch;
+      // The switch is one of the plugin's own settings, so it is documented with it.
+      const declared = manager.config.settings().find((s) => s.env === env);
+      expect(declared?.owner, `${env} is declared by ${options.plugin.name}`).toBe(options.plugin.name);
+      expect([true, false, null]).toContain(value);
+      expect(start({ [env]: 'true' }).backend.selection?.switch?.value, `${env}=true`).toBe(true);
+      expect(start({ [env]: 'false' }).backend.selection?.switch?.value, `${env}=false`).toBe(false);
+      expect((await chooseAlone({ [env]: 'true' })).name, `${env}=true forces it on`).toBe(backend.name);
     });
 
     it('probes any host without throwing, always with a reason', async () => {
@@ -121,6 +148,9 @@ export function describeTeeBackendConformance(options: TeeBackendConformanceOpti
         );
         if ('doc' in outcome) {
           expect(outcome.doc.tee).toBe(backend.name);
+          // The CoRIM environment a verifier classifies the measurements by.
+          expect(outcome.doc.environment.vendor.trim()).not.toBe('');
+          expect(outcome.doc.environment.model.trim()).not.toBe('');
           expect(() => JSON.stringify(outcome.doc.json)).not.toThrow();
           for (const m of outcome.doc.measurements) {
             expect(m.name).not.toBe('');

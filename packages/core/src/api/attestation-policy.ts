@@ -1,15 +1,25 @@
 /** One reference value a verifier compares against the TEE's evidence. */
 export interface ReferenceMeasurement {
-  /** What it measures: `launch-measurement` (SNP), `mrtd`, `rtmr0`…, `pcr4`… */
+  /** What it measures, in the backend's terms (`launch-measurement`, `mrtd`, `pcr4`…). */
   readonly name: string;
-  /** The digest as the TEE reports it (SHA-384 for SNP and TDX measurements). */
+  /** The digest as the TEE reports it (SHA-384 for the measurements CoRIM carries). */
   readonly digest: Uint8Array;
+}
+
+/** The TEE environment a CoRIM's reference values apply to (its CoMID class). */
+export interface TeeEnvironmentClass {
+  /** The hardware vendor (`vendor`, CoMID class key 1). */
+  readonly vendor: string;
+  /** The TEE technology (`model`, CoMID class key 2). */
+  readonly model: string;
 }
 
 /** A backend's attestation policy for one VM, before serialization. */
 export interface AttestationPolicyDocument {
-  /** The TEE kind: `sev-snp`, `tdx`, or a third party's. */
+  /** The TEE kind: the name of the backend that produced it. */
   readonly tee: string;
+  /** Which environment the measurements describe, as a verifier classifies it. */
+  readonly environment: TeeEnvironmentClass;
   /** The policy in the upstream JSON shape (bytes already base64). */
   readonly json: unknown;
   /** The measurements actually present, for CoRIM. */

@@ -24,7 +24,7 @@ export interface ProbeResult {
   readonly reason: string;
 }
 
-/** A confidential backend's probe result, refused when KVM is off: SEV-SNP and TDX guests cannot run under TCG. */
+/** A confidential backend's probe result, refused when KVM is off: hardware-isolated guests cannot run under TCG. */
 export function requireKvm(result: ProbeResult, kvmEnabled: boolean, tee: string): ProbeResult {
   if (result.available && !kvmEnabled) return { available: false, reason: `${tee} guests need KVM, but MANAGER_QEMU_ENABLE_KVM=false` };
   return result;

@@ -3,12 +3,12 @@ import type { ConfigSlice } from '../config/setting.js';
 import type { ManagerConfig } from '../config/manager-config.js';
 
 /**
- * A plugin: a plain value an npm package exports. The kernel checks the list
+ * A plugin: a value (no class, no side effect) an npm package exports. The kernel checks the list
  * of plugins before anything is resolved, merges their configuration slices,
  * then calls `register` on a fresh container per manager instance.
  */
 export interface ManagerPlugin {
-  /** The npm package name (`@cocos-manager/backend-plain`, `acme-backend`). */
+  /** The npm package name (`@cocos-manager/transport-grpc`, `acme-backend`). */
   readonly name: string;
   /** The plugin's own semver version. */
   readonly version: string;

@@ -5,11 +5,49 @@ import type { HostEnvironment, ProbeResult } from './host.js';
 import type { VmContext } from './vm-context.js';
 
 /**
- * A kind of VM isolation: `plain`, `sev-snp`, `tdx`, or a third party's.
- * Exactly one is active per manager, chosen by configuration.
+ * A backend's on/off switch in configuration (the Go manager's
+ * `MANAGER_QEMU_ENABLE_<TEE>`), declared and read by the backend itself.
+ */
+export interface BackendSwitch {
+  /** The environment variable, named in selection errors. */
+  readonly env: string;
+  /** `true` forces the backend on, `false` rules it out of auto-detection, `null` leaves it to auto-detection. */
+  readonly value: boolean | null;
+}
+
+/**
+ * How a backend takes part in choosing the active one when MANAGER_TEE_BACKEND
+ * is empty. Core knows no backend by name: the order and the fallback come
+ * from these declarations.
+ */
+export interface BackendSelection {
+  /**
+   * Auto-detection order: candidates are tried from the highest priority
+   * down. Each loaded backend that declares a selection needs its own value.
+   */
+  readonly priority: number;
+  /**
+   * `probe`: auto-detection picks it only when its probe says this host can
+   * run it. `fallback`: picked without probing when no backend above it is
+   * available, and the one a host-independent preview (`qemu-args`) takes.
+   */
+  readonly detect: 'probe' | 'fallback';
+  /** The backend's own switch in configuration, if it has one. */
+  readonly switch?: BackendSwitch;
+}
+
+/**
+ * A kind of VM isolation (non-confidential, a vendor's TEE, or a third
+ * party's). Exactly one is active per manager, chosen by configuration.
  */
 export interface TeeBackend {
+  /** The name MANAGER_TEE_BACKEND selects it by: lower case, digits and dashes. */
   readonly name: string;
+  /**
+   * Whether and how auto-detection may pick this backend. Without it, only
+   * MANAGER_TEE_BACKEND selects it.
+   */
+  readonly selection?: BackendSelection;
   /**
    * Whether this host can run the backend. Called once at start for the
    * active backend; also used for auto-detection.
@@ -25,8 +63,8 @@ export interface TeeBackend {
   cleanup(vm: VmContext): Promise<void>;
   /**
    * What a verifier needs for this VM: the policy document in the upstream
-   * JSON shape and the reference measurements (for CoRIM). Plain VMs throw
-   * FAILED_PRECONDITION.
+   * JSON shape and the reference measurements (for CoRIM). A backend without
+   * a TEE measurement throws FAILED_PRECONDITION.
    */
   attestationPolicy(vm: VmContext): Promise<AttestationPolicyDocument>;
   /** Lets the backend adjust CVM info (e.g. its firmware version). */

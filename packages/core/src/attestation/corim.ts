@@ -17,22 +17,18 @@ const CORIM_CONTENT_TYPE = 'application/rim+cbor';
 // Maps with integer keys must stay maps (not objects) in CBOR.
 const cbor = new Encoder({ mapsAsObjects: false, useRecords: false, tagUint8Array: false });
 
-const TEE_CLASS: Record<string, { vendor: string; model: string }> = {
-  'sev-snp': { vendor: 'AMD', model: 'SEV-SNP' },
-  tdx: { vendor: 'Intel', model: 'TDX' },
-};
-
 /**
- * The CoMID of a policy: one reference triple for the TEE environment whose
- * measurements are every measurement the policy actually carries, each as a
- * SHA-384 digest (algorithm id 7).
+ * The CoMID of a policy: one reference triple for the TEE environment the
+ * backend declared (its vendor and model), whose measurements are every
+ * measurement the policy actually carries, each as a SHA-384 digest
+ * (algorithm id 7).
  */
 function comid(doc: AttestationPolicyDocument): Map<number, unknown> {
   if (doc.measurements.length === 0) {
     throw ManagerError.failedPrecondition(`the ${doc.tee} policy has no reference measurements to put in a CoRIM (configure them first)`);
   }
-  const cls = TEE_CLASS[doc.tee] ?? { vendor: doc.tee, model: doc.tee };
-  const environment = new Map([[0, new Map<number, string>([[1, cls.vendor], [2, cls.model]])]]);
+  const { vendor, model } = doc.environment;
+  const environment = new Map([[0, new Map<number, string>([[1, vendor], [2, model]])]]);
   const measurements = doc.measurements.map(
     (m) =>
       new Map<number, unknown>([

@@ -12,7 +12,10 @@ export function defaultRunDir(): string {
   return runtime ? path.join(runtime, 'cocos-manager') : path.join(os.tmpdir(), `cocos-manager-${process.getuid?.() ?? 'user'}`);
 }
 
-/** The settings core itself reads: the manager, and the QEMU parts common to every backend. */
+/**
+ * The settings core itself reads, and the QEMU parts common to every backend.
+ * A setting only one backend reads belongs in that backend's own slice.
+ */
 export const coreSettings = {
   manager: {
     logLevel: setting({ env: 'MANAGER_LOG_LEVEL', doc: 'Logging verbosity.', default: 'info', format: f.logLevel }),
@@ -20,7 +23,7 @@ export const coreSettings = {
     maxVms: setting({ env: 'MANAGER_MAX_VMS', doc: 'Maximum number of VMs running at once.', default: '10', format: f.integer(1, 4096) }),
     runDir: setting({ env: 'MANAGER_RUN_DIR', doc: 'Directory for per-VM runtime files (firmware vars, 9p shares, console log); one 0700 subdirectory per VM. Empty: /run/cocos-manager as root, else $XDG_RUNTIME_DIR/cocos-manager (or a per-user directory in /tmp).', default: '', format: f.text }),
     eosVersion: setting({ env: 'MANAGER_EOS_VERSION', doc: 'EOS version reported in CVM info.', default: '', format: f.text }),
-    teeBackend: setting({ env: 'MANAGER_TEE_BACKEND', doc: 'Name of the TEE backend to use (plain, sev-snp, tdx or a plugin\'s); empty: chosen by MANAGER_QEMU_ENABLE_TDX / MANAGER_QEMU_ENABLE_SEV_SNP or auto-detected.', default: '', format: f.text }),
+    teeBackend: setting({ env: 'MANAGER_TEE_BACKEND', doc: 'Name of the TEE backend to use (any loaded backend\'s name); empty: the backend whose own MANAGER_QEMU_ENABLE_* switch is true, else auto-detected in the order the backends declare.', default: '', format: f.text }),
     stateDir: setting({ env: 'MANAGER_STATE_DIR', doc: 'Directory of the per-VM state files that let a restarted manager re-adopt its VMs. Empty: /var/lib/cocos-manager as root, else $XDG_STATE_HOME/cocos-manager (or ~/.local/state/cocos-manager).', default: '', format: f.text }),
     startTimeout: setting({ env: 'MANAGER_VM_START_TIMEOUT', doc: 'How long QEMU may take to start (until its QMP socket answers) before the create fails and is rolled back.', default: '30s', format: f.duration }),
     powerdownTimeout: setting({ env: 'MANAGER_VM_POWERDOWN_TIMEOUT', doc: 'How long a removed VM gets to power off after an ACPI power-down (QMP system_powerdown) before SIGTERM; 0s skips the power-down.', default: '10s', format: f.durationOrZero }),
@@ -42,8 +45,6 @@ export const coreSettings = {
     binPath: setting({ env: 'MANAGER_QEMU_BIN_PATH', doc: 'QEMU binary (a path, or a name looked up in PATH).', default: 'qemu-system-x86_64', format: f.nonEmptyText }),
     useSudo: setting({ env: 'MANAGER_QEMU_USE_SUDO', doc: 'Run QEMU through sudo.', default: 'false', format: f.boolean }),
     enableKvm: setting({ env: 'MANAGER_QEMU_ENABLE_KVM', doc: 'Use KVM acceleration (-enable-kvm); false runs under TCG emulation.', default: 'true', format: f.boolean }),
-    enableSevSnp: setting({ env: 'MANAGER_QEMU_ENABLE_SEV_SNP', doc: 'Run VMs with the sev-snp backend (true), never (false), or auto-detect (empty).', default: '', format: f.optionalBoolean }),
-    enableTdx: setting({ env: 'MANAGER_QEMU_ENABLE_TDX', doc: 'Run VMs with the tdx backend (true), never (false), or auto-detect (empty).', default: '', format: f.optionalBoolean }),
     machine: setting({ env: 'MANAGER_QEMU_MACHINE', doc: 'QEMU machine type.', default: 'q35', format: f.nonEmptyText }),
     cpu: setting({ env: 'MANAGER_QEMU_CPU', doc: 'QEMU CPU model.', default: 'EPYC', format: f.nonEmptyText }),
     smpCount: setting({ env: 'MANAGER_QEMU_SMP_COUNT', doc: 'Number of virtual CPUs.', default: '4', format: f.integer(1, 4096) }),
@@ -51,6 +52,9 @@ export const coreSettings = {
     memorySize: setting({ env: 'MANAGER_QEMU_MEMORY_SIZE', doc: 'Guest memory size.', default: '2048M', format: f.memorySize }),
     memorySlots: setting({ env: 'MANAGER_QEMU_MEMORY_SLOTS', doc: 'Number of memory hot-plug slots.', default: '5', format: f.integer(0, 256) }),
     maxMemory: setting({ env: 'MANAGER_QEMU_MAX_MEMORY', doc: 'Maximum guest memory.', default: '30G', format: f.memorySize }),
+    // Shared by every backend that backs guest RAM with a separate memory
+    // object: declared once, here, because a plugin cannot read another
+    // plugin's slice and the id is a generic QEMU notion, not one TEE's.
     memId: setting({ env: 'MANAGER_QEMU_MEM_ID', doc: 'Id of the memory backend object (confidential backends).', default: 'ram1', format: f.qemuId }),
     netdevId: setting({ env: 'MANAGER_QEMU_NETDEV_ID', doc: 'Id prefix of the user-mode netdev (a per-VM suffix is added).', default: 'vmnic', format: f.qemuId }),
     hostFwdAgent: setting({ env: 'MANAGER_QEMU_HOST_FWD_AGENT', doc: 'Host port of the single-VM Go manager; kept for compatibility, ports now come from MANAGER_QEMU_HOST_FWD_RANGE.', default: '7020', format: f.port }),

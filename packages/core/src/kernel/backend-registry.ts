@@ -1,18 +1,26 @@
 import type { Logger } from 'pino';
 import type { HostEnvironment } from '../api/host.js';
-import type { TeeBackend } from '../api/tee-backend.js';
+import type { BackendSelection, TeeBackend } from '../api/tee-backend.js';
+import { coreSettings } from '../config/core-settings.js';
 import type { ManagerConfig } from '../config/manager-config.js';
 import { ConfigError } from '../config/manager-config.js';
 import { ManagerError } from '../errors.js';
 
-/** Names of the backends the Go manager's switches refer to. */
-export const BACKEND_NAMES = { plain: 'plain', sevSnp: 'sev-snp', tdx: 'tdx' } as const;
+/** A backend auto-detection may pick: one that declares its selection. */
+type Selectable = TeeBackend & { readonly selection: BackendSelection };
+
+const isSelectable = (backend: TeeBackend): backend is Selectable => backend.selection !== undefined;
+
+/** `A and B`, `A, B and C`. */
+const spoken = (words: readonly string[]): string => (words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`);
 
 /**
  * Chooses the one active TEE backend from configuration, never from
- * registration order: MANAGER_TEE_BACKEND names one explicitly; otherwise
- * MANAGER_QEMU_ENABLE_TDX / MANAGER_QEMU_ENABLE_SEV_SNP set to true pick
- * theirs; unset means auto-detect (TDX, then SEV-SNP, else plain).
+ * registration order, and without knowing any backend by name:
+ * MANAGER_TEE_BACKEND names one explicitly; otherwise a backend whose own
+ * switch is true is forced on; otherwise auto-detection tries the backends in
+ * the priority they declare, probing each, down to a fallback that needs no
+ * probe.
  */
 export class BackendRegistry {
   private active: TeeBackend | undefined;
@@ -23,10 +31,19 @@ export class BackendRegistry {
     private readonly host: HostEnvironment,
     private readonly logger: Logger,
   ) {
-    const seen = new Set<string>();
+    const names = new Set<string>();
+    const priorities = new Map<number, string>();
     for (const b of backends) {
-      if (seen.has(b.name)) throw new ConfigError(`two TEE backends are named "${b.name}"`);
-      seen.add(b.name);
+      if (names.has(b.name)) throw new ConfigError(`two TEE backends are named "${b.name}"`);
+      names.add(b.name);
+      if (!b.selection) continue;
+      const { priority } = b.selection;
+      if (!Number.isFinite(priority)) throw new ConfigError(`the "${b.name}" backend declares auto-detection priority ${String(priority)}: expected a finite number`);
+      const same = priorities.get(priority);
+      if (same !== undefined) {
+        throw new ConfigError(`the "${same}" and "${b.name}" backends both declare auto-detection priority ${priority}: auto-detection needs one order, so each backend needs its own priority`);
+      }
+      priorities.set(priority, b.name);
     }
   }
 
@@ -36,43 +53,60 @@ export class BackendRegistry {
 
   /**
    * The backend configuration asks for. With `probe`, auto-detection asks the
-   * host; without, auto-detection falls back to plain (used by `qemu-args`,
-   * which must work on any machine).
+   * host; without, it takes the fallback (used by `qemu-args`, which must
+   * work on any machine).
    */
   async choose(options: { probe: boolean }): Promise<TeeBackend> {
-    const explicit = this.config.get<string>('manager.teeBackend');
-    const snp = this.config.get<boolean | null>('qemu.enableSevSnp');
-    const tdx = this.config.get<boolean | null>('qemu.enableTdx');
-    if (explicit !== '') return this.require(explicit, 'MANAGER_TEE_BACKEND');
-    if (snp === true && tdx === true) {
-      throw new ConfigError('MANAGER_QEMU_ENABLE_SEV_SNP and MANAGER_QEMU_ENABLE_TDX are both true: a host runs one kind of confidential VM; set one of them to false');
-    }
-    if (tdx === true) return this.require(BACKEND_NAMES.tdx, 'MANAGER_QEMU_ENABLE_TDX=true');
-    if (snp === true) return this.require(BACKEND_NAMES.sevSnp, 'MANAGER_QEMU_ENABLE_SEV_SNP=true');
-
-    if (options.probe) {
-      const candidates = [
-        [BACKEND_NAMES.tdx, tdx],
-        [BACKEND_NAMES.sevSnp, snp],
-      ] as const;
-      for (const [name, flag] of candidates) {
-        const backend = this.byName(name);
-        if (!backend || flag === false) continue;
-        const result = await backend.probe(this.host);
-        this.logger.debug({ backend: name, ...result }, 'auto-detect probe');
-        if (result.available) return backend;
-      }
-    }
-    return this.require(BACKEND_NAMES.plain, 'auto-detection (no confidential backend available)');
+    const explicit = this.config.read(coreSettings).manager.teeBackend;
+    if (explicit !== '') return this.require(explicit);
+    return this.forcedOn() ?? (await this.autoDetect(options.probe));
   }
 
-  private require(name: string, because: string): TeeBackend {
+  /** The backend whose own switch is true; two or more is a contradiction. */
+  private forcedOn(): TeeBackend | undefined {
+    const on = this.backends.filter(isSelectable).filter((b) => b.selection.switch?.value === true);
+    if (on.length > 1) {
+      const variables = on.map((b) => b.selection.switch?.env ?? b.name).sort();
+      const quantity = on.length === 2 ? 'both' : 'all';
+      const fix = on.length === 2 ? 'one of them' : 'all but one of them';
+      throw new ConfigError(`${spoken(variables)} are ${quantity} true: a host runs one kind of confidential VM; set ${fix} to false`);
+    }
+    return on[0];
+  }
+
+  /** Highest declared priority first; a backend switched off takes no part. */
+  private async autoDetect(probe: boolean): Promise<TeeBackend> {
+    const candidates = this.backends
+      .filter(isSelectable)
+      .filter((b) => b.selection.switch?.value !== false)
+      .sort((a, b) => b.selection.priority - a.selection.priority);
+    const refused: string[] = [];
+    for (const backend of candidates) {
+      if (backend.selection.detect === 'fallback') return backend;
+      if (!probe) continue;
+      const result = await backend.probe(this.host);
+      this.logger.debug({ backend: backend.name, ...result }, 'auto-detect probe');
+      if (result.available) return backend;
+      refused.push(`${backend.name}: ${result.reason}`);
+    }
+    const loaded = this.loadedNames();
+    if (refused.length > 0) {
+      throw ManagerError.failedPrecondition(`auto-detection found no backend this host can run (${refused.join('; ')}); set MANAGER_TEE_BACKEND to one of the loaded backends (${loaded})`);
+    }
+    const why = candidates.length === 0 ? 'no loaded backend takes part in auto-detection' : 'without probing the host, auto-detection needs a fallback backend and none is loaded';
+    throw new ConfigError(`MANAGER_TEE_BACKEND is empty and ${why} (loaded backends: ${loaded}); set MANAGER_TEE_BACKEND to one of them`);
+  }
+
+  private require(name: string): TeeBackend {
     const backend = this.byName(name);
     if (!backend) {
-      const loaded = this.backends.map((b) => b.name).join(', ') || 'none';
-      throw new ConfigError(`${because} selects the "${name}" backend, but no loaded plugin provides it (loaded backends: ${loaded})`);
+      throw new ConfigError(`MANAGER_TEE_BACKEND selects the "${name}" backend, but no loaded plugin provides it (loaded backends: ${this.loadedNames()})`);
     }
     return backend;
+  }
+
+  private loadedNames(): string {
+    return this.backends.map((b) => b.name).join(', ') || 'none';
   }
 
   /** Chooses, probes and validates the backend for serving; remembers it. */

@@ -26,7 +26,7 @@ export class Initrd extends SingleValueOption {
   }
 }
 
-/** `-bios <file>`: a single firmware image (TDX's OVMF). */
+/** `-bios <file>`: a single firmware image (code and vars in one OVMF file). */
 export class Bios extends SingleValueOption {
   constructor(
     readonly file: string,

@@ -9,7 +9,7 @@ export class NoGraphic implements QemuElement {
   }
 }
 
-/** `-nodefaults`: no default devices (TDX). */
+/** `-nodefaults`: no default devices (a confidential guest's minimal machine). */
 export class NoDefaults implements QemuElement {
   constructor(readonly section: QemuSection = QemuSection.Display) {}
   render(): string[] {

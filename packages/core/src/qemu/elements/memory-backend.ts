@@ -4,7 +4,7 @@ import { QemuObject } from './object.js';
 
 /**
  * `-object memory-backend-memfd,id=<id>,size=<size>,share=true,prealloc=false`:
- * guest RAM confidential backends (SEV-SNP, TDX) point the machine at.
+ * guest RAM that confidential backends point the machine at.
  */
 export class MemoryBackendMemfd extends QemuObject {
   constructor(id: string, size: string, options: { share?: boolean; prealloc?: boolean } = {}) {

@@ -17,7 +17,7 @@ export class QemuObject implements QemuElement {
   }
 }
 
-/** `-object <json>`: objects whose properties nest (TDX's quote-generation-socket). */
+/** `-object <json>`: objects whose properties nest (a quote-generation socket, for one). */
 export class JsonQemuObject implements QemuElement {
   constructor(
     readonly definition: { readonly 'qom-type': string; readonly id: string } & Record<string, unknown>,
