@@ -22,6 +22,26 @@ const TEXT_FIELDS = [
   ['ttl', 'ttl'],
 ] as const;
 
+/** Fields written as values of the guest's environment file (DESIGN §4.2). */
+const ENV_FILE_FIELDS = [
+  ['agentLogLevel', 'agent_log_level'],
+  ['agentCvmServerUrl', 'agent_cvm_server_url'],
+  ['agentCvmCaUrl', 'agent_cvm_ca_url'],
+  ['agentCertsToken', 'agent_certs_token'],
+  ['awsAccessKeyId', 'aws_access_key_id'],
+  ['awsSecretAccessKey', 'aws_secret_access_key'],
+  ['awsEndpointUrl', 'aws_endpoint_url'],
+  ['awsRegion', 'aws_region'],
+] as const;
+
+/**
+ * What a systemd EnvironmentFile (quotes, backslash escapes, `$` expansion)
+ * or a shell sourcing the file (quotes, expansions, command separators,
+ * redirections, tilde) would read differently from the literal value. With
+ * these refused, `KEY=value` means the same to both, unquoted.
+ */
+export const UNSAFE_IN_ENV_FILE = /[\s\\'"$`;&|<>()~]/;
+
 const BYTE_FIELDS = [
   ['agentCvmServerCaCert', 'agent_cvm_server_ca_cert'],
   ['agentCvmClientKey', 'agent_cvm_client_key'],
@@ -54,8 +74,17 @@ export function validateCreateRequest(req: CreateVmRequest): ValidatedRequest {
       throw ManagerError.invalidArgument(`${wire} is ${req[field].byteLength} bytes; at most ${REQUEST_LIMITS.pemBytes} are accepted`);
     }
   }
-  if (/\s/.test(req.aaKbsParams)) {
-    throw ManagerError.invalidArgument('aa_kbs_params must not contain whitespace: it is appended to the kernel command line as one parameter');
+  // Printable ASCII without space or '"': the kernel splits its command line
+  // on spaces, on byte 0xA0 (inside UTF-8 characters such as "†") and at
+  // quotes, so anything else could smuggle in parameters such as init=.
+  if (!/^[\x21\x23-\x7e]*$/.test(req.aaKbsParams)) {
+    throw ManagerError.invalidArgument('aa_kbs_params must be printable ASCII without spaces or \'"\': it is appended to the kernel command line as exactly one parameter');
+  }
+  for (const [field, wire] of ENV_FILE_FIELDS) {
+    const bad = UNSAFE_IN_ENV_FILE.exec(req[field]);
+    if (bad) {
+      throw ManagerError.invalidArgument(`${wire} contains ${JSON.stringify(bad[0])}: values of the guest's environment file must not contain whitespace or any of \\ ' " $ \` ; & | < > ( ) ~ (a shell or systemd would misread them)`);
+    }
   }
   return { ttlMs: parseTtl(req.ttl) };
 }
