@@ -49,8 +49,8 @@ describe('cocos-manager qemu-args', () => {
     expect(argv).toContain(`user,id=nic-${VM},hostfwd=tcp::7100-:7777`);
     expect(argv).toContain(`virtio-net-pci,disable-legacy=off,iommu_platform=false,netdev=nic-${VM},addr=0x5,romfile=/roms/efi.rom`);
     expect(argv.join(' ')).toContain('-kernel /img/k -append console=ttyS0 debug -initrd /img/r -monitor none');
-    expect(argv).toContain(`local,id=env_fs,path=/srv/cvm-env/${VM},security_model=mapped`);
-    expect(argv).toContain(`local,id=cert_fs,path=${RUN}/${VM}/certs,security_model=mapped`);
+    expect(argv).toContain(`local,id=env_fs,path=/srv/cvm-env/${VM},security_model=mapped,readonly=on`);
+    expect(argv).toContain(`local,id=cert_fs,path=${RUN}/${VM}/certs,security_model=mapped,readonly=on`);
   });
 
   it('starts nothing and needs no QEMU, firmware or images', async () => {

@@ -97,6 +97,7 @@ describe('QEMU elements render their own arguments', () => {
 
   it('doubles commas inside option values, as QEMU requires', () => {
     expect(new LocalFsdev('env_fs', '/tmp/a,b').render()).toEqual(['-fsdev', 'local,id=env_fs,path=/tmp/a,,b,security_model=mapped']);
+    expect(new LocalFsdev('env_fs', '/e', 'mapped', true).render()).toEqual(['-fsdev', 'local,id=env_fs,path=/e,security_model=mapped,readonly=on']);
     expect(new PflashDrive({ file: '/x,y.fd', unit: 1 }).render()[1]).toBe('if=pflash,format=raw,unit=1,file=/x,,y.fd');
   });
 });

@@ -91,9 +91,9 @@ export class LaunchPlanner {
     if (q.noGraphic) command.add(new NoGraphic());
     command.add(
       new Monitor(q.monitor),
-      new LocalFsdev('env_fs', layout.envDir, 'mapped'),
+      new LocalFsdev('env_fs', layout.envDir, 'mapped', true),
       new Virtio9pDevice('env_fs', 'env_share'),
-      new LocalFsdev('cert_fs', layout.certsDir, 'mapped'),
+      new LocalFsdev('cert_fs', layout.certsDir, 'mapped', true),
       new Virtio9pDevice('cert_fs', 'certs_share'),
       new GuestName(guestName(vm.id)),
       new QmpSocket(layout.qmpSocket),
