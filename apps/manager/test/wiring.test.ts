@@ -44,6 +44,21 @@ describe('default plugin set wiring', () => {
     expect(manager.container.resolve(LOGGER)).toBe(manager.logger);
   });
 
+  it('the shipped backends declare the Go manager\'s auto-detection order: tdx, then sev-snp, then plain as the unprobed fallback', () => {
+    const backends = manager.container.resolveAll<TeeBackend>(TEE_BACKEND);
+    const byPriority = [...backends].sort((a, b) => (b.selection?.priority ?? 0) - (a.selection?.priority ?? 0));
+    expect(byPriority.map((b) => [b.name, b.selection?.detect])).toEqual([
+      ['tdx', 'probe'],
+      ['sev-snp', 'probe'],
+      ['plain', 'fallback'],
+    ]);
+    // Each switch is its own plugin's setting, so core's settings list none of them.
+    const owners = Object.fromEntries(manager.config.settings().map((s) => [s.env, s.owner]));
+    expect(owners['MANAGER_QEMU_ENABLE_TDX']).toBe('@cocos-manager/backend-tdx');
+    expect(owners['MANAGER_QEMU_ENABLE_SEV_SNP']).toBe('@cocos-manager/backend-sev-snp');
+    expect(backends.map((b) => b.selection?.switch?.env)).toEqual([undefined, 'MANAGER_QEMU_ENABLE_SEV_SNP', 'MANAGER_QEMU_ENABLE_TDX']);
+  });
+
   it('gives each manager instance its own container', () => {
     const other = Manager.create({ plugins: defaultPlugins, env: { MANAGER_QEMU_CPU: 'max' }, logger: pino({ level: 'silent' }) });
     expect(other.container).not.toBe(manager.container);
