@@ -37,8 +37,10 @@ describe('default plugin set wiring', () => {
     expect((transports[1] as unknown as Record<string, unknown>)['info']).toBe(manager.container.resolve(MANAGER_INFO));
 
     const service = manager.container.resolve<VmService>(VM_SERVICE);
-    for (const field of ['config', 'logger', 'backends', 'boots', 'ports']) {
-      expect((service as unknown as Record<string, unknown>)[field], field).toBeDefined();
+    // Every injected dependency reached the lifecycle's shared runtime (none silently undefined).
+    const runtime = (service as unknown as { rt: Record<string, unknown> }).rt;
+    for (const field of ['settings', 'logger', 'backends', 'boots', 'ports', 'tracing', 'launcher', 'faults']) {
+      expect(runtime[field], field).toBeDefined();
     }
     expect(manager.container.resolveAll<BootStrategy>(BOOT_STRATEGY).map((b) => b.name)).toEqual(['ram', 'disk']);
     expect(manager.container.resolve(LOGGER)).toBe(manager.logger);
