@@ -38,6 +38,7 @@ export * from './vm/request-validation.js';
 export * from './vm/vm-files.js';
 export * from './vm/wire-view.js';
 export * from './tls-material.js';
+export * from './security/index.js';
 export * from './boot/ram-boot.js';
 export * from './kernel/manager.js';
 export * from './kernel/plugin-checks.js';

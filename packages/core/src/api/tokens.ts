@@ -8,6 +8,8 @@ import type { Transport } from './transport.js';
 import type { VmLifecycle } from './vm-api.js';
 import type { ProcessLauncher } from './process-launcher.js';
 import type { CreateFaults } from './create-faults.js';
+import type { ApiAuth } from '../security/authenticator.js';
+import type { ConnectionGuard } from '../security/vm-origin-guard.js';
 import type { ManagerInfo, ManagerMetrics, ManagerTracing } from './observability.js';
 
 /** The validated configuration of this manager instance (core). */
@@ -28,6 +30,10 @@ export const TRACING = createToken<ManagerTracing>('tracing');
 export const PROCESS_LAUNCHER = createToken<ProcessLauncher>('process.launcher');
 /** Fault points of a create (core: none; tests make a chosen step fail). */
 export const CREATE_FAULTS = createToken<CreateFaults>('vm.create-faults');
+/** Authentication and roles of API callers, for every transport (core). */
+export const AUTHENTICATOR = createToken<ApiAuth>('api.authenticator');
+/** Refuses connections that come from this manager's own VMs, for every transport (core). */
+export const CONNECTION_GUARD = createToken<ConnectionGuard>('api.connection-guard');
 /** TEE backends; one is chosen by configuration (plugins). */
 export const TEE_BACKEND = createToken<TeeBackend>('tee.backend', { multi: true });
 /** Boot strategies; `ram` is core's (plugins add more). */
@@ -36,4 +42,4 @@ export const BOOT_STRATEGY = createToken<BootStrategy>('boot.strategy', { multi:
 export const TRANSPORT = createToken<Transport>('transport', { multi: true });
 
 /** Tokens the kernel itself provides; plugins may not provide them again. */
-export const CORE_TOKENS: readonly symbol[] = [CONFIG, LOGGER, HOST, VM_SERVICE, METRICS, MANAGER_INFO, TRACING, PROCESS_LAUNCHER, CREATE_FAULTS];
+export const CORE_TOKENS: readonly symbol[] = [CONFIG, LOGGER, HOST, VM_SERVICE, METRICS, MANAGER_INFO, TRACING, PROCESS_LAUNCHER, CREATE_FAULTS, AUTHENTICATOR, CONNECTION_GUARD];

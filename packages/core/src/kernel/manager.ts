@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { ManagerPlugin } from '../api/plugin.js';
 import { randomUUID } from 'node:crypto';
 import { NO_CREATE_FAULTS } from '../api/create-faults.js';
-import { BOOT_STRATEGY, CONFIG, CREATE_FAULTS, HOST, LOGGER, MANAGER_INFO, METRICS, PROCESS_LAUNCHER, TEE_BACKEND, TRACING, TRANSPORT, VM_SERVICE } from '../api/tokens.js';
+import { AUTHENTICATOR, BOOT_STRATEGY, CONFIG, CONNECTION_GUARD, CREATE_FAULTS, HOST, LOGGER, MANAGER_INFO, METRICS, PROCESS_LAUNCHER, TEE_BACKEND, TRACING, TRANSPORT, VM_SERVICE } from '../api/tokens.js';
 import type { ManagerInfo } from '../api/observability.js';
 import type { VmLifecycle } from '../api/vm-api.js';
 import { PrometheusMetrics } from '../metrics.js';
@@ -13,6 +13,9 @@ import type { Transport } from '../api/transport.js';
 import { HostEnvironment } from '../api/host.js';
 import { RamBootStrategy } from '../boot/ram-boot.js';
 import { coreSettings } from '../config/core-settings.js';
+import { authSettings } from '../security/auth-settings.js';
+import { Authenticator } from '../security/authenticator.js';
+import { VmOriginGuard } from '../security/vm-origin-guard.js';
 import { ManagerConfig } from '../config/manager-config.js';
 import { createLogger } from '../logging.js';
 import { describeToken, resolveAllTokens, resolveToken } from '../tokens.js';
@@ -60,7 +63,7 @@ export class Manager {
   static create(options: ManagerOptions): Manager {
     const plugins = checkPlugins(options.plugins, CORE_VERSION);
     const config = ManagerConfig.load(
-      [{ owner: CORE_PACKAGE, slice: coreSettings }, ...plugins.map((p) => ({ owner: p.name, slice: p.configSchema ?? {} }))],
+      [{ owner: CORE_PACKAGE, slice: coreSettings }, { owner: CORE_PACKAGE, slice: authSettings }, ...plugins.map((p) => ({ owner: p.name, slice: p.configSchema ?? {} }))],
       options.env ?? process.env,
     );
     const settings = config.read(coreSettings);
@@ -84,6 +87,8 @@ export class Manager {
     });
     container.register(PROCESS_LAUNCHER, { useValue: new QemuLauncher() });
     container.register(CREATE_FAULTS, { useValue: NO_CREATE_FAULTS });
+    container.register(AUTHENTICATOR, { useValue: new Authenticator(config.read(authSettings).auth) });
+    container.register(CONNECTION_GUARD, { useFactory: instanceCachingFactory((c) => new VmOriginGuard(resolveToken(c, VM_SERVICE), logger)) });
     container.register(VM_SERVICE, { useClass: VmService }, { lifecycle: Lifecycle.Singleton });
     container.register(METRICS, { useFactory: instanceCachingFactory((c) => new PrometheusMetrics(resolveToken(c, VM_SERVICE))) });
     const info: ManagerInfo = { instanceId: instanceId === '' ? randomUUID() : instanceId, version: CORE_VERSION, startedAt: new Date().toISOString() };
