@@ -6,6 +6,7 @@ const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // so one copy of core is loaded. End-to-end tests run the built binary.
 const alias = {
   '@cocos-manager/core': src('./packages/core/src/index.ts'),
+  '@cocos-manager/contract': src('./packages/contract/src/index.ts'),
   '@cocos-manager/backend-plain': src('./packages/backend-plain/src/index.ts'),
   '@cocos-manager/transport-grpc': src('./packages/transport-grpc/src/index.ts'),
   '@cocos-manager/backend-sev-snp': src('./packages/backend-sev-snp/src/index.ts'),
@@ -23,6 +24,7 @@ export default defineConfig({
   test: {
     projects: [
       project('@cocos-manager/core', './packages/core'),
+      project('@cocos-manager/contract', './packages/contract'),
       project('@cocos-manager/testing', './packages/testing'),
       project('@cocos-manager/backend-plain', './packages/backend-plain'),
       project('@cocos-manager/transport-grpc', './packages/transport-grpc'),

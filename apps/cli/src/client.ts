@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { credentials, Metadata, status, type ChannelCredentials, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
-import { loadManagerProto } from '@cocos-manager/transport-grpc';
+import { loadManagerProto, type ManagerStreamRpcs, type ManagerUnaryRpc, type ManagerUnaryRpcs } from '@cocos-manager/contract';
 
 export interface ConnectionOptions {
   readonly serverUrl: string;
@@ -37,14 +37,18 @@ export class ManagerClient {
     this.client = new ManagerService(options.serverUrl, channelCredentials(options)) as Client & Record<string, Unary>;
   }
 
-  call<T>(method: string, request: object): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.client[method]!(request, new Metadata(), { deadline: Date.now() + this.options.timeout * 1000 }, (err, res) => (err ? reject(this.explain(err)) : resolve(res as T)));
+  /** One unary RPC; fields left out of the request go as their proto3 defaults. */
+  call<M extends ManagerUnaryRpc>(method: M, request: Partial<ManagerUnaryRpcs[M]['request']>): Promise<ManagerUnaryRpcs[M]['response']> {
+    return new Promise((resolve, reject) => {
+      this.client[method]!(request, new Metadata(), { deadline: Date.now() + this.options.timeout * 1000 }, (err, res) =>
+        err ? reject(this.explain(err)) : resolve(res as ManagerUnaryRpcs[M]['response']),
+      );
     });
   }
 
-  watch(request: { vm_id: string; lifecycle_only: boolean }): ClientReadableStream<Record<string, string>> {
-    return (this.client as unknown as { WatchEvents(r: object): ClientReadableStream<Record<string, string>> }).WatchEvents(request);
+  watch(request: ManagerStreamRpcs['WatchEvents']['request']): ClientReadableStream<ManagerStreamRpcs['WatchEvents']['response']> {
+    type Watch = (r: ManagerStreamRpcs['WatchEvents']['request']) => ClientReadableStream<ManagerStreamRpcs['WatchEvents']['response']>;
+    return (this.client as unknown as { WatchEvents: Watch }).WatchEvents(request);
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import type { VmStreamEvent } from '@cocos-manager/contract';
 import { CliError, ManagerClient, type ConnectionOptions } from './client.js';
 import { fields, table } from './output.js';
 import { waitForAgent } from './wait-for-agent.js';
@@ -14,20 +15,6 @@ interface GlobalOptions {
   key?: string;
   json?: boolean;
   timeout: string;
-}
-
-interface VmInfo {
-  id: string;
-  state: string;
-  forwarded_port: string;
-  pid: number;
-  backend: string;
-  boot: string;
-  created_at: string;
-  ttl_deadline: string;
-  guest_status: string;
-  adopted: boolean;
-  exit: { code: number; signal: string; reason: string } | null;
 }
 
 function fail(err: unknown): never {
@@ -103,7 +90,7 @@ program
   .action(
     action(async (client, o, opts: Record<string, string | boolean | undefined>) => {
       const text = (k: string) => (typeof opts[k] === 'string' ? (opts[k] as string) : '');
-      const vm = await client.call<{ cvm_id: string; forwarded_port: string }>('CreateVm', {
+      const vm = await client.call('CreateVm', {
         agent_log_level: text('logLevel'),
         agent_cvm_server_url: text('cvmServerUrl'),
         agent_cvm_ca_url: text('cvmCaUrl'),
@@ -139,7 +126,7 @@ program
   .command('list-vms')
   .description('list the VMs')
   .action(action(async (client, o) => {
-    const { vms } = await client.call<{ vms: VmInfo[] }>('ListVms', {});
+    const { vms } = await client.call('ListVms', {});
     print(o, vms, vms.length === 0 ? 'no VMs' : table(['ID', 'STATE', 'PORT', 'PID', 'BACKEND', 'BOOT', 'CREATED', 'TTL DEADLINE'], vms.map((v) => [v.id, v.state, v.forwarded_port, v.pid ? String(v.pid) : '-', v.backend, v.boot, v.created_at, v.ttl_deadline || '-'])));
   }));
 
@@ -147,7 +134,7 @@ program
   .command('vm <id>')
   .description('show one VM')
   .action(action(async (client, o, id: string) => {
-    const vm = await client.call<VmInfo>('GetVm', { id });
+    const vm = await client.call('GetVm', { id });
     print(o, vm, fields({ ...vm, exit: vm.exit ? `${vm.exit.reason}` : '-' }));
   }));
 
@@ -155,7 +142,7 @@ program
   .command('cvm-info <id>')
   .description('CVM info of a VM (firmware, CPUs, kernel command line)')
   .action(action(async (client, o, id: string) => {
-    const info = await client.call<Record<string, unknown>>('CVMInfo', { id });
+    const info = await client.call('CVMInfo', { id });
     print(o, info, fields(info));
   }));
 
@@ -164,7 +151,7 @@ program
   .description('the attestation policy of a VM (JSON)')
   .option('--out <file>', 'write it to a file instead of standard output')
   .action(action(async (client, _o, id: string, opts: { out?: string }) => {
-    const { info } = await client.call<{ info: Buffer }>('AttestationPolicy', { id });
+    const { info } = await client.call('AttestationPolicy', { id });
     if (opts.out) writeFileSync(opts.out, info);
     else process.stdout.write(info);
   }));
@@ -175,13 +162,13 @@ program
   .option('-f, --follow', 'keep printing new lines')
   .action(action(async (client, _o, id: string, opts: { follow?: boolean }) => {
     const stream = opts.follow ? client.watch({ vm_id: id, lifecycle_only: false }) : null;
-    const { text } = await client.call<{ text: string }>('GetConsole', { id, max_bytes: 0 });
+    const { text } = await client.call('GetConsole', { id, max_bytes: 0 });
     process.stdout.write(text);
     if (!stream) return;
     await new Promise<void>((resolve, reject) => {
-      stream.on('data', (e: Record<string, string>) => {
-        if (e['kind'] === 'console') process.stdout.write(`${e['line']}\n`);
-        else if (e['state'] === 'stopped' || e['state'] === 'failed') {
+      stream.on('data', (e: VmStreamEvent) => {
+        if (e.kind === 'console') process.stdout.write(`${e.line}\n`);
+        else if (e.state === 'stopped' || e.state === 'failed') {
           stream.cancel();
           resolve();
         }
@@ -200,8 +187,8 @@ program
     const stream = client.watch({ vm_id: opts.vm ?? '', lifecycle_only: !opts.console });
     process.once('SIGINT', () => stream.cancel());
     await new Promise<void>((resolve, reject) => {
-      stream.on('data', (e: Record<string, string>) => {
-        const human = e['kind'] === 'console' ? `${e['at']} ${e['vm_id']} | ${e['line']}` : `${e['at']} ${e['vm_id']} ${e['previous_state'] || '-'} -> ${e['state']}: ${e['detail']}`;
+      stream.on('data', (e: VmStreamEvent) => {
+        const human = e.kind === 'console' ? `${e.at} ${e.vm_id} | ${e.line}` : `${e.at} ${e.vm_id} ${e.previous_state || '-'} -> ${e.state}: ${e.detail}`;
         process.stdout.write(`${o.json ? JSON.stringify(e) : human}\n`);
       });
       stream.on('error', (err: Error & { code?: number }) => (err.code === 1 ? resolve() : reject(client.explain(err as never))));

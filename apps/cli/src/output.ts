@@ -6,7 +6,7 @@ export function table(headers: readonly string[], rows: ReadonlyArray<readonly s
 }
 
 /** `key: value` lines, keys aligned: the human view of one record. */
-export function fields(record: Record<string, unknown>): string {
+export function fields(record: object): string {
   const width = Math.max(...Object.keys(record).map((k) => k.length));
   return Object.entries(record)
     .map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v ?? '')}`)

@@ -1,27 +1,48 @@
-import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
-import { CONFIG, inject, readTlsMaterial, vmWireView, injectable, LOGGER, METRICS, TRACING, VM_SERVICE, type ManagerTracing, type Logger, type ManagerConfig, type ManagerMetrics, type Transport, type VmService, type VmStreamEvent } from '@cocos-manager/core';
-import { loadHealthPackageDefinition, loadManagerPackageDefinition, loadManagerProto } from './proto.js';
-import { toServiceError } from './status.js';
-import { fromCreateReq, type CreateReqWire } from './wire.js';
+import {
+  clientErrorOf,
+  CONFIG,
+  inject,
+  injectable,
+  LOGGER,
+  ManagerError,
+  METRICS,
+  readTlsMaterial,
+  TRACING,
+  VM_SERVICE,
+  vmWireView,
+  type Logger,
+  type ManagerConfig,
+  type ManagerMetrics,
+  type ManagerTracing,
+  type SliceValues,
+  type Transport,
+  type VmApi,
+  type VmStreamEvent,
+} from '@cocos-manager/core';
+import { loadManagerPackageDefinition, loadManagerProto, type ManagerStreamRpcs, type ManagerUnaryRpc, type ManagerUnaryRpcs } from '@cocos-manager/contract';
+import { loadHealthPackageDefinition } from './proto.js';
+import { grpcSettings } from './settings.js';
+import { serviceErrorOf } from './status.js';
+import { fromCreateReq } from './wire.js';
 
 /** MANAGER_GRPC_TIMEOUT: a call still running after it is answered DEADLINE_EXCEEDED (the work itself goes on). */
 function withTimeout<T>(work: Promise<T>, ms: number, method: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const err = new Error(`${method} took longer than MANAGER_GRPC_TIMEOUT (${ms} ms); it may still complete, check ListVms`) as Error & { grpcCode: status };
-      err.grpcCode = status.DEADLINE_EXCEEDED;
-      reject(err);
-    }, ms);
+    timer = setTimeout(() => reject(ManagerError.deadlineExceeded(`${method} took longer than MANAGER_GRPC_TIMEOUT (${ms} ms); it may still complete, check ListVms`)), ms);
   });
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
-type Handler<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
+type Request<M extends ManagerUnaryRpc> = ManagerUnaryRpcs[M]['request'];
+type Response<M extends ManagerUnaryRpc> = ManagerUnaryRpcs[M]['response'];
+type Handler<M extends ManagerUnaryRpc> = (call: ServerUnaryCall<Request<M>, Response<M>>, callback: sendUnaryData<Response<M>>) => void;
+type WatchCall = ServerWritableStream<ManagerStreamRpcs['WatchEvents']['request'], ManagerStreamRpcs['WatchEvents']['response']>;
 
 /** `manager.ManagerService` over gRPC, wire-compatible with the Go manager. */
 @injectable()
@@ -30,14 +51,17 @@ export class GrpcTransport implements Transport {
   private server: Server | null = null;
   private health: HealthImplementation | null = null;
   private boundPort = 0;
+  private readonly settings: SliceValues<typeof grpcSettings>['grpc'];
 
   constructor(
-    @inject(VM_SERVICE) private readonly service: VmService,
-    @inject(CONFIG) private readonly config: ManagerConfig,
+    @inject(VM_SERVICE) private readonly service: VmApi,
+    @inject(CONFIG) config: ManagerConfig,
     @inject(LOGGER) private readonly logger: Logger,
     @inject(METRICS) private readonly metrics: ManagerMetrics,
     @inject(TRACING) private readonly tracing: ManagerTracing,
-  ) {}
+  ) {
+    this.settings = config.read(grpcSettings).grpc;
+  }
 
   address(): string {
     return `${this.host()}:${this.boundPort}`;
@@ -59,7 +83,7 @@ export class GrpcTransport implements Transport {
     // Server reflection, so grpcurl-style tools work without the .proto.
     new ReflectionService({ ...loadManagerPackageDefinition(), ...loadHealthPackageDefinition() }).addToServer(server);
     const credentials = this.credentials();
-    const port = this.config.get<number>('grpc.port');
+    const port = this.settings.port;
     this.boundPort = await new Promise<number>((resolve, reject) => {
       server.bindAsync(`${this.host()}:${port}`, credentials, (err, bound) => (err ? reject(new Error(`gRPC cannot listen on ${this.host()}:${port}: ${err.message}`)) : resolve(bound)));
     });
@@ -82,13 +106,13 @@ export class GrpcTransport implements Transport {
   }
 
   private host(): string {
-    return this.config.get<string>('grpc.host') || '0.0.0.0';
+    return this.settings.host || '0.0.0.0';
   }
 
   private credentials(): ServerCredentials {
-    const c = this.config;
+    const c = this.settings;
     const tls = readTlsMaterial(
-      { cert: c.get<string>('grpc.serverCert'), key: c.get<string>('grpc.serverKey'), chain: c.get<string>('grpc.serverCaCerts'), clientCa: c.get<string>('grpc.clientCaCerts') },
+      { cert: c.serverCert, key: c.serverKey, chain: c.serverCaCerts, clientCa: c.clientCaCerts },
       { cert: 'MANAGER_GRPC_SERVER_CERT', key: 'MANAGER_GRPC_SERVER_KEY', chain: 'MANAGER_GRPC_SERVER_CA_CERTS', clientCa: 'MANAGER_GRPC_CLIENT_CA_CERTS' },
     );
     if (!tls) return ServerCredentials.createInsecure();
@@ -98,7 +122,7 @@ export class GrpcTransport implements Transport {
   private handlers(): UntypedServiceImplementation {
     const s = this.service;
     return {
-      CreateVm: this.unary('CreateVm', async (req: CreateReqWire) => {
+      CreateVm: this.unary('CreateVm', async (req) => {
         const started = performance.now();
         try {
           const vm = await s.create(fromCreateReq(req));
@@ -109,27 +133,27 @@ export class GrpcTransport implements Transport {
           throw err;
         }
       }),
-      RemoveVm: this.unary('RemoveVm', async (req: { cvm_id: string }) => {
+      RemoveVm: this.unary('RemoveVm', async (req) => {
         await s.remove(req.cvm_id);
         return {};
       }),
-      CVMInfo: this.unary('CVMInfo', async (req: { id: string }) => {
+      CVMInfo: this.unary('CVMInfo', async (req) => {
         const info = s.cvmInfo(req.id);
         return { id: info.id, ovmf_version: info.ovmfVersion, cpu_num: info.cpuNum, cpu_type: info.cpuType, kernel_cmd: info.kernelCmd, eos_version: info.eosVersion };
       }),
-      AttestationPolicy: this.unary('AttestationPolicy', async (req: { id: string }) => {
+      AttestationPolicy: this.unary('AttestationPolicy', async (req) => {
         const info = await s.attestationPolicy(req.id);
         return { info: Buffer.from(info), id: req.id };
       }),
       ListVms: this.unary('ListVms', async () => ({ vms: s.list().map(vmWireView) })),
-      GetVm: this.unary('GetVm', async (req: { id: string }) => vmWireView(await s.get(req.id))),
-      GetConsole: this.unary('GetConsole', async (req: { id: string; max_bytes: number }) => ({ text: await s.consoleOutput(req.id, req.max_bytes > 0 ? Math.min(req.max_bytes, 4 * 1024 * 1024) : undefined) })),
-      WatchEvents: (call: ServerWritableStream<{ vm_id: string; lifecycle_only: boolean }, unknown>) => this.watch(call),
+      GetVm: this.unary('GetVm', async (req) => vmWireView(await s.get(req.id))),
+      GetConsole: this.unary('GetConsole', async (req) => ({ text: await s.consoleOutput(req.id, req.max_bytes > 0 ? Math.min(req.max_bytes, 4 * 1024 * 1024) : undefined) })),
+      WatchEvents: (call: WatchCall) => this.watch(call),
     };
   }
 
   /** WatchEvents: streams lifecycle events (and console lines) until the client goes away. */
-  private watch(call: ServerWritableStream<{ vm_id: string; lifecycle_only: boolean }, unknown>): void {
+  private watch(call: WatchCall): void {
     const { vm_id: vmId, lifecycle_only: lifecycleOnly } = call.request;
     this.metrics.observeCall('grpc', 'WatchEvents', 'OK', 0);
     const send = (event: VmStreamEvent) => {
@@ -147,8 +171,8 @@ export class GrpcTransport implements Transport {
     call.on('error', end);
   }
 
-  private unary<Req, Res>(method: string, run: (req: Req) => Promise<Res>): Handler<Req, Res> {
-    const timeoutMs = this.config.get<number>('grpc.timeout');
+  private unary<M extends ManagerUnaryRpc>(method: M, run: (req: Request<M>) => Promise<Response<M>>): Handler<M> {
+    const timeoutMs = this.settings.timeout;
     // Only calls that wait on VMs can outlive MANAGER_GRPC_TIMEOUT; reads answer from memory.
     const timed = method === 'CreateVm' || method === 'RemoveVm' || method === 'AttestationPolicy';
     const spanName = `manager.ManagerService/${method}`;
@@ -171,10 +195,11 @@ export class GrpcTransport implements Transport {
           callback(null, res);
         },
         (err: unknown) => {
-          const error = toServiceError(err);
-          this.metrics.observeCall('grpc', method, status[error.code ?? status.UNKNOWN] ?? String(error.code), (performance.now() - started) / 1000);
-          this.logger.info({ method, code: error.code, error: error.details }, 'gRPC call failed');
-          callback(error);
+          const failure = clientErrorOf(err);
+          this.metrics.observeCall('grpc', method, failure.code, (performance.now() - started) / 1000);
+          if (failure.unexpected) this.logger.error({ method, err }, 'gRPC call failed unexpectedly');
+          else this.logger.info({ method, code: failure.code, error: failure.message }, 'gRPC call failed');
+          callback(serviceErrorOf(failure));
         },
       );
     };

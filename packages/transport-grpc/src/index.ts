@@ -4,8 +4,9 @@ import { grpcSettings } from './settings.js';
 
 export { GrpcTransport } from './grpc-transport.js';
 export { grpcSettings } from './settings.js';
-export { loadManagerProto, MANAGER_PROTO_PATH, PROTO_OPTIONS } from './proto.js';
-export { toServiceError } from './status.js';
+// The contract lives in @cocos-manager/contract; re-exported for code written against 0.1.0.
+export { loadManagerProto, MANAGER_PROTO_PATH, PROTO_OPTIONS } from '@cocos-manager/contract';
+export { serviceErrorOf, toServiceError, type GrpcFailure } from './status.js';
 
 export const PLUGIN_VERSION = '0.1.0';
 

@@ -1,18 +1,17 @@
-import { status, type ServiceError } from '@grpc/grpc-js';
-import { ErrorCode, errorCodeOf } from '@cocos-manager/core';
+import type { ServiceError } from '@grpc/grpc-js';
+import { clientErrorOf, type ClientError } from '@cocos-manager/core';
 
-const STATUS_OF: Record<ErrorCode, status> = {
-  [ErrorCode.InvalidArgument]: status.INVALID_ARGUMENT,
-  [ErrorCode.NotFound]: status.NOT_FOUND,
-  [ErrorCode.ResourceExhausted]: status.RESOURCE_EXHAUSTED,
-  [ErrorCode.FailedPrecondition]: status.FAILED_PRECONDITION,
-  [ErrorCode.Internal]: status.INTERNAL,
-};
+export type GrpcFailure = Partial<ServiceError> & { code: number; details: string };
 
-/** A service failure as a gRPC error with the matching status code and its message. */
-export function toServiceError(err: unknown): Partial<ServiceError> {
-  const own = (err as { grpcCode?: status } | null)?.grpcCode;
-  const code = own ?? STATUS_OF[errorCodeOf(err)];
-  const message = err instanceof Error ? err.message : String(err);
-  return { code, details: message, message };
+/** A catalogued failure as the error a gRPC handler answers with. */
+export function serviceErrorOf(failure: ClientError): GrpcFailure {
+  return { code: failure.grpcStatus, details: failure.message, message: failure.message };
+}
+
+/**
+ * Any thrown value as a gRPC error: status and message from core's error
+ * catalogue (an unexpected error's own text is for the log, not the client).
+ */
+export function toServiceError(err: unknown): GrpcFailure {
+  return serviceErrorOf(clientErrorOf(err));
 }

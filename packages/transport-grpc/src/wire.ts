@@ -1,23 +1,8 @@
 import type { CreateVmRequest } from '@cocos-manager/core';
+import type { CreateReq } from '@cocos-manager/contract';
 
-/** CreateReq as proto-loader decodes it (keepCase, bytes as Buffer, defaults filled). */
-export interface CreateReqWire {
-  agent_log_level: string;
-  agent_cvm_server_ca_cert: Buffer;
-  agent_cvm_client_key: Buffer;
-  agent_cvm_client_cert: Buffer;
-  agent_cvm_server_url: string;
-  agent_cvm_ca_url: string;
-  ttl: string;
-  agent_certs_token: string;
-  aws_access_key_id: string;
-  aws_secret_access_key: string;
-  aws_endpoint_url: string;
-  aws_region: string;
-  aa_kbs_params: string;
-}
-
-export function fromCreateReq(req: CreateReqWire): CreateVmRequest {
+/** CreateReq off the wire as the service's request (the server's side of the contract). */
+export function fromCreateReq(req: CreateReq): CreateVmRequest {
   return {
     agentLogLevel: req.agent_log_level,
     agentCvmServerCaCert: req.agent_cvm_server_ca_cert,

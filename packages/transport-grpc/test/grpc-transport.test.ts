@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import { Manager, ManagerError, TRANSPORT, type Logger } from '@cocos-manager/core';
+import { ERROR_CATALOGUE, Manager, ManagerError, TRANSPORT, type Logger } from '@cocos-manager/core';
 import { pino } from 'pino';
 import { createInertBackendPlugin } from '@cocos-manager/testing';
 
@@ -52,13 +52,25 @@ describe('wire compatibility with the Go manager', () => {
 
 describe('status codes', () => {
   it.each([
-    [ManagerError.notFound('x'), status.NOT_FOUND],
     [ManagerError.invalidArgument('x'), status.INVALID_ARGUMENT],
-    [ManagerError.resourceExhausted('x'), status.RESOURCE_EXHAUSTED],
+    [ManagerError.notFound('x'), status.NOT_FOUND],
+    [ManagerError.resourceExhausted('x', 'vm-capacity'), status.RESOURCE_EXHAUSTED],
+    [ManagerError.resourceExhausted('x', 'ports'), status.RESOURCE_EXHAUSTED],
     [ManagerError.failedPrecondition('x'), status.FAILED_PRECONDITION],
-    [new Error('boom'), status.INTERNAL],
-  ])('%s', (err, code) => {
-    expect(toServiceError(err)).toMatchObject({ code, details: err.message });
+    [ManagerError.deadlineExceeded('x'), status.DEADLINE_EXCEEDED],
+    [ManagerError.unauthenticated('x'), status.UNAUTHENTICATED],
+    [ManagerError.permissionDenied('x'), status.PERMISSION_DENIED],
+    [ManagerError.internal('x'), status.INTERNAL],
+  ])('%s → its status, its message', (err, code) => {
+    expect(toServiceError(err)).toEqual({ code, details: 'x', message: 'x' });
+  });
+
+  it('every catalogue entry is the grpc-js status of the same name', () => {
+    for (const entry of Object.values(ERROR_CATALOGUE)) expect([entry.code, entry.grpcStatus]).toEqual([entry.code, status[entry.code]]);
+  });
+
+  it('an unexpected error is INTERNAL and its text stays out of the answer', () => {
+    expect(toServiceError(new Error('EACCES: /var/lib/cocos/secret'))).toEqual({ code: status.INTERNAL, details: 'internal error', message: 'internal error' });
   });
 });
 

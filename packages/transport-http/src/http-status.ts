@@ -1,14 +1,28 @@
-import { ErrorCode, errorCodeOf, ManagerError } from '@cocos-manager/core';
+import { clientErrorOf, ManagerError, type ErrorKind } from '@cocos-manager/core';
 
-/** A service failure as an HTTP status and a JSON body naming the code and what was wrong. */
-export function toHttpError(err: unknown): { status: number; body: { error: { code: string; message: string } } } {
-  const code = errorCodeOf(err);
-  const message = err instanceof Error ? err.message : String(err);
-  const status =
-    code === ErrorCode.InvalidArgument ? 400
-    : code === ErrorCode.NotFound ? 404
-    : code === ErrorCode.FailedPrecondition ? 412
-    : code === ErrorCode.ResourceExhausted ? ((err as ManagerError).resource === 'ports' ? 503 : 429)
-    : 500;
-  return { status, body: { error: { code, message } } };
+export interface HttpFailure {
+  status: number;
+  body: { error: { code: string; message: string } };
+  /** No ManagerError: the client got the generic message, the real error belongs in the log. */
+  unexpected: boolean;
+}
+
+/** A service failure as an HTTP status and a JSON body naming the code and what was wrong (core's error catalogue). */
+export function toHttpError(err: unknown): HttpFailure {
+  const { httpStatus, code, message, unexpected } = clientErrorOf(err);
+  return { status: httpStatus, body: { error: { code, message } }, unexpected };
+}
+
+/** Fastify's own refusals by their status; any other 4xx of Fastify's is a bad request. */
+const FASTIFY_REFUSALS: Readonly<Record<number, ErrorKind>> = { 413: 'payload-too-large', 415: 'unsupported-media-type' };
+
+/**
+ * Fastify refuses some requests itself (malformed JSON, body too large,
+ * unknown content type) with a 4xx `statusCode`: those become catalogue
+ * errors with Fastify's message. Anything else is returned as it is.
+ */
+export function fromFastifyRefusal(err: unknown): unknown {
+  const statusCode = (err as { statusCode?: unknown } | null)?.statusCode;
+  if (err instanceof ManagerError || !(err instanceof Error) || typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) return err;
+  return new ManagerError(FASTIFY_REFUSALS[statusCode] ?? 'invalid-argument', err.message);
 }

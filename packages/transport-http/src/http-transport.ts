@@ -8,7 +8,6 @@ import {
   injectable,
   LOGGER,
   MANAGER_INFO,
-  ManagerError,
   METRICS,
   policyJsonBytes,
   TRACING,
@@ -19,12 +18,14 @@ import {
   type ManagerInfo,
   type ManagerMetrics,
   type ManagerTracing,
+  type SliceValues,
   type Transport,
-  type VmService,
+  type VmApi,
   type VmStreamEvent,
 } from '@cocos-manager/core';
-import { toHttpError } from './http-status.js';
+import { fromFastifyRefusal, toHttpError } from './http-status.js';
 import { createRequestFromJson } from './rest-body.js';
+import { httpSettings } from './settings.js';
 
 const SSE_KEEPALIVE_MS = 15_000;
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -41,15 +42,18 @@ export class HttpTransport implements Transport {
   private app: FastifyInstance | null = null;
   private boundPort = 0;
   private readonly streams = new Set<() => void>();
+  private readonly settings: SliceValues<typeof httpSettings>['http'];
 
   constructor(
-    @inject(VM_SERVICE) private readonly service: VmService,
-    @inject(CONFIG) private readonly config: ManagerConfig,
+    @inject(VM_SERVICE) private readonly service: VmApi,
+    @inject(CONFIG) config: ManagerConfig,
     @inject(LOGGER) private readonly logger: Logger,
     @inject(METRICS) private readonly metrics: ManagerMetrics,
     @inject(MANAGER_INFO) private readonly info: ManagerInfo,
     @inject(TRACING) private readonly tracing: ManagerTracing,
-  ) {}
+  ) {
+    this.settings = config.read(httpSettings).http;
+  }
 
   address(): string {
     return `${this.host()}:${this.boundPort}`;
@@ -63,7 +67,7 @@ export class HttpTransport implements Transport {
     const https = this.tlsOptions();
     const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, ...(https ? { https } : {}) }) as unknown as FastifyInstance;
     this.routes(app);
-    await app.listen({ host: this.host(), port: this.config.get<number>('http.port') });
+    await app.listen({ host: this.host(), port: this.settings.port });
     this.boundPort = (app.server.address() as AddressInfo).port;
     this.app = app;
   }
@@ -76,13 +80,13 @@ export class HttpTransport implements Transport {
   }
 
   private host(): string {
-    return this.config.get<string>('http.host') || '0.0.0.0';
+    return this.settings.host || '0.0.0.0';
   }
 
   private tlsOptions(): { key: Buffer; cert: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean } | null {
-    const c = this.config;
+    const c = this.settings;
     const tls = readTlsMaterial(
-      { cert: c.get<string>('http.serverCert'), key: c.get<string>('http.serverKey'), chain: c.get<string>('http.serverCaCerts'), clientCa: c.get<string>('http.clientCaCerts') },
+      { cert: c.serverCert, key: c.serverKey, chain: c.serverCaCerts, clientCa: c.clientCaCerts },
       { cert: 'MANAGER_HTTP_SERVER_CERT', key: 'MANAGER_HTTP_SERVER_KEY', chain: 'MANAGER_HTTP_SERVER_CA_CERTS', clientCa: 'MANAGER_HTTP_CLIENT_CA_CERTS' },
     );
     if (!tls) return null;
@@ -106,14 +110,10 @@ export class HttpTransport implements Transport {
       const route = request.routeOptions.url ?? 'unmatched';
       this.metrics.observeCall('http', `${request.method} ${route}`, String(reply.statusCode), reply.elapsedTime / 1000);
     });
-    app.setErrorHandler((err, _request, reply) => {
-      // Fastify's own refusals (malformed JSON, body too large) carry a 4xx status.
-      const fastifyStatus = (err as { statusCode?: number }).statusCode;
-      if (!(err instanceof ManagerError) && fastifyStatus !== undefined && fastifyStatus >= 400 && fastifyStatus < 500) {
-        return reply.code(fastifyStatus).send({ error: { code: 'INVALID_ARGUMENT', message: (err as Error).message } });
-      }
-      const { status, body } = toHttpError(err);
-      if (status === 500) this.logger.error({ err }, 'HTTP request failed');
+    app.setErrorHandler((err, request, reply) => {
+      const { status, body, unexpected } = toHttpError(fromFastifyRefusal(err));
+      if (unexpected) this.logger.error({ err, method: request.method, url: request.url }, 'HTTP request failed unexpectedly');
+      else if (status >= 500) this.logger.error({ code: body.error.code, error: body.error.message, method: request.method, url: request.url }, 'HTTP request failed');
       return reply.code(status).send(body);
     });
 

@@ -4,7 +4,7 @@ import { httpSettings } from './settings.js';
 
 export { HttpTransport } from './http-transport.js';
 export { httpSettings } from './settings.js';
-export { toHttpError } from './http-status.js';
+export { fromFastifyRefusal, toHttpError, type HttpFailure } from './http-status.js';
 export { createRequestFromJson } from './rest-body.js';
 
 export const PLUGIN_VERSION = '0.1.0';

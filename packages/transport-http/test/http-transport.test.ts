@@ -2,25 +2,101 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, Manager, ManagerError, TRANSPORT } from '@cocos-manager/core';
+import { ErrorCode, Manager, ManagerError, TRANSPORT, VM_SERVICE } from '@cocos-manager/core';
 import { inertBackendPlugin, makeTestPki, type TestPki } from '@cocos-manager/testing';
-import { createRequestFromJson, HttpTransport, httpTransportPlugin, toHttpError } from '../src/index.js';
+import { createRequestFromJson, fromFastifyRefusal, HttpTransport, httpTransportPlugin, toHttpError } from '../src/index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-http-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('HTTP status of service errors', () => {
   it.each([
-    [ManagerError.invalidArgument('x'), 400],
-    [ManagerError.notFound('x'), 404],
-    [ManagerError.failedPrecondition('x'), 412],
-    [ManagerError.resourceExhausted('x', 'vm-capacity'), 429],
-    [ManagerError.resourceExhausted('x', 'ports'), 503],
-    [new Error('boom'), 500],
-  ])('%s → %d', (err, status) => {
-    expect(toHttpError(err).status).toBe(status);
+    [ManagerError.invalidArgument('x'), 400, 'INVALID_ARGUMENT'],
+    [ManagerError.notFound('x'), 404, 'NOT_FOUND'],
+    [ManagerError.failedPrecondition('x'), 412, 'FAILED_PRECONDITION'],
+    [ManagerError.resourceExhausted('x', 'vm-capacity'), 429, 'RESOURCE_EXHAUSTED'],
+    [ManagerError.resourceExhausted('x', 'ports'), 503, 'RESOURCE_EXHAUSTED'],
+    [ManagerError.deadlineExceeded('x'), 504, 'DEADLINE_EXCEEDED'],
+    [ManagerError.unauthenticated('x'), 401, 'UNAUTHENTICATED'],
+    [ManagerError.permissionDenied('x'), 403, 'PERMISSION_DENIED'],
+    [ManagerError.internal('x'), 500, 'INTERNAL'],
+  ])('%s → %d %s', (err, status, code) => {
+    expect(toHttpError(err)).toEqual({ status, body: { error: { code, message: 'x' } }, unexpected: false });
+  });
+
+  it('an unexpected error is 500 INTERNAL and its text stays out of the body', () => {
+    expect(toHttpError(new Error('EACCES: /var/lib/cocos/secret'))).toEqual({ status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } }, unexpected: true });
+  });
+
+  it.each([
+    [400, 400],
+    [413, 413],
+    [415, 415],
+    [405, 400],
+  ])("Fastify's own %d refusal → %d INVALID_ARGUMENT with Fastify's message", (fastifyStatus, status) => {
+    const refusal = Object.assign(new Error('Body is not valid JSON'), { statusCode: fastifyStatus });
+    expect(toHttpError(fromFastifyRefusal(refusal))).toEqual({ status, body: { error: { code: 'INVALID_ARGUMENT', message: 'Body is not valid JSON' } }, unexpected: false });
+  });
+
+  it.each([[Object.assign(new Error('socket hang up'), { statusCode: 502 })], [new Error('boom')], ['text']])('leaves %s to the catalogue as unexpected', (err) => {
+    expect(toHttpError(fromFastifyRefusal(err))).toMatchObject({ status: 500, unexpected: true });
+  });
+});
+
+describe('errors over a real HTTP server', () => {
+  // RAM boot wants readable kernel and initramfs files; no VM is ever started here.
+  const thisFile = fileURLToPath(import.meta.url);
+  const broken = new Error('EACCES: open /var/lib/cocos/secret');
+  /** A VM service whose one VM lookup fails unexpectedly, another that is unknown. */
+  const service = {
+    init: async () => undefined,
+    shutdown: async () => undefined,
+    list: () => [],
+    portUsage: () => ({ inUse: 0, size: 1 }),
+    onEvent: () => () => undefined,
+    onConsole: () => () => undefined,
+    get: async (id: string) => {
+      if (id === 'broken') throw broken;
+      throw ManagerError.notFound(`no VM with id "${id}"`);
+    },
+  };
+  let manager: Manager;
+  let base = '';
+  const logged: Array<Record<string, unknown>> = [];
+  beforeAll(async () => {
+    manager = Manager.create({
+      plugins: [inertBackendPlugin, httpTransportPlugin],
+      env: { MANAGER_HTTP_PORT: '0', MANAGER_HTTP_HOST: '127.0.0.1', MANAGER_RUN_DIR: path.join(dir, 'run-errors'), MANAGER_STATE_DIR: path.join(dir, 'state-errors'), MANAGER_QEMU_DISK_IMG_KERNEL_FILE: thisFile, MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: thisFile },
+      overrides: [{ token: VM_SERVICE, useValue: service }],
+      // What the transport logs at error level, as parsed JSON lines.
+      logger: pino({ level: 'error' }, { write: (line: string) => logged.push(JSON.parse(line) as Record<string, unknown>) }),
+    });
+    await manager.start();
+    base = `http://127.0.0.1:${manager.container.resolveAll<HttpTransport>(TRANSPORT)[0]!.port()}`;
+  });
+  afterAll(() => manager?.stop());
+
+  it('a ManagerError keeps its status and message', async () => {
+    const res = await fetch(`${base}/vms/nope`);
+    expect([res.status, await res.json()]).toEqual([404, { error: { code: 'NOT_FOUND', message: 'no VM with id "nope"' } }]);
+  });
+
+  it('an unexpected error is 500 "internal error" to the client and logged in full', async () => {
+    const res = await fetch(`${base}/vms/broken`);
+    expect([res.status, await res.json()]).toEqual([500, { error: { code: 'INTERNAL', message: 'internal error' } }]);
+    expect(logged).toContainEqual(expect.objectContaining({ msg: 'HTTP request failed unexpectedly', err: expect.objectContaining({ message: broken.message }) }));
+  });
+
+  it("Fastify's refusals go through the catalogue", async () => {
+    const malformed = await fetch(`${base}/vms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"ttl": ' });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
+    const xml = await fetch(`${base}/vms`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<vm/>' });
+    expect(xml.status).toBe(415);
+    expect(await xml.json()).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
   });
 });
 

@@ -1,0 +1,2 @@
+export { loadManagerPackageDefinition, loadManagerProto, MANAGER_PROTO_PATH, PROTO_OPTIONS } from './proto.js';
+export type * from './wire.js';
