@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { buildCorim, ConfigError, Manager, ManagerError, PluginError, policyJsonBytes, type ManagerPlugin } from '@cocos-manager/core';
+import { buildCorim, ConfigError, CREATE_FAULTS, createFaultsFromEnv, Manager, ManagerError, PluginError, policyJsonBytes, type ManagerPlugin, type TokenOverride } from '@cocos-manager/core';
 import { renderConfigReference } from './config-reference.js';
 import { loadExtraPlugins } from './plugin-loader.js';
 import { defaultPlugins } from './plugins.js';
@@ -16,18 +16,52 @@ function fail(err: unknown): never {
   process.exit(known ? 2 : 1);
 }
 
+/** Test hooks of the binary (MANAGER_TEST_HOOKS=1): today, a crash drill inside a create. */
+function testOverrides(): TokenOverride[] {
+  try {
+    const faults = createFaultsFromEnv(process.env);
+    return faults ? [{ token: CREATE_FAULTS, useValue: faults }] : [];
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
 function build(plugins: readonly ManagerPlugin[]): Manager {
   try {
-    return Manager.create({ plugins });
+    return Manager.create({ plugins, overrides: testOverrides() });
   } catch (err) {
     fail(err);
   }
 }
 
+/**
+ * No silent death: an unhandled rejection or an uncaught exception (a
+ * plugin's timer, a stray callback) is logged as one line with the error.
+ * Once serving, the manager goes on — its VMs run in their own processes and
+ * every request is independent; during start-up an exception still stops it
+ * (`startingUp()` says which).
+ */
+function guardProcess(logger: Manager['logger'], startingUp: () => boolean): void {
+  process.on('unhandledRejection', (reason: unknown) => {
+    logger.error({ err: reason }, 'unhandled promise rejection; the manager keeps serving');
+  });
+  process.on('uncaughtException', (err: Error) => {
+    if (startingUp()) {
+      logger.fatal({ err }, 'uncaught exception during start-up');
+      logger.flush();
+      fail(err);
+    }
+    logger.error({ err }, 'uncaught exception; the manager keeps serving');
+  });
+}
+
 async function serve(plugins: readonly ManagerPlugin[]): Promise<void> {
   const manager = build(plugins);
+  let starting = true;
+  guardProcess(manager.logger, () => starting);
   try {
     await manager.start();
+    starting = false;
   } catch (err) {
     await manager.stop().catch(() => undefined);
     manager.logger.flush();

@@ -64,7 +64,7 @@ describe('create transaction (fake launcher)', () => {
     dirs = testDirs();
     const launcher = new FakeLauncher().script({ qmp: 'silent', exitAfterMs: 30 });
     manager = await startFakeManager(dirs, { launcher });
-    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({ code: ErrorCode.Internal, message: 'QEMU exited during start-up: QEMU exited with code 1' });
+    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({ code: ErrorCode.Internal, message: "QEMU exited during start-up: QEMU exited with code 1; its last output is in the manager's log" });
     await expectNothingLeft(manager, launcher);
   });
 

@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { CREATE_FAULTS, Manager, PORT_ALLOCATOR, PortAllocator, PROCESS_LAUNCHER, type CreateFaults, type TokenOverride } from '@cocos-manager/core';
+import { CREATE_FAULTS, Manager, PORT_ALLOCATOR, PortAllocator, PROCESS_LAUNCHER, type CreateFaults, type TokenOverride, type VmContext } from '@cocos-manager/core';
 import { createInertBackendPlugin } from '../src/inert-backend.js';
 import { FakeLauncher } from '../src/fake-launcher.js';
 
@@ -19,10 +19,10 @@ export function testDirs() {
     run: path.join(dir, 'run'),
     state: path.join(dir, 'state'),
     env: { MANAGER_QEMU_DISK_IMG_KERNEL_FILE: kernel, MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: rootfs },
-    /** What is left on disk: VM directories and state files. */
+    /** What is left on disk: VM directories and state files (not the running manager's lock). */
     async leftovers(): Promise<{ run: string[]; state: string[] }> {
       const list = (d: string) => readdir(d).catch(() => [] as string[]);
-      return { run: await list(path.join(dir, 'run')), state: await list(path.join(dir, 'state')) };
+      return { run: await list(path.join(dir, 'run')), state: (await list(path.join(dir, 'state'))).filter((n) => n !== 'manager.lock') };
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
@@ -34,7 +34,7 @@ export type TestDirs = ReturnType<typeof testDirs>;
  * A started manager with no transports whose QEMUs are FakeLauncher's: the
  * real lifecycle (files, ports, state, supervision), fake processes.
  */
-export async function startFakeManager(dirs: TestDirs, options: { launcher: FakeLauncher; env?: Record<string, string>; faults?: CreateFaults; prepare?: () => Promise<void> }) {
+export async function startFakeManager(dirs: TestDirs, options: { launcher: FakeLauncher; env?: Record<string, string>; faults?: CreateFaults; prepare?: (vm: VmContext) => Promise<void> }) {
   const overrides: TokenOverride[] = [
     { token: PROCESS_LAUNCHER, useValue: options.launcher },
     // Every port is free: the pool's bookkeeping is what these tests check.

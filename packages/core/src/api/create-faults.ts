@@ -15,3 +15,32 @@ export interface CreateFaults {
 
 /** The CREATE_FAULTS of a normal manager: no faults. */
 export const NO_CREATE_FAULTS: CreateFaults = { after: () => undefined };
+
+/**
+ * A fault drill for end-to-end tests of the crash windows: the manager
+ * process dies (SIGKILL to itself, as `kill -9` would) right after `step` —
+ * after `spawn`: QEMU runs but its pid is not yet recorded. Only the binary
+ * installs it, and only when MANAGER_TEST_HOOKS=1 (see `createFaultsFromEnv`).
+ */
+export function crashAfter(step: CreateStep): CreateFaults {
+  return {
+    after(done) {
+      if (done === step) process.kill(process.pid, 'SIGKILL');
+    },
+  };
+}
+
+/**
+ * The fault drill the environment asks for: MANAGER_TEST_CRASH_AFTER=<step>,
+ * honoured only with MANAGER_TEST_HOOKS=1 (null otherwise). An unknown step
+ * is an error naming the steps.
+ */
+export function createFaultsFromEnv(env: Readonly<Record<string, string | undefined>>): CreateFaults | null {
+  if (env['MANAGER_TEST_HOOKS'] !== '1') return null;
+  const step = env['MANAGER_TEST_CRASH_AFTER'] ?? '';
+  if (step === '') return null;
+  if (!(CREATE_STEPS as readonly string[]).includes(step)) {
+    throw new Error(`MANAGER_TEST_CRASH_AFTER: "${step}" is not a create step; expected one of ${CREATE_STEPS.join(', ')}`);
+  }
+  return crashAfter(step as CreateStep);
+}

@@ -31,6 +31,7 @@ export const coreSettings = {
     stopTimeout: setting({ env: 'MANAGER_VM_STOP_TIMEOUT', doc: 'How long a stopping VM gets after SIGTERM before SIGKILL.', default: '10s', format: f.duration }),
     stopVmsOnExit: setting({ env: 'MANAGER_STOP_VMS_ON_EXIT', doc: 'Remove every VM when the manager stops. By default VMs keep running and the next manager re-adopts them.', default: 'false', format: f.boolean }),
     reconcileInterval: setting({ env: 'MANAGER_RECONCILE_INTERVAL', doc: 'How often orphaned per-VM directories, state files and ports are swept.', default: '60s', format: f.duration }),
+    failedVmRetention: setting({ env: 'MANAGER_FAILED_VM_RETENTION', doc: 'How long a failed VM (its QEMU exited on its own, or it was found dead on restart) stays listed with its exit reason before it is forgotten as RemoveVm would; 0s keeps it until a client removes it.', default: '1h', format: f.durationOrZero }),
     consoleLogSize: setting({ env: 'MANAGER_CONSOLE_LOG_SIZE', doc: 'Largest size of a VM\'s console log before it is rotated (one rotated file is kept).', default: '1M', format: f.byteSize }),
   },
   tracing: {

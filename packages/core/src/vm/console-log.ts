@@ -1,4 +1,6 @@
-import { copyFile, open, rename, rm, stat, truncate } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, lstat, open, rename, rm } from 'node:fs/promises';
+import { READ_NOFOLLOW } from './private-dir.js';
 
 /**
  * A VM's serial console (QEMU's stdout/stderr, opened with O_APPEND). Kept
@@ -21,7 +23,9 @@ export class ConsoleLog {
   async rotateIfNeeded(): Promise<boolean> {
     let size: number;
     try {
-      size = (await stat(this.path)).size;
+      const st = await lstat(this.path);
+      if (!st.isFile()) return false; // a link planted in its place is never followed
+      size = st.size;
     } catch {
       return false;
     }
@@ -29,8 +33,17 @@ export class ConsoleLog {
     for (let n = this.keep; n > 1; n--) {
       await rename(this.rotated(n - 1), this.rotated(n)).catch(() => undefined);
     }
-    if (this.keep > 0) await copyFile(this.path, this.rotated(1));
-    await truncate(this.path, 0);
+    if (this.keep > 0) {
+      // Exclusive copy: a link at the rotated name is removed, never written through.
+      await rm(this.rotated(1), { force: true });
+      await copyFile(this.path, this.rotated(1), constants.COPYFILE_EXCL);
+    }
+    const live = await open(this.path, constants.O_WRONLY | constants.O_NOFOLLOW);
+    try {
+      await live.truncate(0);
+    } finally {
+      await live.close();
+    }
     return true;
   }
 
@@ -56,7 +69,7 @@ export class ConsoleLog {
 async function readTail(file: string, maxBytes: number): Promise<Buffer> {
   let handle;
   try {
-    handle = await open(file, 'r');
+    handle = await open(file, READ_NOFOLLOW);
   } catch {
     return Buffer.alloc(0);
   }

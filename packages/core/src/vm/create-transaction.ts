@@ -11,16 +11,18 @@ import { createVmDir, removeVmFiles, writeShares } from './vm-files.js';
 import { VmInstance } from './vm-instance.js';
 import type { CreateStep } from '../api/create-faults.js';
 import type { VmRuntime } from './vm-runtime.js';
+import { clientSafe } from './client-message.js';
+import type { LaunchPlan } from './launch-plan.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Turns a plugin's failure in `what` into FAILED_PRECONDITION naming the step. */
+/** Turns a plugin's failure in `what` into FAILED_PRECONDITION naming the step (host paths are taken out at the end). */
 async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
     if (err instanceof ManagerError) throw err;
-    throw ManagerError.failedPrecondition(`${what} failed: ${(err as Error).message}`);
+    throw new ManagerError('failed-precondition', `${what} failed: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -50,6 +52,7 @@ export class CreateTransaction {
     const log = rt.logger.child({ vm: id });
     const rollback = new Rollback();
     const after = (done: CreateStep) => rt.faults.after(done, id);
+    let plan: LaunchPlan | null = null;
     try {
       // Prepare.
       const hostPort = await rt.ports.allocate();
@@ -57,22 +60,23 @@ export class CreateTransaction {
       rollback.add(() => rt.ports.release(hostPort));
       await after('reserve-port');
 
-      const plan = rt.planner.plan(id, hostPort, request, backend, boot);
+      plan = rt.planner.plan(id, hostPort, request, backend, boot);
+      const { layout, context } = plan;
       await rt.tracing.step('vm.prepare-files', async () => {
-        await createVmDir(plan.layout.dir);
-        rollback.add(() => removeVmFiles(plan.layout));
-        await writeShares(plan.layout, id, request);
+        await createVmDir(layout.dir);
+        rollback.add(() => removeVmFiles(layout));
+        await writeShares(layout, id, request);
       }, { 'vm.id': id });
       await after('prepare-files');
-      await rt.tracing.step('vm.prepare-backend', () => step(`preparing the ${backend.name} backend`, () => backend.prepare(plan.context)), { 'vm.id': id, 'vm.backend': backend.name });
-      rollback.add(() => backend.cleanup(plan.context));
+      await rt.tracing.step('vm.prepare-backend', () => step(`preparing the ${backend.name} backend`, () => backend.prepare(context)), { 'vm.id': id, 'vm.backend': backend.name });
+      rollback.add(() => backend.cleanup(context));
       await after('prepare-backend');
-      await rt.tracing.step('vm.provision-boot', () => step(`preparing ${boot.name} boot`, () => boot.prepare(plan.context)), { 'vm.id': id, 'vm.boot': boot.name });
-      rollback.add(() => boot.cleanup(plan.context));
+      await rt.tracing.step('vm.provision-boot', () => step(`preparing ${boot.name} boot`, () => boot.prepare(context)), { 'vm.id': id, 'vm.boot': boot.name });
+      rollback.add(() => boot.cleanup(context));
       await after('prepare-boot');
       const spec = rt.planner.spec(plan);
 
-      const vm = new VmInstance(plan, { adopted: false, createdAt: new Date(), ttlDeadline: ttlMs === null ? null : new Date(Date.now() + ttlMs) }, log, new ConsoleLog(plan.layout.consoleLog, rt.settings.manager.consoleLogSize), rt.store, rt.events);
+      const vm = new VmInstance(plan, { adopted: false, createdAt: new Date(), ttlDeadline: ttlMs === null ? null : new Date(Date.now() + ttlMs) }, log, new ConsoleLog(layout.consoleLog, rt.settings.manager.consoleLogSize), rt.store, rt.events);
       rt.table.add(vm);
       rollback.add(() => rt.table.delete(id));
       rollback.add(() => vm.forget());
@@ -103,14 +107,17 @@ export class CreateTransaction {
       return { id, forwardedPort: hostPort };
     } catch (err) {
       await rollback.run(log);
+      // The log has the whole story; the client gets the kind and a message without host paths.
       if (err instanceof ManagerError) {
-        log.warn({ code: err.code, reason: err.message }, 'create failed; rolled back');
-        throw err;
+        log.warn({ code: err.code, reason: err.message, cause: (err.cause as Error | undefined)?.message }, 'create failed; rolled back');
+        throw clientSafe(err);
       }
       log.error({ err }, 'create failed; rolled back');
-      throw ManagerError.internal(`creating the VM failed: ${(err as Error).message}`, err);
+      throw clientSafe(ManagerError.internal(`creating the VM failed: ${(err as Error).message}`, err));
     } finally {
       rt.table.unreserve(id);
+      // The request's secrets are in the VM's shares now (or gone with the rollback).
+      plan?.context.dropRequest();
     }
   }
 
@@ -123,7 +130,14 @@ export class CreateTransaction {
       (e) => (exitReason = e.reason),
       () => (exitReason = 'unknown'),
     );
-    const exited = () => (exitReason === null ? null : ManagerError.internal(`QEMU exited during start-up: ${exitReason}`));
+    // Its last console lines (paths, firmware messages) go to the log, not to the client.
+    const exited = () => {
+      if (exitReason === null) return null;
+      this.rt.logger.warn({ socket, reason: exitReason }, 'QEMU exited during start-up');
+      const how = exitReason.split(';')[0] ?? 'QEMU exited';
+      const hint = /host forwarding rule/i.test(exitReason) ? ' (could not set up its host forwarding rule: the port is taken)' : '';
+      return ManagerError.internal(`QEMU exited during start-up: ${how}${hint}; its last output is in the manager's log`);
+    };
     while (Date.now() < deadline) {
       const gone = exited();
       if (gone) throw gone;

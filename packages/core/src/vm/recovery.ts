@@ -3,6 +3,7 @@ import { guestName } from './launch-plan.js';
 import type { VmStateRecord } from './state-store.js';
 import type { Supervision } from './supervision.js';
 import { emptyCreateVmRequest, VmState } from './types.js';
+import { findQemusOf, stopOrphan } from './orphan-qemus.js';
 import { removeVmFiles } from './vm-files.js';
 import { VmInstance } from './vm-instance.js';
 import type { VmRuntime } from './vm-runtime.js';
@@ -21,14 +22,36 @@ export class Recovery {
   ) {}
 
   async recoverAll(): Promise<void> {
-    const { records, problems } = await this.rt.store.loadAll();
-    for (const problem of problems) this.rt.logger.warn({ problem }, 'unreadable VM state file skipped');
-    const recovered = await Promise.all(records.map((r) => this.recoverOne(r)));
+    const { records, quarantined } = await this.rt.store.loadAll();
+    for (const bad of quarantined) {
+      this.rt.logger.warn({ file: bad.file, problem: bad.problem, movedTo: bad.movedTo }, 'invalid VM state file moved to quarantine; not acted on');
+    }
+    const stoppedOrphans = await this.stopOrphans(records);
+    const recovered = await Promise.all(records.map((r) => this.recoverOne(r, stoppedOrphans.get(r.id) ?? null)));
     // What recovery decided is on disk before the manager serves.
     await Promise.all(recovered.map((vm) => vm?.flushed()));
   }
 
-  private async recoverOne(saved: VmStateRecord): Promise<VmInstance | null> {
+  /**
+   * The crash window: a manager that died after spawning QEMU but before
+   * recording its pid leaves a QEMU no record names. Found in /proc by its
+   * `-name cvm-<id>` and its run directory, it is stopped — not adopted: its
+   * CreateVm never answered, so no client knows the VM. Returns the pids
+   * stopped, by VM id.
+   */
+  private async stopOrphans(records: readonly VmStateRecord[]): Promise<Map<string, number>> {
+    const recorded = new Set(records.filter((r) => r.pid !== null).map((r) => `${r.id}:${r.pid}:${r.pidStartTime}`));
+    const stopped = new Map<string, number>();
+    for (const qemu of await findQemusOf(this.rt.planner.root)) {
+      if (recorded.has(`${qemu.id}:${qemu.pid}:${qemu.startTime}`)) continue;
+      this.rt.logger.warn({ vm: qemu.id, pid: qemu.pid }, 'stopping a QEMU no state record names (its manager died while creating it)');
+      await stopOrphan(qemu, this.rt.settings.manager.stopTimeout, this.rt.logger);
+      stopped.set(qemu.id, qemu.pid);
+    }
+    return stopped;
+  }
+
+  private async recoverOne(saved: VmStateRecord, stoppedOrphan: number | null): Promise<VmInstance | null> {
     const { rt } = this;
     const log = rt.logger.child({ vm: saved.id });
     const backend = rt.backends.byName(saved.backend) ?? rt.backends.current();
@@ -68,12 +91,19 @@ export class Recovery {
     await vm.once('release', () => removeVmFiles(plan.layout));
     if (ended) {
       vm.transition(VmState.Failed, saved.exit?.reason ?? 'ended before the manager restarted', saved.exit);
+      this.supervision.forgetLater(vm);
       return vm;
     }
     const why = check && !check.same ? check.why : null;
-    const exit = { code: null, signal: null, reason: why ? `QEMU ended while the manager was not running (${why})` : 'QEMU never started' };
+    const reason = why
+      ? `QEMU ended while the manager was not running (${why})`
+      : stoppedOrphan !== null
+        ? `the manager stopped while creating the VM; its QEMU (pid ${stoppedOrphan}) was stopped`
+        : 'QEMU never started';
+    const exit = { code: null, signal: null, reason };
     log.warn({ exit }, 'VM found dead on recovery');
     vm.transition(VmState.Failed, exit.reason, exit);
+    this.supervision.forgetLater(vm);
     return vm;
   }
 }

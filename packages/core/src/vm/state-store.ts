@@ -1,48 +1,48 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { VmExit, VmState } from './types.js';
+import { ensurePrivateDir, openNoFollow } from './private-dir.js';
+import { parseStateRecord, VM_ID, type VmStateRecord } from './state-record.js';
 
-export const STATE_VERSION = 1;
-
-/** What survives a manager restart about one VM. Never secrets. */
-export interface VmStateRecord {
-  readonly version: typeof STATE_VERSION;
-  readonly id: string;
-  readonly state: VmState;
-  readonly pid: number | null;
-  readonly pidStartTime: string | null;
-  readonly hostPort: number;
-  readonly backend: string;
-  readonly boot: string;
-  readonly createdAt: string;
-  /** Absolute deadline (ISO 8601) so a restart keeps the original expiry. */
-  readonly ttlDeadline: string | null;
-  readonly kernelCommandLine: string;
-  readonly exit: VmExit | null;
-}
+export { STATE_VERSION, type VmStateRecord } from './state-record.js';
 
 const ID_FILE = /^[0-9a-f-]{36}\.json$/;
+/** Where records that fail validation are moved: inside the state directory, never acted on. */
+export const QUARANTINE_DIR = 'quarantine';
+/** A state file is a few hundred bytes; anything much larger is not one of ours. */
+const MAX_RECORD_BYTES = 64 * 1024;
+
+/** A state file that failed validation and was moved aside. */
+export interface QuarantinedRecord {
+  readonly file: string;
+  readonly problem: string;
+  /** Where it now is, inside <stateDir>/quarantine/ (null when it could not be moved and was left). */
+  readonly movedTo: string | null;
+}
 
 /**
  * One JSON file per VM under MANAGER_STATE_DIR, each written atomically
  * (temporary file, fsync, rename, fsync of the directory) so a crash leaves
- * either the old or the new record, never a torn one.
+ * either the old or the new record, never a torn one. Records are input on
+ * load: each is validated, and a bad one is moved into quarantine/.
  */
 export class StateStore {
   constructor(readonly dir: string) {}
 
+  /** Creates the directory 0700, or refuses one that is not private to this manager. */
   async init(): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await ensurePrivateDir(this.dir, 'MANAGER_STATE_DIR');
   }
 
   file(id: string): string {
+    if (!VM_ID.test(id)) throw new Error(`not a VM id: ${JSON.stringify(id)}`);
     return path.join(this.dir, `${id}.json`);
   }
 
   async save(record: VmStateRecord): Promise<void> {
     const target = this.file(record.id);
     const temp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
+    // 'wx' is O_CREAT|O_EXCL: fails on anything already there, a symbolic link included.
     const handle = await open(temp, 'wx', 0o600);
     try {
       await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`);
@@ -51,6 +51,7 @@ export class StateStore {
       await handle.close();
     }
     try {
+      // rename replaces the directory entry itself, never what a link there points to.
       await rename(temp, target);
     } catch (err) {
       await rm(temp, { force: true });
@@ -68,15 +69,15 @@ export class StateStore {
     await rm(this.file(id), { force: true });
   }
 
-  /** Every readable record; unreadable or foreign-version files are reported, not loaded. */
-  async loadAll(): Promise<{ records: VmStateRecord[]; problems: string[] }> {
+  /** Every valid record; the others are moved into quarantine/ and reported, never loaded. */
+  async loadAll(): Promise<{ records: VmStateRecord[]; quarantined: QuarantinedRecord[] }> {
     const records: VmStateRecord[] = [];
-    const problems: string[] = [];
+    const quarantined: QuarantinedRecord[] = [];
     let names: string[];
     try {
       names = await readdir(this.dir);
     } catch {
-      return { records, problems };
+      return { records, quarantined };
     }
     for (const name of names) {
       if (name.endsWith('.tmp')) {
@@ -84,26 +85,56 @@ export class StateStore {
         continue;
       }
       if (!ID_FILE.test(name)) continue;
-      try {
-        const record = JSON.parse(await readFile(path.join(this.dir, name), 'utf8')) as VmStateRecord;
-        if (record.version !== STATE_VERSION) {
-          problems.push(`${name}: state version ${String(record.version)} is not ${STATE_VERSION}`);
-          continue;
-        }
-        records.push(record);
-      } catch (err) {
-        problems.push(`${name}: ${(err as Error).message}`);
-      }
+      const result = await this.read(name);
+      if ('record' in result) records.push(result.record);
+      else quarantined.push(await this.quarantine(name, result.problem));
     }
-    return { records, problems };
+    return { records, quarantined };
   }
 
   /** Ids that have a state file. */
   async ids(): Promise<string[]> {
     try {
-      return (await readdir(this.dir)).filter((n) => ID_FILE.test(n)).map((n) => n.slice(0, -5));
+      return (await readdir(this.dir)).filter((n) => ID_FILE.test(n)).map((n) => n.slice(0, -5)).filter((id) => VM_ID.test(id));
     } catch {
       return [];
+    }
+  }
+
+  private async read(name: string): Promise<{ record: VmStateRecord } | { problem: string }> {
+    let handle;
+    try {
+      handle = await openNoFollow(path.join(this.dir, name));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return { problem: code === 'ELOOP' ? 'is a symbolic link' : `cannot be read (${code ?? (err as Error).message})` };
+    }
+    if (!handle) return { problem: 'vanished while loading' };
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) return { problem: 'is not a regular file' };
+      if (st.size > MAX_RECORD_BYTES) return { problem: `is ${st.size} bytes, larger than a state record can be (${MAX_RECORD_BYTES})` };
+      return parseStateRecord(await handle.readFile('utf8'), name.slice(0, -5));
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Moves a bad record into <stateDir>/quarantine/<name>.<timestamp>: out of the way, kept for the operator. */
+  private async quarantine(name: string, problem: string): Promise<QuarantinedRecord> {
+    const from = path.join(this.dir, name);
+    const dir = path.join(this.dir, QUARANTINE_DIR);
+    const to = path.join(dir, `${name}.${new Date().toISOString().replace(/[:.]/g, '-')}.${randomBytes(2).toString('hex')}`);
+    try {
+      await mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+      const st = await lstat(dir);
+      if (!st.isDirectory() || st.isSymbolicLink()) throw new Error(`${dir} is not a directory`);
+      await rename(from, to);
+      return { file: name, problem, movedTo: to };
+    } catch {
+      return { file: name, problem, movedTo: null };
     }
   }
 }

@@ -22,6 +22,8 @@ interface Watch {
  */
 export class Supervision {
   private readonly watches = new Map<string, Watch>();
+  /** Failed VMs waiting out MANAGER_FAILED_VM_RETENTION before they are forgotten. */
+  private readonly retained = new Map<string, TtlTimer>();
 
   constructor(
     private readonly rt: VmRuntime,
@@ -52,9 +54,11 @@ export class Supervision {
     });
   }
 
-  /** Stops the TTL (a removal is under way). */
+  /** Stops the TTL and any retention countdown (a removal is under way). */
   cancelTtl(vm: VmInstance): void {
     this.watches.get(vm.id)?.ttl?.cancel();
+    this.retained.get(vm.id)?.cancel();
+    this.retained.delete(vm.id);
   }
 
   /** Stops watching without touching QEMU (the manager stops; the next one re-adopts). */
@@ -64,6 +68,29 @@ export class Supervision {
     watch?.follower?.stop();
     vm.qmp?.close();
     this.watches.delete(vm.id);
+  }
+
+  /**
+   * A failed VM stays visible (state, exit reason, console) for
+   * MANAGER_FAILED_VM_RETENTION, then is removed as RemoveVm would; 0s keeps
+   * it until a client removes it.
+   */
+  forgetLater(vm: VmInstance): void {
+    const afterMs = this.rt.settings.manager.failedVmRetention;
+    if (afterMs <= 0 || this.retained.has(vm.id)) return;
+    const timer = new TtlTimer(new Date(Date.now() + afterMs), () => {
+      this.retained.delete(vm.id);
+      if (this.rt.table.find(vm.id) !== vm) return; // removed meanwhile
+      vm.logger.info({ retentionMs: afterMs }, 'forgetting the failed VM (MANAGER_FAILED_VM_RETENTION)');
+      this.remove(vm.id).catch((err: unknown) => vm.logger.error({ err }, 'forgetting the failed VM failed'));
+    });
+    this.retained.set(vm.id, timer);
+  }
+
+  /** Cancels every pending retention (the manager stops; the next one starts its own). */
+  stopRetention(): void {
+    for (const timer of this.retained.values()) timer.cancel();
+    this.retained.clear();
   }
 
   watchQmp(vm: VmInstance, qmp: QmpConnection): void {
@@ -111,6 +138,7 @@ export class Supervision {
     } else {
       vm.logger.warn({ exit }, 'QEMU exited unexpectedly');
       vm.transition(VmState.Failed, exit.reason, exit);
+      this.forgetLater(vm);
     }
     await this.release(vm);
   }

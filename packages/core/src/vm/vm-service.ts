@@ -12,6 +12,8 @@ import { CreateTransaction } from './create-transaction.js';
 import { LaunchPlanner, PLACEHOLDER_VM_ID } from './launch-plan.js';
 import { Reconciler, type ReconcileReport } from './reconciler.js';
 import { Recovery } from './recovery.js';
+import { ensurePrivateDir } from './private-dir.js';
+import { StateLock } from './state-lock.js';
 import { StateStore } from './state-store.js';
 import { stopProcess } from './stop-ladder.js';
 import { Supervision } from './supervision.js';
@@ -35,6 +37,7 @@ export class VmService implements VmLifecycle {
   private readonly supervision: Supervision;
   private readonly creates: CreateTransaction;
   private readonly reconciler: Reconciler;
+  private readonly lock: StateLock;
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -65,6 +68,7 @@ export class VmService implements VmLifecycle {
     this.supervision = new Supervision(this.rt, (id) => this.remove(id));
     this.creates = new CreateTransaction(this.rt, this.supervision);
     this.reconciler = new Reconciler(this.rt);
+    this.lock = new StateLock(this.rt.store.dir);
   }
 
   onEvent(listener: (event: VmEvent) => void): () => void {
@@ -75,8 +79,11 @@ export class VmService implements VmLifecycle {
     return this.rt.events.onConsole(listener);
   }
 
+  /** Checks the run and state directories, takes the state directory's lock, re-adopts. */
   async init(): Promise<void> {
+    await ensurePrivateDir(this.rt.planner.root, 'MANAGER_RUN_DIR');
     await this.rt.store.init();
+    await this.lock.acquire();
     await new Recovery(this.rt, this.supervision).recoverAll();
     const every = (ms: number, task: () => Promise<unknown>, what: string) => {
       const timer = setInterval(() => task().catch((err: unknown) => this.rt.logger.error({ err }, `${what} failed`)), ms);
@@ -144,16 +151,18 @@ export class VmService implements VmLifecycle {
   async shutdown(options: { removeVms: boolean }): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.supervision.stopRetention();
     const vms = [...this.rt.table.all()];
     if (options.removeVms) {
       await Promise.allSettled(vms.map((vm) => this.remove(vm.id)));
-      return;
+    } else {
+      for (const vm of vms) {
+        this.supervision.detach(vm);
+        await vm.flushed();
+      }
+      this.rt.logger.info({ vms: vms.length }, 'leaving VMs running for the next manager to re-adopt');
     }
-    for (const vm of vms) {
-      this.supervision.detach(vm);
-      await vm.flushed();
-    }
-    this.rt.logger.info({ vms: vms.length }, 'leaving VMs running for the next manager to re-adopt');
+    await this.lock.release();
   }
 
   portUsage(): { inUse: number; size: number } {
