@@ -108,92 +108,124 @@ program
       let waited: number | null = null;
       if (opts['wait']) {
         const host = o.serverUrl.replace(/:\d+$/, '').replace(/^\[|\]$/g, '') || 'localhost';
-        waited = await waitForAgent(host, Number(vm.forwarded_port), Number(text('waitTimeout')) * 1000, `waiting for the agent of VM ${vm.cvm_id} on ${host}:${vm.forwarded_port}`);
+        waited = await waitForAgent(
+          host,
+          Number(vm.forwarded_port),
+          Number(text('waitTimeout')) * 1000,
+          `waiting for the agent of VM ${vm.cvm_id} on ${host}:${vm.forwarded_port}`,
+        );
       }
-      print(o, { ...vm, ...(waited !== null ? { agent_ready_after_seconds: +waited.toFixed(1) } : {}) }, `VM ${vm.cvm_id} created, forwarded port ${vm.forwarded_port}${waited !== null ? `; agent answering after ${waited.toFixed(1)} s` : ''}`);
+      print(
+        o,
+        { ...vm, ...(waited !== null ? { agent_ready_after_seconds: +waited.toFixed(1) } : {}) },
+        `VM ${vm.cvm_id} created, forwarded port ${vm.forwarded_port}${waited !== null ? `; agent answering after ${waited.toFixed(1)} s` : ''}`,
+      );
     }),
   );
 
 program
   .command('remove-vm <id>')
   .description('stop and remove a VM')
-  .action(action(async (client, o, id: string) => {
-    await client.call('RemoveVm', { cvm_id: id });
-    print(o, { removed: id }, `VM ${id} removed`);
-  }));
+  .action(
+    action(async (client, o, id: string) => {
+      await client.call('RemoveVm', { cvm_id: id });
+      print(o, { removed: id }, `VM ${id} removed`);
+    }),
+  );
 
 program
   .command('list-vms')
   .description('list the VMs')
-  .action(action(async (client, o) => {
-    const { vms } = await client.call('ListVms', {});
-    print(o, vms, vms.length === 0 ? 'no VMs' : table(['ID', 'STATE', 'PORT', 'PID', 'BACKEND', 'BOOT', 'CREATED', 'TTL DEADLINE'], vms.map((v) => [v.id, v.state, v.forwarded_port, v.pid ? String(v.pid) : '-', v.backend, v.boot, v.created_at, v.ttl_deadline || '-'])));
-  }));
+  .action(
+    action(async (client, o) => {
+      const { vms } = await client.call('ListVms', {});
+      print(
+        o,
+        vms,
+        vms.length === 0
+          ? 'no VMs'
+          : table(
+              ['ID', 'STATE', 'PORT', 'PID', 'BACKEND', 'BOOT', 'CREATED', 'TTL DEADLINE'],
+              vms.map((v) => [v.id, v.state, v.forwarded_port, v.pid ? String(v.pid) : '-', v.backend, v.boot, v.created_at, v.ttl_deadline || '-']),
+            ),
+      );
+    }),
+  );
 
 program
   .command('vm <id>')
   .description('show one VM')
-  .action(action(async (client, o, id: string) => {
-    const vm = await client.call('GetVm', { id });
-    print(o, vm, fields({ ...vm, exit: vm.exit ? `${vm.exit.reason}` : '-' }));
-  }));
+  .action(
+    action(async (client, o, id: string) => {
+      const vm = await client.call('GetVm', { id });
+      print(o, vm, fields({ ...vm, exit: vm.exit ? `${vm.exit.reason}` : '-' }));
+    }),
+  );
 
 program
   .command('cvm-info <id>')
   .description('CVM info of a VM (firmware, CPUs, kernel command line)')
-  .action(action(async (client, o, id: string) => {
-    const info = await client.call('CVMInfo', { id });
-    print(o, info, fields(info));
-  }));
+  .action(
+    action(async (client, o, id: string) => {
+      const info = await client.call('CVMInfo', { id });
+      print(o, info, fields(info));
+    }),
+  );
 
 program
   .command('attestation-policy <id>')
   .description('the attestation policy of a VM (JSON)')
   .option('--out <file>', 'write it to a file instead of standard output')
-  .action(action(async (client, _o, id: string, opts: { out?: string }) => {
-    const { info } = await client.call('AttestationPolicy', { id });
-    if (opts.out) writeFileSync(opts.out, info);
-    else process.stdout.write(info);
-  }));
+  .action(
+    action(async (client, _o, id: string, opts: { out?: string }) => {
+      const { info } = await client.call('AttestationPolicy', { id });
+      if (opts.out) writeFileSync(opts.out, info);
+      else process.stdout.write(info);
+    }),
+  );
 
 program
   .command('logs <id>')
   .description("a VM's console log; --follow streams it until the VM stops")
   .option('-f, --follow', 'keep printing new lines')
-  .action(action(async (client, _o, id: string, opts: { follow?: boolean }) => {
-    const stream = opts.follow ? client.watch({ vm_id: id, lifecycle_only: false }) : null;
-    const { text } = await client.call('GetConsole', { id, max_bytes: 0 });
-    process.stdout.write(text);
-    if (!stream) return;
-    await new Promise<void>((resolve, reject) => {
-      stream.on('data', (e: VmStreamEvent) => {
-        if (e.kind === 'console') process.stdout.write(`${e.line}\n`);
-        else if (e.state === 'stopped' || e.state === 'failed') {
-          stream.cancel();
-          resolve();
-        }
+  .action(
+    action(async (client, _o, id: string, opts: { follow?: boolean }) => {
+      const stream = opts.follow ? client.watch({ vm_id: id, lifecycle_only: false }) : null;
+      const { text } = await client.call('GetConsole', { id, max_bytes: 0 });
+      process.stdout.write(text);
+      if (!stream) return;
+      await new Promise<void>((resolve, reject) => {
+        stream.on('data', (e: VmStreamEvent) => {
+          if (e.kind === 'console') process.stdout.write(`${e.line}\n`);
+          else if (e.state === 'stopped' || e.state === 'failed') {
+            stream.cancel();
+            resolve();
+          }
+        });
+        stream.on('error', (err: Error & { code?: number }) => (err.code === 1 ? resolve() : reject(client.explain(err as never))));
+        stream.on('end', resolve);
       });
-      stream.on('error', (err: Error & { code?: number }) => (err.code === 1 ? resolve() : reject(client.explain(err as never))));
-      stream.on('end', resolve);
-    });
-  }));
+    }),
+  );
 
 program
   .command('events')
   .description('follow lifecycle events (and console lines) until interrupted')
   .option('--vm <id>', 'only this VM')
   .option('--no-console', 'leave console lines out')
-  .action(action(async (client, o, opts: { vm?: string; console: boolean }) => {
-    const stream = client.watch({ vm_id: opts.vm ?? '', lifecycle_only: !opts.console });
-    process.once('SIGINT', () => stream.cancel());
-    await new Promise<void>((resolve, reject) => {
-      stream.on('data', (e: VmStreamEvent) => {
-        const human = e.kind === 'console' ? `${e.at} ${e.vm_id} | ${e.line}` : `${e.at} ${e.vm_id} ${e.previous_state || '-'} -> ${e.state}: ${e.detail}`;
-        process.stdout.write(`${o.json ? JSON.stringify(e) : human}\n`);
+  .action(
+    action(async (client, o, opts: { vm?: string; console: boolean }) => {
+      const stream = client.watch({ vm_id: opts.vm ?? '', lifecycle_only: !opts.console });
+      process.once('SIGINT', () => stream.cancel());
+      await new Promise<void>((resolve, reject) => {
+        stream.on('data', (e: VmStreamEvent) => {
+          const human = e.kind === 'console' ? `${e.at} ${e.vm_id} | ${e.line}` : `${e.at} ${e.vm_id} ${e.previous_state || '-'} -> ${e.state}: ${e.detail}`;
+          process.stdout.write(`${o.json ? JSON.stringify(e) : human}\n`);
+        });
+        stream.on('error', (err: Error & { code?: number }) => (err.code === 1 ? resolve() : reject(client.explain(err as never))));
+        stream.on('end', resolve);
       });
-      stream.on('error', (err: Error & { code?: number }) => (err.code === 1 ? resolve() : reject(client.explain(err as never))));
-      stream.on('end', resolve);
-    });
-  }));
+    }),
+  );
 
 program.parseAsync(process.argv).catch(fail);

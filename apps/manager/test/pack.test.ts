@@ -5,7 +5,18 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEV_GUEST, REPO } from './harness.js';
 
-const PACKAGES = ['packages/core', 'packages/backend-plain', 'packages/backend-sev-snp', 'packages/backend-tdx', 'packages/storage-disk', 'packages/transport-grpc', 'packages/transport-http', 'apps/manager'];
+const PACKAGES = [
+  'packages/core',
+  'packages/contract',
+  'packages/backend-plain',
+  'packages/backend-sev-snp',
+  'packages/backend-tdx',
+  'packages/storage-disk',
+  'packages/transport-grpc',
+  'packages/transport-http',
+  'apps/manager',
+  'apps/cli',
+];
 const work = mkdtempSync(path.join(os.tmpdir(), 'cm-pack-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -16,10 +27,21 @@ describe('npm pack contents', () => {
     for (const pkg of PACKAGES) await execa('npm', ['pack', '--silent', '--pack-destination', tarballs, '-w', pkg], { cwd: REPO });
     const files = readdirSync(tarballs).filter((f) => f.endsWith('.tgz'));
     expect(files).toHaveLength(PACKAGES.length);
-    const contents = (await execa('tar', ['-tzf', path.join(tarballs, files.find((f) => f.includes('transport-grpc'))!)])).stdout;
-    expect(contents).toContain('package/proto/manager.proto');
-    expect(contents).toContain('package/dist/index.d.ts');
-    expect(contents).not.toContain('.tsbuildinfo');
+    const listing = async (name: string) =>
+      (
+        await execa('tar', [
+          '-tzf',
+          path.join(
+            tarballs,
+            files.find((f) => f.includes(name))!,
+          ),
+        ])
+      ).stdout;
+    const contract = await listing('contract');
+    expect(contract).toContain('package/proto/manager.proto');
+    expect(contract).toContain('package/dist/index.d.ts');
+    expect(contract).not.toContain('.tsbuildinfo');
+    expect(await listing('transport-grpc')).toContain('package/dist/index.d.ts');
 
     const app = path.join(work, 'app');
     mkdirSync(app);
@@ -32,7 +54,17 @@ describe('npm pack contents', () => {
     expect(JSON.parse(args.stdout)[0]).toBe('qemu-system-x86_64');
 
     const serve = execa(bin, [], {
-      env: { ...env, MANAGER_QEMU_ENABLE_KVM: 'false', MANAGER_GRPC_PORT: '0', MANAGER_HTTP_PORT: '0', MANAGER_HTTP_HOST: '127.0.0.1', MANAGER_GRPC_HOST: '127.0.0.1', COCOS_JAEGER_TRACE_RATIO: '0', MANAGER_QEMU_DISK_IMG_KERNEL_FILE: path.join(DEV_GUEST, 'bzImage'), MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: path.join(DEV_GUEST, 'rootfs.cpio.gz') },
+      env: {
+        ...env,
+        MANAGER_QEMU_ENABLE_KVM: 'false',
+        MANAGER_GRPC_PORT: '0',
+        MANAGER_HTTP_PORT: '0',
+        MANAGER_HTTP_HOST: '127.0.0.1',
+        MANAGER_GRPC_HOST: '127.0.0.1',
+        COCOS_JAEGER_TRACE_RATIO: '0',
+        MANAGER_QEMU_DISK_IMG_KERNEL_FILE: path.join(DEV_GUEST, 'bzImage'),
+        MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: path.join(DEV_GUEST, 'rootfs.cpio.gz'),
+      },
       extendEnv: false,
       cwd: app,
       reject: false,
@@ -40,13 +72,29 @@ describe('npm pack contents', () => {
       buffer: false,
     });
     let output = '';
-    await new Promise<void>((resolve, reject) => {
+    const started = new Promise<void>((resolve, reject) => {
       serve.all?.on('data', (chunk: Buffer) => {
         output += chunk.toString();
         if (output.includes('"msg":"manager started"')) resolve();
       });
       void serve.then(() => reject(new Error(`cocos-manager exited before starting:\n${output}`)));
     });
+    await started;
+
+    // The CLI, installed from its own tarball with the contract package and no server plugin, talks to it.
+    const grpc = output
+      .split('\n')
+      .map((line) => (line.startsWith('{') ? (JSON.parse(line) as { msg?: string; transport?: string; address?: string }) : {}))
+      .find((line) => line.msg === 'transport listening' && line.transport === 'grpc');
+    expect(grpc?.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    const cli = await execa(path.join(app, 'node_modules/.bin/cocos-manager-cli'), ['--server-url', grpc!.address!, '--json', 'list-vms'], {
+      env,
+      extendEnv: false,
+      cwd: app,
+      reject: false,
+    });
+    expect([cli.exitCode, cli.stderr, JSON.parse(cli.stdout || 'null')]).toEqual([0, '', []]);
+
     serve.kill('SIGTERM');
     expect((await serve).exitCode).toBe(0);
   });

@@ -106,7 +106,10 @@ const STREAM_RPCS: { [K in keyof ManagerStreamRpcs]: [string, string] } = {
 };
 
 const definition = loadManagerPackageDefinition();
-const service = definition['manager.ManagerService'] as unknown as Record<string, { path: string; requestStream: boolean; responseStream: boolean; requestType: unknown; responseType: unknown }>;
+const service = definition['manager.ManagerService'] as unknown as Record<
+  string,
+  { path: string; requestStream: boolean; responseStream: boolean; requestType: unknown; responseType: unknown }
+>;
 /** The full name of an RPC's message type (its short name is unique across the loaded files). */
 const nameOf = (messageType: unknown) => {
   const short = (messageType as { type: { name: string } }).type.name;
@@ -122,9 +125,7 @@ const descriptorOf = (message: string) => (definition[message] as { type?: Descr
 function declaredFields(message: string): Record<string, [number, string]> {
   const type = descriptorOf(message);
   if (!type) throw new Error(`manager.proto declares no message ${message}`);
-  return Object.fromEntries(
-    type.field.map((f) => [f.name, [f.number, f.type === 'TYPE_MESSAGE' ? f.typeName : f.type.replace('TYPE_', '').toLowerCase()]]),
-  );
+  return Object.fromEntries(type.field.map((f) => [f.name, [f.number, f.type === 'TYPE_MESSAGE' ? f.typeName : f.type.replace('TYPE_', '').toLowerCase()]]));
 }
 
 describe('manager.proto against DESIGN.md §4.1 (the Go manager contract)', () => {
@@ -154,7 +155,11 @@ describe('the wire types cover the whole service', () => {
 
   it('every message of the package has a wire interface', () => {
     const declared = Object.keys(definition).filter((name) => name.startsWith('manager.') && name !== 'manager.ManagerService');
-    expect(declared.sort()).toEqual(Object.keys({ ...UPSTREAM, ...EXTENSIONS }).map((m) => `manager.${m}`).sort());
+    expect(declared.sort()).toEqual(
+      Object.keys({ ...UPSTREAM, ...EXTENSIONS })
+        .map((m) => `manager.${m}`)
+        .sort(),
+    );
   });
 
   it('every RPC is in ManagerUnaryRpcs or ManagerStreamRpcs with its messages', () => {

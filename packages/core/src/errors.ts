@@ -37,10 +37,21 @@ export const ERROR_CATALOGUE = {
   'invalid-argument': { code: ErrorCode.InvalidArgument, grpcStatus: 3, httpStatus: 400, clientMessage: 'the request is invalid' },
   // Fastify's own refusals of a request body, and ours: INVALID_ARGUMENT on gRPC.
   'payload-too-large': { code: ErrorCode.InvalidArgument, grpcStatus: 3, httpStatus: 413, clientMessage: 'the request body is too large' },
-  'unsupported-media-type': { code: ErrorCode.InvalidArgument, grpcStatus: 3, httpStatus: 415, clientMessage: 'the request body has an unsupported content type' },
+  'unsupported-media-type': {
+    code: ErrorCode.InvalidArgument,
+    grpcStatus: 3,
+    httpStatus: 415,
+    clientMessage: 'the request body has an unsupported content type',
+  },
   'not-found': { code: ErrorCode.NotFound, grpcStatus: 5, httpStatus: 404, clientMessage: 'not found' },
   // 429: the caller may retry once a VM is removed; 503: the host is out of ports.
-  'vm-capacity': { code: ErrorCode.ResourceExhausted, grpcStatus: 8, httpStatus: 429, clientMessage: 'the manager runs as many VMs as it may', resource: 'vm-capacity' },
+  'vm-capacity': {
+    code: ErrorCode.ResourceExhausted,
+    grpcStatus: 8,
+    httpStatus: 429,
+    clientMessage: 'the manager runs as many VMs as it may',
+    resource: 'vm-capacity',
+  },
   ports: { code: ErrorCode.ResourceExhausted, grpcStatus: 8, httpStatus: 503, clientMessage: 'no free host port for a VM', resource: 'ports' },
   'failed-precondition': { code: ErrorCode.FailedPrecondition, grpcStatus: 9, httpStatus: 412, clientMessage: 'the host cannot do this now' },
   'deadline-exceeded': { code: ErrorCode.DeadlineExceeded, grpcStatus: 4, httpStatus: 504, clientMessage: 'the request took too long' },

@@ -72,18 +72,32 @@ describe('clientErrorOf', () => {
       message: 'no free host port in 6100-6200',
       unexpected: false,
     });
-    expect(clientErrorOf(ManagerError.internal('QEMU exited during start-up'))).toMatchObject({ grpcStatus: 13, message: 'QEMU exited during start-up', unexpected: false });
+    expect(clientErrorOf(ManagerError.internal('QEMU exited during start-up'))).toMatchObject({
+      grpcStatus: 13,
+      message: 'QEMU exited during start-up',
+      unexpected: false,
+    });
   });
 
   it('falls back to the catalogue message when a ManagerError has none', () => {
     expect(clientErrorOf(ManagerError.notFound(''))).toMatchObject({ httpStatus: 404, message: 'not found' });
   });
 
-  it.each([[new Error('EACCES: permission denied, open /var/lib/secret')], [new TypeError("cannot read properties of undefined (reading 'pid')")], ['a string'], [undefined], [{ code: 'NOT_FOUND' }]])(
-    'withholds the text of %j: INTERNAL, "internal error", unexpected',
-    (err) => {
-      expect(clientErrorOf(err)).toMatchObject({ kind: 'internal', code: 'INTERNAL', grpcStatus: 13, httpStatus: 500, message: 'internal error', unexpected: true });
-      expect(errorCodeOf(err)).toBe('INTERNAL');
-    },
-  );
+  it.each([
+    [new Error('EACCES: permission denied, open /var/lib/secret')],
+    [new TypeError("cannot read properties of undefined (reading 'pid')")],
+    ['a string'],
+    [undefined],
+    [{ code: 'NOT_FOUND' }],
+  ])('withholds the text of %j: INTERNAL, "internal error", unexpected', (err) => {
+    expect(clientErrorOf(err)).toMatchObject({
+      kind: 'internal',
+      code: 'INTERNAL',
+      grpcStatus: 13,
+      httpStatus: 500,
+      message: 'internal error',
+      unexpected: true,
+    });
+    expect(errorCodeOf(err)).toBe('INTERNAL');
+  });
 });

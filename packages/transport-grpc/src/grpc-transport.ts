@@ -1,4 +1,11 @@
-import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import {
@@ -32,7 +39,10 @@ import { fromCreateReq } from './wire.js';
 function withTimeout<T>(work: Promise<T>, ms: number, method: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(ManagerError.deadlineExceeded(`${method} took longer than MANAGER_GRPC_TIMEOUT (${ms} ms); it may still complete, check ListVms`)), ms);
+    timer = setTimeout(
+      () => reject(ManagerError.deadlineExceeded(`${method} took longer than MANAGER_GRPC_TIMEOUT (${ms} ms); it may still complete, check ListVms`)),
+      ms,
+    );
   });
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
@@ -85,7 +95,9 @@ export class GrpcTransport implements Transport {
     const credentials = this.credentials();
     const port = this.settings.port;
     this.boundPort = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${this.host()}:${port}`, credentials, (err, bound) => (err ? reject(new Error(`gRPC cannot listen on ${this.host()}:${port}: ${err.message}`)) : resolve(bound)));
+      server.bindAsync(`${this.host()}:${port}`, credentials, (err, bound) =>
+        err ? reject(new Error(`gRPC cannot listen on ${this.host()}:${port}: ${err.message}`)) : resolve(bound),
+      );
     });
     this.server = server;
   }
@@ -139,7 +151,14 @@ export class GrpcTransport implements Transport {
       }),
       CVMInfo: this.unary('CVMInfo', async (req) => {
         const info = s.cvmInfo(req.id);
-        return { id: info.id, ovmf_version: info.ovmfVersion, cpu_num: info.cpuNum, cpu_type: info.cpuType, kernel_cmd: info.kernelCmd, eos_version: info.eosVersion };
+        return {
+          id: info.id,
+          ovmf_version: info.ovmfVersion,
+          cpu_num: info.cpuNum,
+          cpu_type: info.cpuType,
+          kernel_cmd: info.kernelCmd,
+          eos_version: info.eosVersion,
+        };
       }),
       AttestationPolicy: this.unary('AttestationPolicy', async (req) => {
         const info = await s.attestationPolicy(req.id);
@@ -147,7 +166,9 @@ export class GrpcTransport implements Transport {
       }),
       ListVms: this.unary('ListVms', async () => ({ vms: s.list().map(vmWireView) })),
       GetVm: this.unary('GetVm', async (req) => vmWireView(await s.get(req.id))),
-      GetConsole: this.unary('GetConsole', async (req) => ({ text: await s.consoleOutput(req.id, req.max_bytes > 0 ? Math.min(req.max_bytes, 4 * 1024 * 1024) : undefined) })),
+      GetConsole: this.unary('GetConsole', async (req) => ({
+        text: await s.consoleOutput(req.id, req.max_bytes > 0 ? Math.min(req.max_bytes, 4 * 1024 * 1024) : undefined),
+      })),
       WatchEvents: (call: WatchCall) => this.watch(call),
     };
   }

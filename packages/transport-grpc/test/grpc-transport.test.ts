@@ -23,7 +23,9 @@ describe('wire compatibility with the Go manager', () => {
   it('encodes CreateReq with the Go field numbers and types', async () => {
     const root = new protobuf.Root().loadSync(MANAGER_PROTO_PATH, { keepCase: true });
     const CreateReq = root.lookupType('manager.CreateReq');
-    const bytes = CreateReq.encode(CreateReq.fromObject({ agent_log_level: 'a', agent_cvm_server_ca_cert: Buffer.from([1]), ttl: '9s', aa_kbs_params: 'k' })).finish();
+    const bytes = CreateReq.encode(
+      CreateReq.fromObject({ agent_log_level: 'a', agent_cvm_server_ca_cert: Buffer.from([1]), ttl: '9s', aa_kbs_params: 'k' }),
+    ).finish();
     // field 1 (string, wire type 2) "a"; field 2 (bytes) 0x01; field 7 (string) "9s"; field 13 (string) "k"
     expect(Buffer.from(bytes).toString('hex')).toBe('0a01611201013a0239736a016b');
   });
@@ -36,12 +38,12 @@ describe('wire compatibility with the Go manager', () => {
     ['manager.AttestationPolicyReq', { id: 1 }],
     ['manager.AttestationPolicyRes', { info: 1, id: 2 }],
   ])('%s keeps its field numbers', async (type, fields) => {
-    const message = (new protobuf.Root().loadSync(MANAGER_PROTO_PATH, { keepCase: true })).lookupType(type);
+    const message = new protobuf.Root().loadSync(MANAGER_PROTO_PATH, { keepCase: true }).lookupType(type);
     expect(Object.fromEntries(Object.values(message.fields).map((f) => [f.name, f.id]))).toEqual(fields);
   });
 
   it('keeps the four Go RPCs with their request and response types', async () => {
-    const service = (new protobuf.Root().loadSync(MANAGER_PROTO_PATH, { keepCase: true })).lookupService('manager.ManagerService');
+    const service = new protobuf.Root().loadSync(MANAGER_PROTO_PATH, { keepCase: true }).lookupService('manager.ManagerService');
     const shape = (name: string) => [service.methods[name]?.requestType, service.methods[name]?.responseType];
     expect(shape('CreateVm')).toEqual(['CreateReq', 'CreateRes']);
     expect(shape('RemoveVm')).toEqual(['RemoveReq', 'google.protobuf.Empty']);
@@ -52,17 +54,17 @@ describe('wire compatibility with the Go manager', () => {
 
 describe('status codes', () => {
   it.each([
-    [ManagerError.invalidArgument('x'), status.INVALID_ARGUMENT],
-    [ManagerError.notFound('x'), status.NOT_FOUND],
-    [ManagerError.resourceExhausted('x', 'vm-capacity'), status.RESOURCE_EXHAUSTED],
-    [ManagerError.resourceExhausted('x', 'ports'), status.RESOURCE_EXHAUSTED],
-    [ManagerError.failedPrecondition('x'), status.FAILED_PRECONDITION],
-    [ManagerError.deadlineExceeded('x'), status.DEADLINE_EXCEEDED],
-    [ManagerError.unauthenticated('x'), status.UNAUTHENTICATED],
-    [ManagerError.permissionDenied('x'), status.PERMISSION_DENIED],
-    [ManagerError.internal('x'), status.INTERNAL],
-  ])('%s → its status, its message', (err, code) => {
-    expect(toServiceError(err)).toEqual({ code, details: 'x', message: 'x' });
+    [ManagerError.invalidArgument('bad ttl'), status.INVALID_ARGUMENT],
+    [ManagerError.notFound('unknown id'), status.NOT_FOUND],
+    [ManagerError.resourceExhausted('VM limit', 'vm-capacity'), status.RESOURCE_EXHAUSTED],
+    [ManagerError.resourceExhausted('no port', 'ports'), status.RESOURCE_EXHAUSTED],
+    [ManagerError.failedPrecondition('host cannot'), status.FAILED_PRECONDITION],
+    [ManagerError.deadlineExceeded('too slow'), status.DEADLINE_EXCEEDED],
+    [ManagerError.unauthenticated('no token'), status.UNAUTHENTICATED],
+    [ManagerError.permissionDenied('reader role'), status.PERMISSION_DENIED],
+    [ManagerError.internal('QEMU died'), status.INTERNAL],
+  ])('%s → status %i with its message', (err, code) => {
+    expect(toServiceError(err)).toEqual({ code, details: err.message, message: err.message });
   });
 
   it('every catalogue entry is the grpc-js status of the same name', () => {
@@ -85,7 +87,15 @@ describe('gRPC server over a real socket', () => {
     const logger: Logger = pino({ level: 'silent' });
     manager = Manager.create({
       plugins: [slowBackendPlugin, grpcTransportPlugin],
-      env: { MANAGER_GRPC_TIMEOUT: '300ms', MANAGER_RUN_DIR: runDir, MANAGER_STATE_DIR: path.join(runDir, '.state'), MANAGER_GRPC_PORT: '0', MANAGER_GRPC_HOST: '127.0.0.1', MANAGER_QEMU_DISK_IMG_KERNEL_FILE: MANAGER_PROTO_PATH, MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: MANAGER_PROTO_PATH },
+      env: {
+        MANAGER_GRPC_TIMEOUT: '300ms',
+        MANAGER_RUN_DIR: runDir,
+        MANAGER_STATE_DIR: path.join(runDir, '.state'),
+        MANAGER_GRPC_PORT: '0',
+        MANAGER_GRPC_HOST: '127.0.0.1',
+        MANAGER_QEMU_DISK_IMG_KERNEL_FILE: MANAGER_PROTO_PATH,
+        MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: MANAGER_PROTO_PATH,
+      },
       logger,
     });
     await manager.start();
@@ -106,7 +116,8 @@ describe('gRPC server over a real socket', () => {
     });
     await new Promise((r) => setTimeout(r, 500));
     expect(readdirSync(runDir)).toEqual(['.state']);
-    expect(readdirSync(path.join(runDir, '.state'))).toEqual([]);
+    // The running manager's own lock file is no VM state.
+    expect(readdirSync(path.join(runDir, '.state')).filter((f) => f !== 'manager.lock')).toEqual([]);
     expect(await call('ListVms', {})).toEqual({ vms: [] });
   });
 
@@ -124,7 +135,10 @@ describe('gRPC server over a real socket', () => {
   });
 
   it('a bad ttl is INVALID_ARGUMENT with the reason', async () => {
-    await expect(call('CreateVm', { ttl: 'banana' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('ttl: invalid duration "banana"') });
+    await expect(call('CreateVm', { ttl: 'banana' })).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringContaining('ttl: invalid duration "banana"'),
+    });
   });
 
   it('an oversized field is INVALID_ARGUMENT', async () => {

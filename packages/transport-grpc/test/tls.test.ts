@@ -11,7 +11,6 @@ import { GrpcTransport, grpcTransportPlugin, loadManagerProto } from '../src/ind
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-tls-'));
 const file = (name: string) => path.join(dir, name);
 
-
 async function startTlsManager(env: Record<string, string>) {
   const manager = Manager.create({
     plugins: [inertBackendPlugin, grpcTransportPlugin],
@@ -70,14 +69,27 @@ describe('gRPC TLS and mTLS', () => {
     try {
       await expect(listVms(port, credentials.createSsl(pem('ca.pem')))).rejects.toMatchObject({ code: status.UNAVAILABLE });
       expect(await listVms(port, credentials.createSsl(pem('ca.pem'), pem('client.key'), pem('client.pem')))).toEqual({ vms: [] });
-      await expect(listVms(port, credentials.createSsl(pem('ca.pem'), pem('stranger.key'), pem('stranger.pem')))).rejects.toMatchObject({ code: status.UNAVAILABLE });
+      await expect(listVms(port, credentials.createSsl(pem('ca.pem'), pem('stranger.key'), pem('stranger.pem')))).rejects.toMatchObject({
+        code: status.UNAVAILABLE,
+      });
     } finally {
       await manager.stop();
     }
   });
 
   it('refuses half a TLS configuration at start, naming both variables', async () => {
-    const manager = Manager.create({ plugins: [inertBackendPlugin, grpcTransportPlugin], env: { MANAGER_GRPC_PORT: '0', MANAGER_STATE_DIR: file('state'), MANAGER_RUN_DIR: file('run'), MANAGER_QEMU_DISK_IMG_KERNEL_FILE: file('ca.pem'), MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: file('ca.pem'), MANAGER_GRPC_SERVER_CERT: file('server.pem') }, logger: pino({ level: 'silent' }) });
+    const manager = Manager.create({
+      plugins: [inertBackendPlugin, grpcTransportPlugin],
+      env: {
+        MANAGER_GRPC_PORT: '0',
+        MANAGER_STATE_DIR: file('state'),
+        MANAGER_RUN_DIR: file('run'),
+        MANAGER_QEMU_DISK_IMG_KERNEL_FILE: file('ca.pem'),
+        MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: file('ca.pem'),
+        MANAGER_GRPC_SERVER_CERT: file('server.pem'),
+      },
+      logger: pino({ level: 'silent' }),
+    });
     await expect(manager.start()).rejects.toThrow('MANAGER_GRPC_SERVER_CERT and MANAGER_GRPC_SERVER_KEY must be set together to enable TLS');
     await manager.stop();
   });

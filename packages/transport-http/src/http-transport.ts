@@ -90,7 +90,9 @@ export class HttpTransport implements Transport {
       { cert: 'MANAGER_HTTP_SERVER_CERT', key: 'MANAGER_HTTP_SERVER_KEY', chain: 'MANAGER_HTTP_SERVER_CA_CERTS', clientCa: 'MANAGER_HTTP_CLIENT_CA_CERTS' },
     );
     if (!tls) return null;
-    return tls.clientCa === null ? { key: tls.key, cert: tls.certChain } : { key: tls.key, cert: tls.certChain, ca: tls.clientCa, requestCert: true, rejectUnauthorized: true };
+    return tls.clientCa === null
+      ? { key: tls.key, cert: tls.certChain }
+      : { key: tls.key, cert: tls.certChain, ca: tls.clientCa, requestCert: true, rejectUnauthorized: true };
   }
 
   private routes(app: FastifyInstance): void {
@@ -113,7 +115,8 @@ export class HttpTransport implements Transport {
     app.setErrorHandler((err, request, reply) => {
       const { status, body, unexpected } = toHttpError(fromFastifyRefusal(err));
       if (unexpected) this.logger.error({ err, method: request.method, url: request.url }, 'HTTP request failed unexpectedly');
-      else if (status >= 500) this.logger.error({ code: body.error.code, error: body.error.message, method: request.method, url: request.url }, 'HTTP request failed');
+      else if (status >= 500)
+        this.logger.error({ code: body.error.code, error: body.error.message, method: request.method, url: request.url }, 'HTTP request failed');
       return reply.code(status).send(body);
     });
 
@@ -132,7 +135,10 @@ export class HttpTransport implements Transport {
       try {
         const vm = await s.create(createRequestFromJson(request.body));
         this.metrics.observeCreate((performance.now() - started) / 1000, true);
-        return reply.code(201).header('location', `/vms/${vm.id}`).send({ cvm_id: vm.id, forwarded_port: String(vm.forwardedPort) });
+        return reply
+          .code(201)
+          .header('location', `/vms/${vm.id}`)
+          .send({ cvm_id: vm.id, forwarded_port: String(vm.forwardedPort) });
       } catch (err) {
         this.metrics.observeCreate((performance.now() - started) / 1000, false);
         throw err;
@@ -146,7 +152,14 @@ export class HttpTransport implements Transport {
     });
     app.get<IdParams>('/vms/:id/info', async (request) => {
       const info = s.cvmInfo(request.params.id);
-      return { id: info.id, ovmf_version: info.ovmfVersion, cpu_num: info.cpuNum, cpu_type: info.cpuType, kernel_cmd: info.kernelCmd, eos_version: info.eosVersion };
+      return {
+        id: info.id,
+        ovmf_version: info.ovmfVersion,
+        cpu_num: info.cpuNum,
+        cpu_type: info.cpuType,
+        kernel_cmd: info.kernelCmd,
+        eos_version: info.eosVersion,
+      };
     });
     app.get<IdParams>('/vms/:id/attestation-policy', async (request, reply) =>
       reply.type('application/json').send(Buffer.from(policyJsonBytes(await s.attestationPolicyDocument(request.params.id)))),

@@ -1,6 +1,17 @@
 import { ManagerError, type CreateVmRequest } from '@cocos-manager/core';
 
-const TEXT = ['agent_log_level', 'agent_cvm_server_url', 'agent_cvm_ca_url', 'ttl', 'agent_certs_token', 'aws_access_key_id', 'aws_secret_access_key', 'aws_endpoint_url', 'aws_region', 'aa_kbs_params'] as const;
+const TEXT = [
+  'agent_log_level',
+  'agent_cvm_server_url',
+  'agent_cvm_ca_url',
+  'ttl',
+  'agent_certs_token',
+  'aws_access_key_id',
+  'aws_secret_access_key',
+  'aws_endpoint_url',
+  'aws_region',
+  'aa_kbs_params',
+] as const;
 const BYTES = ['agent_cvm_server_ca_cert', 'agent_cvm_client_key', 'agent_cvm_client_cert'] as const;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 

@@ -14,21 +14,25 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('HTTP status of service errors', () => {
   it.each([
-    [ManagerError.invalidArgument('x'), 400, 'INVALID_ARGUMENT'],
-    [ManagerError.notFound('x'), 404, 'NOT_FOUND'],
-    [ManagerError.failedPrecondition('x'), 412, 'FAILED_PRECONDITION'],
-    [ManagerError.resourceExhausted('x', 'vm-capacity'), 429, 'RESOURCE_EXHAUSTED'],
-    [ManagerError.resourceExhausted('x', 'ports'), 503, 'RESOURCE_EXHAUSTED'],
-    [ManagerError.deadlineExceeded('x'), 504, 'DEADLINE_EXCEEDED'],
-    [ManagerError.unauthenticated('x'), 401, 'UNAUTHENTICATED'],
-    [ManagerError.permissionDenied('x'), 403, 'PERMISSION_DENIED'],
-    [ManagerError.internal('x'), 500, 'INTERNAL'],
+    [ManagerError.invalidArgument('bad ttl'), 400, 'INVALID_ARGUMENT'],
+    [ManagerError.notFound('unknown id'), 404, 'NOT_FOUND'],
+    [ManagerError.failedPrecondition('host cannot'), 412, 'FAILED_PRECONDITION'],
+    [ManagerError.resourceExhausted('VM limit', 'vm-capacity'), 429, 'RESOURCE_EXHAUSTED'],
+    [ManagerError.resourceExhausted('no port', 'ports'), 503, 'RESOURCE_EXHAUSTED'],
+    [ManagerError.deadlineExceeded('too slow'), 504, 'DEADLINE_EXCEEDED'],
+    [ManagerError.unauthenticated('no token'), 401, 'UNAUTHENTICATED'],
+    [ManagerError.permissionDenied('reader role'), 403, 'PERMISSION_DENIED'],
+    [ManagerError.internal('QEMU died'), 500, 'INTERNAL'],
   ])('%s → %d %s', (err, status, code) => {
-    expect(toHttpError(err)).toEqual({ status, body: { error: { code, message: 'x' } }, unexpected: false });
+    expect(toHttpError(err)).toEqual({ status, body: { error: { code, message: err.message } }, unexpected: false });
   });
 
   it('an unexpected error is 500 INTERNAL and its text stays out of the body', () => {
-    expect(toHttpError(new Error('EACCES: /var/lib/cocos/secret'))).toEqual({ status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } }, unexpected: true });
+    expect(toHttpError(new Error('EACCES: /var/lib/cocos/secret'))).toEqual({
+      status: 500,
+      body: { error: { code: 'INTERNAL', message: 'internal error' } },
+      unexpected: true,
+    });
   });
 
   it.each([
@@ -38,12 +42,19 @@ describe('HTTP status of service errors', () => {
     [405, 400],
   ])("Fastify's own %d refusal → %d INVALID_ARGUMENT with Fastify's message", (fastifyStatus, status) => {
     const refusal = Object.assign(new Error('Body is not valid JSON'), { statusCode: fastifyStatus });
-    expect(toHttpError(fromFastifyRefusal(refusal))).toEqual({ status, body: { error: { code: 'INVALID_ARGUMENT', message: 'Body is not valid JSON' } }, unexpected: false });
+    expect(toHttpError(fromFastifyRefusal(refusal))).toEqual({
+      status,
+      body: { error: { code: 'INVALID_ARGUMENT', message: 'Body is not valid JSON' } },
+      unexpected: false,
+    });
   });
 
-  it.each([[Object.assign(new Error('socket hang up'), { statusCode: 502 })], [new Error('boom')], ['text']])('leaves %s to the catalogue as unexpected', (err) => {
-    expect(toHttpError(fromFastifyRefusal(err))).toMatchObject({ status: 500, unexpected: true });
-  });
+  it.each([[Object.assign(new Error('socket hang up'), { statusCode: 502 })], [new Error('boom')], ['text']])(
+    'leaves %s to the catalogue as unexpected',
+    (err) => {
+      expect(toHttpError(fromFastifyRefusal(err))).toMatchObject({ status: 500, unexpected: true });
+    },
+  );
 });
 
 describe('errors over a real HTTP server', () => {
@@ -69,7 +80,14 @@ describe('errors over a real HTTP server', () => {
   beforeAll(async () => {
     manager = Manager.create({
       plugins: [inertBackendPlugin, httpTransportPlugin],
-      env: { MANAGER_HTTP_PORT: '0', MANAGER_HTTP_HOST: '127.0.0.1', MANAGER_RUN_DIR: path.join(dir, 'run-errors'), MANAGER_STATE_DIR: path.join(dir, 'state-errors'), MANAGER_QEMU_DISK_IMG_KERNEL_FILE: thisFile, MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: thisFile },
+      env: {
+        MANAGER_HTTP_PORT: '0',
+        MANAGER_HTTP_HOST: '127.0.0.1',
+        MANAGER_RUN_DIR: path.join(dir, 'run-errors'),
+        MANAGER_STATE_DIR: path.join(dir, 'state-errors'),
+        MANAGER_QEMU_DISK_IMG_KERNEL_FILE: thisFile,
+        MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: thisFile,
+      },
       overrides: [{ token: VM_SERVICE, useValue: service }],
       // What the transport logs at error level, as parsed JSON lines.
       logger: pino({ level: 'error' }, { write: (line: string) => logged.push(JSON.parse(line) as Record<string, unknown>) }),
@@ -87,7 +105,9 @@ describe('errors over a real HTTP server', () => {
   it('an unexpected error is 500 "internal error" to the client and logged in full', async () => {
     const res = await fetch(`${base}/vms/broken`);
     expect([res.status, await res.json()]).toEqual([500, { error: { code: 'INTERNAL', message: 'internal error' } }]);
-    expect(logged).toContainEqual(expect.objectContaining({ msg: 'HTTP request failed unexpectedly', err: expect.objectContaining({ message: broken.message }) }));
+    expect(logged).toContainEqual(
+      expect.objectContaining({ msg: 'HTTP request failed unexpectedly', err: expect.objectContaining({ message: broken.message }) }),
+    );
   });
 
   it("Fastify's refusals go through the catalogue", async () => {
@@ -135,7 +155,10 @@ describe('HTTPS with client certificates (mTLS)', () => {
       logger: pino({ level: 'silent' }),
     });
     await manager.start();
-    port = manager.container.resolveAll<HttpTransport>(TRANSPORT).find((t) => t.name === 'http')!.port();
+    port = manager.container
+      .resolveAll<HttpTransport>(TRANSPORT)
+      .find((t) => t.name === 'http')!
+      .port();
   });
   afterAll(async () => {
     await manager?.stop();
