@@ -71,6 +71,8 @@ export class FakeQemu implements SupervisedProcess {
   /** The process that holds this pid now, when it was reused. */
   reusedBy: string | null = null;
   qmpBroken = false;
+  /** What it wrote to its console, in order. */
+  readonly consoleLines: string[] = [];
 
   constructor(
     readonly pid: number,
@@ -95,7 +97,10 @@ export class FakeQemu implements SupervisedProcess {
     this.running = false;
     const code = how.signal ? null : (how.code ?? 0);
     const signal = how.signal ?? null;
-    this.settle({ code, signal, reason: signal ? `QEMU killed by ${signal}` : `QEMU exited with code ${code}` });
+    const what = signal ? `QEMU killed by ${signal}` : `QEMU exited with code ${code}`;
+    // As the real launcher: the console's last lines explain the exit.
+    const last = this.consoleLines.slice(-5);
+    this.settle({ code, signal, reason: last.length > 0 ? `${what}; last output: ${last.join(' | ')}` : what });
   }
 
   async kill(signal: NodeJS.Signals): Promise<boolean> {
@@ -108,6 +113,7 @@ export class FakeQemu implements SupervisedProcess {
   }
 
   async writeConsole(lines: readonly string[]): Promise<void> {
+    this.consoleLines.push(...lines);
     await appendFile(this.consoleLog, lines.map((l) => `${l}\n`).join(''), { mode: 0o600 });
   }
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { CREATE_FAULTS, Manager, PORT_ALLOCATOR, PortAllocator, PROCESS_LAUNCHER, type CreateFaults, type TokenOverride, type VmContext } from '@cocos-manager/core';
 import { createInertBackendPlugin } from '../src/inert-backend.js';
 import { FakeLauncher } from '../src/fake-launcher.js';
@@ -30,11 +30,18 @@ export function testDirs() {
 
 export type TestDirs = ReturnType<typeof testDirs>;
 
+/** A logger whose lines (parsed) the test reads back. */
+export function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return { logger, lines };
+}
+
 /**
  * A started manager with no transports whose QEMUs are FakeLauncher's: the
  * real lifecycle (files, ports, state, supervision), fake processes.
  */
-export async function startFakeManager(dirs: TestDirs, options: { launcher: FakeLauncher; env?: Record<string, string>; faults?: CreateFaults; prepare?: (vm: VmContext) => Promise<void> }) {
+export async function startFakeManager(dirs: TestDirs, options: { launcher: FakeLauncher; env?: Record<string, string>; faults?: CreateFaults; prepare?: (vm: VmContext) => Promise<void>; logger?: Logger }) {
   const overrides: TokenOverride[] = [
     { token: PROCESS_LAUNCHER, useValue: options.launcher },
     // Every port is free: the pool's bookkeeping is what these tests check.
@@ -55,7 +62,7 @@ export async function startFakeManager(dirs: TestDirs, options: { launcher: Fake
       ...options.env,
     },
     overrides,
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
   });
   await manager.start();
   return manager;

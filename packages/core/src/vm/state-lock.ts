@@ -68,7 +68,6 @@ export class StateLock {
     const m = /^(\d{1,7}) (\d*)\n?$/.exec(content);
     if (!m) return { pid: null, alive: false }; // not a lock we write (locks are never seen half-written)
     const pid = Number(m[1]);
-    if (pid === process.pid) return { pid, alive: false }; // ours from an earlier life of this pid
     const started = await readStartTime(pid);
     return { pid, alive: started !== null && (m[2] === '' || started === m[2]) };
   }
