@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import grpc from '@grpc/grpc-js';
-import { loadManagerProto } from '@cocos-manager/transport-grpc';
+import { loadManagerProto } from '@cocos-manager/contract';
 import { QmpClient } from '@cocos-manager/core';
 import { devGuest, devGuestEnv } from '@cocos-manager/testing';
 

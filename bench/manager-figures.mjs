@@ -3,7 +3,7 @@
 import { rmSync } from 'node:fs';
 import grpc from '@grpc/grpc-js';
 import { execa } from 'execa';
-import { loadManagerProto } from '@cocos-manager/transport-grpc';
+import { loadManagerProto } from '@cocos-manager/contract';
 import { benchEnv, guestAnswers, median, ms, percentile, rawQemu, rssMiB, sleep, spread, startManager, tempBase } from './lib.mjs';
 
 const fig = (name, value, unit, baseline, ratio, goal, met, extra = {}) => ({ name, value: +value.toFixed(2), unit, baseline: +baseline.toFixed(2), ratio: +ratio.toFixed(3), goal, met, ...extra });
@@ -96,7 +96,7 @@ async function cvmInfoThroughput() {
   // The baseline: a bare server in its own process, answering the same message.
   const bare = execa('node', ['--input-type=module', '-e', `
     import grpc from '@grpc/grpc-js';
-    import { loadManagerProto } from '@cocos-manager/transport-grpc';
+    import { loadManagerProto } from '@cocos-manager/contract';
     const answer = ${JSON.stringify(answer)};
     const server = new grpc.Server();
     server.addService(loadManagerProto().ManagerService.service, { CVMInfo: (_c, cb) => cb(null, answer) });

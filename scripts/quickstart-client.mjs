@@ -1,7 +1,7 @@
 // The quick start's client: CreateVm over gRPC, wait for the dev guest's
 // agent port, print its answer; with "1" as second argument, RemoveVm after.
 import grpc from '@grpc/grpc-js';
-import { loadManagerProto } from '@cocos-manager/transport-grpc';
+import { loadManagerProto } from '@cocos-manager/contract';
 
 const [address, removeAfter] = process.argv.slice(2);
 const { ManagerService } = loadManagerProto();

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { credentials, loadPackageDefinition, Metadata, type GrpcObject, type ServiceClientConstructor, type ClientReadableStream } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadManagerProto } from '@cocos-manager/transport-grpc';
+import { loadManagerProto } from '@cocos-manager/contract';
 import { dirEntries, parseGuestAnswer, pidsWithArg, portIsBindable, processState, REPO, startManager, until, waitForGuest, type RunningManager } from './harness.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');

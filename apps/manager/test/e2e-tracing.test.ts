@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadManagerProto } from '@cocos-manager/transport-grpc';
+import { loadManagerProto } from '@cocos-manager/contract';
 import { startManager, until, type RunningManager } from './harness.js';
 
 interface ReceivedSpan {

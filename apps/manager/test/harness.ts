@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
-import { loadManagerProto } from '@cocos-manager/transport-grpc';
+import { loadManagerProto } from '@cocos-manager/contract';
 import { devGuest, devGuestEnv } from '@cocos-manager/testing';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -67,7 +67,8 @@ export interface RunningManager {
   readonly process: ResultPromise;
   /** Everything the manager printed so far (stdout and stderr). */
   output(): string;
-  call<T = Record<string, unknown>>(method: string, request: unknown): Promise<T>;
+  /** A unary gRPC call; with `token`, sent as `authorization: Bearer <token>`. */
+  call<T = Record<string, unknown>>(method: string, request: unknown, token?: string): Promise<T>;
   /** SIGTERM, then the exit code. VMs left running are the caller's to check. */
   stop(): Promise<number | undefined>;
   /** kill -9: no clean-up at all, as in a crash. */
@@ -121,8 +122,12 @@ export async function startManager(range: string, env: Record<string, string> = 
     },
     process: child,
     output: () => output,
-    call: <T>(method: string, request: unknown) =>
-      new Promise<T>((resolve, reject) => client[method]!(request, new Metadata(), (err, res) => (err ? reject(err) : resolve(res as T)))),
+    call: <T>(method: string, request: unknown, token?: string) =>
+      new Promise<T>((resolve, reject) => {
+        const metadata = new Metadata();
+        if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
+        client[method]!(request, metadata, (err, res) => (err ? reject(err) : resolve(res as T)));
+      }),
     stop,
     async kill9() {
       client.close();
