@@ -47,6 +47,8 @@ export class Recovery {
       this.rt.logger.warn({ vm: qemu.id, pid: qemu.pid }, 'stopping a QEMU no state record names (its manager died while creating it)');
       await stopOrphan(qemu, this.rt.settings.manager.stopTimeout, this.rt.logger);
       stopped.set(qemu.id, qemu.pid);
+      // Without a record nothing else would remove its files until the reconciler passes.
+      if (!records.some((r) => r.id === qemu.id)) await removeVmFiles(this.rt.planner.layout(qemu.id));
     }
     return stopped;
   }
