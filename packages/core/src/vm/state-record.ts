@@ -87,6 +87,7 @@ export function parseStateRecord(raw: string, fileId: string): { record: VmState
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'not a JSON object' };
   const fields = value as Record<string, unknown>;
+  if (fields['version'] !== STATE_VERSION) return { problem: `state version ${describe(fields['version'])} is not ${STATE_VERSION}` };
   const problem = firstProblem(fields, FIELDS);
   if (problem) return { problem };
   if (fields['id'] !== fileId) return { problem: `id ${describe(fields['id'])} differs from the file name's ${fileId}` };

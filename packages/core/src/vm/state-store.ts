@@ -69,15 +69,19 @@ export class StateStore {
     await rm(this.file(id), { force: true });
   }
 
-  /** Every valid record; the others are moved into quarantine/ and reported, never loaded. */
-  async loadAll(): Promise<{ records: VmStateRecord[]; quarantined: QuarantinedRecord[] }> {
+  /**
+   * Every valid record; the others are moved into quarantine/ and reported
+   * (`quarantined`, and as `<file>: <problem>` lines in `problems`), never loaded.
+   */
+  async loadAll(): Promise<{ records: VmStateRecord[]; quarantined: QuarantinedRecord[]; problems: string[] }> {
     const records: VmStateRecord[] = [];
     const quarantined: QuarantinedRecord[] = [];
+    const result = () => ({ records, quarantined, problems: quarantined.map((q) => `${q.file}: ${q.problem}`) });
     let names: string[];
     try {
       names = await readdir(this.dir);
     } catch {
-      return { records, quarantined };
+      return result();
     }
     for (const name of names) {
       if (name.endsWith('.tmp')) {
@@ -89,7 +93,7 @@ export class StateStore {
       if ('record' in result) records.push(result.record);
       else quarantined.push(await this.quarantine(name, result.problem));
     }
-    return { records, quarantined };
+    return result();
   }
 
   /** Ids that have a state file. */
