@@ -19,7 +19,6 @@ done
 guest="$PWD/build/dev-guest"
 export MANAGER_QEMU_DISK_IMG_KERNEL_FILE="${MANAGER_QEMU_DISK_IMG_KERNEL_FILE:-$guest/bzImage}"
 export MANAGER_QEMU_DISK_IMG_ROOTFS_FILE="${MANAGER_QEMU_DISK_IMG_ROOTFS_FILE:-$guest/rootfs.cpio.gz}"
-export MANAGER_QEMU_KERNEL_CMDLINE="${MANAGER_QEMU_KERNEL_CMDLINE:-console=ttyS0}"
 # TCG works everywhere; set MANAGER_QEMU_ENABLE_KVM=true on a host with working KVM.
 export MANAGER_QEMU_ENABLE_KVM="${MANAGER_QEMU_ENABLE_KVM:-false}"
 export MANAGER_GRPC_PORT="${MANAGER_GRPC_PORT:-7001}"

@@ -36,7 +36,7 @@ describe('cocos-manager-cli against a running manager', () => {
     expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+STATE\s+PORT\s+PID/);
     expect(list.stdout).toMatch(new RegExp(`^${vm.cvm_id}\\s+running\\s+${vm.forwarded_port}\\s+\\d+`, 'm'));
     expect((await cli('vm', vm.cvm_id)).stdout).toMatch(/^state:\s+running$/m);
-    expect((await cli('cvm-info', vm.cvm_id)).stdout).toMatch(/^kernel_cmd:\s+console=ttyS0 agent\.aa_kbc_params=cc_kbc::http:\/\/kbs:8080$/m);
+    expect((await cli('cvm-info', vm.cvm_id)).stdout).toMatch(/^kernel_cmd:\s+quiet console=null agent\.aa_kbc_params=cc_kbc::http:\/\/kbs:8080$/m);
     expect((await cli('logs', vm.cvm_id)).stdout).toContain(`dev-guest: agent listening on 7002 for ${vm.cvm_id}`);
     const policy = await cli('attestation-policy', vm.cvm_id, '--out', path.join(dir, 'p.json'));
     expect(policy).toMatchObject({ exitCode: 1, stderr: 'cocos-manager-cli: plain VMs carry no attestation: there is no TEE measurement to verify (run a sev-snp or tdx backend) (FAILED_PRECONDITION)' });

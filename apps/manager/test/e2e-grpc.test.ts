@@ -66,7 +66,8 @@ describe('the real cocos-manager binary, real QEMU, real gRPC', () => {
       ovmf_version: 'edk2-stable202408',
       cpu_num: 1,
       cpu_type: 'EPYC',
-      kernel_cmd: 'console=ttyS0 agent.aa_kbc_params=cc_kbc::http://kbs.example:8080',
+      // The default kernel command line (MANAGER_QEMU_KERNEL_CMDLINE unset), as the real HAL boots: the dev guest answered above with it.
+      kernel_cmd: 'quiet console=null agent.aa_kbc_params=cc_kbc::http://kbs.example:8080',
       eos_version: '',
     });
     await expect(m.call('AttestationPolicy', { id: created.cvm_id })).rejects.toMatchObject({ code: status.FAILED_PRECONDITION });
