@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { dirEntries, MAIN, pidsWithArg, startManager, testManagerEnv, until, type RunningManager, type WireVm } from './harness.js';
+import { DEV_GUEST, dirEntries, MAIN, pidsWithArg, startManager, testManagerEnv, until, type RunningManager, type WireVm } from './harness.js';
 
 const managers: RunningManager[] = [];
 async function start(range: string, env: Record<string, string> = {}, base?: string) {
@@ -69,6 +70,32 @@ describe('the crash window (real QEMU, real binary)', () => {
     const m = await start('6620-6624', { MANAGER_TEST_CRASH_AFTER: 'reserve-port' });
     const created = await m.call<{ cvm_id: string }>('CreateVm', {});
     await m.call('RemoveVm', { cvm_id: created.cvm_id });
+  });
+});
+
+describe('client-facing errors carry no host paths (real QEMU, real binary)', () => {
+  it('missing firmware vars and a kernel QEMU cannot open: the reason without a path, the detail in the log', async () => {
+    const files = mkdtempSync(path.join(fixtures, 'files-'));
+    const vars = path.join(files, 'OVMF_VARS.fd');
+    const kernel = path.join(files, 'bzImage');
+    copyFileSync('/usr/share/OVMF/OVMF_VARS.fd', vars);
+    copyFileSync(path.join(DEV_GUEST, 'bzImage'), kernel);
+    const m = await start('6630-6634', { MANAGER_QEMU_OVMF_VARS_FILE: vars, MANAGER_QEMU_DISK_IMG_KERNEL_FILE: kernel });
+    rmSync(vars);
+    const noVars = await m.call('CreateVm', {}).catch((e: ServiceError) => e);
+    copyFileSync('/usr/share/OVMF/OVMF_VARS.fd', vars);
+    rmSync(kernel);
+    const noKernel = await m.call('CreateVm', {}).catch((e: ServiceError) => e);
+    expect(noVars).toMatchObject({ code: status.FAILED_PRECONDITION, details: expect.stringMatching(/^preparing the plain backend failed: .*…\/OVMF_VARS\.fd/) });
+    expect(noKernel).toMatchObject({ code: status.INTERNAL, details: "QEMU exited during start-up: QEMU exited with code 1; its last output is in the manager's log" });
+    for (const err of [noVars, noKernel] as ServiceError[]) {
+      expect(err.details).not.toContain(files);
+      expect(err.details).not.toContain(m.runDir);
+      expect(err.details).not.toMatch(/(^|[\s'"=])\/\w/);
+    }
+    // The operator's log has the whole story.
+    expect(m.output()).toContain(`${files}/OVMF_VARS.fd`);
+    expect(m.output()).toMatch(/could not open kernel file/);
   });
 });
 

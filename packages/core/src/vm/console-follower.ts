@@ -1,4 +1,5 @@
 import { open, stat } from 'node:fs/promises';
+import { READ_NOFOLLOW } from './private-dir.js';
 
 /**
  * Follows a growing console log and hands out whole new lines. Polls the size
@@ -41,7 +42,7 @@ export class ConsoleFollower {
         this.partial = '';
       }
       if (size === this.offset) return;
-      const handle = await open(this.file, 'r');
+      const handle = await open(this.file, READ_NOFOLLOW);
       try {
         const length = Math.min(size - this.offset, 1024 * 1024);
         const buf = Buffer.alloc(length);
