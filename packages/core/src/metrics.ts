@@ -13,6 +13,8 @@ export class PrometheusMetrics implements ManagerMetrics {
   private readonly requests: Counter<'transport' | 'method' | 'code'>;
   private readonly latency: Histogram<'transport' | 'method'>;
   private readonly createDuration: Histogram<'outcome'>;
+  private readonly refusedConnections: Counter<'transport' | 'reason'>;
+  private readonly droppedStreams: Counter<'transport' | 'stream'>;
 
   constructor(service: Pick<VmApi, 'list' | 'portUsage'>) {
     const registers = [this.registry];
@@ -32,6 +34,18 @@ export class PrometheusMetrics implements ManagerMetrics {
       registers,
     });
     this.createDuration = new Histogram({ name: 'manager_vm_create_duration_seconds', help: 'Time to create a VM (until QEMU answers on QMP), by outcome.', labelNames: ['outcome'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
+    this.refusedConnections = new Counter({
+      name: 'manager_connections_refused_total',
+      help: 'Connections closed before any request was read, by transport and reason (vm-origin, connection-limit, guard-error).',
+      labelNames: ['transport', 'reason'],
+      registers,
+    });
+    this.droppedStreams = new Counter({
+      name: 'manager_stream_clients_dropped_total',
+      help: 'Stream clients cut off because their unread backlog passed the bound, by transport and stream.',
+      labelNames: ['transport', 'stream'],
+      registers,
+    });
     new Gauge({
       name: 'manager_vms',
       help: 'VMs known to the manager, by lifecycle state.',
@@ -64,6 +78,14 @@ export class PrometheusMetrics implements ManagerMetrics {
 
   observeCreate(seconds: number, ok: boolean): void {
     this.createDuration.observe({ outcome: ok ? 'created' : 'failed' }, seconds);
+  }
+
+  observeRefusedConnection(transport: string, reason: string): void {
+    this.refusedConnections.inc({ transport, reason });
+  }
+
+  observeDroppedStream(transport: string, stream: string): void {
+    this.droppedStreams.inc({ transport, stream });
   }
 
   contentType(): string {
