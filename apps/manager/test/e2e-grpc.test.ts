@@ -80,9 +80,9 @@ describe('the real cocos-manager binary, real QEMU, real gRPC', () => {
 
     await m.call('RemoveVm', { cvm_id: created.cvm_id });
     expect(processState(vm.pid)).toBeNull(); // not running, not a zombie
-    // A booted guest is stopped gracefully: ACPI power-down, the kernel powers off.
+    // A booted guest is stopped gracefully: ACPI power-down, its init powers off (exit reason: the console's last lines).
     const stopped = m.output().split('\n').find((l) => l.includes(created.cvm_id) && l.includes('"state":"stopped"'));
-    expect(stopped).toContain('reboot: Power down');
+    expect(stopped).toContain('dev-guest: power button pressed; powering off');
     expect(m.output()).not.toMatch(new RegExp(`${created.cvm_id}.*did not power off`));
     expect(pidsWithArg(m.runDir)).toEqual([]);
     expect(dirEntries(m.runDir)).toEqual([]);
