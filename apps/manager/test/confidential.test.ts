@@ -108,6 +108,15 @@ describe('cocos-manager attestation-policy', () => {
     expect(policy.policy.tdQuoteBodyPolicy.rtmrs).toHaveLength(4);
   });
 
+  it("accepts upstream's spelling MANAGER_ATTESTATION_POLICY_BINARY for the directory of igvmmeasure", async () => {
+    const viaDirectory = Object.fromEntries(Object.entries(snpEnv).filter(([name]) => name !== 'MANAGER_IGVMMEASURE_BINARY'));
+    const result = await run(['attestation-policy', '--format', 'json'], { ...viaDirectory, MANAGER_ATTESTATION_POLICY_BINARY: dir });
+    expect(result.exitCode, text(result.stderr)).toBe(0);
+    expect(Buffer.from((JSON.parse(text(result.stdout)) as { policy: { measurement: string } }).policy.measurement, 'base64').toString('hex')).toBe(digest);
+    const elsewhere = await run(['attestation-policy', '--format', 'json'], { ...viaDirectory, MANAGER_ATTESTATION_POLICY_BINARY: file('state') });
+    expect(elsewhere.exitCode).not.toBe(0);
+  });
+
   it('refuses plain VMs with one line', async () => {
     const result = await run(['attestation-policy']);
     expect(result.exitCode).toBe(2);
@@ -116,7 +125,9 @@ describe('cocos-manager attestation-policy', () => {
 
   const verify = async (corim: Buffer, publicKey = '') => {
     writeFileSync(file('policy.corim'), corim);
-    const result = await execa('/usr/bin/python3', [path.join(import.meta.dirname, 'verify_corim.py'), file('policy.corim'), publicKey], { reject: false });
+    // The names the backends give their measurements; the script maps each measurement key (UUIDv5 of the name) back.
+    const names = ['launch-measurement', 'mrseam', 'mrtd', 'rtmr0', 'rtmr1', 'rtmr2', 'rtmr3', ...Array.from({ length: 24 }, (_, i) => `pcr${i}`)].join(',');
+    const result = await execa('/usr/bin/python3', [path.join(import.meta.dirname, 'verify_corim.py'), file('policy.corim'), publicKey, names], { reject: false });
     return { ok: result.exitCode === 0, out: result.exitCode === 0 ? (JSON.parse(result.stdout) as Record<string, unknown>) : result.stderr };
   };
 
@@ -139,7 +150,7 @@ describe('cocos-manager attestation-policy', () => {
     const { ok, out } = await verify(corim, file(`${name}.pub`));
     expect(ok, String(out)).toBe(true);
     expect(out).toMatchObject({
-      signed: { alg, content_type: 'application/rim+cbor' },
+      signed: { alg, content_type: 'application/rim+cbor', signer: expect.stringMatching(/.+/) },
       environment: { vendor: 'Intel', model: 'TDX' },
       measurements: [
         { name: 'mrtd', alg: 7, digest: '44'.repeat(48) },

@@ -14,7 +14,7 @@ export const sevSnpSettings = {
   },
   snpPolicy: {
     igvmMeasureBinary: setting({ env: 'MANAGER_IGVMMEASURE_BINARY', doc: 'igvmmeasure binary that computes the launch measurement of the IGVM file. Empty: <MANAGER_ATTESTATION_POLICY_BINARY_PATH>/igvmmeasure.', default: '', format: f.text }),
-    binaryPath: setting({ env: 'MANAGER_ATTESTATION_POLICY_BINARY_PATH', doc: 'Directory of the attestation policy helper binaries (igvmmeasure).', default: '../../build', format: f.nonEmptyText }),
+    binaryPath: setting({ env: 'MANAGER_ATTESTATION_POLICY_BINARY_PATH', aliases: ['MANAGER_ATTESTATION_POLICY_BINARY'], doc: 'Directory of the attestation policy helper binaries (igvmmeasure).', default: '../../build', format: f.nonEmptyText }),
     pcrValues: setting({ env: 'MANAGER_PCR_VALUES', doc: 'JSON file of expected vTPM PCR values ({"pcr_values": {"sha256": {...}, "sha384": {...}}}), merged into the policy.', default: '', format: f.text }),
     policy: setting({ env: 'MANAGER_SEV_SNP_POLICY', doc: 'Expected SEV-SNP guest launch policy (64-bit).', default: '196608', format: f.unsignedDecimal }),
     product: setting({ env: 'MANAGER_SEV_SNP_PRODUCT', doc: 'AMD product line for the root of trust (Milan, Genoa, Turin). Empty: from this host\'s CPU, else Milan.', default: '', format: f.oneOf(['', 'Milan', 'Genoa', 'Turin'] as const) }),
