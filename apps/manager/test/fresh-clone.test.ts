@@ -1,0 +1,33 @@
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEV_GUEST, REPO } from './harness.js';
+
+/**
+ * The README promises: after one `bash scripts/setup.sh` on a fresh clone,
+ * `npx cocos-manager` and `npx cocos-manager-cli` work. npm ci links bins
+ * before anything is built, so this is checked on a real clone of the
+ * committed tree, set up exactly once.
+ */
+describe('a fresh clone after one scripts/setup.sh', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-fresh-clone-'));
+  const clone = path.join(dir, 'cocos-manager');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs the README commands npx cocos-manager and npx cocos-manager-cli', { timeout: 900_000 }, async () => {
+    await execa('git', ['clone', '--quiet', '--no-local', REPO, clone]);
+    // The dev guest is built from the same recipe: give setup the built one (its cache), not a second kernel download.
+    if (existsSync(DEV_GUEST)) cpSync(DEV_GUEST, path.join(clone, 'build/dev-guest'), { recursive: true });
+    const setup = await execa('bash', ['scripts/setup.sh'], { cwd: clone, all: true, reject: false, env: { CI: '1' } });
+    expect(setup.exitCode, setup.all).toBe(0);
+
+    const version = await execa('npx', ['--no-install', 'cocos-manager', '--version'], { cwd: clone, reject: false, all: true });
+    expect(version.exitCode, version.all).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const help = await execa('npx', ['--no-install', 'cocos-manager-cli', '--help'], { cwd: clone, reject: false, all: true });
+    expect(help.exitCode, help.all).toBe(0);
+    expect(help.stdout).toContain('Usage: cocos-manager-cli');
+  });
+});
