@@ -43,7 +43,7 @@ describe('cocos-manager qemu-args', () => {
     });
     expect(result.exitCode).toBe(0);
     const argv = JSON.parse(result.stdout) as string[];
-    expect(argv.slice(0, 12)).toEqual(['sudo', '/opt/qemu/bin/qemu-system-x86_64', '-machine', 'pc', '-cpu', 'host', '-smp', '2,maxcpus=8', '-m', '4G,slots=2,maxmem=16G', '-drive', 'if=pflash,format=raw,unit=0,file=/fw/CODE.fd,readonly=on']);
+    expect(argv.slice(0, 13)).toEqual(['sudo', '-n', '/opt/qemu/bin/qemu-system-x86_64', '-machine', 'pc', '-cpu', 'host', '-smp', '2,maxcpus=8', '-m', '4G,slots=2,maxmem=16G', '-drive', 'if=pflash,format=raw,unit=0,file=/fw/CODE.fd,readonly=on']);
     expect(argv).not.toContain('-enable-kvm');
     expect(argv).not.toContain('-nographic');
     expect(argv).toContain(`user,id=nic-${VM},hostfwd=tcp::7100-:7777`);

@@ -145,8 +145,8 @@ describe('QemuCommand', () => {
     ]);
   });
 
-  it('prefixes sudo when asked', () => {
-    expect(new QemuCommand('/usr/bin/qemu-system-x86_64', true).add(new NoGraphic()).argv()).toEqual(['sudo', '/usr/bin/qemu-system-x86_64', '-nographic']);
+  it('prefixes sudo -n (never prompts) when asked', () => {
+    expect(new QemuCommand('/usr/bin/qemu-system-x86_64', true).add(new NoGraphic()).argv()).toEqual(['sudo', '-n', '/usr/bin/qemu-system-x86_64', '-nographic']);
   });
 
   it('finds elements by class', () => {

@@ -33,8 +33,12 @@ export class QemuCommand {
       .flatMap(({ element }) => element.render());
   }
 
-  /** The complete argv: `[sudo,] <qemu binary>, ...args`. */
+  /**
+   * The complete argv: `[sudo -n,] <qemu binary>, ...args`. `-n`: sudo never
+   * prompts — a missing NOPASSWD rule fails the start at once with sudo's
+   * one-line reason instead of a create hanging on a password nobody types.
+   */
   argv(): string[] {
-    return [...(this.useSudo ? ['sudo'] : []), this.binary, ...this.args()];
+    return [...(this.useSudo ? ['sudo', '-n'] : []), this.binary, ...this.args()];
   }
 }

@@ -1,6 +1,7 @@
 import { checkIdentity, readStartTime, type ProcessIdentity } from './process-identity.js';
 import type { QmpConnection } from '../api/process-launcher.js';
 import { lastMeaningfulLines } from './qemu-process.js';
+import { signalProcess } from './sudo-signal.js';
 import type { SupervisedProcess } from './supervised-process.js';
 import type { VmExit } from './types.js';
 
@@ -8,7 +9,8 @@ import type { VmExit } from './types.js';
  * A QEMU started by an earlier manager and re-adopted after a restart. It is
  * not our child, so there is no exit event: its end is seen when its QMP
  * socket closes (immediately), with a slow liveness poll as a safety net.
- * Signals are sent only after re-checking that the pid is still that QEMU.
+ * Signals are sent only after re-checking that the pid is still that QEMU
+ * (QEMU's own pid also in sudo mode: that is what the state records).
  */
 export class AdoptedProcess implements SupervisedProcess {
   readonly exited: Promise<VmExit>;
@@ -54,12 +56,8 @@ export class AdoptedProcess implements SupervisedProcess {
 
   async kill(signal: NodeJS.Signals): Promise<boolean> {
     if (!(await checkIdentity(this.identity, this.vmName)).same) return false;
-    try {
-      process.kill(this.identity.pid, signal);
-      return true;
-    } catch {
-      return false;
-    }
+    // A QEMU run through sudo is root's: a non-root manager signals it through `sudo -n kill`.
+    return signalProcess(this.identity.pid, signal);
   }
 
   private async describeExit(): Promise<VmExit> {

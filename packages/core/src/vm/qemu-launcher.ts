@@ -3,16 +3,23 @@ import { AdoptedProcess } from './adopted-process.js';
 import { checkIdentity, type IdentityCheck, type ProcessIdentity } from './process-identity.js';
 import { QemuProcess } from './qemu-process.js';
 import { QmpClient } from './qmp-client.js';
+import { claimRootSocket } from './sudo-qemu.js';
 import type { SupervisedProcess } from './supervised-process.js';
 
 /** The real launcher: QEMU as an execa child, QMP over its unix socket, identity from /proc. */
 export class QemuLauncher implements ProcessLauncher {
   start(spec: LaunchSpec): Promise<SupervisedProcess> {
-    return QemuProcess.start(spec.argv, spec.consoleLog);
+    return QemuProcess.start(spec.argv, spec.consoleLog, spec.name);
   }
 
-  connectQmp(socket: string, timeoutMs: number): Promise<QmpConnection> {
-    return QmpClient.connect(socket, timeoutMs);
+  async connectQmp(socket: string, timeoutMs: number): Promise<QmpConnection> {
+    try {
+      return await QmpClient.connect(socket, timeoutMs);
+    } catch (err) {
+      // A QEMU run through sudo by a non-root manager made a root-owned socket: take it over once, then retry.
+      if ((err as NodeJS.ErrnoException).code !== 'EACCES' || !(await claimRootSocket(socket))) throw err;
+      return QmpClient.connect(socket, timeoutMs);
+    }
   }
 
   identify(identity: ProcessIdentity, name: string): Promise<IdentityCheck> {

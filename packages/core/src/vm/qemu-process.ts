@@ -4,7 +4,11 @@ import { once } from 'node:events';
 import { execa } from 'execa';
 import type { VmExit } from './types.js';
 import { readStartTime } from './process-identity.js';
+import { awaitQemuUnderSudo } from './sudo-qemu.js';
+import { isSudoArgv, signalProcess, sudoFailureLine } from './sudo-signal.js';
 import type { SupervisedProcess } from './supervised-process.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Reads the last `maxLines` lines of a console log (for exit reasons). */
 export async function tailLines(file: string, maxLines: number, maxBytes = 16 * 1024): Promise<string[]> {
@@ -54,6 +58,11 @@ export async function lastMeaningfulLines(file: string, count = 5): Promise<stri
  * straight to the VM's console log file, so QEMU never depends on the manager
  * reading a pipe. The exit is noticed through the child's exit event; Node
  * reaps the child, so no zombie is left.
+ *
+ * Through sudo (`sudo -n <qemu> …`) the child is sudo and QEMU its child:
+ * `pid` and `startTime` are QEMU's own (what the state records and a later
+ * manager re-verifies), signals go to QEMU itself (see signalProcess), and
+ * the exit is sudo's, which waits for QEMU and exits with its status.
  */
 export class QemuProcess implements SupervisedProcess {
   readonly exited: Promise<VmExit>;
@@ -64,11 +73,17 @@ export class QemuProcess implements SupervisedProcess {
     readonly startTime: string,
     private readonly consoleLog: string,
     exit: Promise<{ code: number | null; signal: string | null }>,
+    private readonly viaSudo: boolean,
   ) {
-    this.exited = exit.then(({ code, signal }) => this.describeExit(code, signal));
+    this.exited = exit.then(async ({ code, signal }) => {
+      // sudo itself killed (SIGKILL cannot be relayed) leaves QEMU running: the VM lasts as long as QEMU.
+      while (viaSudo && (await this.qemuAlive())) await sleep(200);
+      return this.describeExit(code, signal);
+    });
   }
 
-  static async start(argv: readonly string[], consoleLog: string): Promise<QemuProcess> {
+  /** Starts QEMU from `argv`; `name` (its `-name`) finds QEMU under sudo. */
+  static async start(argv: readonly string[], consoleLog: string, name: string): Promise<QemuProcess> {
     const [file, ...args] = argv;
     if (file === undefined) throw new Error('empty QEMU argv');
     // 0600 before QEMU (or the guest) writes anything to it.
@@ -81,8 +96,12 @@ export class QemuProcess implements SupervisedProcess {
       output.close();
     }
     // Listen before anything else can happen: a QEMU that fails at once exits quickly.
+    let ended = false;
     const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }));
+      child.once('exit', (code, signal) => {
+        ended = true;
+        resolve({ code, signal });
+      });
     });
     // The result promise never rejects (reject: false); consume it anyway.
     void child.catch(() => undefined);
@@ -93,14 +112,43 @@ export class QemuProcess implements SupervisedProcess {
       const result = await failed;
       throw new Error(`cannot start ${file}: ${result.originalMessage || result.shortMessage || 'spawn failed'}`);
     }
+    let pid = child.pid;
+    const viaSudo = isSudoArgv(argv);
+    if (viaSudo) pid = (await QemuProcess.findUnderSudo(child, consoleLog, name, () => ended, exit)) ?? pid;
     // Read at once: the recorded start time is what proves identity after a restart.
-    const startTime = (await readStartTime(child.pid)) ?? '';
-    return new QemuProcess(child, child.pid, startTime, consoleLog, exit);
+    const startTime = (await readStartTime(pid)) ?? '';
+    return new QemuProcess(child, pid, startTime, consoleLog, exit, viaSudo);
+  }
+
+  /**
+   * QEMU's pid under sudo. sudo refusing (`-n`: no password prompt, no rule)
+   * fails the start with sudo's own line; a QEMU that exited at once is left
+   * to the usual exit report (null: the caller keeps sudo's pid).
+   */
+  private static async findUnderSudo(child: QemuChild, consoleLog: string, name: string, ended: () => boolean, exit: Promise<unknown>): Promise<number | null> {
+    const qemu = await awaitQemuUnderSudo(child.pid!, name, ended);
+    if (qemu !== null) return qemu;
+    if (!ended()) {
+      child.kill('SIGTERM');
+      await exit;
+      throw new Error(`sudo started no QEMU named ${name} within 10 s`);
+    }
+    await exit;
+    const refusal = sudoFailureLine(await tailLines(consoleLog, 20));
+    if (refusal !== null) throw new Error(`"sudo -n" refused to start QEMU: ${refusal}`);
+    return null;
+  }
+
+  private async qemuAlive(): Promise<boolean> {
+    return this.startTime !== '' && (await readStartTime(this.pid)) === this.startTime;
   }
 
   /** Sends a signal; false when the process is already gone. */
   async kill(signal: NodeJS.Signals): Promise<boolean> {
-    return this.child.kill(signal);
+    if (!this.viaSudo) return this.child.kill(signal);
+    // QEMU itself, never sudo (a SIGKILL to sudo would orphan QEMU); and only while the pid is still that QEMU.
+    if (!(await this.qemuAlive())) return false;
+    return signalProcess(this.pid, signal);
   }
 
   private async describeExit(code: number | null, signal: string | null): Promise<VmExit> {
