@@ -25,7 +25,8 @@ export async function findQemusOf(runDir: string, procRoot = '/proc'): Promise<F
     const pid = Number(entry);
     if (pid === process.pid) continue;
     const argv = await readCommandLine(pid, procRoot);
-    if (!argv) continue;
+    // A `sudo -n qemu …` wrapper carries the same argv; its QEMU child is the one to stop (sudo then exits).
+    if (!argv || path.basename(argv[0] ?? '') === 'sudo') continue;
     const at = argv.indexOf('-name');
     const name = at >= 0 ? argv[at + 1] : undefined;
     const id = name?.startsWith('cvm-') ? name.slice(4) : '';
