@@ -1,16 +1,11 @@
-import {
-  Server,
-  ServerCredentials,
-  type sendUnaryData,
-  type ServerUnaryCall,
-  type ServerWritableStream,
-  type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import {
+  AUTHENTICATOR,
   clientErrorOf,
   CONFIG,
+  CONNECTION_GUARD,
   inject,
   injectable,
   LOGGER,
@@ -20,6 +15,8 @@ import {
   TRACING,
   VM_SERVICE,
   vmWireView,
+  type ApiAuth,
+  type ConnectionGuard,
   type Logger,
   type ManagerConfig,
   type ManagerMetrics,
@@ -27,12 +24,14 @@ import {
   type SliceValues,
   type Transport,
   type VmApi,
-  type VmStreamEvent,
 } from '@cocos-manager/core';
-import { loadManagerPackageDefinition, loadManagerProto, type ManagerStreamRpcs, type ManagerUnaryRpc, type ManagerUnaryRpcs } from '@cocos-manager/contract';
+import { loadManagerPackageDefinition, loadManagerProto, type ManagerUnaryRpc, type ManagerUnaryRpcs } from '@cocos-manager/contract';
+import { authorizeCall } from './call-auth.js';
+import { ConnectionGate } from './connection-gate.js';
 import { loadHealthPackageDefinition } from './proto.js';
 import { grpcSettings } from './settings.js';
 import { serviceErrorOf } from './status.js';
+import { WatchStreams, type WatchCall } from './watch-streams.js';
 import { fromCreateReq } from './wire.js';
 
 /** MANAGER_GRPC_TIMEOUT: a call still running after it is answered DEADLINE_EXCEEDED (the work itself goes on). */
@@ -52,13 +51,14 @@ const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 type Request<M extends ManagerUnaryRpc> = ManagerUnaryRpcs[M]['request'];
 type Response<M extends ManagerUnaryRpc> = ManagerUnaryRpcs[M]['response'];
 type Handler<M extends ManagerUnaryRpc> = (call: ServerUnaryCall<Request<M>, Response<M>>, callback: sendUnaryData<Response<M>>) => void;
-type WatchCall = ServerWritableStream<ManagerStreamRpcs['WatchEvents']['request'], ManagerStreamRpcs['WatchEvents']['response']>;
 
 /** `manager.ManagerService` over gRPC, wire-compatible with the Go manager. */
 @injectable()
 export class GrpcTransport implements Transport {
   readonly name = 'grpc';
   private server: Server | null = null;
+  private gate: ConnectionGate | null = null;
+  private readonly streams: WatchStreams;
   private health: HealthImplementation | null = null;
   private boundPort = 0;
   private readonly settings: SliceValues<typeof grpcSettings>['grpc'];
@@ -69,8 +69,12 @@ export class GrpcTransport implements Transport {
     @inject(LOGGER) private readonly logger: Logger,
     @inject(METRICS) private readonly metrics: ManagerMetrics,
     @inject(TRACING) private readonly tracing: ManagerTracing,
+    @inject(AUTHENTICATOR) private readonly auth: ApiAuth,
+    @inject(CONNECTION_GUARD) private readonly guard: ConnectionGuard,
   ) {
     this.settings = config.read(grpcSettings).grpc;
+    const s = this.settings;
+    this.streams = new WatchStreams(service, metrics, logger, { maxStreams: s.maxStreams, backlogBytes: s.streamBacklogBytes });
   }
 
   address(): string {
@@ -83,29 +87,49 @@ export class GrpcTransport implements Transport {
   }
 
   async start(): Promise<void> {
-    // Large enough that an oversized certificate reaches request validation
-    // (INVALID_ARGUMENT naming the field) instead of a bare transport error.
-    const server = new Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
+    const s = this.settings;
+    // TLS material first: a bad configuration stops start-up before anything listens.
+    const credentials = this.credentials();
+    const server = new Server({
+      // Large enough that an oversized certificate reaches request validation
+      // (INVALID_ARGUMENT naming the field) instead of a bare transport error.
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_connection_idle_ms': s.idleTimeout,
+      'grpc.keepalive_time_ms': s.readTimeout,
+      'grpc.keepalive_timeout_ms': s.writeTimeout,
+    });
     server.addService(loadManagerProto().ManagerService.service, this.handlers());
     // grpc.health.v1.Health: "" and the service report SERVING while we listen.
     this.health = new HealthImplementation({ '': 'SERVING', 'manager.ManagerService': 'SERVING' });
     this.health.addToServer(server);
     // Server reflection, so grpcurl-style tools work without the .proto.
     new ReflectionService({ ...loadManagerPackageDefinition(), ...loadHealthPackageDefinition() }).addToServer(server);
-    const credentials = this.credentials();
-    const port = this.settings.port;
-    this.boundPort = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${this.host()}:${port}`, credentials, (err, bound) =>
-        err ? reject(new Error(`gRPC cannot listen on ${this.host()}:${port}: ${err.message}`)) : resolve(bound),
-      );
-    });
+    // grpc-js never listens itself: our gate accepts, checks, then injects each connection (TLS included).
+    const injector = server.createConnectionInjector(credentials);
+    const gate = new ConnectionGate(
+      this.guard,
+      this.metrics,
+      this.logger,
+      { maxConnections: s.maxConnections, prefaceTimeoutMs: s.readHeaderTimeout },
+      (socket) => injector.injectConnection(socket),
+    );
+    try {
+      this.boundPort = await gate.listen(s.host, s.port);
+    } catch (err) {
+      server.forceShutdown();
+      throw new Error(`gRPC cannot listen on ${this.host()}:${s.port}: ${(err as Error).message}`);
+    }
     this.server = server;
+    this.gate = gate;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = null;
+    // No new connections; those open get grpc-js's graceful shutdown, then the gate closes what is left.
+    const gate = this.gate;
+    this.gate = null;
     this.health?.setStatus('', 'NOT_SERVING');
     this.health?.setStatus('manager.ManagerService', 'NOT_SERVING');
     await new Promise<void>((resolve) => {
@@ -115,10 +139,11 @@ export class GrpcTransport implements Transport {
         resolve();
       });
     });
+    await gate?.close();
   }
 
   private host(): string {
-    return this.settings.host || '0.0.0.0';
+    return this.settings.host === '' ? '0.0.0.0' : this.settings.host;
   }
 
   private credentials(): ServerCredentials {
@@ -173,23 +198,18 @@ export class GrpcTransport implements Transport {
     };
   }
 
-  /** WatchEvents: streams lifecycle events (and console lines) until the client goes away. */
+  /** WatchEvents, after the same per-call check as the unary RPCs. */
   private watch(call: WatchCall): void {
-    const { vm_id: vmId, lifecycle_only: lifecycleOnly } = call.request;
-    this.metrics.observeCall('grpc', 'WatchEvents', 'OK', 0);
-    const send = (event: VmStreamEvent) => {
-      if (vmId !== '' && event.vmId !== vmId) return;
-      call.write(
-        event.kind === 'lifecycle'
-          ? { kind: 'lifecycle', vm_id: event.vmId, state: event.state, previous_state: event.previous ?? '', detail: event.detail, line: '', at: event.at }
-          : { kind: 'console', vm_id: event.vmId, state: '', previous_state: '', detail: '', line: event.line, at: event.at },
-      );
-    };
-    const unsubscribe = [this.service.onEvent(send), ...(lifecycleOnly ? [] : [this.service.onConsole(send)])];
-    const end = () => unsubscribe.forEach((u) => u());
-    call.on('cancelled', end);
-    call.on('close', end);
-    call.on('error', end);
+    try {
+      authorizeCall(this.auth, call, 'WatchEvents', this.settings.maxHeaderBytes);
+    } catch (err) {
+      const failure = clientErrorOf(err);
+      this.metrics.observeCall('grpc', 'WatchEvents', failure.code, 0);
+      this.logger.info({ method: 'WatchEvents', code: failure.code, error: failure.message }, 'gRPC call refused');
+      call.emit('error', serviceErrorOf(failure));
+      return;
+    }
+    this.streams.serve(call);
   }
 
   private unary<M extends ManagerUnaryRpc>(method: M, run: (req: Request<M>) => Promise<Response<M>>): Handler<M> {
@@ -200,15 +220,28 @@ export class GrpcTransport implements Transport {
     // Resolved once per method, not per call: this wrapper is on every request's path.
     const okCall = this.metrics.callObserver('grpc', method, 'OK');
     const debug = this.logger.isLevelEnabled('debug');
+    const maxHeaderBytes = this.settings.maxHeaderBytes;
     return (call, callback) => {
       const started = performance.now();
-      const traced = this.tracing.wanted(call.metadata.get('traceparent').length > 0)
+      let authorized: Promise<void>;
+      try {
+        // Before the handler: who calls, and may they? (the token itself is never logged)
+        authorizeCall(this.auth, call, method, maxHeaderBytes);
+        authorized = Promise.resolve();
+      } catch (err) {
+        authorized = Promise.reject(err);
+      }
+      const handle = () => this.tracing.wanted(call.metadata.get('traceparent').length > 0)
         ? this.tracing.serve(spanName, this.tracing.extract(call.metadata.getMap()), (span) => {
             span.setAttribute('rpc.system', 'grpc');
             return run(call.request);
           })
         : run(call.request);
-      (timed ? withTimeout(traced, timeoutMs, method) : traced).then(
+      const answer = authorized.then(() => {
+        const traced = handle();
+        return timed ? withTimeout(traced, timeoutMs, method) : traced;
+      });
+      answer.then(
         (res) => {
           const seconds = (performance.now() - started) / 1000;
           okCall(seconds);

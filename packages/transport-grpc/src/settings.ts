@@ -2,7 +2,12 @@ import { formats as f, setting } from '@cocos-manager/core';
 
 export const grpcSettings = {
   grpc: {
-    host: setting({ env: 'MANAGER_GRPC_HOST', doc: 'Address the gRPC server binds (empty: every IPv4 address).', default: '', format: f.text }),
+    host: setting({
+      env: 'MANAGER_GRPC_HOST',
+      doc: 'Address the gRPC server binds. localhost (the default, as the Go manager) binds 127.0.0.1 and ::1; 0.0.0.0 every IPv4 address, :: every address; empty means 0.0.0.0. Other interfaces are an opt-in: enable TLS and authentication with them.',
+      default: 'localhost',
+      format: f.text,
+    }),
     port: setting({ env: 'MANAGER_GRPC_PORT', doc: 'Port of the gRPC server (0: any free port).', default: '7001', format: f.listenPort }),
     serverCert: setting({
       env: 'MANAGER_GRPC_SERVER_CERT',
@@ -19,10 +24,58 @@ export const grpcSettings = {
     }),
     clientCaCerts: setting({
       env: 'MANAGER_GRPC_CLIENT_CA_CERTS',
-      doc: 'PEM CA certificates that sign client certificates; when set, clients must present one (mTLS).',
+      doc: 'PEM CA certificates that sign client certificates; when set, clients must present one (mTLS). Needs MANAGER_GRPC_SERVER_CERT and MANAGER_GRPC_SERVER_KEY.',
       default: '',
       format: f.text,
     }),
     timeout: setting({ env: 'MANAGER_GRPC_TIMEOUT', doc: 'Longest a request may take before it is cancelled.', default: '60s', format: f.duration }),
+    maxConnections: setting({
+      env: 'MANAGER_GRPC_MAX_CONNECTIONS',
+      doc: 'Most open gRPC connections; one more is closed at once, before TLS or HTTP/2 (counted in manager_connections_refused_total{transport="grpc",reason="connection-limit"}).',
+      default: '256',
+      format: f.integer(1, 1_000_000),
+    }),
+    maxStreams: setting({
+      env: 'MANAGER_GRPC_MAX_STREAMS',
+      doc: 'Most WatchEvents streams open at once; one more is answered RESOURCE_EXHAUSTED.',
+      default: '64',
+      format: f.integer(1, 100_000),
+    }),
+    streamBacklogBytes: setting({
+      env: 'MANAGER_GRPC_STREAM_BACKLOG_BYTES',
+      doc: 'Unsent bytes a WatchEvents client may fall behind by before it is cut off with RESOURCE_EXHAUSTED (counted in manager_stream_clients_dropped_total{transport="grpc",stream="WatchEvents"}).',
+      default: '1M',
+      format: f.byteSize,
+    }),
+    readTimeout: setting({
+      env: 'MANAGER_GRPC_SERVER_READ_TIMEOUT',
+      doc: 'A connection quiet this long is sent an HTTP/2 ping (grpc.keepalive_time_ms); Go ReadTimeout.',
+      default: '15s',
+      format: f.duration,
+    }),
+    writeTimeout: setting({
+      env: 'MANAGER_GRPC_SERVER_WRITE_TIMEOUT',
+      doc: 'A connection that does not answer that ping within this long is closed (grpc.keepalive_timeout_ms): a peer that stopped reading. Streams that keep reading are exempt; slow ones are cut by MANAGER_GRPC_STREAM_BACKLOG_BYTES.',
+      default: '15s',
+      format: f.duration,
+    }),
+    readHeaderTimeout: setting({
+      env: 'MANAGER_GRPC_SERVER_READ_HEADER_TIMEOUT',
+      doc: 'A new connection must send its first bytes (the 24-byte HTTP/2 preface, or its TLS hello) within this long, or it is closed.',
+      default: '5s',
+      format: f.duration,
+    }),
+    idleTimeout: setting({
+      env: 'MANAGER_GRPC_SERVER_IDLE_TIMEOUT',
+      doc: 'A connection with no call for this long is closed with GOAWAY (grpc.max_connection_idle_ms).',
+      default: '60s',
+      format: f.duration,
+    }),
+    maxHeaderBytes: setting({
+      env: 'MANAGER_GRPC_SERVER_MAX_HEADER_BYTES',
+      doc: "Largest request metadata (names and values) a call may carry; a larger one is refused with RESOURCE_EXHAUSTED before its handler. Node's HTTP/2 layer refuses header blocks over 64 KiB on its own.",
+      default: '1048576',
+      format: f.byteSize,
+    }),
   },
 };

@@ -1,0 +1,115 @@
+import { constants as http2 } from 'node:http2';
+import { status, type ServerWritableStream } from '@grpc/grpc-js';
+import type { ManagerStreamRpcs } from '@cocos-manager/contract';
+import type { Logger, ManagerMetrics, VmApi, VmStreamEvent } from '@cocos-manager/core';
+
+type WatchEvent = ManagerStreamRpcs['WatchEvents']['response'];
+export type WatchCall = ServerWritableStream<ManagerStreamRpcs['WatchEvents']['request'], WatchEvent>;
+
+export interface WatchLimits {
+  /** MANAGER_GRPC_MAX_STREAMS */
+  readonly maxStreams: number;
+  /** MANAGER_GRPC_STREAM_BACKLOG_BYTES */
+  readonly backlogBytes: number;
+}
+
+/** Roughly what one event costs while it waits to be sent: its strings and the framing around them. */
+function sizeOf(event: WatchEvent): number {
+  return 32 + event.kind.length + event.vm_id.length + event.state.length + event.previous_state.length + Buffer.byteLength(event.detail) + Buffer.byteLength(event.line) + event.at.length;
+}
+
+function wireEvent(event: VmStreamEvent): WatchEvent {
+  return event.kind === 'lifecycle'
+    ? { kind: 'lifecycle', vm_id: event.vmId, state: event.state, previous_state: event.previous ?? '', detail: event.detail, line: '', at: event.at }
+    : { kind: 'console', vm_id: event.vmId, state: '', previous_state: '', detail: '', line: event.line, at: event.at };
+}
+
+interface ResettableStream {
+  close(code: number): void;
+  readonly destroyed: boolean;
+}
+
+/**
+ * The HTTP/2 stream under a grpc-js server call. grpc-js has no public way to
+ * reset a stream; without it, a status meant for a reader that stopped
+ * reading would wait behind everything it has not read. Found through
+ * grpc-js ≥ 1.10's call objects; null if their shape changes.
+ */
+function http2StreamOf(call: WatchCall): ResettableStream | null {
+  const inner = (call as unknown as { call?: { stream?: unknown; nextCall?: { stream?: unknown } } }).call;
+  const stream = inner?.stream ?? inner?.nextCall?.stream;
+  return stream && typeof (stream as ResettableStream).close === 'function' ? (stream as ResettableStream) : null;
+}
+
+/**
+ * WatchEvents: lifecycle events (and console lines) until the client goes
+ * away. At most MANAGER_GRPC_MAX_STREAMS at once (RESOURCE_EXHAUSTED
+ * beyond). A client whose unsent backlog passes
+ * MANAGER_GRPC_STREAM_BACKLOG_BYTES is cut off: its stream is reset with
+ * ENHANCE_YOUR_CALM (grpc clients see RESOURCE_EXHAUSTED), its buffer freed,
+ * and it is counted in manager_stream_clients_dropped_total; the others keep
+ * receiving, since each stream has its own backlog.
+ */
+export class WatchStreams {
+  private open = 0;
+
+  constructor(
+    private readonly service: Pick<VmApi, 'onEvent' | 'onConsole'>,
+    private readonly metrics: ManagerMetrics,
+    private readonly logger: Logger,
+    private readonly limits: WatchLimits,
+  ) {}
+
+  /** Streams open now. */
+  get streams(): number {
+    return this.open;
+  }
+
+  serve(call: WatchCall): void {
+    if (this.open >= this.limits.maxStreams) {
+      this.metrics.observeCall('grpc', 'WatchEvents', 'RESOURCE_EXHAUSTED', 0);
+      call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: `${this.limits.maxStreams} WatchEvents streams are open already (MANAGER_GRPC_MAX_STREAMS)` });
+      return;
+    }
+    this.open++;
+    this.metrics.observeCall('grpc', 'WatchEvents', 'OK', 0);
+    const { vm_id: vmId, lifecycle_only: lifecycleOnly } = call.request;
+    let backlog = 0;
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      this.open--;
+      unsubscribe.forEach((u) => u());
+    };
+    const send = (event: VmStreamEvent) => {
+      if (ended || (vmId !== '' && event.vmId !== vmId)) return;
+      const message = wireEvent(event);
+      const size = sizeOf(message);
+      if (backlog + size > this.limits.backlogBytes) return this.drop(call, backlog, end);
+      backlog += size;
+      call.write(message, () => {
+        backlog -= size;
+      });
+    };
+    const unsubscribe = [this.service.onEvent(send), ...(lifecycleOnly ? [] : [this.service.onConsole(send)])];
+    call.on('cancelled', end);
+    call.on('close', end);
+    call.on('finish', end);
+    call.on('error', end);
+  }
+
+  private drop(call: WatchCall, backlog: number, end: () => void): void {
+    end();
+    this.metrics.observeDroppedStream('grpc', 'WatchEvents');
+    this.logger.warn({ peer: call.getPeer(), backlog }, `gRPC: cut off a WatchEvents client ${backlog} bytes behind (MANAGER_GRPC_STREAM_BACKLOG_BYTES)`);
+    const stream = http2StreamOf(call);
+    if (stream && !stream.destroyed) {
+      stream.close(http2.NGHTTP2_ENHANCE_YOUR_CALM);
+      // The messages it never read are freed now, not when its connection goes.
+      call.destroy();
+    } else {
+      call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: 'this WatchEvents client read too slowly (MANAGER_GRPC_STREAM_BACKLOG_BYTES)' });
+    }
+  }
+}
