@@ -46,7 +46,7 @@ describe('bad requests', () => {
       ['CreateVm', { agent_log_level: 'x'.repeat(5000) }, status.INVALID_ARGUMENT, /agent_log_level is 5000 bytes/],
       ['CreateVm', { aws_region: 'r'.repeat(4097) }, status.INVALID_ARGUMENT, /aws_region/],
       ['CreateVm', { agent_cvm_server_url: 'a\nAGENT_CVM_ID=forged' }, status.INVALID_ARGUMENT, /control character/],
-      ['CreateVm', { aa_kbs_params: 'x init=/bin/sh' }, status.INVALID_ARGUMENT, /whitespace/],
+      ['CreateVm', { aa_kbs_params: 'x init=/bin/sh' }, status.INVALID_ARGUMENT, /printable ASCII without spaces/],
     ];
     for (const [method, request, code, message] of cases) {
       const err = (await m.call(method, request).catch((e: unknown) => e)) as { code: status; details: string };
@@ -132,7 +132,9 @@ describe('failure injection: a failed create leaves nothing behind', () => {
     try {
       const m = await start('6415-6419', { MANAGER_QEMU_DISK_IMG_KERNEL_FILE: kernel });
       rmSync(kernel);
-      await expect(m.call('CreateVm', {})).rejects.toMatchObject({ code: status.INTERNAL, details: expect.stringMatching(/^QEMU exited during start-up: QEMU exited with code 1; last output: .*qemu: could not open kernel file '[^']*bzImage': No such file/) });
+      // The client hears why without host paths; QEMU's own words (with the path) are in the manager's log.
+      await expect(m.call('CreateVm', {})).rejects.toMatchObject({ code: status.INTERNAL, details: "QEMU exited during start-up: QEMU exited with code 1; its last output is in the manager's log" });
+      expect(m.output()).toMatch(/could not open kernel file '[^']*bzImage': No such file/);
       expect(footprint(m)).toEqual({ processes: 0, dirs: [], states: [] });
     } finally {
       await rm(base, { recursive: true, force: true });

@@ -220,8 +220,9 @@ export function rssKiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
 }
 
+/** A directory's entries, leaving out a running manager's own lock file. */
 export function dirEntries(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir) : [];
+  return existsSync(dir) ? readdirSync(dir).filter((name) => name !== 'manager.lock') : [];
 }
 
 export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
