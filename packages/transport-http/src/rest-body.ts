@@ -1,4 +1,4 @@
-import { ManagerError, type CreateVmRequest } from '@cocos-manager/core';
+import { ManagerError, REQUEST_LIMITS, type CreateVmRequest } from '@cocos-manager/core';
 
 const TEXT = [
   'agent_log_level',
@@ -53,3 +53,14 @@ export function createRequestFromJson(body: unknown): CreateVmRequest {
     aaKbsParams: text('aa_kbs_params'),
   };
 }
+
+/** Base64 of `bytes` bytes, with padding. */
+const base64Length = (bytes: number) => 4 * Math.ceil(bytes / 3);
+/**
+ * POST /vms's body limit: the largest valid CreateReq as JSON. Three PEMs at
+ * their limit in base64, ten text fields at their limit with every byte
+ * written as a 6-byte `\uXXXX` escape (encoders such as Go's escape `<`, `>`,
+ * `&` that way), and 4 KiB for field names, punctuation and whitespace.
+ * About 1.24 MiB; anything larger cannot be a valid request.
+ */
+export const MAX_CREATE_BODY_BYTES = BYTES.length * base64Length(REQUEST_LIMITS.pemBytes) + TEXT.length * REQUEST_LIMITS.textBytes * 6 + 4096;

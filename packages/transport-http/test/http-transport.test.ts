@@ -83,6 +83,7 @@ describe('errors over a real HTTP server', () => {
       env: {
         MANAGER_HTTP_PORT: '0',
         MANAGER_HTTP_HOST: '127.0.0.1',
+        MANAGER_HTTP_REST_WRITES: 'true',
         MANAGER_RUN_DIR: path.join(dir, 'run-errors'),
         MANAGER_STATE_DIR: path.join(dir, 'state-errors'),
         MANAGER_QEMU_DISK_IMG_KERNEL_FILE: thisFile,

@@ -1,0 +1,156 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import type { ConnectionGuard, Logger, ManagerMetrics } from '@cocos-manager/core';
+
+type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+/** The server side of TLS, when HTTPS is on. */
+export interface ServerTls {
+  readonly key: Buffer;
+  readonly cert: Buffer;
+  readonly ca?: Buffer;
+  readonly requestCert?: boolean;
+  readonly rejectUnauthorized?: boolean;
+}
+
+/** Connection-level limits, in milliseconds and bytes (node's names for the Go manager's timeouts). */
+export interface ConnectionLimits {
+  readonly requestTimeout: number;
+  readonly headersTimeout: number;
+  readonly keepAliveTimeout: number;
+  readonly maxHeaderSize: number;
+  readonly maxConnections: number;
+}
+
+const IGNORE = () => undefined;
+/** Errors that mean "this machine has no IPv6 loopback": `localhost` then binds IPv4 only. */
+const NO_ADDRESS = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT']);
+
+/**
+ * Every TCP connection the HTTP servers accept passes here before HTTP or
+ * TLS reads a byte of it: over MANAGER_HTTP_MAX_CONNECTIONS it is closed, and
+ * the connection guard closes those that come from one of our VMs. The rest
+ * go to the server's own connection handling (TLS handshake, HTTP parser).
+ * Used as Fastify's serverFactory, so Fastify's server is one of ours.
+ */
+export class ConnectionGate {
+  private open = 0;
+  private handler: RequestHandler | null = null;
+  private readonly servers: Server[] = [];
+
+  constructor(
+    private readonly guard: ConnectionGuard,
+    private readonly metrics: ManagerMetrics,
+    private readonly logger: Logger,
+    private readonly tls: ServerTls | null,
+    private readonly limits: ConnectionLimits,
+  ) {}
+
+  /** Fastify's serverFactory: the main server. */
+  readonly serverFactory = (handler: RequestHandler): http.Server => {
+    this.handler = handler;
+    return this.createServer(handler);
+  };
+
+  /** Open connections, refused ones while they close included. */
+  get connections(): number {
+    return this.open;
+  }
+
+  /**
+   * Listens on `hosts` (the first on the main server, the others on extra
+   * servers with the same handler and port); returns the bound port.
+   * `localhost` means 127.0.0.1 and ::1, whatever /etc/hosts says.
+   */
+  async listen(main: http.Server, host: string, port: number): Promise<number> {
+    const [first = host, ...others] = host === 'localhost' ? ['127.0.0.1', '::1'] : [host === '' ? '0.0.0.0' : host];
+    await listenOn(main, first, port);
+    this.servers.push(main);
+    const bound = (main.address() as AddressInfo).port;
+    for (const address of others) {
+      const extra = this.createServer(this.handler ?? IGNORE);
+      try {
+        await listenOn(extra, address, bound);
+        this.servers.push(extra);
+      } catch (err) {
+        if (!NO_ADDRESS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+        this.logger.warn({ address }, `HTTP: ${address} is not available on this host; serving on ${first} only`);
+      }
+    }
+    return bound;
+  }
+
+  /** Stops listening and closes every connection. */
+  async close(): Promise<void> {
+    await Promise.all(
+      this.servers.splice(0).map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            (server as http.Server).closeAllConnections();
+          }),
+      ),
+    );
+  }
+
+  private createServer(handler: RequestHandler): http.Server {
+    const l = this.limits;
+    const options: http.ServerOptions = {
+      requestTimeout: l.requestTimeout,
+      headersTimeout: l.headersTimeout,
+      maxHeaderSize: l.maxHeaderSize,
+      // Node checks the two timeouts above every interval (30 s by default): a fraction of them keeps them meant.
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(l.headersTimeout / 5))),
+    };
+    const server = this.tls
+      ? https.createServer({ ...options, ...this.tls, handshakeTimeout: l.headersTimeout }, handler)
+      : http.createServer(options, handler);
+    server.keepAliveTimeout = l.keepAliveTimeout;
+    const handoff = server.listeners('connection') as Array<(socket: Socket) => void>;
+    server.removeAllListeners('connection');
+    server.on('connection', (socket: Socket) => void this.admit(server, socket, handoff));
+    return server;
+  }
+
+  private async admit(server: Server, socket: Socket, handoff: Array<(socket: Socket) => void>): Promise<void> {
+    // Until the server's own handler takes over, a reset must not become an uncaught 'error'.
+    socket.on('error', IGNORE);
+    if (this.open >= this.limits.maxConnections) return this.refuse(socket, 'connection-limit');
+    this.open++;
+    socket.once('close', () => this.open--);
+    let reason: string | null;
+    try {
+      const verdict = await this.guard.check({
+        remoteAddress: socket.remoteAddress ?? '',
+        remotePort: socket.remotePort ?? 0,
+        localAddress: socket.localAddress ?? '',
+        localPort: socket.localPort ?? 0,
+      });
+      reason = verdict.allowed ? null : 'vm-origin';
+    } catch (err) {
+      // The guard could not decide: refused (fail closed).
+      this.logger.error({ err }, 'HTTP: the connection guard failed; connection refused');
+      reason = 'guard-error';
+    }
+    if (reason !== null) return this.refuse(socket, reason);
+    if (socket.destroyed) return;
+    socket.off('error', IGNORE);
+    for (const listener of handoff) listener.call(server, socket);
+  }
+
+  private refuse(socket: Socket, reason: string): void {
+    this.metrics.observeRefusedConnection('http', reason);
+    socket.destroy();
+  }
+}
+
+function listenOn(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,100 @@
+import type { FastifyInstance } from 'fastify';
+import { policyJsonBytes, vmWireView, VmState, type ManagerInfo, type ManagerMetrics, type VmApi, type VmStreamEvent } from '@cocos-manager/core';
+import type { BoundedStreams } from './bounded-streams.js';
+import { createRequestFromJson, MAX_CREATE_BODY_BYTES } from './rest-body.js';
+
+const SSE_KEEPALIVE_MS = 15_000;
+
+type IdParams = { Params: { id: string } };
+
+export interface RouteDeps {
+  readonly service: VmApi;
+  readonly metrics: ManagerMetrics;
+  readonly info: ManagerInfo;
+  readonly streams: BoundedStreams;
+  /** Whether POST /vms and DELETE /vms/:id exist (MANAGER_HTTP_REST_WRITES). */
+  readonly restWrites: boolean;
+}
+
+/** `/health`, `/metrics`, the JSON REST mirror of the gRPC service, `/events` (SSE) and VM consoles. */
+export function registerRoutes(app: FastifyInstance, { service: s, metrics, info, streams, restWrites }: RouteDeps): void {
+  app.get('/health', async () => ({
+    status: 'pass',
+    version: info.version,
+    instance_id: info.instanceId,
+    started_at: info.startedAt,
+    description: 'cocos-manager',
+    vms: s.list().length,
+  }));
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType()).send(await metrics.text()));
+
+  if (restWrites) {
+    app.post('/vms', { bodyLimit: MAX_CREATE_BODY_BYTES }, async (request, reply) => {
+      const started = performance.now();
+      try {
+        const vm = await s.create(createRequestFromJson(request.body));
+        metrics.observeCreate((performance.now() - started) / 1000, true);
+        return reply
+          .code(201)
+          .header('location', `/vms/${vm.id}`)
+          .send({ cvm_id: vm.id, forwarded_port: String(vm.forwardedPort) });
+      } catch (err) {
+        metrics.observeCreate((performance.now() - started) / 1000, false);
+        throw err;
+      }
+    });
+    app.delete<IdParams>('/vms/:id', async (request, reply) => {
+      await s.remove(request.params.id);
+      return reply.code(204).send();
+    });
+  }
+  app.get('/vms', async () => ({ vms: s.list().map(vmWireView) }));
+  app.get<IdParams>('/vms/:id', async (request) => vmWireView(await s.get(request.params.id)));
+  app.get<IdParams>('/vms/:id/info', async (request) => {
+    const cvm = s.cvmInfo(request.params.id);
+    return {
+      id: cvm.id,
+      ovmf_version: cvm.ovmfVersion,
+      cpu_num: cvm.cpuNum,
+      cpu_type: cvm.cpuType,
+      kernel_cmd: cvm.kernelCmd,
+      eos_version: cvm.eosVersion,
+    };
+  });
+  app.get<IdParams>('/vms/:id/attestation-policy', async (request, reply) =>
+    reply.type('application/json').send(Buffer.from(policyJsonBytes(await s.attestationPolicyDocument(request.params.id)))),
+  );
+  app.get<IdParams & { Querystring: { follow?: string } }>('/vms/:id/console', async (request, reply) => {
+    const id = request.params.id;
+    const text = await s.consoleOutput(id); // 404 for an unknown id, before anything is streamed
+    if (request.query.follow !== '1' && request.query.follow !== 'true') return reply.type('text/plain; charset=utf-8').send(text);
+    return streams.start(request, reply, 'console', 'text/plain; charset=utf-8', (write, end) => {
+      write(text);
+      const offConsole = s.onConsole((l) => l.vmId === id && write(`${l.line}\n`));
+      const offEvent = s.onEvent((e) => {
+        if (e.vmId === id && (e.state === VmState.Stopped || e.state === VmState.Failed)) end();
+      });
+      return () => {
+        offConsole();
+        offEvent();
+      };
+    });
+  });
+  app.get<{ Querystring: { vm?: string; console?: string } }>('/events', async (request, reply) => {
+    const only = request.query.vm;
+    const withConsole = request.query.console !== '0';
+    return streams.start(request, reply, 'events', 'text/event-stream', (write) => {
+      write(': cocos-manager events\n\n');
+      const send = (event: VmStreamEvent) => {
+        if (only && event.vmId !== only) return;
+        write(`event: ${event.kind}\ndata: ${JSON.stringify(event)}\n\n`);
+      };
+      const offs = [s.onEvent(send), ...(withConsole ? [s.onConsole(send)] : [])];
+      const keepalive = setInterval(() => write(': keep-alive\n\n'), SSE_KEEPALIVE_MS);
+      return () => {
+        clearInterval(keepalive);
+        offs.forEach((off) => off());
+      };
+    });
+  });
+}
