@@ -91,10 +91,11 @@ export class LaunchPlanner {
     if (q.noGraphic) command.add(new NoGraphic());
     command.add(
       new Monitor(q.monitor),
-      new LocalFsdev('env_fs', layout.envDir, 'mapped', true),
-      new Virtio9pDevice('env_fs', 'env_share'),
+      // Certs share first, then env: the Go manager's order (DESIGN §4.3).
       new LocalFsdev('cert_fs', layout.certsDir, 'mapped', true),
       new Virtio9pDevice('cert_fs', 'certs_share'),
+      new LocalFsdev('env_fs', layout.envDir, 'mapped', true),
+      new Virtio9pDevice('env_fs', 'env_share'),
       new GuestName(guestName(vm.id)),
       new QmpSocket(layout.qmpSocket),
       new NoReboot(),
