@@ -8,6 +8,8 @@ export interface ConnectionOptions {
   readonly cert?: string;
   readonly key?: string;
   readonly timeout: number;
+  /** Bearer token sent with every call (`authorization: Bearer <token>`). */
+  readonly token?: string;
 }
 
 /** A failure worth one line: what went wrong, in the operator's words. */
@@ -40,15 +42,21 @@ export class ManagerClient {
   /** One unary RPC; fields left out of the request go as their proto3 defaults. */
   call<M extends ManagerUnaryRpc>(method: M, request: Partial<ManagerUnaryRpcs[M]['request']>): Promise<ManagerUnaryRpcs[M]['response']> {
     return new Promise((resolve, reject) => {
-      this.client[method]!(request, new Metadata(), { deadline: Date.now() + this.options.timeout * 1000 }, (err, res) =>
+      this.client[method]!(request, this.metadata(), { deadline: Date.now() + this.options.timeout * 1000 }, (err, res) =>
         err ? reject(this.explain(err)) : resolve(res as ManagerUnaryRpcs[M]['response']),
       );
     });
   }
 
   watch(request: ManagerStreamRpcs['WatchEvents']['request']): ClientReadableStream<ManagerStreamRpcs['WatchEvents']['response']> {
-    type Watch = (r: ManagerStreamRpcs['WatchEvents']['request']) => ClientReadableStream<ManagerStreamRpcs['WatchEvents']['response']>;
-    return (this.client as unknown as { WatchEvents: Watch }).WatchEvents(request);
+    type Watch = (r: ManagerStreamRpcs['WatchEvents']['request'], md: Metadata) => ClientReadableStream<ManagerStreamRpcs['WatchEvents']['response']>;
+    return (this.client as unknown as { WatchEvents: Watch }).WatchEvents(request, this.metadata());
+  }
+
+  private metadata(): Metadata {
+    const metadata = new Metadata();
+    if (this.options.token) metadata.set('authorization', `Bearer ${this.options.token}`);
+    return metadata;
   }
 
   close(): void {
@@ -57,6 +65,9 @@ export class ManagerClient {
 
   explain(err: ServiceError): CliError {
     if (err.code === status.UNAVAILABLE) return new CliError(`cannot reach the manager at ${this.options.serverUrl}: ${err.details}`);
+    if (err.code === status.UNAUTHENTICATED && !this.options.token) {
+      return new CliError(`${err.details} (UNAUTHENTICATED); give a token with --token, COCOS_MANAGER_TOKEN or --token-file`);
+    }
     if (err.code === status.DEADLINE_EXCEEDED) return new CliError(`the manager at ${this.options.serverUrl} did not answer within ${this.options.timeout} s`);
     return new CliError(`${err.details} (${status[err.code]})`);
   }

@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import type { VmStreamEvent } from '@cocos-manager/contract';
 import { CliError, ManagerClient, type ConnectionOptions } from './client.js';
 import { fields, table } from './output.js';
+import { checkToken, readTokenFile } from './token.js';
 import { waitForAgent } from './wait-for-agent.js';
 
 const VERSION = '0.1.0';
@@ -15,6 +16,8 @@ interface GlobalOptions {
   key?: string;
   json?: boolean;
   timeout: string;
+  token?: string;
+  tokenFile?: string;
 }
 
 function fail(err: unknown): never {
@@ -30,17 +33,30 @@ const program = new Command('cocos-manager-cli')
   .option('--ca <file>', 'PEM CA that signed the manager certificate (enables TLS)')
   .option('--cert <file>', 'PEM client certificate (mTLS)')
   .option('--key <file>', 'PEM client key (mTLS)')
+  .addOption(new Option('--token <token>', 'bearer token of the manager (sent as authorization: Bearer)').env('COCOS_MANAGER_TOKEN'))
+  .option('--token-file <file>', 'file holding the bearer token on its first line (mode 0600 or 0400)')
   .option('--json', 'machine-readable output')
   .option('--timeout <seconds>', 'how long one call may take', '30')
   .showHelpAfterError(false);
 
-type Resolved = Omit<GlobalOptions, 'timeout'> & ConnectionOptions;
+type Resolved = Omit<GlobalOptions, 'timeout' | 'token'> & ConnectionOptions;
 
 function globals(): Resolved {
   const o = program.opts<GlobalOptions>();
   const timeout = Number(o.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0) throw new CliError(`--timeout ${o.timeout}: expected a number of seconds`);
-  return { ...o, timeout };
+  return { ...o, timeout, ...token(o) };
+}
+
+/** --token-file, else --token, else COCOS_MANAGER_TOKEN; a file and a --token flag together are ambiguous. */
+function token(o: GlobalOptions): { token?: string } {
+  const fromFlag = program.getOptionValueSource('token') === 'cli';
+  if (o.tokenFile !== undefined) {
+    if (fromFlag) throw new CliError('--token and --token-file: give one of them');
+    return { token: readTokenFile(o.tokenFile) };
+  }
+  if (o.token !== undefined) return { token: checkToken(o.token, fromFlag ? '--token' : 'COCOS_MANAGER_TOKEN') };
+  return {};
 }
 
 /** Runs a command with a connected client; every failure is one line and exit status 1. */
