@@ -5,7 +5,15 @@ import path from 'node:path';
  * The host as backends probe it. `rootDir` prefixes `/proc` and `/sys` reads,
  * so tests replay recorded host files instead of the machine's own.
  */
-export class HostEnvironment {
+export interface HostFiles {
+  /** Prefix of every absolute path read (`/` on a real host). */
+  readonly rootDir: string;
+  /** A host file's text, or undefined when it cannot be read. */
+  readText(absolutePath: string): Promise<string | undefined>;
+}
+
+/** The host's files under `rootDir` (the HOST token's value). */
+export class HostEnvironment implements HostFiles {
   constructor(readonly rootDir: string = '/') {}
 
   async readText(absolutePath: string): Promise<string | undefined> {

@@ -1,7 +1,7 @@
 import type { QemuCommand } from '../qemu/command.js';
 import type { CvmInfo } from '../vm/types.js';
 import type { AttestationPolicyDocument } from './attestation-policy.js';
-import type { HostEnvironment, ProbeResult } from './host.js';
+import type { HostFiles, ProbeResult } from './host.js';
 import type { VmContext } from './vm-context.js';
 
 /**
@@ -52,7 +52,7 @@ export interface TeeBackend {
    * Whether this host can run the backend. Called once at start for the
    * active backend; also used for auto-detection.
    */
-  probe(host: HostEnvironment): Promise<ProbeResult>;
+  probe(host: HostFiles): Promise<ProbeResult>;
   /** Start-time checks of the configuration the backend reads (firmware files…). */
   validate(): Promise<void>;
   /** Creates the per-VM files this backend owns, inside `vm.dir`. */

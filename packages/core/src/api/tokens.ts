@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ManagerConfig } from '../config/manager-config.js';
 import { createToken } from '../tokens.js';
 import type { BootStrategy } from './boot-strategy.js';
-import type { HostEnvironment } from './host.js';
+import type { HostFiles } from './host.js';
 import type { TeeBackend } from './tee-backend.js';
 import type { Transport } from './transport.js';
 import type { VmLifecycle } from './vm-api.js';
@@ -17,7 +17,7 @@ export const CONFIG = createToken<ManagerConfig>('config');
 /** The root pino logger (core). */
 export const LOGGER = createToken<Logger>('logger');
 /** The host as backends probe it (core; override in tests to replay recorded files). */
-export const HOST = createToken<HostEnvironment>('host');
+export const HOST = createToken<HostFiles>('host');
 /** The VM lifecycle service the transports serve (core). */
 export const VM_SERVICE = createToken<VmLifecycle>('vm.service');
 /** Prometheus metrics shared by the transports (core). */

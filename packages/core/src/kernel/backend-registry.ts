@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { HostEnvironment } from '../api/host.js';
+import type { HostFiles } from '../api/host.js';
 import type { BackendSelection, TeeBackend } from '../api/tee-backend.js';
 import { coreSettings } from '../config/core-settings.js';
 import type { ManagerConfig } from '../config/manager-config.js';
@@ -28,7 +28,7 @@ export class BackendRegistry {
   constructor(
     readonly backends: readonly TeeBackend[],
     private readonly config: ManagerConfig,
-    private readonly host: HostEnvironment,
+    private readonly host: HostFiles,
     private readonly logger: Logger,
   ) {
     const names = new Set<string>();
