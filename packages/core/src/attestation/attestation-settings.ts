@@ -14,7 +14,7 @@ export const attestationSettings = {
   attestation: {
     policyFormat: setting({
       env: 'MANAGER_ATTESTATION_POLICY_FORMAT',
-      doc: 'What AttestationPolicy answers with by default: corim (CBOR CoRIM, as the Go manager since its CoRIM change; COSE_Sign1-signed when MANAGER_CORIM_SIGNING_KEY is set) or json (the go-sev-guest / go-tdx-guest check configuration with pcr_values). A request may ask for the other one.',
+      doc: 'What AttestationPolicy answers with by default: corim (CBOR CoRIM, as the Go manager since its CoRIM change; COSE_Sign1-signed when MANAGER_CORIM_SIGNING_KEY is set) or json (the upstream JSON policy: the check configuration of the Go attestation libraries, with pcr_values). A request may ask for the other one.',
       default: 'corim',
       format: f.oneOf(ATTESTATION_POLICY_FORMATS),
     }),

@@ -41,7 +41,7 @@ const HASH_ALG_BY_LENGTH = new Map<number, number>([
 const NAMESPACE_URL = '6ba7b811-9dad-11d1-80b4-00c04fd430c8';
 export const MEASUREMENT_KEY_PREFIX = 'urn:cocos-manager:measurement:';
 
-// Maps with integer keys must stay maps (not objects) in CBOR; bytes stay plain byte strings.
+// Maps with integer keys must stay maps (not objects) in CBOR; bytes stay untagged byte strings.
 export const cbor = new Encoder({ mapsAsObjects: false, useRecords: false, tagUint8Array: false });
 
 /** RFC 4122 §4.3 name-based UUID with SHA-1 (version 5), as 16 bytes. */

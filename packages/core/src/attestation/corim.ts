@@ -7,7 +7,7 @@ export { ATTESTATION_POLICY_FORMATS, attestationSettings, type AttestationPolicy
 export { CORIM_CONTENT_TYPE, COSE_ALG, corimSigningKey, loadCorimSigningKey, type CorimSigningKey } from './cose-sign1.js';
 export { HASH_ALG_IDS, MEASUREMENT_KEY_PREFIX, measurementKey } from './corim-map.js';
 
-/** IANA hash id of SHA-384, the digest SEV-SNP and TDX measurements are. */
+/** IANA hash id of SHA-384, the digest TEE launch measurements usually are. */
 export const SHA384_ALG_ID = HASH_ALG_IDS.sha384;
 
 /** The signer name of CoRIMs signed without one configured (callers pass the instance id). */
