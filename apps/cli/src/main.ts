@@ -55,7 +55,8 @@ function token(o: GlobalOptions): { token?: string } {
     if (fromFlag) throw new CliError('--token and --token-file: give one of them');
     return { token: readTokenFile(o.tokenFile) };
   }
-  if (o.token !== undefined) return { token: checkToken(o.token, fromFlag ? '--token' : 'COCOS_MANAGER_TOKEN') };
+  // An empty COCOS_MANAGER_TOKEN is no token (as an unset one).
+  if (o.token !== undefined && (fromFlag || o.token !== '')) return { token: checkToken(o.token, fromFlag ? '--token' : 'COCOS_MANAGER_TOKEN') };
   return {};
 }
 
