@@ -148,7 +148,10 @@ export class QemuProcess implements SupervisedProcess {
     if (!this.viaSudo) return this.child.kill(signal);
     // QEMU itself, never sudo (a SIGKILL to sudo would orphan QEMU); and only while the pid is still that QEMU.
     if (!(await this.qemuAlive())) return false;
-    return signalProcess(this.pid, signal);
+    const sent = await signalProcess(this.pid, signal);
+    // sudo stops itself when its command is stopped (job control); it must run again to reap a killed QEMU and exit.
+    if (signal === 'SIGKILL') this.child.kill('SIGCONT');
+    return sent;
   }
 
   private async describeExit(code: number | null, signal: string | null): Promise<VmExit> {
