@@ -40,6 +40,8 @@ export class BoundedStreams {
         .header('retry-after', '5')
         .send({ error: { code: ErrorCode.ResourceExhausted, message: `${this.limits.maxStreams} streams are open, the most MANAGER_HTTP_MAX_STREAMS allows; retry later` } });
     }
+    // HEAD gets the stream's headers and nothing to wait for.
+    if (request.method === 'HEAD') return reply.type(contentType).header('cache-control', 'no-cache').send();
     reply.hijack();
     const res = reply.raw;
     this.responses.add(res);
