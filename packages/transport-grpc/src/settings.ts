@@ -43,7 +43,7 @@ export const grpcSettings = {
     }),
     streamBacklogBytes: setting({
       env: 'MANAGER_GRPC_STREAM_BACKLOG_BYTES',
-      doc: 'Unsent bytes a WatchEvents client may fall behind by before it is cut off with RESOURCE_EXHAUSTED (counted in manager_stream_clients_dropped_total{transport="grpc",stream="WatchEvents"}).',
+      doc: 'Unsent bytes a WatchEvents client may fall behind by: over it and taking nothing for a second (or 8 times over it, however fast it reads), it is cut off, its stream reset (grpc clients see RESOURCE_EXHAUSTED), and counted in manager_stream_clients_dropped_total{transport="grpc",stream="WatchEvents"}.',
       default: '1M',
       format: f.byteSize,
     }),
@@ -61,7 +61,7 @@ export const grpcSettings = {
     }),
     readHeaderTimeout: setting({
       env: 'MANAGER_GRPC_SERVER_READ_HEADER_TIMEOUT',
-      doc: 'A new connection must send its first bytes (the 24-byte HTTP/2 preface, or its TLS hello) within this long, or it is closed.',
+      doc: 'A new connection must send its first 24 bytes (the HTTP/2 preface, or the start of its TLS hello) within this long, or it is closed before TLS or HTTP/2 sees it (manager_connections_refused_total{reason="header-timeout"}).',
       default: '5s',
       format: f.duration,
     }),

@@ -13,6 +13,11 @@ export interface WatchLimits {
   readonly backlogBytes: number;
 }
 
+/** A client over the bound that has taken nothing for this long has stopped reading. */
+const STALL_MS = 1000;
+/** However fast it reads, a client this many bounds behind is cut off: memory stays bounded under any flood. */
+const CEILING_FACTOR = 8;
+
 /** Roughly what one event costs while it waits to be sent: its strings and the framing around them. */
 function sizeOf(event: WatchEvent): number {
   return 32 + event.kind.length + event.vm_id.length + event.state.length + event.previous_state.length + Buffer.byteLength(event.detail) + Buffer.byteLength(event.line) + event.at.length;
@@ -44,8 +49,11 @@ function http2StreamOf(call: WatchCall): ResettableStream | null {
 /**
  * WatchEvents: lifecycle events (and console lines) until the client goes
  * away. At most MANAGER_GRPC_MAX_STREAMS at once (RESOURCE_EXHAUSTED
- * beyond). A client whose unsent backlog passes
- * MANAGER_GRPC_STREAM_BACKLOG_BYTES is cut off: its stream is reset with
+ * beyond). A client whose unsent backlog is over
+ * MANAGER_GRPC_STREAM_BACKLOG_BYTES and that has taken no message for a
+ * second, or that falls 8 bounds behind however fast it reads (the console
+ * follower hands over up to 1 MiB of lines at once, so a healthy reader may
+ * briefly be over one bound), is cut off: its stream is reset with
  * ENHANCE_YOUR_CALM (grpc clients see RESOURCE_EXHAUSTED), its buffer freed,
  * and it is counted in manager_stream_clients_dropped_total; the others keep
  * receiving, since each stream has its own backlog.
@@ -75,6 +83,8 @@ export class WatchStreams {
     this.metrics.observeCall('grpc', 'WatchEvents', 'OK', 0);
     const { vm_id: vmId, lifecycle_only: lifecycleOnly } = call.request;
     let backlog = 0;
+    // When the client last took a message (or had nothing pending): a reader keeps this fresh, a stalled one does not.
+    let lastProgress = Date.now();
     let ended = false;
     const end = () => {
       if (ended) return;
@@ -82,14 +92,19 @@ export class WatchStreams {
       this.open--;
       unsubscribe.forEach((u) => u());
     };
+    const { backlogBytes } = this.limits;
     const send = (event: VmStreamEvent) => {
       if (ended || (vmId !== '' && event.vmId !== vmId)) return;
       const message = wireEvent(event);
       const size = sizeOf(message);
-      if (backlog + size > this.limits.backlogBytes) return this.drop(call, backlog, end);
+      const now = Date.now();
+      if (backlog === 0) lastProgress = now;
+      const stalled = backlog > backlogBytes && now - lastProgress > STALL_MS;
+      if (stalled || backlog + size > CEILING_FACTOR * backlogBytes) return this.drop(call, backlog, end);
       backlog += size;
       call.write(message, () => {
         backlog -= size;
+        lastProgress = Date.now();
       });
     };
     const unsubscribe = [this.service.onEvent(send), ...(lifecycleOnly ? [] : [this.service.onConsole(send)])];

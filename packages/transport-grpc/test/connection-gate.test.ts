@@ -96,13 +96,15 @@ describe('connection limits', () => {
   it('closes connections beyond MANAGER_GRPC_MAX_CONNECTIONS at once, and serves again once they go', async () => {
     const m = await start({ MANAGER_GRPC_MAX_CONNECTIONS: '2' });
     const held = [rawConnection(m.port, PREFACE), rawConnection(m.port, PREFACE)];
-    await new Promise((r) => setTimeout(r, 200));
+    const gate = () => m.transport['gate']!;
+    for (let waited = 0; gate().connections < 2 && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    expect(gate().connections).toBe(2);
     const third = rawConnection(m.port, PREFACE);
     expect((await third.closed).bytes).toBe(0);
     expect(await m.metric('manager_connections_refused_total', { transport: 'grpc', reason: 'connection-limit' })).toBe(1);
     held.forEach((h) => h.socket.destroy());
     await Promise.all(held.map((h) => h.closed));
-    await new Promise((r) => setTimeout(r, 100));
+    for (let waited = 0; gate().connections > 0 && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     const client = managerClient(`127.0.0.1:${m.port}`);
     expect(await call(client, 'ListVms', {})).toEqual({ vms: [] });
     client.close();
