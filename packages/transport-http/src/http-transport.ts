@@ -126,8 +126,11 @@ export class HttpTransport implements Transport {
       }
       done();
     });
-    // Write timeout (Go WriteTimeout): a response not finished in time loses its connection; streams are exempt.
+    // Write timeout (Go WriteTimeout): a response not finished in time loses its connection. Streams are
+    // exempt, and so are create and remove, which take as long as the VM's start or stop may (their own timeouts).
     app.addHook('onRequest', (request, reply, done) => {
+      const operation = operationOf(request.method, request.routeOptions.url ?? '');
+      if (!request.is404 && (operation === 'create' || operation === 'remove')) return done();
       const timer = setTimeout(() => {
         if (!this.streams.holds(reply.raw)) request.raw.socket?.destroy();
       }, this.settings.writeTimeout);

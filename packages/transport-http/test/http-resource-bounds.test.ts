@@ -122,6 +122,11 @@ describe('slow stream readers', () => {
     list: () => [],
     portUsage: () => ({ inUse: 0, size: 1 }),
     onEvent: () => () => undefined,
+    /** A read that takes longer than the write timeout. */
+    get: async () => {
+      await sleep(3000);
+      throw new Error('too late');
+    },
     onConsole: (listener: (line: ConsoleLine) => void) => {
       consoleLines.on('line', listener);
       return () => consoleLines.off('line', listener);
@@ -129,7 +134,10 @@ describe('slow stream readers', () => {
   };
   let m: HttpManager;
   beforeAll(async () => {
-    m = await startHttpManager({ MANAGER_HTTP_STREAM_BACKLOG_BYTES: '256K', MANAGER_HTTP_MAX_STREAMS: '3' }, [{ token: VM_SERVICE, useValue: service }]);
+    m = await startHttpManager(
+      { MANAGER_HTTP_STREAM_BACKLOG_BYTES: '256K', MANAGER_HTTP_MAX_STREAMS: '3', MANAGER_HTTP_SERVER_WRITE_TIMEOUT: '1s' },
+      [{ token: VM_SERVICE, useValue: service }],
+    );
   });
   afterAll(() => m?.stop());
 
@@ -169,6 +177,23 @@ describe('slow stream readers', () => {
     expect(slow.state.bytes).toBeLessThan(lines * payload.length);
     normal.destroy();
   }, 60_000);
+
+  it('a response not written within the write timeout loses its connection; a stream outlives it', async () => {
+    const stream = rawConnection(m.port);
+    stream.socket.write('GET /events HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    const t0 = performance.now();
+    await expect(request(m.port, { path: '/vms/slow' })).rejects.toThrow(/socket hang up|ECONNRESET/);
+    const cut = performance.now() - t0;
+    expect(cut).toBeGreaterThan(900);
+    expect(cut).toBeLessThan(2500);
+    await sleep(500);
+    const before = stream.state.bytes;
+    consoleLines.emit('line', { kind: 'console', vmId: 'vm-1', line: 'still here', at: '' });
+    await sleep(200);
+    expect([stream.state.closedAt, stream.state.bytes > before]).toEqual([0, true]);
+    stream.socket.destroy();
+    while (consoleLines.listenerCount('line') > 0) await sleep(20);
+  });
 
   it('streams over MANAGER_HTTP_MAX_STREAMS are answered 503 RESOURCE_EXHAUSTED', async () => {
     const open = Array.from({ length: 3 }, () => rawConnection(m.port));
