@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { buildCorim, ConfigError, CREATE_FAULTS, createFaultsFromEnv, Manager, ManagerError, PluginError, policyJsonBytes, type ManagerPlugin, type TokenOverride } from '@cocos-manager/core';
+import { ConfigError, POLICY_ENCODER, resolveToken, CREATE_FAULTS, createFaultsFromEnv, Manager, ManagerError, PluginError, type ManagerPlugin, type TokenOverride } from '@cocos-manager/core';
 import { renderConfigReference } from './config-reference.js';
 import { loadExtraPlugins } from './plugin-loader.js';
 import { defaultPlugins } from './plugins.js';
@@ -111,13 +111,13 @@ export function program(plugins: readonly ManagerPlugin[] = defaultPlugins): Com
   cli
     .command('attestation-policy')
     .description('print the attestation policy a VM gets under the current configuration (SEV-SNP or TDX); works on any host')
-    .addOption(new Option('--format <format>', 'json (the upstream policy shape) or corim (CBOR, COSE_Sign1-signed with MANAGER_CORIM_SIGNING_KEY when set)').choices(['json', 'corim']).default('json'))
-    .action(async (options: { format: 'json' | 'corim' }) => {
+    .addOption(new Option('--format <format>', 'corim (CBOR, COSE_Sign1-signed with MANAGER_CORIM_SIGNING_KEY when set) or json (the upstream policy shape); default: MANAGER_ATTESTATION_POLICY_FORMAT').choices(['json', 'corim']))
+    .action(async (options: { format?: 'json' | 'corim' }) => {
       const manager = build(plugins);
       try {
+        // The same encoder as the AttestationPolicy RPC: one code path.
         const doc = await manager.service.previewAttestationPolicy();
-        if (options.format === 'json') process.stdout.write(Buffer.from(policyJsonBytes(doc)));
-        else process.stdout.write(await buildCorim(doc, manager.config.get<string>('attestation.corimSigningKey')));
+        process.stdout.write(Buffer.from(resolveToken(manager.container, POLICY_ENCODER).encode(doc, options.format)));
       } catch (err) {
         fail(err);
       }

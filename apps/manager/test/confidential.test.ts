@@ -93,8 +93,17 @@ describe('cocos-manager attestation-policy', () => {
     await execa('openssl', ['genpkey', '-algorithm', 'ED25519', '-out', file('ed.key')]);
   });
 
+  it('answers with a CoRIM by default, and JSON when MANAGER_ATTESTATION_POLICY_FORMAT=json', async () => {
+    const corim = await run(['attestation-policy'], snpEnv);
+    expect(corim.exitCode, text(corim.stderr)).toBe(0);
+    // An untagged CBOR map of two entries (id, tags): the corim-map.
+    expect((corim.stdout as unknown as Buffer)[0]).toBe(0xa2);
+    const json = await run(['attestation-policy'], { ...snpEnv, MANAGER_ATTESTATION_POLICY_FORMAT: 'json' });
+    expect(JSON.parse(text(json.stdout))).toHaveProperty('policy.measurement');
+  });
+
   it('prints the SNP policy JSON with the measured digest', async () => {
-    const result = await run(['attestation-policy'], snpEnv);
+    const result = await run(['attestation-policy', '--format', 'json'], snpEnv);
     expect(result.exitCode, text(result.stderr)).toBe(0);
     const policy = JSON.parse(text(result.stdout)) as { policy: { measurement: string; policy: string } };
     expect(Buffer.from(policy.policy.measurement, 'base64').toString('hex')).toBe(digest);
@@ -118,7 +127,7 @@ describe('cocos-manager attestation-policy', () => {
   });
 
   it('refuses plain VMs with one line', async () => {
-    const result = await run(['attestation-policy']);
+    const result = await run(['attestation-policy', '--format', 'json']);
     expect(result.exitCode).toBe(2);
     expect(text(result.stderr)).toBe('cocos-manager: plain VMs carry no attestation: there is no TEE measurement to verify (run a sev-snp or tdx backend)');
   });

@@ -16,6 +16,7 @@ export * from './api/plugin.js';
 export * from './api/tee-backend.js';
 export * from './api/attestation-policy.js';
 export * from './attestation/corim.js';
+export * from './attestation/policy-encoder.js';
 export * from './api/boot-strategy.js';
 export * from './api/transport.js';
 export * from './api/host.js';

@@ -10,6 +10,7 @@ import type { ProcessLauncher } from './process-launcher.js';
 import type { CreateFaults } from './create-faults.js';
 import type { ApiAuth } from '../security/authenticator.js';
 import type { ConnectionGuard } from '../security/vm-origin-guard.js';
+import type { PolicyEncoder } from '../attestation/policy-encoder.js';
 import type { ManagerInfo, ManagerMetrics, ManagerTracing } from './observability.js';
 
 /** The validated configuration of this manager instance (core). */
@@ -34,6 +35,8 @@ export const CREATE_FAULTS = createToken<CreateFaults>('vm.create-faults');
 export const AUTHENTICATOR = createToken<ApiAuth>('api.authenticator');
 /** Refuses connections that come from this manager's own VMs, for every transport (core). */
 export const CONNECTION_GUARD = createToken<ConnectionGuard>('api.connection-guard');
+/** How attestation policies go on the wire: CoRIM (signed or not) or JSON (core). */
+export const POLICY_ENCODER = createToken<PolicyEncoder>('attestation.policy-encoder');
 /** TEE backends; one is chosen by configuration (plugins). */
 export const TEE_BACKEND = createToken<TeeBackend>('tee.backend', { multi: true });
 /** Boot strategies; `ram` is core's (plugins add more). */
@@ -42,4 +45,4 @@ export const BOOT_STRATEGY = createToken<BootStrategy>('boot.strategy', { multi:
 export const TRANSPORT = createToken<Transport>('transport', { multi: true });
 
 /** Tokens the kernel itself provides; plugins may not provide them again. */
-export const CORE_TOKENS: readonly symbol[] = [CONFIG, LOGGER, HOST, VM_SERVICE, METRICS, MANAGER_INFO, TRACING, PROCESS_LAUNCHER, CREATE_FAULTS, AUTHENTICATOR, CONNECTION_GUARD];
+export const CORE_TOKENS: readonly symbol[] = [CONFIG, LOGGER, HOST, VM_SERVICE, METRICS, MANAGER_INFO, TRACING, PROCESS_LAUNCHER, CREATE_FAULTS, AUTHENTICATOR, CONNECTION_GUARD, POLICY_ENCODER];

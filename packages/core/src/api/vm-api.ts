@@ -1,4 +1,5 @@
 import type { AttestationPolicyDocument } from './attestation-policy.js';
+import type { AttestationPolicyFormat } from '../attestation/attestation-settings.js';
 import type { ConsoleLine, CreatedVm, CreateVmRequest, CvmInfo, VmEvent, VmSummary } from '../vm/types.js';
 
 /**
@@ -16,8 +17,8 @@ export interface VmApi {
   /** Every VM the manager knows, oldest first. */
   list(): VmSummary[];
   cvmInfo(id: string): CvmInfo;
-  /** The attestation policy of a VM as the AttestationPolicy RPC's `info` bytes. */
-  attestationPolicy(id: string): Promise<Uint8Array>;
+  /** The attestation policy of a VM as the AttestationPolicy RPC's `info` bytes: MANAGER_ATTESTATION_POLICY_FORMAT's, or `format`. */
+  attestationPolicy(id: string, format?: AttestationPolicyFormat): Promise<Uint8Array>;
   attestationPolicyDocument(id: string): Promise<AttestationPolicyDocument>;
   /** The end of a VM's serial console (live and rotated log). */
   consoleOutput(id: string, maxBytes?: number): Promise<string>;

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { ManagerPlugin } from '../api/plugin.js';
 import { randomUUID } from 'node:crypto';
 import { NO_CREATE_FAULTS } from '../api/create-faults.js';
-import { AUTHENTICATOR, BOOT_STRATEGY, CONFIG, CONNECTION_GUARD, CREATE_FAULTS, HOST, LOGGER, MANAGER_INFO, METRICS, PROCESS_LAUNCHER, TEE_BACKEND, TRACING, TRANSPORT, VM_SERVICE } from '../api/tokens.js';
+import { AUTHENTICATOR, POLICY_ENCODER, BOOT_STRATEGY, CONFIG, CONNECTION_GUARD, CREATE_FAULTS, HOST, LOGGER, MANAGER_INFO, METRICS, PROCESS_LAUNCHER, TEE_BACKEND, TRACING, TRANSPORT, VM_SERVICE } from '../api/tokens.js';
 import type { ManagerInfo } from '../api/observability.js';
 import type { VmLifecycle } from '../api/vm-api.js';
 import { PrometheusMetrics } from '../metrics.js';
@@ -14,6 +14,8 @@ import { HostEnvironment } from '../api/host.js';
 import { RamBootStrategy } from '../boot/ram-boot.js';
 import { coreSettings } from '../config/core-settings.js';
 import { authSettings } from '../security/auth-settings.js';
+import { attestationSettings } from '../attestation/attestation-settings.js';
+import { ConfiguredPolicyEncoder } from '../attestation/policy-encoder.js';
 import { Authenticator } from '../security/authenticator.js';
 import { VmOriginGuard } from '../security/vm-origin-guard.js';
 import { ManagerConfig } from '../config/manager-config.js';
@@ -63,7 +65,7 @@ export class Manager {
   static create(options: ManagerOptions): Manager {
     const plugins = checkPlugins(options.plugins, CORE_VERSION);
     const config = ManagerConfig.load(
-      [{ owner: CORE_PACKAGE, slice: coreSettings }, { owner: CORE_PACKAGE, slice: authSettings }, ...plugins.map((p) => ({ owner: p.name, slice: p.configSchema ?? {} }))],
+      [{ owner: CORE_PACKAGE, slice: coreSettings }, { owner: CORE_PACKAGE, slice: authSettings }, { owner: CORE_PACKAGE, slice: attestationSettings }, ...plugins.map((p) => ({ owner: p.name, slice: p.configSchema ?? {} }))],
       options.env ?? process.env,
     );
     const settings = config.read(coreSettings);
@@ -93,6 +95,7 @@ export class Manager {
     container.register(METRICS, { useFactory: instanceCachingFactory((c) => new PrometheusMetrics(resolveToken(c, VM_SERVICE))) });
     const info: ManagerInfo = { instanceId: instanceId === '' ? randomUUID() : instanceId, version: CORE_VERSION, startedAt: new Date().toISOString() };
     container.register(MANAGER_INFO, { useValue: info });
+    container.register(POLICY_ENCODER, { useValue: new ConfiguredPolicyEncoder(config, info.instanceId) });
     container.register(TRACING, { useValue: new OtelTracing(config, info.instanceId, info.version) });
 
     for (const plugin of plugins) {

@@ -1,14 +1,17 @@
 import type { Logger } from 'pino';
 import { inject, injectable } from 'tsyringe';
-import { policyJsonBytes, type AttestationPolicyDocument } from '../api/attestation-policy.js';
+import type { AttestationPolicyDocument } from '../api/attestation-policy.js';
+import type { AttestationPolicyFormat } from '../attestation/attestation-settings.js';
+import type { PolicyEncoder } from '../attestation/policy-encoder.js';
 import type { ManagerTracing } from '../api/observability.js';
 import type { ProcessLauncher } from '../api/process-launcher.js';
-import { CONFIG, CREATE_FAULTS, LOGGER, PROCESS_LAUNCHER, TRACING } from '../api/tokens.js';
+import { CONFIG, CREATE_FAULTS, LOGGER, POLICY_ENCODER, PROCESS_LAUNCHER, TRACING } from '../api/tokens.js';
 import type { VmLifecycle } from '../api/vm-api.js';
 import { coreSettings, resolveStateDir } from '../config/core-settings.js';
 import type { ManagerConfig } from '../config/manager-config.js';
 import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR, type BackendChoice, type BootChoice, type PortPool } from '../kernel/internal-tokens.js';
 import { CreateTransaction } from './create-transaction.js';
+import { PeriodicTasks } from './periodic-tasks.js';
 import { LaunchPlanner, PLACEHOLDER_VM_ID } from './launch-plan.js';
 import { Reconciler, type ReconcileReport } from './reconciler.js';
 import { Recovery } from './recovery.js';
@@ -38,7 +41,7 @@ export class VmService implements VmLifecycle {
   private readonly creates: CreateTransaction;
   private readonly reconciler: Reconciler;
   private readonly lock: StateLock;
-  private timers: NodeJS.Timeout[] = [];
+  private readonly tasks: PeriodicTasks;
 
   constructor(
     @inject(CONFIG) config: ManagerConfig,
@@ -49,6 +52,7 @@ export class VmService implements VmLifecycle {
     @inject(TRACING) tracing: ManagerTracing,
     @inject(PROCESS_LAUNCHER) launcher: ProcessLauncher,
     @inject(CREATE_FAULTS) faults: CreateFaults,
+    @inject(POLICY_ENCODER) private readonly policies: PolicyEncoder,
   ) {
     const settings = config.read(coreSettings);
     this.rt = {
@@ -65,6 +69,7 @@ export class VmService implements VmLifecycle {
       boots,
       faults,
     };
+    this.tasks = new PeriodicTasks(logger);
     this.supervision = new Supervision(this.rt, (id) => this.remove(id));
     this.creates = new CreateTransaction(this.rt, this.supervision);
     this.reconciler = new Reconciler(this.rt);
@@ -85,13 +90,8 @@ export class VmService implements VmLifecycle {
     await this.rt.store.init();
     await this.lock.acquire();
     await new Recovery(this.rt, this.supervision).recoverAll();
-    const every = (ms: number, task: () => Promise<unknown>, what: string) => {
-      const timer = setInterval(() => task().catch((err: unknown) => this.rt.logger.error({ err }, `${what} failed`)), ms);
-      timer.unref();
-      this.timers.push(timer);
-    };
-    every(this.rt.settings.manager.reconcileInterval, () => this.reconcile(), 'reconcile');
-    every(CONSOLE_ROTATION_CHECK_MS, () => this.supervision.rotateConsoles(), 'console rotation');
+    this.tasks.every(this.rt.settings.manager.reconcileInterval, 'reconcile', () => this.reconcile());
+    this.tasks.every(CONSOLE_ROTATION_CHECK_MS, 'console rotation', () => this.supervision.rotateConsoles());
   }
 
   create(request: CreateVmRequest): Promise<CreatedVm> {
@@ -126,8 +126,8 @@ export class VmService implements VmLifecycle {
     return vm.plan.backend.cvmInfo ? vm.plan.backend.cvmInfo(vm.plan.context, base) : base;
   }
 
-  async attestationPolicy(id: string): Promise<Uint8Array> {
-    return policyJsonBytes(await this.attestationPolicyDocument(id));
+  async attestationPolicy(id: string, format?: AttestationPolicyFormat): Promise<Uint8Array> {
+    return this.policies.encode(await this.attestationPolicyDocument(id), format);
   }
 
   async attestationPolicyDocument(id: string): Promise<AttestationPolicyDocument> {
@@ -149,8 +149,7 @@ export class VmService implements VmLifecycle {
   }
 
   async shutdown(options: { removeVms: boolean }): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
+    this.tasks.stopAll();
     this.supervision.stopRetention();
     const vms = [...this.rt.table.all()];
     if (options.removeVms) {
