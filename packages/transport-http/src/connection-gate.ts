@@ -136,7 +136,12 @@ export class ConnectionGate {
     if (reason !== null) return this.refuse(socket, reason);
     if (socket.destroyed) return;
     socket.off('error', IGNORE);
-    for (const listener of handoff) listener.call(server, socket);
+    try {
+      for (const listener of handoff) listener.call(server, socket);
+    } catch (err) {
+      this.logger.error({ err }, 'HTTP: a connection could not be handed to the server; closed');
+      socket.destroy();
+    }
   }
 
   private refuse(socket: Socket, reason: string): void {
