@@ -223,6 +223,13 @@ describe('mTLS identities and roles', () => {
     expect(m.service.list()).toHaveLength(1);
   });
 
+  it('TLS fails closed: a client CA without certificate and key, or a key of another certificate, stops start-up with one line', async () => {
+    await expect(startHttpManager({ MANAGER_HTTP_CLIENT_CA_CERTS: pki.file('client-ca.pem') })).rejects.toThrow(/^MANAGER_HTTP_CLIENT_CA_CERTS is set but/);
+    await expect(startHttpManager({ MANAGER_HTTP_SERVER_CERT: pki.file('server.pem'), MANAGER_HTTP_SERVER_KEY: pki.file('client.key') })).rejects.toThrow(
+      /^MANAGER_HTTP_SERVER_KEY=.*does not match/,
+    );
+  });
+
   it('no certificate at all: the TLS handshake fails, nothing served', async () => {
     await expect(request(m.port, { path: '/vms', tls: { ca: readFileSync(pki.file('ca.pem')), servername: 'localhost' } })).rejects.toThrow();
   });
