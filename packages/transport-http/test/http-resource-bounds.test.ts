@@ -122,6 +122,7 @@ describe('slow stream readers', () => {
     list: () => [],
     portUsage: () => ({ inUse: 0, size: 1 }),
     onEvent: () => () => undefined,
+    consoleOutput: async () => 'earlier lines\n',
     /** A read that takes longer than the write timeout. */
     get: async () => {
       await sleep(3000);
@@ -141,7 +142,10 @@ describe('slow stream readers', () => {
   });
   afterAll(() => m?.stop());
 
-  it('a reader that never reads is cut off and counted while a normal reader misses nothing', async () => {
+  it.each([
+    ['/events', 'events'],
+    ['/vms/vm-1/console?follow=1', 'console'],
+  ])('a reader of %s that never reads is cut off and counted while a normal reader misses nothing', async (slowPath, stream) => {
     const lines = 10_000;
     const payload = 'x'.repeat(2000);
     // The normal reader counts console events as they come.
@@ -159,7 +163,7 @@ describe('slow stream readers', () => {
     normal.on('error', () => undefined);
     // The slow reader asks for the stream and never reads a byte.
     const slow = rawConnection(m.port);
-    slow.socket.write('GET /events HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    slow.socket.write(`GET ${slowPath} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
     slow.socket.pause();
     while (consoleLines.listenerCount('line') < 2) await sleep(20);
     for (let i = 0; i < lines; i += 20) {
@@ -169,7 +173,7 @@ describe('slow stream readers', () => {
     const t0 = performance.now();
     while (received < lines && performance.now() - t0 < 10_000) await sleep(20);
     expect(received).toBe(lines);
-    expect(sample(await m.metricsText(), 'manager_stream_clients_dropped_total', 'transport="http",stream="events"')).toBe(1);
+    expect(sample(await m.metricsText(), 'manager_stream_clients_dropped_total', `transport="http",stream="${stream}"`)).toBe(1);
     expect(consoleLines.listenerCount('line')).toBe(1); // the slow one's subscription is gone
     slow.socket.resume();
     while (slow.state.closedAt === 0 && performance.now() - t0 < 15_000) await sleep(20);
