@@ -44,7 +44,7 @@ export const coreSettings = {
   },
   qemu: {
     binPath: setting({ env: 'MANAGER_QEMU_BIN_PATH', doc: 'QEMU binary (a path, or a name looked up in PATH).', default: 'qemu-system-x86_64', format: f.nonEmptyText }),
-    useSudo: setting({ env: 'MANAGER_QEMU_USE_SUDO', doc: 'Run QEMU through sudo.', default: 'false', format: f.boolean }),
+    useSudo: setting({ env: 'MANAGER_QEMU_USE_SUDO', doc: 'Run QEMU through `sudo -n` (never prompting). The manager tracks and signals QEMU itself; a non-root manager needs a NOPASSWD sudo rule for the QEMU binary, kill and chown (of its QMP socket).', default: 'false', format: f.boolean }),
     enableKvm: setting({ env: 'MANAGER_QEMU_ENABLE_KVM', doc: 'Use KVM acceleration (-enable-kvm); false runs under TCG emulation.', default: 'true', format: f.boolean }),
     machine: setting({ env: 'MANAGER_QEMU_MACHINE', doc: 'QEMU machine type.', default: 'q35', format: f.nonEmptyText }),
     cpu: setting({ env: 'MANAGER_QEMU_CPU', doc: 'QEMU CPU model.', default: 'EPYC', format: f.nonEmptyText }),

@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { readCommandLine, readStartTime } from './process-identity.js';
+import { signalProcess } from './sudo-signal.js';
 import { VM_ID } from './state-record.js';
 
 /** A QEMU of ours found in /proc: it carries `-name cvm-<id>` and a path under our run directory. */
@@ -51,8 +52,8 @@ export async function stopOrphan(qemu: FoundQemu, graceMs: number, logger: Logge
   const signal = async (sig: NodeJS.Signals) => {
     if (!(await same())) return false;
     try {
-      process.kill(qemu.pid, sig);
-      return true;
+      // A QEMU run through sudo is root's: a non-root manager signals it through `sudo -n kill`.
+      return await signalProcess(qemu.pid, sig);
     } catch (err) {
       logger.warn({ pid: qemu.pid, err: (err as Error).message }, `cannot send ${sig} to an orphaned QEMU`);
       return false;
