@@ -223,6 +223,27 @@ describe('mTLS identities and roles', () => {
     expect(m.service.list()).toHaveLength(1);
   });
 
+  it('over HTTPS too, a refused connection is closed before the TLS handshake', async () => {
+    let checked = 0;
+    const refusing: ConnectionGuard = {
+      check: async () => {
+        checked++;
+        return { allowed: false, vmId: 'test-vm', reason: 'stub' };
+      },
+    };
+    const tls = await startHttpManager(
+      { MANAGER_HTTP_SERVER_CERT: pki.file('server.pem'), MANAGER_HTTP_SERVER_KEY: pki.file('server.key') },
+      [{ token: CONNECTION_GUARD, useValue: refusing }],
+    );
+    try {
+      await expect(request(tls.port, { path: '/health', tls: { ca: readFileSync(pki.file('ca.pem')), servername: 'localhost' } })).rejects.toThrow(/socket disconnected|ECONNRESET|hang up/);
+      expect(checked).toBe(1);
+      expect(sample(await tls.metricsText(), 'manager_connections_refused_total', 'transport="http",reason="vm-origin"')).toBe(1);
+    } finally {
+      await tls.stop();
+    }
+  });
+
   it('TLS fails closed: a client CA without certificate and key, or a key of another certificate, stops start-up with one line', async () => {
     await expect(startHttpManager({ MANAGER_HTTP_CLIENT_CA_CERTS: pki.file('client-ca.pem') })).rejects.toThrow(/^MANAGER_HTTP_CLIENT_CA_CERTS is set but/);
     await expect(startHttpManager({ MANAGER_HTTP_SERVER_CERT: pki.file('server.pem'), MANAGER_HTTP_SERVER_KEY: pki.file('client.key') })).rejects.toThrow(
