@@ -10,7 +10,8 @@ export function readTokenFile(file: string): string {
   let text: string;
   try {
     const mode = statSync(file).mode & 0o777;
-    if ((mode & 0o077) !== 0) throw new CliError(`--token-file ${file}: readable by group or others (mode ${mode.toString(8)}); expected 0600 or 0400 (chmod 600 ${file})`);
+    if ((mode & 0o077) !== 0)
+      throw new CliError(`--token-file ${file}: readable by group or others (mode ${mode.toString(8)}); expected 0600 or 0400 (chmod 600 ${file})`);
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if (err instanceof CliError) throw err;

@@ -21,7 +21,9 @@ describe('--token-file', () => {
 
   it.each([0o640, 0o604, 0o644, 0o660])('refuses mode %s without showing the token', (mode) => {
     const file = tokenFile(`m${mode}`, 'never-shown\n', mode);
-    expect(() => readTokenFile(file)).toThrow(`--token-file ${file}: readable by group or others (mode ${mode.toString(8)}); expected 0600 or 0400 (chmod 600 ${file})`);
+    expect(() => readTokenFile(file)).toThrow(
+      `--token-file ${file}: readable by group or others (mode ${mode.toString(8)}); expected 0600 or 0400 (chmod 600 ${file})`,
+    );
   });
 
   it('refuses an empty first line, a line with spaces, a missing file', () => {

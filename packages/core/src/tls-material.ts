@@ -28,7 +28,8 @@ export interface TlsMaterial {
 export function readTlsMaterial(paths: { cert: string; key: string; chain: string; clientCa: string }, env: TlsVariables): TlsMaterial | null {
   if (paths.cert === '' && paths.key === '') {
     // Without this, a client CA meant to require mTLS would silently leave the listener plaintext.
-    if (paths.clientCa !== '') throw new ConfigError(`${env.clientCa} is set but ${env.cert} and ${env.key} are not: mTLS needs the server certificate and key`);
+    if (paths.clientCa !== '')
+      throw new ConfigError(`${env.clientCa} is set but ${env.cert} and ${env.key} are not: mTLS needs the server certificate and key`);
     if (paths.chain !== '') throw new ConfigError(`${env.chain} is set but ${env.cert} and ${env.key} are not: TLS needs the server certificate and key`);
     return null;
   }
@@ -37,7 +38,9 @@ export function readTlsMaterial(paths: { cert: string; key: string; chain: strin
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new ConfigError(`${variable}=${JSON.stringify(file)}: expected a readable PEM file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new ConfigError(
+        `${variable}=${JSON.stringify(file)}: expected a readable PEM file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
   };
   const cert = read(paths.cert, env.cert);

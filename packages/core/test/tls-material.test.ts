@@ -26,7 +26,23 @@ function refusal(run: () => unknown): string {
 
 beforeAll(async () => {
   for (const name of ['a', 'b']) {
-    await execa('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.pem`), '-days', '1', '-subj', `/CN=${name}`]);
+    await execa('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      file(`${name}.key`),
+      '-out',
+      file(`${name}.pem`),
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${name}`,
+    ]);
   }
   await execa('openssl', ['genrsa', '-out', file('rsa.key'), '2048']);
   writeFileSync(file('garbage.key'), 'not a key\n');

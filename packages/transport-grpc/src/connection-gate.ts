@@ -46,6 +46,18 @@ export class ConnectionGate {
    * whatever /etc/hosts says; empty: 0.0.0.0); returns the bound port.
    */
   async listen(host: string, port: number): Promise<number> {
+    // With port 0 the second address may find "our" port taken by someone else: pick another.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.listenOnce(host, port);
+      } catch (err) {
+        await this.close();
+        if (port !== 0 || attempt >= 5 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      }
+    }
+  }
+
+  private async listenOnce(host: string, port: number): Promise<number> {
     const [first = host, ...others] = host === 'localhost' ? ['127.0.0.1', '::1'] : [host === '' ? '0.0.0.0' : host];
     const main = this.createServer();
     await listenOn(main, first, port);
@@ -57,10 +69,7 @@ export class ConnectionGate {
         await listenOn(extra, address, bound);
         this.servers.push(extra);
       } catch (err) {
-        if (!NO_ADDRESS.has((err as NodeJS.ErrnoException).code ?? '')) {
-          await this.close();
-          throw err;
-        }
+        if (!NO_ADDRESS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
         this.logger.warn({ address }, `gRPC: ${address} is not available on this host; serving on ${first} only`);
       }
     }

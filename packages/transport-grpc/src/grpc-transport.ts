@@ -223,24 +223,18 @@ export class GrpcTransport implements Transport {
     const maxHeaderBytes = this.settings.maxHeaderBytes;
     return (call, callback) => {
       const started = performance.now();
-      let authorized: Promise<void>;
-      try {
+      const traced = () =>
+        this.tracing.wanted(call.metadata.get('traceparent').length > 0)
+          ? this.tracing.serve(spanName, this.tracing.extract(call.metadata.getMap()), (span) => {
+              span.setAttribute('rpc.system', 'grpc');
+              return run(call.request);
+            })
+          : run(call.request);
+      const answer = (async () => {
         // Before the handler: who calls, and may they? (the token itself is never logged)
         authorizeCall(this.auth, call, method, maxHeaderBytes);
-        authorized = Promise.resolve();
-      } catch (err) {
-        authorized = Promise.reject(err);
-      }
-      const handle = () => this.tracing.wanted(call.metadata.get('traceparent').length > 0)
-        ? this.tracing.serve(spanName, this.tracing.extract(call.metadata.getMap()), (span) => {
-            span.setAttribute('rpc.system', 'grpc');
-            return run(call.request);
-          })
-        : run(call.request);
-      const answer = authorized.then(() => {
-        const traced = handle();
-        return timed ? withTimeout(traced, timeoutMs, method) : traced;
-      });
+        return timed ? withTimeout(traced(), timeoutMs, method) : traced();
+      })();
       answer.then(
         (res) => {
           const seconds = (performance.now() - started) / 1000;

@@ -20,7 +20,16 @@ const CEILING_FACTOR = 8;
 
 /** Roughly what one event costs while it waits to be sent: its strings and the framing around them. */
 function sizeOf(event: WatchEvent): number {
-  return 32 + event.kind.length + event.vm_id.length + event.state.length + event.previous_state.length + Buffer.byteLength(event.detail) + Buffer.byteLength(event.line) + event.at.length;
+  return (
+    32 +
+    event.kind.length +
+    event.vm_id.length +
+    event.state.length +
+    event.previous_state.length +
+    Buffer.byteLength(event.detail) +
+    Buffer.byteLength(event.line) +
+    event.at.length
+  );
 }
 
 function wireEvent(event: VmStreamEvent): WatchEvent {
@@ -76,7 +85,10 @@ export class WatchStreams {
   serve(call: WatchCall): void {
     if (this.open >= this.limits.maxStreams) {
       this.metrics.observeCall('grpc', 'WatchEvents', 'RESOURCE_EXHAUSTED', 0);
-      call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: `${this.limits.maxStreams} WatchEvents streams are open already (MANAGER_GRPC_MAX_STREAMS)` });
+      call.emit('error', {
+        code: status.RESOURCE_EXHAUSTED,
+        details: `${this.limits.maxStreams} WatchEvents streams are open already (MANAGER_GRPC_MAX_STREAMS)`,
+      });
       return;
     }
     this.open++;

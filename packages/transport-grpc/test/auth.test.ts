@@ -88,7 +88,13 @@ describe('bearer tokens and roles over gRPC', () => {
     const raw = new (await import('@grpc/grpc-js')).Client(`127.0.0.1:${m.port}`, credentials.createInsecure());
     // Health/Check with an empty HealthCheckRequest (service ""): SERVING is field 1 = 1.
     const answer = await new Promise<Buffer>((resolve, reject) =>
-      raw.makeUnaryRequest('/grpc.health.v1.Health/Check', (x: Buffer) => x, (x: Buffer) => x, Buffer.alloc(0), (err, res) => (err ? reject(err) : resolve(res!))),
+      raw.makeUnaryRequest(
+        '/grpc.health.v1.Health/Check',
+        (x: Buffer) => x,
+        (x: Buffer) => x,
+        Buffer.alloc(0),
+        (err, res) => (err ? reject(err) : resolve(res!)),
+      ),
     );
     raw.close();
     expect(answer.toString('hex')).toBe('0801');
@@ -96,7 +102,11 @@ describe('bearer tokens and roles over gRPC', () => {
 
   describe('through the CLI binary', () => {
     const cli = (args: string[], env: Record<string, string> = {}) =>
-      execa('node', [CLI, '--server-url', `127.0.0.1:${m.port}`, '--timeout', '10', ...args], { reject: false, env: { PATH: process.env['PATH'] ?? '', COCOS_MANAGER_TOKEN: '', ...env }, extendEnv: false });
+      execa('node', [CLI, '--server-url', `127.0.0.1:${m.port}`, '--timeout', '10', ...args], {
+        reject: false,
+        env: { PATH: process.env['PATH'] ?? '', COCOS_MANAGER_TOKEN: '', ...env },
+        extendEnv: false,
+      });
 
     it('without a token: UNAUTHENTICATED, one line that says how to give one', async () => {
       const { exitCode, stderr } = await cli(['list-vms'], { COCOS_MANAGER_TOKEN: '' });
@@ -144,9 +154,39 @@ describe('mTLS identities and roles', () => {
     mkdirSync(file('pki'));
     pki = await makeTestPki(file('pki'));
     // Two more identities from the client CA: an admin and one nobody listed.
-    for (const [name, cn] of [['ops', 'ops-admin'], ['nobody', 'nobody']]) {
-      await execa('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', pki.file(`${name}.key`), '-out', pki.file(`${name}.csr`), '-subj', `/CN=${cn}`]);
-      await execa('openssl', ['x509', '-req', '-in', pki.file(`${name}.csr`), '-CA', pki.file('client-ca.pem'), '-CAkey', pki.file('client-ca.key'), '-CAcreateserial', '-out', pki.file(`${name}.pem`), '-days', '1']);
+    for (const [name, cn] of [
+      ['ops', 'ops-admin'],
+      ['nobody', 'nobody'],
+    ]) {
+      await execa('openssl', [
+        'req',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        pki.file(`${name}.key`),
+        '-out',
+        pki.file(`${name}.csr`),
+        '-subj',
+        `/CN=${cn}`,
+      ]);
+      await execa('openssl', [
+        'x509',
+        '-req',
+        '-in',
+        pki.file(`${name}.csr`),
+        '-CA',
+        pki.file('client-ca.pem'),
+        '-CAkey',
+        pki.file('client-ca.key'),
+        '-CAcreateserial',
+        '-out',
+        pki.file(`${name}.pem`),
+        '-days',
+        '1',
+      ]);
     }
     m = await startGrpcManager({
       MANAGER_GRPC_HOST: 'localhost',

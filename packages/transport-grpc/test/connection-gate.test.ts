@@ -20,7 +20,19 @@ async function start(env: Record<string, string> = {}, guard?: ConnectionGuard) 
   return m;
 }
 
-const vm = (id: string, pid: number): VmSummary => ({ id, pid, state: 'running', forwardedPort: 0, backend: 'x', boot: 'ram', createdAt: '', ttlDeadline: null, exit: null, guestStatus: null, adopted: false });
+const vm = (id: string, pid: number): VmSummary => ({
+  id,
+  pid,
+  state: 'running',
+  forwardedPort: 0,
+  backend: 'x',
+  boot: 'ram',
+  createdAt: '',
+  ttlDeadline: null,
+  exit: null,
+  guestStatus: null,
+  adopted: false,
+});
 
 /** A raw TCP connection; resolves once the server closed it, with what it sent back first. */
 function rawConnection(port: number, send: Buffer | null): { socket: net.Socket; closed: Promise<{ bytes: number; afterMs: number }> } {
@@ -35,7 +47,7 @@ function rawConnection(port: number, send: Buffer | null): { socket: net.Socket;
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
 describe('binding', () => {
-  it('binds localhost by default, the Go manager\'s default', () => {
+  it("binds localhost by default, the Go manager's default", () => {
     expect(grpcSettings.grpc.host.default).toBe('localhost');
   });
 

@@ -19,7 +19,16 @@ const DOCUMENTED = new Set([
   status.PERMISSION_DENIED,
   status.INTERNAL,
 ]);
-const RPCS = { CreateVm: 'CreateReq', RemoveVm: 'RemoveReq', CVMInfo: 'CVMInfoReq', AttestationPolicy: 'AttestationPolicyReq', ListVms: 'ListVmsReq', GetVm: 'GetVmReq', GetConsole: 'GetConsoleReq', WatchEvents: 'WatchEventsReq' } as const;
+const RPCS = {
+  CreateVm: 'CreateReq',
+  RemoveVm: 'RemoveReq',
+  CVMInfo: 'CVMInfoReq',
+  AttestationPolicy: 'AttestationPolicyReq',
+  ListVms: 'ListVmsReq',
+  GetVm: 'GetVmReq',
+  GetConsole: 'GetConsoleReq',
+  WatchEvents: 'WatchEventsReq',
+} as const;
 type Rpc = keyof typeof RPCS;
 const identity = (x: Buffer) => x;
 const root = new protobuf.Root().loadSync(MANAGER_PROTO_PATH, { keepCase: true });
@@ -62,7 +71,19 @@ function fieldValue(field: protobuf.Field): fc.Arbitrary<unknown> {
   const text = fc.oneof(
     fc.string({ maxLength: 40 }),
     fc.string({ unit: 'grapheme', maxLength: 40 }),
-    fc.constantFrom('', '../../etc', '/etc/passwd', '00000000-0000-4000-8000-000000000000', 'a\u0000b', 'x\u00a0init=/bin/sh', '1h', '-1s', '9999999h', 'NaN', '†'),
+    fc.constantFrom(
+      '',
+      '../../etc',
+      '/etc/passwd',
+      '00000000-0000-4000-8000-000000000000',
+      'a\u0000b',
+      'x\u00a0init=/bin/sh',
+      '1h',
+      '-1s',
+      '9999999h',
+      'NaN',
+      '†',
+    ),
     fc.string({ minLength: 1000, maxLength: 5000 }),
   );
   switch (field.type) {
@@ -90,9 +111,9 @@ function validishMessage(rpc: Rpc): fc.Arbitrary<Buffer> {
 /** Raw bytes: random, or a valid message with random bytes spliced in / cut short. */
 const rawBytes = fc.oneof(
   fc.uint8Array({ maxLength: 512 }).map((b) => Buffer.from(b)),
-  fc.tuple(fc.constantFrom(...(Object.keys(RPCS) as Rpc[])), fc.uint8Array({ maxLength: 64 }), fc.nat()).chain(([rpc, noise, cut]) =>
-    validishMessage(rpc).map((m) => Buffer.concat([m.subarray(0, cut % (m.length + 1)), Buffer.from(noise)])),
-  ),
+  fc
+    .tuple(fc.constantFrom(...(Object.keys(RPCS) as Rpc[])), fc.uint8Array({ maxLength: 64 }), fc.nat())
+    .chain(([rpc, noise, cut]) => validishMessage(rpc).map((m) => Buffer.concat([m.subarray(0, cut % (m.length + 1)), Buffer.from(noise)]))),
 );
 
 /** Every status the fuzz runs saw, so a run that exercised nothing (all refused, all OK) shows. */

@@ -49,7 +49,11 @@ export async function startGrpcManager(env: Record<string, string> = {}, overrid
 type Unary = (req: unknown, md: Metadata, options: { deadline: number }, cb: (err: ServiceError | null, res: unknown) => void) => void;
 export type ManagerClient = Client & Record<string, Unary> & { WatchEvents(req: unknown, md: Metadata): ClientReadableStream<Record<string, unknown>> };
 
-export function managerClient(address: string, creds: ChannelCredentials = credentials.createInsecure(), options: Record<string, string | number> = {}): ManagerClient {
+export function managerClient(
+  address: string,
+  creds: ChannelCredentials = credentials.createInsecure(),
+  options: Record<string, string | number> = {},
+): ManagerClient {
   const { ManagerService } = loadManagerProto();
   return new ManagerService(address, creds, options) as ManagerClient;
 }

@@ -95,17 +95,30 @@ describe('gRPC TLS and mTLS', () => {
   });
 
   it.each([
-    [{ MANAGER_GRPC_CLIENT_CA_CERTS: 'client-ca.pem' }, 'MANAGER_GRPC_CLIENT_CA_CERTS is set but MANAGER_GRPC_SERVER_CERT and MANAGER_GRPC_SERVER_KEY are not: mTLS needs the server certificate and key'],
+    [
+      { MANAGER_GRPC_CLIENT_CA_CERTS: 'client-ca.pem' },
+      'MANAGER_GRPC_CLIENT_CA_CERTS is set but MANAGER_GRPC_SERVER_CERT and MANAGER_GRPC_SERVER_KEY are not: mTLS needs the server certificate and key',
+    ],
     [{ MANAGER_GRPC_SERVER_CERT: 'server.pem', MANAGER_GRPC_SERVER_KEY: 'client.key' }, 'the key does not match the certificate of MANAGER_GRPC_SERVER_CERT'],
     [{ MANAGER_GRPC_SERVER_CERT: 'server.pem', MANAGER_GRPC_SERVER_KEY: 'no-such.key' }, 'expected a readable PEM file (ENOENT)'],
   ])('fails closed at start: %o', async (files, line) => {
     const env = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, file(v)]));
     const manager = Manager.create({
       plugins: [inertBackendPlugin, grpcTransportPlugin],
-      env: { MANAGER_GRPC_PORT: '0', MANAGER_STATE_DIR: file('state'), MANAGER_RUN_DIR: file('run'), MANAGER_QEMU_DISK_IMG_KERNEL_FILE: file('ca.pem'), MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: file('ca.pem'), ...env },
+      env: {
+        MANAGER_GRPC_PORT: '0',
+        MANAGER_STATE_DIR: file('state'),
+        MANAGER_RUN_DIR: file('run'),
+        MANAGER_QEMU_DISK_IMG_KERNEL_FILE: file('ca.pem'),
+        MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: file('ca.pem'),
+        ...env,
+      },
       logger: pino({ level: 'silent' }),
     });
-    const failure = await manager.start().then(() => null, (err: Error) => err.message);
+    const failure = await manager.start().then(
+      () => null,
+      (err: Error) => err.message,
+    );
     await manager.stop();
     expect(failure).toContain(line);
     expect(failure?.split('\n')).toHaveLength(1);
