@@ -23,6 +23,8 @@ export function testManagerEnv(base: string, range: string): Record<string, stri
     MANAGER_GRPC_PORT: '0',
     MANAGER_HTTP_HOST: '127.0.0.1',
     MANAGER_HTTP_PORT: '0',
+    // The e2e tests drive the REST mirror's writes too (off by default).
+    MANAGER_HTTP_REST_WRITES: 'true',
     ...devGuestEnv(devGuest(DEV_GUEST)),
     MANAGER_QEMU_HOST_FWD_RANGE: range,
     MANAGER_LOG_LEVEL: 'debug',

@@ -30,7 +30,7 @@ describe('default plugin set wiring', () => {
     expect(transports[0]).toBeInstanceOf(GrpcTransport);
     expect(transports[1]).toBeInstanceOf(HttpTransport);
     for (const transport of transports) {
-      for (const field of ['service', 'config', 'logger', 'metrics']) {
+      for (const field of ['service', 'settings', 'logger', 'metrics', 'auth', 'guard']) {
         expect((transport as unknown as Record<string, unknown>)[field], `${transport.name}.${field}`).toBeDefined();
       }
     }

@@ -16,7 +16,7 @@ export class PrometheusMetrics implements ManagerMetrics {
   private readonly refusedConnections: Counter<'transport' | 'reason'>;
   private readonly droppedStreams: Counter<'transport' | 'stream'>;
 
-  constructor(service: Pick<VmApi, 'list' | 'portUsage'>) {
+  constructor(service: Pick<VmApi, 'list' | 'portUsage'>, maxVms: number) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     // prom-client also exports these gauges under a counter-style "_total" name, which
@@ -58,6 +58,7 @@ export class PrometheusMetrics implements ManagerMetrics {
       },
     });
     new Gauge({ name: 'manager_port_pool_in_use', help: 'Host ports of MANAGER_QEMU_HOST_FWD_RANGE held by VMs.', registers, collect() { this.set(service.portUsage().inUse); } });
+    new Gauge({ name: 'manager_vm_slots_max', help: 'VMs that may run at once (MANAGER_MAX_VMS): failed and stopped VMs take no slot.', registers }).set(maxVms);
     new Gauge({ name: 'manager_port_pool_size', help: 'Host ports in MANAGER_QEMU_HOST_FWD_RANGE.', registers, collect() { this.set(service.portUsage().size); } });
   }
 

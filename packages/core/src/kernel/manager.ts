@@ -92,7 +92,7 @@ export class Manager {
     container.register(AUTHENTICATOR, { useValue: new Authenticator(config.read(authSettings).auth) });
     container.register(CONNECTION_GUARD, { useFactory: instanceCachingFactory((c) => new VmOriginGuard(resolveToken(c, VM_SERVICE), logger)) });
     container.register(VM_SERVICE, { useClass: VmService }, { lifecycle: Lifecycle.Singleton });
-    container.register(METRICS, { useFactory: instanceCachingFactory((c) => new PrometheusMetrics(resolveToken(c, VM_SERVICE))) });
+    container.register(METRICS, { useFactory: instanceCachingFactory((c) => new PrometheusMetrics(resolveToken(c, VM_SERVICE), settings.manager.maxVms)) });
     const info: ManagerInfo = { instanceId: instanceId === '' ? randomUUID() : instanceId, version: CORE_VERSION, startedAt: new Date().toISOString() };
     container.register(MANAGER_INFO, { useValue: info });
     container.register(POLICY_ENCODER, { useValue: new ConfiguredPolicyEncoder(config, info.instanceId) });
