@@ -5,7 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { credentials, Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestPki, type TestPki } from '@cocos-manager/testing';
+import { pino } from 'pino';
+import { Manager, TRANSPORT } from '@cocos-manager/core';
+import { inertBackendPlugin, makeTestPki, type TestPki } from '@cocos-manager/testing';
+import { grpcTransportPlugin, type GrpcTransport } from '../src/index.js';
 import { bearer, call, managerClient, startGrpcManager, type GrpcTestManager, type ManagerClient } from './harness.js';
 
 const READER = 'r'.repeat(40);
@@ -224,5 +227,40 @@ describe('mTLS identities and roles', () => {
     expect(JSON.parse(list.stdout)).toHaveLength(1);
     const create = await execa('node', [CLI, ...tls, 'create-vm'], { reject: false });
     expect([create.exitCode, /PERMISSION_DENIED/.test(create.stderr)]).toEqual([1, true]);
+  });
+});
+
+describe('tokens stay out of the log', () => {
+  it('neither a valid nor a wrong token appears in any log line, at debug level', async () => {
+    const lines: string[] = [];
+    const tokens = secretFile('log-tokens', `reader ci-reader ${READER}\nadmin ops ${ADMIN}\n`);
+    const wrong = 'w'.repeat(40);
+    const manager = Manager.create({
+      plugins: [inertBackendPlugin, grpcTransportPlugin],
+      env: {
+        MANAGER_GRPC_HOST: '127.0.0.1',
+        MANAGER_GRPC_PORT: '0',
+        MANAGER_RUN_DIR: file('log-run'),
+        MANAGER_STATE_DIR: file('log-state'),
+        MANAGER_AUTH_TOKENS_FILE: tokens,
+        MANAGER_QEMU_DISK_IMG_KERNEL_FILE: tokens,
+        MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: tokens,
+        COCOS_JAEGER_TRACE_RATIO: '0',
+      },
+      logger: pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) }),
+    });
+    await manager.start();
+    const port = manager.container.resolveAll<GrpcTransport>(TRANSPORT)[0]!.port();
+    const client = managerClient(`127.0.0.1:${port}`);
+    try {
+      await expect(call(client, 'ListVms', {}, bearer(wrong))).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
+      await expect(call(client, 'CreateVm', {}, bearer(READER))).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+      expect(await call(client, 'ListVms', {}, bearer(ADMIN))).toEqual({ vms: [] });
+    } finally {
+      client.close();
+      await manager.stop();
+    }
+    expect(lines.some((l) => l.includes('PERMISSION_DENIED'))).toBe(true);
+    for (const token of [READER, ADMIN, wrong]) expect(lines.filter((l) => l.includes(token))).toEqual([]);
   });
 });
