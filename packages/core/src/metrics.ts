@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { VmState } from './vm/types.js';
 import type { ManagerMetrics } from './api/observability.js';
 import type { VmApi } from './api/vm-api.js';
+import { UpstreamApiMetrics } from './upstream-metrics.js';
 
 /**
  * The manager's Prometheus metrics, shared by every transport: process
@@ -15,9 +16,11 @@ export class PrometheusMetrics implements ManagerMetrics {
   private readonly createDuration: Histogram<'outcome'>;
   private readonly refusedConnections: Counter<'transport' | 'reason'>;
   private readonly droppedStreams: Counter<'transport' | 'stream'>;
+  private readonly upstream: UpstreamApiMetrics;
 
   constructor(service: Pick<VmApi, 'list' | 'portUsage'>, maxVms: number) {
     const registers = [this.registry];
+    this.upstream = new UpstreamApiMetrics(this.registry);
     collectDefaultMetrics({ register: this.registry });
     // prom-client also exports these gauges under a counter-style "_total" name, which
     // Prometheus' naming rules (promtool check metrics) refuse; their twins without
@@ -65,15 +68,18 @@ export class PrometheusMetrics implements ManagerMetrics {
   observeCall(transport: string, method: string, code: string, seconds: number): void {
     this.requests.inc({ transport, method, code });
     this.latency.observe({ transport, method }, seconds);
+    this.upstream.observe(transport, method, seconds);
   }
 
   /** The same as observeCall for a fixed transport, method and code, with the label lookups done once. */
   callObserver(transport: string, method: string, code: string): (seconds: number) => void {
     const count = this.requests.labels({ transport, method, code });
     const latency = this.latency.labels({ transport, method });
+    const upstream = this.upstream.observer(transport, method);
     return (seconds) => {
       count.inc();
       latency.observe(seconds);
+      upstream?.(seconds);
     };
   }
 

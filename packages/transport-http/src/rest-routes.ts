@@ -18,14 +18,19 @@ export interface RouteDeps {
 
 /** `/health`, `/metrics`, the JSON REST mirror of the gRPC service, `/events` (SSE) and VM consoles. */
 export function registerRoutes(app: FastifyInstance, { service: s, metrics, info, streams, restWrites }: RouteDeps): void {
-  app.get('/health', async () => ({
-    status: 'pass',
-    version: info.version,
-    instance_id: info.instanceId,
-    started_at: info.startedAt,
-    description: 'cocos-manager',
-    vms: s.list().length,
-  }));
+  // The Go manager's health answer (supermq's handler: its content type and fields), plus ours.
+  app.get('/health', async (_request, reply) =>
+    reply.type('application/health+json').send({
+      status: 'pass',
+      version: info.version,
+      commit: info.commit,
+      description: 'manager service',
+      build_time: info.buildTime,
+      instance_id: info.instanceId,
+      started_at: info.startedAt,
+      vms: s.list().length,
+    }),
+  );
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType()).send(await metrics.text()));
 
   if (restWrites) {

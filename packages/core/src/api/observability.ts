@@ -35,5 +35,8 @@ export interface ManagerTracing {
 export interface ManagerInfo {
   readonly instanceId: string;
   readonly version: string;
+  /** The source commit and build time of this build, or `na` when unknown (as the Go manager reports them). */
+  readonly commit: string;
+  readonly buildTime: string;
   readonly startedAt: string;
 }

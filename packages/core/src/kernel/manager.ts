@@ -21,7 +21,7 @@ import { VmOriginGuard } from '../security/vm-origin-guard.js';
 import { ManagerConfig } from '../config/manager-config.js';
 import { createLogger } from '../logging.js';
 import { describeToken, resolveAllTokens, resolveToken } from '../tokens.js';
-import { CORE_VERSION } from '../version.js';
+import { BUILD_INFO, CORE_VERSION } from '../version.js';
 import { PortAllocator } from '../vm/port-allocator.js';
 import { QemuLauncher } from '../vm/qemu-launcher.js';
 import { VmService } from '../vm/vm-service.js';
@@ -93,7 +93,7 @@ export class Manager {
     container.register(CONNECTION_GUARD, { useFactory: instanceCachingFactory((c) => new VmOriginGuard(resolveToken(c, VM_SERVICE), logger)) });
     container.register(VM_SERVICE, { useClass: VmService }, { lifecycle: Lifecycle.Singleton });
     container.register(METRICS, { useFactory: instanceCachingFactory((c) => new PrometheusMetrics(resolveToken(c, VM_SERVICE), settings.manager.maxVms)) });
-    const info: ManagerInfo = { instanceId: instanceId === '' ? randomUUID() : instanceId, version: CORE_VERSION, startedAt: new Date().toISOString() };
+    const info: ManagerInfo = { instanceId: instanceId === '' ? randomUUID() : instanceId, version: CORE_VERSION, commit: BUILD_INFO.commit, buildTime: BUILD_INFO.buildTime, startedAt: new Date().toISOString() };
     container.register(MANAGER_INFO, { useValue: info });
     container.register(POLICY_ENCODER, { useValue: new ConfiguredPolicyEncoder(config, info.instanceId) });
     container.register(TRACING, { useValue: new OtelTracing(config, info.instanceId, info.version) });
