@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import type { VmStreamEvent } from '@cocos-manager/contract';
+import { POLICY_FORMAT_METADATA, type VmStreamEvent } from '@cocos-manager/contract';
 import { CliError, ManagerClient, type ConnectionOptions } from './client.js';
 import { fields, table } from './output.js';
 import { checkToken, readTokenFile } from './token.js';
@@ -191,11 +191,12 @@ program
 
 program
   .command('attestation-policy <id>')
-  .description('the attestation policy of a VM (JSON)')
+  .description("the attestation policy of a VM: a CoRIM (CBOR, signed when the manager has a key) or JSON; default: the manager's MANAGER_ATTESTATION_POLICY_FORMAT")
   .option('--out <file>', 'write it to a file instead of standard output')
+  .addOption(new Option('--format <format>', 'corim or json').choices(['corim', 'json']))
   .action(
-    action(async (client, _o, id: string, opts: { out?: string }) => {
-      const { info } = await client.call('AttestationPolicy', { id });
+    action(async (client, _o, id: string, opts: { out?: string; format?: string }) => {
+      const { info } = await client.call('AttestationPolicy', { id }, opts.format ? { [POLICY_FORMAT_METADATA]: opts.format } : {});
       if (opts.out) writeFileSync(opts.out, info);
       else process.stdout.write(info);
     }),

@@ -1,4 +1,4 @@
-import { definePlugin, ManagerError, TEE_BACKEND, type TeeBackend, type VmContext } from '@cocos-manager/core';
+import { definePlugin, ManagerError, TEE_BACKEND, type AttestationPolicyDocument, type TeeBackend, type VmContext } from '@cocos-manager/core';
 
 /** The inert backend's name: what MANAGER_TEE_BACKEND would select and what VM records carry. */
 export const INERT_BACKEND_NAME = 'inert';
@@ -9,7 +9,7 @@ export const INERT_BACKEND_NAME = 'inert';
  * itself a fallback (below any real backend's priority), so a manager whose
  * only backend it is picks it with no configuration.
  */
-export function createInertBackendPlugin(options: { prepare?: (vm: VmContext) => Promise<void> } = {}) {
+export function createInertBackendPlugin(options: { prepare?: (vm: VmContext) => Promise<void>; attestationPolicy?: (vm: VmContext) => Promise<AttestationPolicyDocument> } = {}) {
   return definePlugin({
     name: 'inert-backend',
     version: '0.0.0',
@@ -24,9 +24,11 @@ export function createInertBackendPlugin(options: { prepare?: (vm: VmContext) =>
         prepare: options.prepare ?? (async () => undefined),
         contribute: () => undefined,
         cleanup: async () => undefined,
-        attestationPolicy: async () => {
-          throw ManagerError.failedPrecondition('no attestation');
-        },
+        attestationPolicy:
+          options.attestationPolicy ??
+          (async () => {
+            throw ManagerError.failedPrecondition('no attestation');
+          }),
       };
       container.register(TEE_BACKEND, { useValue: backend });
     },

@@ -1,4 +1,4 @@
-import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type Metadata, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import {
@@ -25,7 +25,8 @@ import {
   type Transport,
   type VmApi,
 } from '@cocos-manager/core';
-import { loadManagerPackageDefinition, loadManagerProto, type ManagerUnaryRpc, type ManagerUnaryRpcs } from '@cocos-manager/contract';
+import { loadManagerPackageDefinition, loadManagerProto, POLICY_FORMAT_METADATA, type ManagerUnaryRpc, type ManagerUnaryRpcs } from '@cocos-manager/contract';
+import { policyFormatFrom } from './policy-format.js';
 import { authorizeCall } from './call-auth.js';
 import { ConnectionGate } from './connection-gate.js';
 import { loadHealthPackageDefinition } from './proto.js';
@@ -185,8 +186,9 @@ export class GrpcTransport implements Transport {
           eos_version: info.eosVersion,
         };
       }),
-      AttestationPolicy: this.unary('AttestationPolicy', async (req) => {
-        const info = await s.attestationPolicy(req.id);
+      AttestationPolicy: this.unary('AttestationPolicy', async (req, metadata) => {
+        // The upstream request has no format field: our clients may ask for one out of band.
+        const info = await s.attestationPolicy(req.id, policyFormatFrom(metadata.get(POLICY_FORMAT_METADATA)[0]));
         return { info: Buffer.from(info), id: req.id };
       }),
       ListVms: this.unary('ListVms', async () => ({ vms: s.list().map(vmWireView) })),
@@ -212,7 +214,7 @@ export class GrpcTransport implements Transport {
     this.streams.serve(call);
   }
 
-  private unary<M extends ManagerUnaryRpc>(method: M, run: (req: Request<M>) => Promise<Response<M>>): Handler<M> {
+  private unary<M extends ManagerUnaryRpc>(method: M, run: (req: Request<M>, metadata: Metadata) => Promise<Response<M>>): Handler<M> {
     const timeoutMs = this.settings.timeout;
     // Only calls that wait on VMs can outlive MANAGER_GRPC_TIMEOUT; reads answer from memory.
     const timed = method === 'CreateVm' || method === 'RemoveVm' || method === 'AttestationPolicy';
@@ -227,9 +229,9 @@ export class GrpcTransport implements Transport {
         this.tracing.wanted(call.metadata.get('traceparent').length > 0)
           ? this.tracing.serve(spanName, this.tracing.extract(call.metadata.getMap()), (span) => {
               span.setAttribute('rpc.system', 'grpc');
-              return run(call.request);
+              return run(call.request, call.metadata);
             })
-          : run(call.request);
+          : run(call.request, call.metadata);
       const answer = (async () => {
         // Before the handler: who calls, and may they? (the token itself is never logged)
         authorizeCall(this.auth, call, method, maxHeaderBytes);

@@ -4,6 +4,7 @@ import {
   AUTHENTICATOR,
   CONFIG,
   CONNECTION_GUARD,
+  POLICY_ENCODER,
   inject,
   injectable,
   LOGGER,
@@ -15,6 +16,7 @@ import {
   VM_SERVICE,
   type ApiAuth,
   type ConnectionGuard,
+  type PolicyEncoder,
   type Logger,
   type ManagerConfig,
   type ManagerInfo,
@@ -59,6 +61,7 @@ export class HttpTransport implements Transport {
     @inject(TRACING) private readonly tracing: ManagerTracing,
     @inject(AUTHENTICATOR) private readonly auth: ApiAuth,
     @inject(CONNECTION_GUARD) private readonly guard: ConnectionGuard,
+    @inject(POLICY_ENCODER) private readonly policies: PolicyEncoder,
   ) {
     this.settings = config.read(httpSettings).http;
     this.streams = new BoundedStreams({ maxStreams: this.settings.maxStreams, backlogBytes: this.settings.streamBacklogBytes }, metrics, logger);
@@ -86,7 +89,7 @@ export class HttpTransport implements Transport {
     });
     const app = Fastify({ logger: false, bodyLimit: DEFAULT_BODY_LIMIT, serverFactory: gate.serverFactory }) as unknown as FastifyInstance;
     this.hooks(app);
-    registerRoutes(app, { service: this.service, metrics: this.metrics, info: this.info, streams: this.streams, restWrites: s.restWrites });
+    registerRoutes(app, { service: this.service, metrics: this.metrics, info: this.info, streams: this.streams, restWrites: s.restWrites, policies: this.policies });
     await app.ready();
     this.gate = gate;
     this.app = app;

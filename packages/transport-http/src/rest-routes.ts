@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { policyJsonBytes, vmWireView, VmState, type ManagerInfo, type ManagerMetrics, type VmApi, type VmStreamEvent } from '@cocos-manager/core';
+import { ATTESTATION_POLICY_FORMATS, ManagerError, vmWireView, VmState, type AttestationPolicyFormat, type ManagerInfo, type ManagerMetrics, type PolicyEncoder, type VmApi, type VmStreamEvent } from '@cocos-manager/core';
 import type { BoundedStreams } from './bounded-streams.js';
 import { createRequestFromJson, MAX_CREATE_BODY_BYTES } from './rest-body.js';
 
@@ -14,10 +14,19 @@ export interface RouteDeps {
   readonly streams: BoundedStreams;
   /** Whether POST /vms and DELETE /vms/:id exist (MANAGER_HTTP_REST_WRITES). */
   readonly restWrites: boolean;
+  readonly policies: PolicyEncoder;
+}
+
+/** `?format=corim|json`, or the manager's default when absent. */
+function policyFormat(value: string | undefined): AttestationPolicyFormat | undefined {
+  if (value === undefined || value === '') return undefined;
+  const known = ATTESTATION_POLICY_FORMATS.find((f) => f === value);
+  if (!known) throw ManagerError.invalidArgument(`format "${value.slice(0, 40)}" is not one of ${ATTESTATION_POLICY_FORMATS.join(', ')}`);
+  return known;
 }
 
 /** `/health`, `/metrics`, the JSON REST mirror of the gRPC service, `/events` (SSE) and VM consoles. */
-export function registerRoutes(app: FastifyInstance, { service: s, metrics, info, streams, restWrites }: RouteDeps): void {
+export function registerRoutes(app: FastifyInstance, { service: s, metrics, info, streams, restWrites, policies }: RouteDeps): void {
   // The Go manager's health answer (supermq's handler: its content type and fields), plus ours.
   app.get('/health', async (_request, reply) =>
     reply.type('application/health+json').send({
@@ -66,8 +75,11 @@ export function registerRoutes(app: FastifyInstance, { service: s, metrics, info
       eos_version: cvm.eosVersion,
     };
   });
-  app.get<IdParams>('/vms/:id/attestation-policy', async (request, reply) =>
-    reply.type('application/json').send(Buffer.from(policyJsonBytes(await s.attestationPolicyDocument(request.params.id)))),
+  app.get<IdParams & { Querystring: { format?: string } }>('/vms/:id/attestation-policy', async (request, reply) => {
+    const format = policyFormat(request.query.format);
+    const bytes = await s.attestationPolicy(request.params.id, format);
+    return reply.type(policies.contentType(format)).send(Buffer.from(bytes));
+  },
   );
   app.get<IdParams & { Querystring: { follow?: string } }>('/vms/:id/console', async (request, reply) => {
     const id = request.params.id;
