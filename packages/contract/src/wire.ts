@@ -100,6 +100,8 @@ export interface VmInfo {
   guest_status: string;
   /** True when this manager re-adopted the VM from an earlier one. */
   adopted: boolean;
+  /** Host PCI addresses (BDF) of the GPUs passed through to the VM while it holds them. */
+  gpus: string[];
 }
 
 export interface WatchEventsReq {

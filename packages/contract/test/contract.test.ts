@@ -76,6 +76,7 @@ const EXTENSIONS = {
     exit: [9, 'VmExit'],
     guest_status: [10, 'string'],
     adopted: [11, 'bool'],
+    gpus: [12, 'string'],
   } satisfies Fields<VmInfo>,
   WatchEventsReq: { vm_id: [1, 'string'], lifecycle_only: [2, 'bool'] } satisfies Fields<WatchEventsReq>,
   VmStreamEvent: {
@@ -186,5 +187,13 @@ describe('decoding with PROTO_OPTIONS', () => {
     const getVm = ManagerService.service['GetVm']!;
     const vm = getVm.responseDeserialize(getVm.responseSerialize({ id: 'a', pid: 42 })) as VmInfo;
     expect(vm).toMatchObject({ id: 'a', pid: 42, exit: null, adopted: false, state: '' });
+  });
+
+  it('carries a VM\'s GPUs as a repeated string (VmInfo 12), none as an empty list', () => {
+    const getVm = ManagerService.service['GetVm']!;
+    expect(descriptorOf('manager.VmInfo')?.field.find((f) => f.name === 'gpus')?.label).toBe('LABEL_REPEATED');
+    const roundTrip = (message: Partial<VmInfo>) => getVm.responseDeserialize(getVm.responseSerialize(message)) as VmInfo;
+    expect(roundTrip({ id: 'a', gpus: ['0000:41:00.0', '0000:42:00.0'] }).gpus).toEqual(['0000:41:00.0', '0000:42:00.0']);
+    expect(roundTrip({ id: 'a' }).gpus).toEqual([]);
   });
 });

@@ -21,6 +21,7 @@ export * from './api/boot-strategy.js';
 export * from './api/transport.js';
 export * from './api/host.js';
 export * from './api/vm-context.js';
+export * from './api/vm-device.js';
 export * from './config/setting.js';
 export * from './config/manager-config.js';
 export * from './config/core-settings.js';

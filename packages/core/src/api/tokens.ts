@@ -5,6 +5,7 @@ import type { BootStrategy } from './boot-strategy.js';
 import type { HostFiles } from './host.js';
 import type { TeeBackend } from './tee-backend.js';
 import type { Transport } from './transport.js';
+import type { VmDevice } from './vm-device.js';
 import type { VmLifecycle } from './vm-api.js';
 import type { ProcessLauncher } from './process-launcher.js';
 import type { CreateFaults } from './create-faults.js';
@@ -43,6 +44,9 @@ export const TEE_BACKEND = createToken<TeeBackend>('tee.backend', { multi: true 
 export const BOOT_STRATEGY = createToken<BootStrategy>('boot.strategy', { multi: true });
 /** API transports (plugins). */
 export const TRANSPORT = createToken<Transport>('transport', { multi: true });
+
+/** Per-VM devices (GPUs…) that contribute QEMU elements and host resources (plugins). */
+export const VM_DEVICE = createToken<VmDevice>('vm.device', { multi: true });
 
 /** Tokens the kernel itself provides; plugins may not provide them again. */
 export const CORE_TOKENS: readonly symbol[] = [CONFIG, LOGGER, HOST, VM_SERVICE, METRICS, MANAGER_INFO, TRACING, PROCESS_LAUNCHER, CREATE_FAULTS, AUTHENTICATOR, CONNECTION_GUARD, POLICY_ENCODER];

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { ManagerPlugin } from '../api/plugin.js';
 import { randomUUID } from 'node:crypto';
 import { NO_CREATE_FAULTS } from '../api/create-faults.js';
-import { AUTHENTICATOR, POLICY_ENCODER, BOOT_STRATEGY, CONFIG, CONNECTION_GUARD, CREATE_FAULTS, HOST, LOGGER, MANAGER_INFO, METRICS, PROCESS_LAUNCHER, TEE_BACKEND, TRACING, TRANSPORT, VM_SERVICE } from '../api/tokens.js';
+import { AUTHENTICATOR, POLICY_ENCODER, BOOT_STRATEGY, CONFIG, CONNECTION_GUARD, CREATE_FAULTS, HOST, LOGGER, MANAGER_INFO, METRICS, PROCESS_LAUNCHER, TEE_BACKEND, TRACING, TRANSPORT, VM_DEVICE, VM_SERVICE } from '../api/tokens.js';
 import type { ManagerInfo } from '../api/observability.js';
 import type { VmLifecycle } from '../api/vm-api.js';
 import { PrometheusMetrics } from '../metrics.js';
@@ -25,6 +25,7 @@ import { BUILD_INFO, CORE_VERSION } from '../version.js';
 import { PortAllocator } from '../vm/port-allocator.js';
 import { QemuLauncher } from '../vm/qemu-launcher.js';
 import { VmService } from '../vm/vm-service.js';
+import { VM_DEVICES } from '../vm/vm-runtime.js';
 import { BackendRegistry } from './backend-registry.js';
 import { BootRegistry } from './boot-registry.js';
 import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR } from './internal-tokens.js';
@@ -87,6 +88,7 @@ export class Manager {
     container.register(BOOT_REGISTRY, {
       useFactory: instanceCachingFactory((c) => new BootRegistry(resolveAllTokens(c, BOOT_STRATEGY))),
     });
+    container.register(VM_DEVICES, { useFactory: instanceCachingFactory((c) => resolveAllTokens(c, VM_DEVICE)) });
     container.register(PROCESS_LAUNCHER, { useValue: new QemuLauncher() });
     container.register(CREATE_FAULTS, { useValue: NO_CREATE_FAULTS });
     container.register(AUTHENTICATOR, { useValue: new Authenticator(config.read(authSettings).auth) });
@@ -129,9 +131,11 @@ export class Manager {
     return this.service.previewArgv();
   }
 
-  /** Selects and checks the backend and boot media, then starts every transport. */
+  /** Selects and checks the backend, the VM devices and the boot media, then starts every transport. */
   async start(): Promise<void> {
     const backend = await resolveToken(this.container, BACKEND_REGISTRY).activate();
+    // Each device checks the host resources it is configured with (a GPU bound to vfio-pci…).
+    for (const device of resolveToken(this.container, VM_DEVICES)) await device.validate();
     const boot = resolveToken(this.container, BOOT_REGISTRY).choose();
     await boot.validate();
     await this.service.init();

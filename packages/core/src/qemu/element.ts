@@ -12,6 +12,8 @@ export const QemuSection = {
   Firmware: 60,
   Network: 70,
   Storage: 80,
+  /** Passed-through host devices (GPUs): after the disks, before the TEE objects. */
+  Devices: 85,
   Confidential: 90,
   Boot: 100,
   Display: 110,

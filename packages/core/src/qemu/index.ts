@@ -10,6 +10,7 @@ export * from './elements/memory-backend.js';
 export * from './elements/drive.js';
 export * from './elements/network.js';
 export * from './elements/device.js';
+export * from './elements/fw-cfg.js';
 export * from './elements/object.js';
 export * from './elements/boot.js';
 export * from './elements/display.js';

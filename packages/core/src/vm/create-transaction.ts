@@ -27,8 +27,8 @@ async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Creates one VM as a transaction: prepare (slot, port, files, backend and
- * boot media) → launch (QEMU, until it answers on QMP) → finish (supervised,
+ * Creates one VM as a transaction: prepare (slot, port, files, backend,
+ * boot media and devices) → launch (QEMU, until it answers on QMP) → finish (supervised,
  * running, durable). A failure at any step undoes every earlier one, so a
  * failed create leaves no file, port, state record or process behind.
  */
@@ -74,6 +74,13 @@ export class CreateTransaction {
       await rt.tracing.step('vm.provision-boot', () => step(`preparing ${boot.name} boot`, () => boot.prepare(context)), { 'vm.id': id, 'vm.boot': boot.name });
       rollback.add(() => boot.cleanup(context));
       await after('prepare-boot');
+      for (const device of rt.devices) {
+        // A device's RESOURCE_EXHAUSTED (every GPU taken) reaches the client as is.
+        const assignment = await rt.tracing.step('vm.acquire-device', () => step(`acquiring the ${device.name} device`, () => device.acquire(context)), { 'vm.id': id, 'vm.device': device.name });
+        if (!assignment) continue;
+        plan.devices.push({ device, assignment });
+        rollback.add(() => device.release(context, assignment));
+      }
       const spec = rt.planner.spec(plan);
 
       const vm = new VmInstance(plan, { adopted: false, createdAt: new Date(), ttlDeadline: ttlMs === null ? null : new Date(Date.now() + ttlMs) }, log, new ConsoleLog(layout.consoleLog, rt.settings.manager.consoleLogSize), rt.store, rt.events);

@@ -1,6 +1,7 @@
 import type { BootStrategy } from '../api/boot-strategy.js';
 import type { LaunchSpec } from '../api/process-launcher.js';
 import type { TeeBackend } from '../api/tee-backend.js';
+import type { DeviceAssignment, VmDevice } from '../api/vm-device.js';
 import { VmContext } from '../api/vm-context.js';
 import { resolveRunDir, type coreSettings } from '../config/core-settings.js';
 import type { SliceValues } from '../config/setting.js';
@@ -32,6 +33,23 @@ export interface LaunchPlan {
   readonly context: VmContext;
   readonly backend: TeeBackend;
   readonly boot: BootStrategy;
+  /** What the VM devices gave this VM: filled by the create (or recovery), released with the VM. */
+  readonly devices: AssignedDevice[];
+}
+
+/** One device's assignment to one VM. */
+export interface AssignedDevice {
+  readonly device: VmDevice;
+  readonly assignment: DeviceAssignment;
+}
+
+/** Adds to a preview plan what each device would give a VM now (reserving nothing). */
+export function previewDevices(plan: LaunchPlan, devices: readonly VmDevice[]): LaunchPlan {
+  for (const device of devices) {
+    const assignment = device.preview(plan.context);
+    if (assignment) plan.devices.push({ device, assignment });
+  }
+  return plan;
 }
 
 type CoreValues = SliceValues<typeof coreSettings>;
@@ -39,7 +57,7 @@ type CoreValues = SliceValues<typeof coreSettings>;
 /**
  * Builds what a VM is launched with: its file layout, its kernel command
  * line, and its QEMU command (the base elements core owns, then the
- * backend's, then the boot strategy's), in the Go manager's order.
+ * backend's, the boot strategy's and the devices'), in the Go manager's order.
  */
 export class LaunchPlanner {
   private readonly runDir: string;
@@ -66,7 +84,7 @@ export class LaunchPlanner {
   plan(id: string, hostPort: number, request: CreateVmRequest, backend: TeeBackend, boot: BootStrategy, kernelCommandLine?: string): LaunchPlan {
     const layout = this.layout(id);
     const context = new VmContext(id, layout.dir, hostPort, request, kernelCommandLine ?? this.kernelCommandLine(request));
-    return { id, layout, context, backend, boot };
+    return { id, layout, context, backend, boot, devices: [] };
   }
 
   /** What the launcher starts: the argv and the files QEMU is known by. */
@@ -102,6 +120,7 @@ export class LaunchPlanner {
     );
     plan.backend.contribute(command, vm);
     plan.boot.contribute(command, vm);
+    for (const { device, assignment } of plan.devices) device.contribute(command, vm, assignment);
     return command;
   }
 }

@@ -4,6 +4,8 @@ import type { VmStateRecord } from './state-store.js';
 import type { Supervision } from './supervision.js';
 import { emptyCreateVmRequest, VmState } from './types.js';
 import { findQemusOf, stopOrphan } from './orphan-qemus.js';
+import type { AssignedDevice } from './launch-plan.js';
+import { releaseDevices } from './supervision.js';
 import { removeVmFiles } from './vm-files.js';
 import { VmInstance } from './vm-instance.js';
 import type { VmRuntime } from './vm-runtime.js';
@@ -60,6 +62,7 @@ export class Recovery {
     const boot = rt.boots.byName(saved.boot) ?? rt.boots.choose();
     const plan = rt.planner.plan(saved.id, saved.hostPort, emptyCreateVmRequest(), backend, boot, saved.kernelCommandLine);
     const origin = { adopted: true, createdAt: new Date(saved.createdAt), ttlDeadline: saved.ttlDeadline ? new Date(saved.ttlDeadline) : null };
+    plan.devices.push(...this.assigned(saved, log));
     const vm = new VmInstance(plan, origin, log, new ConsoleLog(plan.layout.consoleLog, rt.settings.manager.consoleLogSize), rt.store, rt.events);
 
     const ended = saved.state === VmState.Failed || saved.state === VmState.Stopped;
@@ -69,6 +72,8 @@ export class Recovery {
 
     if (identity && check?.same) {
       rt.ports.claim(saved.hostPort);
+      // The devices it still holds are taken again, so no new VM gets them.
+      for (const { device, assignment } of plan.devices) device.reclaim(plan.context, assignment);
       const qmp = await rt.launcher.connectQmp(plan.layout.qmpSocket, 2000).catch((err: unknown) => {
         log.warn({ err: (err as Error).message }, 're-adopted VM has no working QMP socket; stop will use signals');
         return null;
@@ -90,7 +95,10 @@ export class Recovery {
     }
     // QEMU ended while no manager watched (or the VM had already failed): keep it visible as failed.
     rt.table.add(vm);
-    await vm.once('release', () => removeVmFiles(plan.layout));
+    await vm.once('release', async () => {
+      await releaseDevices(vm);
+      await removeVmFiles(plan.layout);
+    });
     if (ended) {
       vm.transition(VmState.Failed, saved.exit?.reason ?? 'ended before the manager restarted', saved.exit);
       this.supervision.forgetLater(vm);
@@ -107,5 +115,15 @@ export class Recovery {
     vm.transition(VmState.Failed, exit.reason, exit);
     this.supervision.forgetLater(vm);
     return vm;
+  }
+
+  /** The saved assignments whose device is still loaded (one no plugin provides now is logged and dropped). */
+  private assigned(saved: VmStateRecord, log: VmInstance['logger']): AssignedDevice[] {
+    return (saved.devices ?? []).flatMap((assignment) => {
+      const device = this.rt.devices.find((d) => d.name === assignment.device);
+      if (device) return [{ device, assignment }];
+      log.warn({ device: assignment.device, assignment: assignment.values }, 'the VM records a device no loaded plugin provides; ignoring it');
+      return [];
+    });
   }
 }

@@ -1,3 +1,4 @@
+import type { DeviceAssignment } from '../api/vm-device.js';
 import { VmState, type VmExit } from './types.js';
 
 export const STATE_VERSION = 1;
@@ -17,6 +18,8 @@ export interface VmStateRecord {
   readonly ttlDeadline: string | null;
   readonly kernelCommandLine: string;
   readonly exit: VmExit | null;
+  /** What VM devices (GPUs…) gave the VM; absent in records written before devices existed (read as none). */
+  readonly devices?: readonly DeviceAssignment[];
 }
 
 export const VM_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -44,7 +47,37 @@ const exitShape: Check = (v) => {
   return firstProblem(e, { code: orNull(intIn(-255, 255)), signal: orNull(signal), reason: text }, 'exit.');
 };
 
-const FIELDS: Record<keyof VmStateRecord, Check> = {
+/** Bounds on a device assignment: a handful of short strings. */
+const MAX_DEVICES = 16;
+const MAX_DEVICE_VALUES = 16;
+const valueKey = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
+const shortText: Check = (v) => (typeof v === 'string' && v.length <= 256 && !v.includes('\0') ? null : 'must be a string (at most 256 characters)');
+const assignment: Check = (v) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'must be { device, values }';
+  const a = v as Record<string, unknown>;
+  const problem = firstProblem(a, { device: name }, 'devices[].');
+  if (problem) return problem;
+  const values = a['values'];
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) return 'values must be an object of strings';
+  const entries = Object.entries(values);
+  if (entries.length > MAX_DEVICE_VALUES) return `values must have at most ${MAX_DEVICE_VALUES} entries`;
+  for (const [key, value] of entries) {
+    if (!valueKey.test(key)) return `values key ${describe(key)} must be a short name (letters, digits, _ -)`;
+    const bad = shortText(value);
+    if (bad) return `values.${key} ${bad}`;
+  }
+  return null;
+};
+const devices: Check = (v) => {
+  if (!Array.isArray(v) || v.length > MAX_DEVICES) return `must be a list of at most ${MAX_DEVICES} device assignments`;
+  for (const item of v) {
+    const problem = assignment(item);
+    if (problem) return problem;
+  }
+  return null;
+};
+
+const FIELDS: Record<Exclude<keyof VmStateRecord, 'devices'>, Check> = {
   version: (v) => (v === STATE_VERSION ? null : `must be ${STATE_VERSION}`),
   id: (v) => (typeof v === 'string' && VM_ID.test(v) ? null : 'must be a lower-case UUID'),
   state,
@@ -93,5 +126,9 @@ export function parseStateRecord(raw: string, fileId: string): { record: VmState
   if (problem) return { problem };
   if (fields['id'] !== fileId) return { problem: `id ${describe(fields['id'])} differs from the file name's ${fileId}` };
   if ((fields['pid'] === null) !== (fields['pidStartTime'] === null)) return { problem: 'pid and pidStartTime must both be set or both be null' };
-  return { record: fields as unknown as VmStateRecord };
+  // Optional: records from before VM devices existed have none.
+  const assigned = fields['devices'] ?? [];
+  const devicesProblem = devices(assigned);
+  if (devicesProblem) return { problem: `devices ${devicesProblem} (got ${describe(assigned)})` };
+  return { record: { ...fields, devices: assigned } as unknown as VmStateRecord };
 }

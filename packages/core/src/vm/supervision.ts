@@ -11,6 +11,18 @@ const GUEST_STATUS_OF: Readonly<Record<string, string>> = { STOP: 'paused', RESU
 /** The QMP events worth a lifecycle event of their own. */
 const ANNOUNCED = new Set(['GUEST_PANICKED', 'STOP', 'RESUME']);
 
+/** Gives back what the VM devices gave the VM (core calls it once per VM, inside its `release`). */
+export async function releaseDevices(vm: VmInstance): Promise<void> {
+  for (const { device, assignment } of vm.plan.devices) {
+    try {
+      await device.release(vm.plan.context, assignment);
+      vm.logger.info({ device: device.name, assignment: assignment.values }, 'device released');
+    } catch (err) {
+      vm.logger.error({ err, device: device.name }, 'releasing a device failed');
+    }
+  }
+}
+
 interface Watch {
   ttl: TtlTimer | null;
   follower: ConsoleFollower | null;
@@ -103,7 +115,7 @@ export class Supervision {
     });
   }
 
-  /** Frees the VM's port and files (plugins' cleanup first); once, whoever asks. */
+  /** Frees the VM's port, devices and files (plugins' cleanup first); once, whoever asks. */
   release(vm: VmInstance): Promise<void> {
     return vm.once('release', async () => {
       try {
@@ -112,6 +124,7 @@ export class Supervision {
       } catch (err) {
         vm.logger.error({ err }, 'plugin cleanup failed');
       }
+      await releaseDevices(vm);
       await removeVmFiles(vm.plan.layout);
       this.rt.ports.release(vm.plan.context.hostPort);
     });

@@ -1,3 +1,5 @@
+import type { DeviceAssignment } from '../api/vm-device.js';
+
 /** Lifecycle states of a VM (DESIGN §5). */
 export const VmState = {
   Provisioning: 'provisioning',
@@ -74,6 +76,8 @@ export interface VmSummary {
   readonly guestStatus: string | null;
   /** True when this manager re-adopted the VM from an earlier one. */
   readonly adopted: boolean;
+  /** What VM devices (GPUs…) gave the VM, while it holds them (absent: none). */
+  readonly devices?: readonly DeviceAssignment[];
 }
 
 /** What CVMInfo answers (wire CVMInfoRes). */

@@ -131,6 +131,8 @@ export class VmInstance {
       exit: this.ended,
       guestStatus: live ? this.guestStatus : null,
       adopted: origin.adopted,
+      // Held while the VM is active; a stopped or failed VM has given its devices back.
+      devices: this.active ? plan.devices.map((d) => d.assignment) : [],
     };
   }
 
@@ -149,6 +151,7 @@ export class VmInstance {
       ttlDeadline: origin.ttlDeadline?.toISOString() ?? null,
       kernelCommandLine: plan.context.kernelCommandLine,
       exit: this.ended,
+      devices: plan.devices.map((d) => d.assignment),
     };
   }
 }

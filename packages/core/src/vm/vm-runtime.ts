@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { CreateFaults } from '../api/create-faults.js';
 import type { ManagerTracing } from '../api/observability.js';
 import type { ProcessLauncher } from '../api/process-launcher.js';
+import type { VmDevice } from '../api/vm-device.js';
+import { createToken } from '../tokens.js';
 import type { coreSettings } from '../config/core-settings.js';
 import type { SliceValues } from '../config/setting.js';
 import type { BackendChoice, BootChoice, PortPool } from '../kernel/internal-tokens.js';
@@ -24,4 +26,9 @@ export interface VmRuntime {
   readonly backends: BackendChoice;
   readonly boots: BootChoice;
   readonly faults: CreateFaults;
+  /** Every VM_DEVICE provider, in registration order. */
+  readonly devices: readonly VmDevice[];
 }
+
+/** The VM_DEVICE providers as one list (the kernel registers it; empty when no plugin provides one). */
+export const VM_DEVICES = createToken<readonly VmDevice[]>('kernel.vm-devices');

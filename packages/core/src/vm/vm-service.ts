@@ -12,7 +12,7 @@ import type { ManagerConfig } from '../config/manager-config.js';
 import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR, type BackendChoice, type BootChoice, type PortPool } from '../kernel/internal-tokens.js';
 import { CreateTransaction } from './create-transaction.js';
 import { PeriodicTasks } from './periodic-tasks.js';
-import { LaunchPlanner, PLACEHOLDER_VM_ID } from './launch-plan.js';
+import { LaunchPlanner, PLACEHOLDER_VM_ID, previewDevices } from './launch-plan.js';
 import { Reconciler, type ReconcileReport } from './reconciler.js';
 import { Recovery } from './recovery.js';
 import { ensurePrivateDir } from './private-dir.js';
@@ -24,7 +24,8 @@ import { emptyCreateVmRequest, VmState, type ConsoleLine, type CreatedVm, type C
 import { VmEventBus } from './vm-events.js';
 import type { VmInstance } from './vm-instance.js';
 import type { CreateFaults } from '../api/create-faults.js';
-import type { VmRuntime } from './vm-runtime.js';
+import { VM_DEVICES, type VmRuntime } from './vm-runtime.js';
+import type { VmDevice } from '../api/vm-device.js';
 import { VmTable } from './vm-table.js';
 
 const CONSOLE_ROTATION_CHECK_MS = 2000;
@@ -53,6 +54,7 @@ export class VmService implements VmLifecycle {
     @inject(PROCESS_LAUNCHER) launcher: ProcessLauncher,
     @inject(CREATE_FAULTS) faults: CreateFaults,
     @inject(POLICY_ENCODER) private readonly policies: PolicyEncoder,
+    @inject(VM_DEVICES) devices: readonly VmDevice[],
   ) {
     const settings = config.read(coreSettings);
     this.rt = {
@@ -68,6 +70,7 @@ export class VmService implements VmLifecycle {
       backends,
       boots,
       faults,
+      devices,
     };
     this.tasks = new PeriodicTasks(logger);
     this.supervision = new Supervision(this.rt, (id) => this.remove(id));
@@ -175,7 +178,7 @@ export class VmService implements VmLifecycle {
   private async previewPlan() {
     const backend = await this.rt.backends.choose({ probe: false });
     const range = this.rt.settings.qemu.hostFwdRange;
-    return this.rt.planner.plan(PLACEHOLDER_VM_ID, range.first, emptyCreateVmRequest(), backend, this.rt.boots.choose());
+    return previewDevices(this.rt.planner.plan(PLACEHOLDER_VM_ID, range.first, emptyCreateVmRequest(), backend, this.rt.boots.choose()), this.rt.devices);
   }
 
   private async stopAndForget(vm: VmInstance): Promise<void> {

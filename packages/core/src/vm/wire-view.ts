@@ -1,3 +1,4 @@
+import { GPU_DEVICE } from '../api/vm-device.js';
 import type { VmSummary } from './types.js';
 
 /**
@@ -17,5 +18,7 @@ export function vmWireView(vm: VmSummary) {
     exit: vm.exit ? { code: vm.exit.code ?? -1, signal: vm.exit.signal ?? '', reason: vm.exit.reason } : null,
     guest_status: vm.guestStatus ?? '',
     adopted: vm.adopted,
+    // The host PCI addresses of the VM's passed-through GPUs.
+    gpus: (vm.devices ?? []).filter((d) => d.device === GPU_DEVICE).map((d) => d.values['bdf'] ?? ''),
   };
 }

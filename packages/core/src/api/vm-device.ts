@@ -1,0 +1,65 @@
+import type { QemuCommand } from '../qemu/command.js';
+import type { VmContext } from './vm-context.js';
+
+/**
+ * What one device gave one VM: a small JSON record, persisted in the VM's
+ * state file so a restarted manager knows what its re-adopted VMs hold.
+ * `device` is the providing VmDevice's `name`; `values` are the device's own
+ * (a GPU's `{ bdf: '0000:41:00.0' }`). Strings only: it is validated on load
+ * like every other field of a state record, and never carries secrets.
+ */
+export interface DeviceAssignment {
+  readonly device: string;
+  readonly values: Readonly<Record<string, string>>;
+}
+
+/** The device kind whose assignments GetVm/ListVms show as `gpus` (their `bdf` values). */
+export const GPU_DEVICE = 'gpu';
+
+/**
+ * A per-VM host resource and the QEMU elements that hand it to the guest
+ * (a passed-through GPU, a NIC's virtual function, …), contributed by a
+ * plugin through the VM_DEVICE multi token. Core drives it through a VM's
+ * life: `validate` once at start (after the backend), `acquire` during each
+ * create (after the boot media; a later failure rolls back with `release`),
+ * `contribute` when the command is built, `release` once when the VM goes
+ * away (removed, or its QEMU exited), `reclaim` when a restarted manager
+ * re-adopts a VM that still runs. The device owns its pool; core only keeps
+ * the assignment with the VM and persists it.
+ */
+export interface VmDevice {
+  /** Stable name, the `device` of its assignments (`gpu`). Letters, digits, `.`, `_`, `-`. */
+  readonly name: string;
+  /**
+   * Start-time host checks (the configured resources exist and are usable);
+   * throws a ConfigError with one line naming the setting, the value and what
+   * was found. A device with nothing configured passes.
+   */
+  validate(): Promise<void>;
+  /**
+   * Reserves this device's resources for `vm`: the assignment, or null when
+   * the device gives VMs nothing (not configured). Throws
+   * ManagerError.resourceExhausted when every resource is taken. Must not
+   * hand one resource to two VMs, also under concurrent creates.
+   */
+  acquire(vm: VmContext): Promise<DeviceAssignment | null>;
+  /**
+   * What `acquire` would give a VM now, reserving nothing and touching no
+   * host file: `cocos-manager qemu-args` shows it on any host.
+   */
+  preview(vm: VmContext): DeviceAssignment | null;
+  /** Adds the QEMU elements that give `vm` its assignment. */
+  contribute(command: QemuCommand, vm: VmContext, assignment: DeviceAssignment): void;
+  /**
+   * Frees the assignment. Core calls it once per VM, but it must be harmless
+   * for an assignment this device does not hold (a VM found dead after a
+   * restart releases what it recorded).
+   */
+  release(vm: VmContext, assignment: DeviceAssignment): void | Promise<void>;
+  /**
+   * A restarted manager re-adopted `vm`, which still runs with `assignment`
+   * (read back from its state record): mark it as taken again so no new VM
+   * gets it.
+   */
+  reclaim(vm: VmContext, assignment: DeviceAssignment): void;
+}
