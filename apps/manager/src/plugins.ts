@@ -3,6 +3,7 @@ import { plainBackendPlugin } from '@cocos-manager/backend-plain';
 import { sevSnpBackendPlugin } from '@cocos-manager/backend-sev-snp';
 import { tdxBackendPlugin } from '@cocos-manager/backend-tdx';
 import { storageDiskPlugin } from '@cocos-manager/storage-disk';
+import { deviceGpuPlugin } from '@cocos-manager/device-gpu';
 import { grpcTransportPlugin } from '@cocos-manager/transport-grpc';
 import { httpTransportPlugin } from '@cocos-manager/transport-http';
 
@@ -10,4 +11,4 @@ import { httpTransportPlugin } from '@cocos-manager/transport-http';
  * The plugins of the default `cocos-manager` build. A custom build is another
  * list like this one.
  */
-export const defaultPlugins: readonly ManagerPlugin[] = [plainBackendPlugin, sevSnpBackendPlugin, tdxBackendPlugin, storageDiskPlugin, grpcTransportPlugin, httpTransportPlugin];
+export const defaultPlugins: readonly ManagerPlugin[] = [plainBackendPlugin, sevSnpBackendPlugin, tdxBackendPlugin, storageDiskPlugin, deviceGpuPlugin, grpcTransportPlugin, httpTransportPlugin];

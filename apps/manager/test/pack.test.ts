@@ -12,6 +12,7 @@ const PACKAGES = [
   'packages/backend-sev-snp',
   'packages/backend-tdx',
   'packages/storage-disk',
+  'packages/device-gpu',
   'packages/transport-grpc',
   'packages/transport-http',
   'apps/manager',
@@ -77,7 +78,7 @@ describe('npm pack contents', () => {
         output += chunk.toString();
         if (output.includes('"msg":"manager started"')) resolve();
       });
-      void serve.then(() => reject(new Error(`cocos-manager exited before starting:\n${output}`)));
+      serve.then(() => reject(new Error(`cocos-manager exited before starting:\n${output}`)), reject);
     });
     await started;
 
