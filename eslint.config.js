@@ -1,5 +1,8 @@
-// Lint: type-aware rules are not needed here; the point is the Nx module
-// boundary rule, which keeps plugins importing only @cocos-manager/core.
+// Lint: the Nx module boundary rule (plugins import only @cocos-manager/core
+// and the shared @cocos-manager/contract), and type-aware rules for promises
+// nobody waits for or catches. Each file is checked against its own
+// package's tsconfig.json (found by the project service walking up from the
+// file), which includes src and test.
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
@@ -46,6 +49,25 @@ export default [
           ],
         },
       ],
+    },
+  },
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: {
+        projectService: true,
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      // A promise nobody awaits: its rejection is lost (or kills the process).
+      // Await it, or hand it a .catch() that logs; `void p` does not count.
+      '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: false }],
+      // An async function where a void callback is expected (event handlers,
+      // timers, array callbacks): nobody waits for it and nobody sees it fail.
+      '@typescript-eslint/no-misused-promises': 'error',
+      // `await` on something that is not a promise is a mistake about a type.
+      '@typescript-eslint/await-thenable': 'error',
     },
   },
 ];

@@ -5,6 +5,7 @@ import { credentials, loadPackageDefinition, Metadata, type GrpcObject, type Ser
 import { loadSync } from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadManagerProto } from '@cocos-manager/contract';
+import { promtoolProblems } from './promtool-lint.js';
 import { dirEntries, parseGuestAnswer, pidsWithArg, portIsBindable, processState, REPO, startManager, until, waitForGuest, type RunningManager } from './harness.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');

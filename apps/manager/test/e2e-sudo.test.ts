@@ -73,7 +73,7 @@ async function startAs(user: { uid: number; gid: number }, base: string, range: 
       const m = /"transport":"grpc","address":"[^"]*:(\d+)"/.exec(output);
       if (m && output.includes('"msg":"manager started"')) resolve(Number(m[1]));
     });
-    void child.then((r) => reject(new Error(`manager exited (${r.exitCode}) before listening:\n${output}`)));
+    child.then((r) => reject(new Error(`manager exited (${r.exitCode}) before listening:\n${output}`)), reject);
   });
   const { ManagerService } = loadManagerProto();
   const client = new ManagerService(`127.0.0.1:${grpcPort}`, credentials.createInsecure()) as Client & Record<string, (r: unknown, md: Metadata, cb: (e: ServiceError | null, res: unknown) => void) => void>;

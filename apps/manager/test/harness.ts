@@ -90,7 +90,7 @@ export async function startManager(range: string, env: Record<string, string> = 
       const m = /"transport":"grpc","address":"[^"]*:(\d+)"/.exec(output);
       if (m && output.includes('"msg":"manager started"')) resolve(Number(m[1]));
     });
-    void child.then((r) => reject(new Error(`manager exited (${r.exitCode}) before listening:\n${output}`)));
+    child.then((r) => reject(new Error(`manager exited (${r.exitCode}) before listening:\n${output}`)), reject);
   });
   const grpcPort = await listening;
   const httpPort = Number(/"transport":"http","address":"[^"]*:(\d+)"/.exec(output)?.[1] ?? 0);

@@ -18,7 +18,7 @@ describe('ConsoleFollower across rotations', () => {
     await follower.start(true);
     const written: string[] = [];
     const write = (n: number) => {
-      const lines = Array.from({ length: n }, () => `line ${written.length + 1}`).map((l, i) => `line ${written.length + i + 1}`);
+      const lines = Array.from({ length: n }, (_, i) => `line ${written.length + i + 1}`);
       written.push(...lines);
       appendFileSync(file, lines.map((l) => `${l}\n`).join(''));
     };

@@ -24,7 +24,10 @@ export class FakeQmp extends EventEmitter<{ event: [QmpEvent]; closed: [] }> imp
 
   constructor(private readonly qemu: FakeQemu) {
     super();
-    void qemu.exited.then(() => this.close());
+    qemu.exited.then(
+      () => this.close(),
+      () => this.close(),
+    );
   }
 
   get connected(): boolean {

@@ -85,7 +85,10 @@ export class ConnectionGate {
 
   private createServer(): Server {
     // pauseOnConnect: nothing is read until the connection is admitted, so a refused peer's bytes never reach userland.
-    return net.createServer({ pauseOnConnect: true }, (socket) => void this.admit(socket));
+    return net.createServer({ pauseOnConnect: true }, (socket) => {
+      // admit() refuses on any failure itself; this catch only keeps a bug from becoming an unhandled rejection.
+      this.admit(socket).catch(() => socket.destroy());
+    });
   }
 
   private async admit(socket: Socket): Promise<void> {

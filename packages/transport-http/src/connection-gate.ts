@@ -109,7 +109,10 @@ export class ConnectionGate {
     server.keepAliveTimeout = l.keepAliveTimeout;
     const handoff = server.listeners('connection') as Array<(socket: Socket) => void>;
     server.removeAllListeners('connection');
-    server.on('connection', (socket: Socket) => void this.admit(server, socket, handoff));
+    server.on('connection', (socket: Socket) => {
+      // admit() refuses on any failure itself; this catch only keeps a bug from becoming an unhandled rejection.
+      this.admit(server, socket, handoff).catch(() => socket.destroy());
+    });
     return server;
   }
 

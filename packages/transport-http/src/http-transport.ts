@@ -146,13 +146,15 @@ export class HttpTransport implements Transport {
     // Every request runs in a server span continuing the caller's traceparent.
     app.addHook('onRequest', (request, _reply, done) => {
       const parent = this.tracing.extract(request.headers as Record<string, unknown>);
-      void this.tracing.serve(`HTTP ${request.method} ${request.routeOptions.url ?? request.url}`, parent, (span) => {
-        span.setAttribute('http.request.method', request.method);
-        return new Promise<void>((resolve) => {
-          request.raw.once('close', resolve);
-          done();
-        });
-      });
+      this.tracing
+        .serve(`HTTP ${request.method} ${request.routeOptions.url ?? request.url}`, parent, (span) => {
+          span.setAttribute('http.request.method', request.method);
+          return new Promise<void>((resolve) => {
+            request.raw.once('close', resolve);
+            done();
+          });
+        })
+        .catch((err: unknown) => this.logger.debug({ err }, 'request span failed'));
     });
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? 'unmatched';

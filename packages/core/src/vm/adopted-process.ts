@@ -27,8 +27,12 @@ export class AdoptedProcess implements SupervisedProcess {
       const check = async () => {
         if (!(await checkIdentity(identity, vmName)).same) resolve();
       };
-      qmp?.once('closed', () => void check());
-      this.poll = setInterval(() => void check(), pollMs);
+      // A failed check (unreadable /proc) is retried by the next poll.
+      const checkLater = () => {
+        check().catch(() => undefined);
+      };
+      qmp?.once('closed', checkLater);
+      this.poll = setInterval(checkLater, pollMs);
       this.poll.unref();
     })
       .then(() => this.awaitReaped())

@@ -31,7 +31,7 @@ export class Recovery {
     const stoppedOrphans = await this.stopOrphans(records);
     const recovered = await Promise.all(records.map((r) => this.recoverOne(r, stoppedOrphans.get(r.id) ?? null)));
     // What recovery decided is on disk before the manager serves.
-    await Promise.all(recovered.map((vm) => vm?.flushed()));
+    await Promise.all(recovered.flatMap((vm) => (vm ? [vm.flushed()] : [])));
   }
 
   /**
