@@ -32,3 +32,18 @@ describe('GPU host probe on recorded /sys trees', () => {
     expect(await gpuProblem(recordedHost('two-gpus-on-vfio'), '0000:99:00.0')).toBe('0000:99:00.0 is not a PCI device on this host (no /sys/bus/pci/devices/0000:99:00.0)');
   });
 });
+
+describe('the plugin in a manager', () => {
+  it('provides one VM_DEVICE, a GpuDevice with the kernel\'s HOST injected', async () => {
+    const { Manager, HOST, VM_DEVICE } = await import('@cocos-manager/core');
+    const { pino } = await import('pino');
+    const { deviceGpuPlugin, GpuDevice } = await import('../src/index.js');
+    const { inertBackendPlugin } = await import('@cocos-manager/testing');
+    const manager = Manager.create({ plugins: [inertBackendPlugin, deviceGpuPlugin], env: { MANAGER_QEMU_GPU_BDF: '0000:41:00.0' }, logger: pino({ level: 'silent' }) });
+    const devices = manager.container.resolveAll(VM_DEVICE);
+    expect(devices).toHaveLength(1);
+    expect(devices[0]).toBeInstanceOf(GpuDevice);
+    expect((devices[0] as unknown as { host: unknown }).host).toBe(manager.container.resolve(HOST));
+    expect((devices[0] as InstanceType<typeof GpuDevice>).pool.bdfs).toEqual(['0000:41:00.0']);
+  });
+});

@@ -126,9 +126,10 @@ export function parseStateRecord(raw: string, fileId: string): { record: VmState
   if (problem) return { problem };
   if (fields['id'] !== fileId) return { problem: `id ${describe(fields['id'])} differs from the file name's ${fileId}` };
   if ((fields['pid'] === null) !== (fields['pidStartTime'] === null)) return { problem: 'pid and pidStartTime must both be set or both be null' };
-  // Optional: records from before VM devices existed have none.
-  const assigned = fields['devices'] ?? [];
-  const devicesProblem = devices(assigned);
-  if (devicesProblem) return { problem: `devices ${devicesProblem} (got ${describe(assigned)})` };
-  return { record: { ...fields, devices: assigned } as unknown as VmStateRecord };
+  // Optional: records from before VM devices existed have none (and are read back as they are).
+  if ('devices' in fields) {
+    const devicesProblem = devices(fields['devices']);
+    if (devicesProblem) return { problem: `devices ${devicesProblem} (got ${describe(fields['devices'])})` };
+  }
+  return { record: fields as unknown as VmStateRecord };
 }
