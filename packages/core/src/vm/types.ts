@@ -1,4 +1,4 @@
-import type { DeviceAssignment } from '../api/vm-device.js';
+import type { DeviceAssignment } from '../api/device-assignment.js';
 
 /** Lifecycle states of a VM (DESIGN §5). */
 export const VmState = {
