@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emptyCreateVmRequest, ManagerError, vmWireView, type Manager } from '@cocos-manager/core';
 import { FakeLauncher } from '@cocos-manager/testing';
-import { gpuTestDirs, startGpuManager } from './gpu-manager.js';
+import { gpuTestDirs, recordedHost, startGpuManager } from './gpu-manager.js';
 
 const TWO_GPUS = { MANAGER_QEMU_GPU_BDF: '0000:41:00.0,0000:C1:00.0' };
 const gpuOf = async (manager: Manager, id: string) => vmWireView(await manager.service.get(id)).gpus;
@@ -114,7 +114,6 @@ describe('GPU assignments across a manager restart (fake launcher)', () => {
 describe('start-up checks of MANAGER_QEMU_GPU_BDF (recorded /sys)', () => {
   it('a GPU on the nvidia driver stops start-up with one line naming the BDF and the driver', async () => {
     dirs = gpuTestDirs();
-    const { recordedHost } = await import('./gpu-manager.js');
     const started = startGpuManager(dirs, new FakeLauncher(), { MANAGER_QEMU_GPU_BDF: '0000:41:00.0' }, recordedHost('gpu-on-nvidia-driver'));
     await expect(started).rejects.toThrow(
       'MANAGER_QEMU_GPU_BDF: 0000:41:00.0 is not bound to vfio-pci (found vendor 0x10de, class 0x030200, driver nvidia); bind it to vfio-pci first',

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { gpuProblem, readPciDevice } from '../src/index.js';
+import { pino } from 'pino';
+import { HOST, Manager, VM_DEVICE } from '@cocos-manager/core';
+import { inertBackendPlugin } from '@cocos-manager/testing';
+import { deviceGpuPlugin, GpuDevice, gpuProblem, readPciDevice } from '../src/index.js';
 import { recordedHost } from './gpu-manager.js';
 
 describe('GPU host probe on recorded /sys trees', () => {
@@ -34,11 +37,7 @@ describe('GPU host probe on recorded /sys trees', () => {
 });
 
 describe('the plugin in a manager', () => {
-  it('provides one VM_DEVICE, a GpuDevice with the kernel\'s HOST injected', async () => {
-    const { Manager, HOST, VM_DEVICE } = await import('@cocos-manager/core');
-    const { pino } = await import('pino');
-    const { deviceGpuPlugin, GpuDevice } = await import('../src/index.js');
-    const { inertBackendPlugin } = await import('@cocos-manager/testing');
+  it('provides one VM_DEVICE, a GpuDevice with the kernel\'s HOST injected', () => {
     const manager = Manager.create({ plugins: [inertBackendPlugin, deviceGpuPlugin], env: { MANAGER_QEMU_GPU_BDF: '0000:41:00.0' }, logger: pino({ level: 'silent' }) });
     const devices = manager.container.resolveAll(VM_DEVICE);
     expect(devices).toHaveLength(1);
