@@ -59,7 +59,9 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
       (client as unknown as Record<string, (r: object, md: Metadata, cb: (e: Error | null, res: { cvm_id: string }) => void) => void>)['CreateVm']!({}, metadata, (e, r) => (e ? reject(e) : resolve(r))),
     );
     client.close();
-    await until(() => receiver.spans.some((s) => s.traceId === traceId && s.name === 'vm.ready'), 10_000, 'the spans to arrive');
+    // The steps and the call's own span may come in different export batches: wait for both.
+    const arrived = (name: string) => receiver.spans.some((s) => s.traceId === traceId && s.name === name);
+    await until(() => arrived('vm.ready') && arrived('manager.ManagerService/CreateVm'), 10_000, 'the spans to arrive');
     const create = receiver.spans.find((s) => s.traceId === traceId && s.name === 'manager.ManagerService/CreateVm');
     expect(create).toBeDefined();
     expect(create!.parentSpanId).toBe(parentId);
