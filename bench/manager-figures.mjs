@@ -6,7 +6,16 @@ import { execa } from 'execa';
 import { loadManagerProto } from '@cocos-manager/contract';
 import { benchEnv, guestAnswers, median, ms, percentile, rawQemu, rssMiB, sleep, spread, startManager, tempBase } from './lib.mjs';
 
-const fig = (name, value, unit, baseline, ratio, goal, met, extra = {}) => ({ name, value: +value.toFixed(2), unit, baseline: +baseline.toFixed(2), ratio: +ratio.toFixed(3), goal, met, ...extra });
+const fig = (name, value, unit, baseline, ratio, goal, met, extra = {}) => ({
+  name,
+  value: +value.toFixed(2),
+  unit,
+  baseline: +baseline.toFixed(2),
+  ratio: +ratio.toFixed(3),
+  goal,
+  met,
+  ...extra,
+});
 
 /** 1. CreateVm response time minus spawning the same argv directly (both until QEMU answers QMP). */
 async function createOverhead() {
@@ -30,7 +39,16 @@ async function createOverhead() {
     rmSync(base, { recursive: true, force: true });
   }
   const overhead = median(creates) - median(raws);
-  return fig('CreateVm response minus raw QEMU spawn (until QMP answers)', overhead, 'ms', median(raws), median(creates) / median(raws), 'median overhead ≤ 25 ms', overhead <= 25, { createMedianMs: +median(creates).toFixed(1), createSpreadMs: +spread(creates).toFixed(1), rawSpreadMs: +spread(raws).toFixed(1) });
+  return fig(
+    'CreateVm response minus raw QEMU spawn (until QMP answers)',
+    overhead,
+    'ms',
+    median(raws),
+    median(creates) / median(raws),
+    'median overhead ≤ 25 ms',
+    overhead <= 25,
+    { createMedianMs: +median(creates).toFixed(1), createSpreadMs: +spread(creates).toFixed(1), rawSpreadMs: +spread(raws).toFixed(1) },
+  );
 }
 
 /** 2. CreateVm → guest answers, over raw spawn → guest answers. */
@@ -94,30 +112,55 @@ async function cvmInfoThroughput() {
   await m.stop();
   rmSync(base, { recursive: true, force: true });
   // The baseline: a bare server in its own process, answering the same message.
-  const bare = execa('node', ['--input-type=module', '-e', `
+  const bare = execa(
+    'node',
+    [
+      '--input-type=module',
+      '-e',
+      `
     import grpc from '@grpc/grpc-js';
     import { loadManagerProto } from '@cocos-manager/contract';
     const answer = ${JSON.stringify(answer)};
     const server = new grpc.Server();
     server.addService(loadManagerProto().ManagerService.service, { CVMInfo: (_c, cb) => cb(null, answer) });
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, port) => console.log(port));
-  `], { cwd: new URL('../', import.meta.url), reject: false, buffer: false, stdout: 'pipe' });
+  `,
+    ],
+    { cwd: new URL('../', import.meta.url), reject: false, buffer: false, stdout: 'pipe' },
+  );
   const barePort = await new Promise((resolve) => bare.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
   const baseline = await run(barePort, vm.cvm_id);
   bare.kill('SIGKILL');
   await bare;
   const ratio = manager.perSecond / baseline.perSecond;
-  return fig('CVMInfo throughput, 64 concurrent callers, over a bare grpc-js server', manager.perSecond, 'calls/s', baseline.perSecond, ratio, 'ratio ≥ 0.8 and p99 ≤ 5 ms', ratio >= 0.8 && manager.p99 <= 5, { p99Ms: +manager.p99.toFixed(2), bareP99Ms: +baseline.p99.toFixed(2) });
+  return fig(
+    'CVMInfo throughput, 64 concurrent callers, over a bare grpc-js server',
+    manager.perSecond,
+    'calls/s',
+    baseline.perSecond,
+    ratio,
+    'ratio ≥ 0.8 and p99 ≤ 5 ms',
+    ratio >= 0.8 && manager.p99 <= 5,
+    { p99Ms: +manager.p99.toFixed(2), bareP99Ms: +baseline.p99.toFixed(2) },
+  );
 }
 
 /** RSS of a process that only loads the libraries the manager is built from: the floor under figure 5. */
 async function librariesFloor() {
-  const probe = execa('node', ['--input-type=module', '-e', `
+  const probe = execa(
+    'node',
+    [
+      '--input-type=module',
+      '-e',
+      `
     import 'reflect-metadata';
     import { readFileSync } from 'node:fs';
     for (const m of ['@grpc/grpc-js', '@grpc/proto-loader', 'fastify', 'prom-client', '@opentelemetry/sdk-trace-base', '@opentelemetry/exporter-trace-otlp-http', 'pino', 'convict', 'execa', 'tsyringe', 'commander', 'cbor-x']) await import(m);
     setTimeout(() => { console.log(Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024); process.exit(0); }, 1500);
-  `], { cwd: new URL('../apps/manager/', import.meta.url) });
+  `,
+    ],
+    { cwd: new URL('../apps/manager/', import.meta.url) },
+  );
   return Number((await probe).stdout.trim());
 }
 
@@ -163,9 +206,19 @@ async function tenVms() {
     await sleep(3000);
     const withTen = rssMiB(m.pid);
     const perVm = (withTen - idle) / 10;
-    figures.push(fig('manager RSS idle, over a bare Node.js process', idle, 'MiB', bareRss, idle / bareRss, 'idle ≤ 80 MiB', idle <= 80, { librariesOnlyMiB: +(await librariesFloor()).toFixed(1) }));
+    figures.push(
+      fig('manager RSS idle, over a bare Node.js process', idle, 'MiB', bareRss, idle / bareRss, 'idle ≤ 80 MiB', idle <= 80, {
+        librariesOnlyMiB: +(await librariesFloor()).toFixed(1),
+      }),
+    );
     figures.push(fig('manager RSS per running VM (10 VMs)', perVm, 'MiB', idle, withTen / idle, '≤ 2 MiB per VM', perVm <= 2));
-    figures.push(fig('10 concurrent CreateVm wall time, over one CreateVm', wall, 'ms', median(singles), concurrencyRatio, 'ratio ≤ 1.5', concurrencyRatio <= 1.5, { rawQemuTenWallMs: +rawWall.toFixed(1), rawQemuOneMs: +median(rawOne).toFixed(1), rawQemuRatio: +rawRatio.toFixed(2) }));
+    figures.push(
+      fig('10 concurrent CreateVm wall time, over one CreateVm', wall, 'ms', median(singles), concurrencyRatio, 'ratio ≤ 1.5', concurrencyRatio <= 1.5, {
+        rawQemuTenWallMs: +rawWall.toFixed(1),
+        rawQemuOneMs: +median(rawOne).toFixed(1),
+        rawQemuRatio: +rawRatio.toFixed(2),
+      }),
+    );
     // 6. kill -9, restart on the same directories, time until all 10 are re-adopted and listed running
     const idleStart = m.startupMs;
     await m.kill9();
@@ -179,7 +232,18 @@ async function tenVms() {
       }
       await sleep(5);
     }
-    figures.push(fig('restart with 10 running VMs: all re-adopted after the new manager listens', adoptedMs, 'ms', idleStart, m.startupMs / idleStart, '≤ 500 ms', adoptedMs <= 500, { startupWith10Ms: +m.startupMs.toFixed(1), startupEmptyMs: +idleStart.toFixed(1) }));
+    figures.push(
+      fig(
+        'restart with 10 running VMs: all re-adopted after the new manager listens',
+        adoptedMs,
+        'ms',
+        idleStart,
+        m.startupMs / idleStart,
+        '≤ 500 ms',
+        adoptedMs <= 500,
+        { startupWith10Ms: +m.startupMs.toFixed(1), startupEmptyMs: +idleStart.toFixed(1) },
+      ),
+    );
     await Promise.all(vms.map((vm) => m.call('RemoveVm', { cvm_id: vm.cvm_id })));
   } finally {
     await m.stop();
@@ -190,7 +254,12 @@ async function tenVms() {
 
 export async function runManagerFigures() {
   const figures = [];
-  for (const [name, run] of [['create overhead', createOverhead], ['boot ratio', bootRatio], ['CVMInfo throughput', cvmInfoThroughput], ['ten VMs', tenVms]]) {
+  for (const [name, run] of [
+    ['create overhead', createOverhead],
+    ['boot ratio', bootRatio],
+    ['CVMInfo throughput', cvmInfoThroughput],
+    ['ten VMs', tenVms],
+  ]) {
     process.stderr.write(`bench: ${name}…\n`);
     const result = await run();
     for (const f of [result].flat()) {

@@ -40,7 +40,11 @@ export class ManagerClient {
   }
 
   /** One unary RPC; fields left out of the request go as their proto3 defaults. */
-  call<M extends ManagerUnaryRpc>(method: M, request: Partial<ManagerUnaryRpcs[M]['request']>, extra: Record<string, string> = {}): Promise<ManagerUnaryRpcs[M]['response']> {
+  call<M extends ManagerUnaryRpc>(
+    method: M,
+    request: Partial<ManagerUnaryRpcs[M]['request']>,
+    extra: Record<string, string> = {},
+  ): Promise<ManagerUnaryRpcs[M]['response']> {
     const metadata = this.metadata();
     for (const [key, value] of Object.entries(extra)) metadata.set(key, value);
     return new Promise((resolve, reject) => {

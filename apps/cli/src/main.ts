@@ -191,7 +191,9 @@ program
 
 program
   .command('attestation-policy <id>')
-  .description("the attestation policy of a VM: a CoRIM (CBOR, signed when the manager has a key) or JSON; default: the manager's MANAGER_ATTESTATION_POLICY_FORMAT")
+  .description(
+    "the attestation policy of a VM: a CoRIM (CBOR, signed when the manager has a key) or JSON; default: the manager's MANAGER_ATTESTATION_POLICY_FORMAT",
+  )
   .option('--out <file>', 'write it to a file instead of standard output')
   .addOption(new Option('--format <format>', 'corim or json').choices(['corim', 'json']))
   .action(

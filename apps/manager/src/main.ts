@@ -1,6 +1,17 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { ConfigError, POLICY_ENCODER, resolveToken, CREATE_FAULTS, createFaultsFromEnv, Manager, ManagerError, PluginError, type ManagerPlugin, type TokenOverride } from '@cocos-manager/core';
+import {
+  ConfigError,
+  POLICY_ENCODER,
+  resolveToken,
+  CREATE_FAULTS,
+  createFaultsFromEnv,
+  Manager,
+  ManagerError,
+  PluginError,
+  type ManagerPlugin,
+  type TokenOverride,
+} from '@cocos-manager/core';
 import { renderConfigReference } from './config-reference.js';
 import { loadExtraPlugins } from './plugin-loader.js';
 import { defaultPlugins } from './plugins.js';
@@ -90,7 +101,9 @@ async function serve(plugins: readonly ManagerPlugin[]): Promise<void> {
 
 export function program(plugins: readonly ManagerPlugin[] = defaultPlugins): Command {
   const cli = new Command('cocos-manager')
-    .description('Launches and supervises confidential VMs (SEV-SNP, TDX, plain QEMU) and serves them over gRPC.\nConfigured by environment variables: see `cocos-manager config`.')
+    .description(
+      'Launches and supervises confidential VMs (SEV-SNP, TDX, plain QEMU) and serves them over gRPC.\nConfigured by environment variables: see `cocos-manager config`.',
+    )
     .version(VERSION)
     .action(() => serve(plugins));
   cli
@@ -111,7 +124,12 @@ export function program(plugins: readonly ManagerPlugin[] = defaultPlugins): Com
   cli
     .command('attestation-policy')
     .description('print the attestation policy a VM gets under the current configuration (SEV-SNP or TDX); works on any host')
-    .addOption(new Option('--format <format>', 'corim (CBOR, COSE_Sign1-signed with MANAGER_CORIM_SIGNING_KEY when set) or json (the upstream policy shape); default: MANAGER_ATTESTATION_POLICY_FORMAT').choices(['json', 'corim']))
+    .addOption(
+      new Option(
+        '--format <format>',
+        'corim (CBOR, COSE_Sign1-signed with MANAGER_CORIM_SIGNING_KEY when set) or json (the upstream policy shape); default: MANAGER_ATTESTATION_POLICY_FORMAT',
+      ).choices(['json', 'corim']),
+    )
     .action(async (options: { format?: 'json' | 'corim' }) => {
       const manager = build(plugins);
       try {

@@ -18,7 +18,9 @@ function resolveEntry(entry: string): string {
       // try the next place
     }
   }
-  throw new PluginError(`MANAGER_PLUGINS: cannot find "${entry}" (not installed next to the manager or in ${process.cwd()}; give an npm package name or a path)`);
+  throw new PluginError(
+    `MANAGER_PLUGINS: cannot find "${entry}" (not installed next to the manager or in ${process.cwd()}; give an npm package name or a path)`,
+  );
 }
 
 /**
@@ -27,7 +29,10 @@ function resolveEntry(entry: string): string {
  * checked here, and its supported core range with the rest of the list.
  */
 export async function loadExtraPlugins(list: string | undefined): Promise<ManagerPlugin[]> {
-  const entries = (list ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = (list ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   const plugins: ManagerPlugin[] = [];
   for (const entry of entries) {
     const file = resolveEntry(entry);

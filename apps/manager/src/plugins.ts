@@ -11,4 +11,12 @@ import { httpTransportPlugin } from '@cocos-manager/transport-http';
  * The plugins of the default `cocos-manager` build. A custom build is another
  * list like this one.
  */
-export const defaultPlugins: readonly ManagerPlugin[] = [plainBackendPlugin, sevSnpBackendPlugin, tdxBackendPlugin, storageDiskPlugin, deviceGpuPlugin, grpcTransportPlugin, httpTransportPlugin];
+export const defaultPlugins: readonly ManagerPlugin[] = [
+  plainBackendPlugin,
+  sevSnpBackendPlugin,
+  tdxBackendPlugin,
+  storageDiskPlugin,
+  deviceGpuPlugin,
+  grpcTransportPlugin,
+  httpTransportPlugin,
+];

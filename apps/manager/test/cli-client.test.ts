@@ -11,7 +11,8 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-cli-'));
 
 describe('cocos-manager-cli against a running manager', () => {
   let m: RunningManager;
-  const cli = (...args: string[]) => execa('node', [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', MANAGER_GRPC_URL: `127.0.0.1:${m.grpcPort}` }, extendEnv: false, reject: false });
+  const cli = (...args: string[]) =>
+    execa('node', [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', MANAGER_GRPC_URL: `127.0.0.1:${m.grpcPort}` }, extendEnv: false, reject: false });
 
   beforeAll(async () => {
     m = await startManager('6490-6494', { MANAGER_VM_POWERDOWN_TIMEOUT: '2s' });
@@ -24,7 +25,19 @@ describe('cocos-manager-cli against a running manager', () => {
   it('create-vm --wait returns once the real guest answers; the other commands work on it; remove-vm removes it', async () => {
     const cert = path.join(dir, 'cert.pem');
     writeFileSync(cert, 'cli certificate\n');
-    const created = await cli('--json', 'create-vm', '--wait', '--client-cert', cert, '--log-level', 'debug', '--aws-region', 'eu-west-3', '--kbs-params', 'cc_kbc::http://kbs:8080');
+    const created = await cli(
+      '--json',
+      'create-vm',
+      '--wait',
+      '--client-cert',
+      cert,
+      '--log-level',
+      'debug',
+      '--aws-region',
+      'eu-west-3',
+      '--kbs-params',
+      'cc_kbc::http://kbs:8080',
+    );
     expect(created.exitCode, created.stderr).toBe(0);
     const vm = JSON.parse(created.stdout) as { cvm_id: string; forwarded_port: string; agent_ready_after_seconds: number };
     expect(vm.agent_ready_after_seconds).toBeGreaterThan(0);
@@ -39,7 +52,10 @@ describe('cocos-manager-cli against a running manager', () => {
     expect((await cli('cvm-info', vm.cvm_id)).stdout).toMatch(/^kernel_cmd:\s+quiet console=null agent\.aa_kbc_params=cc_kbc::http:\/\/kbs:8080$/m);
     expect((await cli('logs', vm.cvm_id)).stdout).toContain(`dev-guest: agent listening on 7002 for ${vm.cvm_id}`);
     const policy = await cli('attestation-policy', vm.cvm_id, '--out', path.join(dir, 'p.json'));
-    expect(policy).toMatchObject({ exitCode: 1, stderr: 'cocos-manager-cli: plain VMs carry no attestation: there is no TEE measurement to verify (run a sev-snp or tdx backend) (FAILED_PRECONDITION)' });
+    expect(policy).toMatchObject({
+      exitCode: 1,
+      stderr: 'cocos-manager-cli: plain VMs carry no attestation: there is no TEE measurement to verify (run a sev-snp or tdx backend) (FAILED_PRECONDITION)',
+    });
 
     const removed = await cli('remove-vm', vm.cvm_id);
     expect(removed).toMatchObject({ exitCode: 0, stdout: `VM ${vm.cvm_id} removed` });
@@ -75,4 +91,3 @@ describe('cocos-manager-cli against a running manager', () => {
     expect(result.stderr.split('\n')).toHaveLength(1);
   });
 });
-

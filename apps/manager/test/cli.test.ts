@@ -43,7 +43,21 @@ describe('cocos-manager qemu-args', () => {
     });
     expect(result.exitCode).toBe(0);
     const argv = JSON.parse(result.stdout) as string[];
-    expect(argv.slice(0, 13)).toEqual(['sudo', '-n', '/opt/qemu/bin/qemu-system-x86_64', '-machine', 'pc', '-cpu', 'host', '-smp', '2,maxcpus=8', '-m', '4G,slots=2,maxmem=16G', '-drive', 'if=pflash,format=raw,unit=0,file=/fw/CODE.fd,readonly=on']);
+    expect(argv.slice(0, 13)).toEqual([
+      'sudo',
+      '-n',
+      '/opt/qemu/bin/qemu-system-x86_64',
+      '-machine',
+      'pc',
+      '-cpu',
+      'host',
+      '-smp',
+      '2,maxcpus=8',
+      '-m',
+      '4G,slots=2,maxmem=16G',
+      '-drive',
+      'if=pflash,format=raw,unit=0,file=/fw/CODE.fd,readonly=on',
+    ]);
     expect(argv).not.toContain('-enable-kvm');
     expect(argv).not.toContain('-nographic');
     expect(argv).toContain(`user,id=nic-${VM},hostfwd=tcp::7100-:7777`);
@@ -63,8 +77,16 @@ describe('cocos-manager qemu-args', () => {
 describe('start-up configuration errors', () => {
   it.each([
     ['MANAGER_GRPC_PORT', 'abc', 'cocos-manager: MANAGER_GRPC_PORT="abc": expected a TCP port number between 0 and 65535 (0 = any free port)'],
-    ['MANAGER_QEMU_HOST_FWD_RANGE', '6200-6100', 'cocos-manager: MANAGER_QEMU_HOST_FWD_RANGE="6200-6100": expected a port range FIRST-LAST such as 6100-6200, with 1 ≤ FIRST ≤ LAST ≤ 65535'],
-    ['MANAGER_QEMU_MEMORY_SIZE', 'lots', 'cocos-manager: MANAGER_QEMU_MEMORY_SIZE="lots": expected a memory size such as 2048M, 4G or 30G (a number with an optional K, M, G or T suffix)'],
+    [
+      'MANAGER_QEMU_HOST_FWD_RANGE',
+      '6200-6100',
+      'cocos-manager: MANAGER_QEMU_HOST_FWD_RANGE="6200-6100": expected a port range FIRST-LAST such as 6100-6200, with 1 ≤ FIRST ≤ LAST ≤ 65535',
+    ],
+    [
+      'MANAGER_QEMU_MEMORY_SIZE',
+      'lots',
+      'cocos-manager: MANAGER_QEMU_MEMORY_SIZE="lots": expected a memory size such as 2048M, 4G or 30G (a number with an optional K, M, G or T suffix)',
+    ],
     ['MANAGER_LOG_LEVEL', 'chatty', 'cocos-manager: MANAGER_LOG_LEVEL="chatty": expected one of trace, debug, info, warn, error, fatal, silent'],
   ])('%s=%s: one line, non-zero exit', async (name, value, line) => {
     const result = await run([], { [name]: value });
@@ -91,6 +113,7 @@ describe('cocos-manager config', () => {
   it('prints the reference of every variable of this build', async () => {
     const result = await run(['config', '--reference']);
     expect(result.exitCode).toBe(0);
-    for (const env of ['MANAGER_QEMU_HOST_FWD_RANGE', 'MANAGER_QEMU_OVMF_VARS_FILE', 'MANAGER_GRPC_PORT', 'MANAGER_RUN_DIR']) expect(result.stdout).toContain(`\`${env}\``);
+    for (const env of ['MANAGER_QEMU_HOST_FWD_RANGE', 'MANAGER_QEMU_OVMF_VARS_FILE', 'MANAGER_GRPC_PORT', 'MANAGER_RUN_DIR'])
+      expect(result.stdout).toContain(`\`${env}\``);
   });
 });

@@ -27,10 +27,14 @@ describe('golden QEMU argv of the confidential backends (qemu-args works on any 
     expect(JSON.parse(text(result.stdout))).toEqual([
       ...head,
       ...network,
-      '-machine', `confidential-guest-support=sev0-${VM},memory-backend=ram1,igvm-cfg=igvm0`,
-      '-object', 'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
-      '-object', `sev-snp-guest,id=sev0-${VM},cbitpos=51,reduced-phys-bits=1`,
-      '-object', 'igvm-cfg,id=igvm0,file=/root/coconut-qemu.igvm',
+      '-machine',
+      `confidential-guest-support=sev0-${VM},memory-backend=ram1,igvm-cfg=igvm0`,
+      '-object',
+      'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
+      '-object',
+      `sev-snp-guest,id=sev0-${VM},cbitpos=51,reduced-phys-bits=1`,
+      '-object',
+      'igvm-cfg,id=igvm0,file=/root/coconut-qemu.igvm',
       ...boot,
       ...tail,
     ]);
@@ -42,10 +46,14 @@ describe('golden QEMU argv of the confidential backends (qemu-args works on any 
     expect(JSON.parse(text(result.stdout))).toEqual([
       ...head.map((a) => (a === 'EPYC' ? 'host' : a)),
       ...network,
-      '-object', `{"qom-type":"tdx-guest","id":"tdx0-${VM}","quote-generation-socket":{"type":"vsock","cid":"2","port":"4050"}}`,
-      '-machine', `confidential-guest-support=tdx0-${VM},memory-backend=ram1,hpet=off`,
-      '-object', 'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
-      '-bios', '/usr/share/ovmf/OVMF.fd',
+      '-object',
+      `{"qom-type":"tdx-guest","id":"tdx0-${VM}","quote-generation-socket":{"type":"vsock","cid":"2","port":"4050"}}`,
+      '-machine',
+      `confidential-guest-support=tdx0-${VM},memory-backend=ram1,hpet=off`,
+      '-object',
+      'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
+      '-bios',
+      '/usr/share/ovmf/OVMF.fd',
       '-nodefaults',
       ...boot,
       ...tail,
@@ -57,7 +65,9 @@ describe('backend selection', () => {
   it('both confidential switches on is a one-line error', async () => {
     const result = await run(['qemu-args'], { MANAGER_QEMU_ENABLE_SEV_SNP: 'true', MANAGER_QEMU_ENABLE_TDX: 'true' });
     expect(result.exitCode).toBe(2);
-    expect(text(result.stderr)).toBe('cocos-manager: MANAGER_QEMU_ENABLE_SEV_SNP and MANAGER_QEMU_ENABLE_TDX are both true: a host runs one kind of confidential VM; set one of them to false');
+    expect(text(result.stderr)).toBe(
+      'cocos-manager: MANAGER_QEMU_ENABLE_SEV_SNP and MANAGER_QEMU_ENABLE_TDX are both true: a host runs one kind of confidential VM; set one of them to false',
+    );
   });
 
   it.each([
@@ -72,21 +82,33 @@ describe('backend selection', () => {
 
   it('an unknown MANAGER_TEE_BACKEND names the loaded backends', async () => {
     const result = await run(['qemu-args'], { MANAGER_TEE_BACKEND: 'sgx' });
-    expect(text(result.stderr)).toBe('cocos-manager: MANAGER_TEE_BACKEND selects the "sgx" backend, but no loaded plugin provides it (loaded backends: plain, sev-snp, tdx)');
+    expect(text(result.stderr)).toBe(
+      'cocos-manager: MANAGER_TEE_BACKEND selects the "sgx" backend, but no loaded plugin provides it (loaded backends: plain, sev-snp, tdx)',
+    );
   });
 });
 
 describe('cocos-manager attestation-policy', () => {
   const digest = 'c0ffee'.repeat(16);
   let snpEnv: Record<string, string>;
-  const tdxEnv = { MANAGER_QEMU_ENABLE_TDX: 'true', MANAGER_MRTD: '44'.repeat(48), MANAGER_RTMR0: '50'.repeat(48), MANAGER_RTMR1: '51'.repeat(48), MANAGER_RTMR2: '52'.repeat(48), MANAGER_RTMR3: '53'.repeat(48) };
+  const tdxEnv = {
+    MANAGER_QEMU_ENABLE_TDX: 'true',
+    MANAGER_MRTD: '44'.repeat(48),
+    MANAGER_RTMR0: '50'.repeat(48),
+    MANAGER_RTMR1: '51'.repeat(48),
+    MANAGER_RTMR2: '52'.repeat(48),
+    MANAGER_RTMR3: '53'.repeat(48),
+  };
 
   beforeAll(async () => {
     writeFileSync(file('igvmmeasure'), `#!/bin/sh\necho ${digest}\n`);
     chmodSync(file('igvmmeasure'), 0o755);
     writeFileSync(file('svsm.igvm'), 'IGVM....');
     snpEnv = { MANAGER_QEMU_ENABLE_SEV_SNP: 'true', MANAGER_IGVMMEASURE_BINARY: file('igvmmeasure'), MANAGER_QEMU_IGVM_FILE: file('svsm.igvm') };
-    for (const [name, curve] of [['p256', 'P-256'], ['p384', 'P-384']]) {
+    for (const [name, curve] of [
+      ['p256', 'P-256'],
+      ['p384', 'P-384'],
+    ]) {
       await execa('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:${curve}`, '-out', file(`${name}.key`)]);
       await execa('openssl', ['pkey', '-in', file(`${name}.key`), '-pubout', '-out', file(`${name}.pub`)]);
     }
@@ -136,7 +158,9 @@ describe('cocos-manager attestation-policy', () => {
     writeFileSync(file('policy.corim'), corim);
     // The names the backends give their measurements; the script maps each measurement key (UUIDv5 of the name) back.
     const names = ['launch-measurement', 'mrseam', 'mrtd', 'rtmr0', 'rtmr1', 'rtmr2', 'rtmr3', ...Array.from({ length: 24 }, (_, i) => `pcr${i}`)].join(',');
-    const result = await execa('/usr/bin/python3', [path.join(import.meta.dirname, 'verify_corim.py'), file('policy.corim'), publicKey, names], { reject: false });
+    const result = await execa('/usr/bin/python3', [path.join(import.meta.dirname, 'verify_corim.py'), file('policy.corim'), publicKey, names], {
+      reject: false,
+    });
     return { ok: result.exitCode === 0, out: result.exitCode === 0 ? (JSON.parse(result.stdout) as Record<string, unknown>) : result.stderr };
   };
 
@@ -179,7 +203,9 @@ describe('cocos-manager attestation-policy', () => {
   it('refuses a signing key that is not P-256 or P-384, naming the variable', async () => {
     const result = await run(['attestation-policy', '--format', 'corim'], { ...tdxEnv, MANAGER_CORIM_SIGNING_KEY: file('ed.key') });
     expect(result.exitCode).toBe(2);
-    expect(text(result.stderr)).toMatch(/^cocos-manager: MANAGER_CORIM_SIGNING_KEY=".*ed.key": expected an EC key on P-256 \(ES256\) or P-384 \(ES384\), got ed25519/);
+    expect(text(result.stderr)).toMatch(
+      /^cocos-manager: MANAGER_CORIM_SIGNING_KEY=".*ed.key": expected an EC key on P-256 \(ES256\) or P-384 \(ES384\), got ed25519/,
+    );
   });
 
   it('a CoRIM needs measurements: a TDX policy with none configured is refused', async () => {
@@ -191,9 +217,12 @@ describe('cocos-manager attestation-policy', () => {
 
 describe('golden QEMU argv in disk mode (storage-disk)', () => {
   const disk = [
-    '-drive', `file=${RUN}/${VM}/disk.qcow2,if=none,id=disk0,format=qcow2`,
-    '-device', 'virtio-scsi-pci,id=scsi0,disable-legacy=on,iommu_platform=true',
-    '-device', 'scsi-hd,drive=disk0,bus=scsi0.0',
+    '-drive',
+    `file=${RUN}/${VM}/disk.qcow2,if=none,id=disk0,format=qcow2`,
+    '-device',
+    'virtio-scsi-pci,id=scsi0,disable-legacy=on,iommu_platform=true',
+    '-device',
+    'scsi-hd,drive=disk0,bus=scsi0.0',
   ];
   const args = async (env: Record<string, string>) => {
     const result = await run(['qemu-args'], { MANAGER_QEMU_ENABLE_DISK: 'true', ...env });
@@ -210,10 +239,14 @@ describe('golden QEMU argv in disk mode (storage-disk)', () => {
       ...head,
       ...network,
       ...disk,
-      '-machine', `confidential-guest-support=sev0-${VM},memory-backend=ram1,igvm-cfg=igvm0`,
-      '-object', 'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
-      '-object', `sev-snp-guest,id=sev0-${VM},cbitpos=51,reduced-phys-bits=1`,
-      '-object', 'igvm-cfg,id=igvm0,file=/root/coconut-qemu.igvm',
+      '-machine',
+      `confidential-guest-support=sev0-${VM},memory-backend=ram1,igvm-cfg=igvm0`,
+      '-object',
+      'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
+      '-object',
+      `sev-snp-guest,id=sev0-${VM},cbitpos=51,reduced-phys-bits=1`,
+      '-object',
+      'igvm-cfg,id=igvm0,file=/root/coconut-qemu.igvm',
       ...tail,
     ]);
   });
@@ -223,10 +256,14 @@ describe('golden QEMU argv in disk mode (storage-disk)', () => {
       ...head,
       ...network,
       ...disk,
-      '-object', `{"qom-type":"tdx-guest","id":"tdx0-${VM}","quote-generation-socket":{"type":"vsock","cid":"2","port":"4050"}}`,
-      '-machine', `confidential-guest-support=tdx0-${VM},memory-backend=ram1,hpet=off`,
-      '-object', 'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
-      '-bios', '/usr/share/ovmf/OVMF.fd',
+      '-object',
+      `{"qom-type":"tdx-guest","id":"tdx0-${VM}","quote-generation-socket":{"type":"vsock","cid":"2","port":"4050"}}`,
+      '-machine',
+      `confidential-guest-support=tdx0-${VM},memory-backend=ram1,hpet=off`,
+      '-object',
+      'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
+      '-bios',
+      '/usr/share/ovmf/OVMF.fd',
       '-nodefaults',
       ...tail,
     ]);

@@ -5,7 +5,18 @@ import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { imageInfo } from '@cocos-manager/storage-disk';
-import { DEV_GUEST, dirEntries, parseGuestAnswer, pidsWithArg, processState, startManager, until, waitForGuest, type RunningManager, type CreatedVm as Created } from './harness.js';
+import {
+  DEV_GUEST,
+  dirEntries,
+  parseGuestAnswer,
+  pidsWithArg,
+  processState,
+  startManager,
+  until,
+  waitForGuest,
+  type RunningManager,
+  type CreatedVm as Created,
+} from './harness.js';
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const REFERENCE = path.join(DEV_GUEST, 'disk.qcow2');
@@ -21,10 +32,7 @@ describe('disk-backed boot through gRPC (storage-disk, real QEMU and qemu-img)',
     const m = await startManager('6430-6439', { MANAGER_QEMU_ENABLE_DISK: 'true', MANAGER_QEMU_SRC_DISK_FILE: REFERENCE, MANAGER_VM_POWERDOWN_TIMEOUT: '2s' });
     managers.push(m);
     const cert = `disk-mode certificate ${Date.now()}\n`;
-    const [a, b] = await Promise.all([
-      m.call<Created>('CreateVm', { agent_cvm_client_cert: Buffer.from(cert) }),
-      m.call<Created>('CreateVm', {}),
-    ]);
+    const [a, b] = await Promise.all([m.call<Created>('CreateVm', { agent_cvm_client_cert: Buffer.from(cert) }), m.call<Created>('CreateVm', {})]);
     for (const vm of [a!, b!]) {
       const disk = path.join(m.runDir, vm.cvm_id, 'disk.qcow2');
       const info = await imageInfo(disk);
@@ -36,7 +44,9 @@ describe('disk-backed boot through gRPC (storage-disk, real QEMU and qemu-img)',
     expect(argv).not.toContain('-kernel');
     expect(argv).toContain('scsi-hd,drive=disk0,bus=scsi0.0');
 
-    const [answerA, answerB] = (await Promise.all([waitForGuest(Number(a!.forwarded_port), 120_000), waitForGuest(Number(b!.forwarded_port), 120_000)])).map(parseGuestAnswer);
+    const [answerA, answerB] = (await Promise.all([waitForGuest(Number(a!.forwarded_port), 120_000), waitForGuest(Number(b!.forwarded_port), 120_000)])).map(
+      parseGuestAnswer,
+    );
     expect(answerA).toMatchObject({ AGENT_CVM_ID: a!.cvm_id, CERT_SHA256: sha256(cert) });
     expect(answerB!['AGENT_CVM_ID']).toBe(b!.cvm_id);
 
@@ -57,10 +67,17 @@ describe('disk-backed boot through gRPC (storage-disk, real QEMU and qemu-img)',
     const base = mkdtempSync(path.join(os.tmpdir(), 'cm-disk-fail-'));
     const copy = path.join(base, 'ref.qcow2');
     copyFileSync(REFERENCE, copy);
-    const m2 = await startManager('6440-6444', { MANAGER_QEMU_ENABLE_DISK: 'true', MANAGER_QEMU_SRC_DISK_FILE: copy, MANAGER_VM_POWERDOWN_TIMEOUT: '0s' }, base);
+    const m2 = await startManager(
+      '6440-6444',
+      { MANAGER_QEMU_ENABLE_DISK: 'true', MANAGER_QEMU_SRC_DISK_FILE: copy, MANAGER_VM_POWERDOWN_TIMEOUT: '0s' },
+      base,
+    );
     managers.push(m2);
     rmSync(copy);
-    await expect(m2.call('CreateVm', {})).rejects.toMatchObject({ code: status.FAILED_PRECONDITION, details: expect.stringMatching(/preparing disk boot failed: qemu-img create failed/) });
+    await expect(m2.call('CreateVm', {})).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+      details: expect.stringMatching(/preparing disk boot failed: qemu-img create failed/),
+    });
     expect(dirEntries(m2.runDir)).toEqual([]);
     expect(dirEntries(m2.stateDir)).toEqual([]);
     expect(pidsWithArg(m2.runDir)).toEqual([]);

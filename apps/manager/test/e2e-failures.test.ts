@@ -10,7 +10,6 @@ import { emptyCreateVmRequest, ErrorCode, Manager, ManagerError, PORT_ALLOCATOR,
 import { defaultPlugins } from '../src/plugins.js';
 import { DEV_GUEST, testManagerEnv, dirEntries, pidsWithArg, rssKiB, startManager, type RunningManager, type CreatedVm as Created } from './harness.js';
 
-
 const managers: RunningManager[] = [];
 async function start(range: string, env: Record<string, string> = {}) {
   const m = await startManager(range, { MANAGER_VM_POWERDOWN_TIMEOUT: '0s', ...env });
@@ -104,7 +103,10 @@ describe('failure injection: a failed create leaves nothing behind', () => {
     try {
       const m = await start('6405-6409', { MANAGER_QEMU_BIN_PATH: qemu });
       rmSync(qemu);
-      await expect(m.call('CreateVm', {})).rejects.toMatchObject({ code: status.FAILED_PRECONDITION, details: expect.stringMatching(/starting QEMU failed: .*ENOENT/) });
+      await expect(m.call('CreateVm', {})).rejects.toMatchObject({
+        code: status.FAILED_PRECONDITION,
+        details: expect.stringMatching(/starting QEMU failed: .*ENOENT/),
+      });
       expect(footprint(m)).toEqual({ processes: 0, dirs: [], states: [] });
     } finally {
       await rm(base, { recursive: true, force: true });
@@ -118,14 +120,17 @@ describe('failure injection: a failed create leaves nothing behind', () => {
     try {
       const m = await start('6410-6414', { MANAGER_QEMU_OVMF_VARS_FILE: vars });
       rmSync(vars);
-      await expect(m.call('CreateVm', {})).rejects.toMatchObject({ code: status.FAILED_PRECONDITION, details: expect.stringMatching(/preparing the plain backend failed: .*OVMF_VARS\.fd/) });
+      await expect(m.call('CreateVm', {})).rejects.toMatchObject({
+        code: status.FAILED_PRECONDITION,
+        details: expect.stringMatching(/preparing the plain backend failed: .*OVMF_VARS\.fd/),
+      });
       expect(footprint(m)).toEqual({ processes: 0, dirs: [], states: [] });
     } finally {
       await rm(base, { recursive: true, force: true });
     }
   });
 
-  it('kernel gone after start-up: QEMU exits during start-up → INTERNAL with QEMU\'s reason', async () => {
+  it("kernel gone after start-up: QEMU exits during start-up → INTERNAL with QEMU's reason", async () => {
     const base = await mkdtemp(path.join(os.tmpdir(), 'cm-kernel-'));
     const kernel = path.join(base, 'bzImage');
     copyFileSync(path.join(DEV_GUEST, 'bzImage'), kernel);
@@ -133,7 +138,10 @@ describe('failure injection: a failed create leaves nothing behind', () => {
       const m = await start('6415-6419', { MANAGER_QEMU_DISK_IMG_KERNEL_FILE: kernel });
       rmSync(kernel);
       // The client hears why without host paths; QEMU's own words (with the path) are in the manager's log.
-      await expect(m.call('CreateVm', {})).rejects.toMatchObject({ code: status.INTERNAL, details: "QEMU exited during start-up: QEMU exited with code 1; its last output is in the manager's log" });
+      await expect(m.call('CreateVm', {})).rejects.toMatchObject({
+        code: status.INTERNAL,
+        details: "QEMU exited during start-up: QEMU exited with code 1; its last output is in the manager's log",
+      });
       expect(m.output()).toMatch(/could not open kernel file '[^']*bzImage': No such file/);
       expect(footprint(m)).toEqual({ processes: 0, dirs: [], states: [] });
     } finally {
@@ -141,7 +149,7 @@ describe('failure injection: a failed create leaves nothing behind', () => {
     }
   });
 
-  it('forwarded port taken between allocation and QEMU\'s bind → INTERNAL naming the hostfwd rule', async () => {
+  it("forwarded port taken between allocation and QEMU's bind → INTERNAL naming the hostfwd rule", async () => {
     const base = await mkdtemp(path.join(os.tmpdir(), 'cm-port-'));
     const env = testManagerEnv(base, '6420-6420');
     // An allocator that believes every port is free stands in for losing the race.
@@ -176,7 +184,12 @@ describe('reconciler and ports', () => {
   it('releases a reserved port that no VM holds', async () => {
     const base = await mkdtemp(path.join(os.tmpdir(), 'cm-recon-'));
     const allocator = new PortAllocator({ first: 6425, last: 6429 });
-    const manager = Manager.create({ plugins: defaultPlugins, env: { ...testManagerEnv(base, '6425-6429'), MANAGER_VM_POWERDOWN_TIMEOUT: '0s' }, logger: pino({ level: 'silent' }), overrides: [{ token: PORT_ALLOCATOR, useValue: allocator }] });
+    const manager = Manager.create({
+      plugins: defaultPlugins,
+      env: { ...testManagerEnv(base, '6425-6429'), MANAGER_VM_POWERDOWN_TIMEOUT: '0s' },
+      logger: pino({ level: 'silent' }),
+      overrides: [{ token: PORT_ALLOCATOR, useValue: allocator }],
+    });
     try {
       await manager.start();
       const vm = await manager.service.create(emptyCreateVmRequest());

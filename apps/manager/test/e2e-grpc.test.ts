@@ -1,11 +1,21 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dirEntries, portIsBindable, parseGuestAnswer, pidsWithArg, processState, startManager, until, waitForGuest, type RunningManager, type CreatedVm as Created, type WireVm as VmInfo } from './harness.js';
+import {
+  dirEntries,
+  portIsBindable,
+  parseGuestAnswer,
+  pidsWithArg,
+  processState,
+  startManager,
+  until,
+  waitForGuest,
+  type RunningManager,
+  type CreatedVm as Created,
+  type WireVm as VmInfo,
+} from './harness.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-
-
 
 describe('the real cocos-manager binary, real QEMU, real gRPC', () => {
   let m: RunningManager;
@@ -81,7 +91,10 @@ describe('the real cocos-manager binary, real QEMU, real gRPC', () => {
     await m.call('RemoveVm', { cvm_id: created.cvm_id });
     expect(processState(vm.pid)).toBeNull(); // not running, not a zombie
     // A booted guest is stopped gracefully: ACPI power-down, its init powers off (exit reason: the console's last lines).
-    const stopped = m.output().split('\n').find((l) => l.includes(created.cvm_id) && l.includes('"state":"stopped"'));
+    const stopped = m
+      .output()
+      .split('\n')
+      .find((l) => l.includes(created.cvm_id) && l.includes('"state":"stopped"'));
     expect(stopped).toContain('dev-guest: power button pressed; powering off');
     expect(m.output()).not.toMatch(new RegExp(`${created.cvm_id}.*did not power off`));
     expect(pidsWithArg(m.runDir)).toEqual([]);

@@ -19,11 +19,13 @@ const fixtures = mkdtempSync(path.join(os.tmpdir(), 'cm-hardening-'));
 afterAll(() => rmSync(fixtures, { recursive: true, force: true }));
 
 describe('one manager per state directory (real binary)', () => {
-  it('a second manager on the same directories stops at start with one line naming the first one\'s pid; the first keeps working', async () => {
+  it("a second manager on the same directories stops at start with one line naming the first one's pid; the first keeps working", async () => {
     const first = await start('6610-6614');
     const second = await execa('node', [MAIN], { env: testManagerEnv(first.base, '6610-6614'), extendEnv: false, reject: false, timeout: 30_000 });
     expect(second.exitCode).toBe(2);
-    expect(second.stderr).toBe(`cocos-manager: another manager (pid ${first.pid}) already uses the state directory ${first.stateDir}; stop it first or give this one its own MANAGER_STATE_DIR`);
+    expect(second.stderr).toBe(
+      `cocos-manager: another manager (pid ${first.pid}) already uses the state directory ${first.stateDir}; stop it first or give this one its own MANAGER_STATE_DIR`,
+    );
     expect(await first.call('ListVms', {})).toEqual({ vms: [] });
     expect(readFileSync(path.join(first.stateDir, 'manager.lock'), 'utf8')).toMatch(new RegExp(`^${first.pid} \\d+\\n$`));
     // A clean stop releases the lock; a kill -9 leaves a stale one the next manager takes over.
@@ -51,7 +53,9 @@ describe('the crash window (real QEMU, real binary)', () => {
     expect(second.output()).toMatch(new RegExp(`"pid":${orphans[0]}.*"msg":"stopping a QEMU no state record names`));
     // What a record there was is kept as failed, with the reason; its files are gone, nothing leaks.
     const { vms } = await second.call<{ vms: WireVm[] }>('ListVms', {});
-    expect(vms.map((v) => [v.state, v.exit?.reason])).toEqual(records.map(() => ['failed', `the manager stopped while creating the VM; its QEMU (pid ${orphans[0]}) was stopped`]));
+    expect(vms.map((v) => [v.state, v.exit?.reason])).toEqual(
+      records.map(() => ['failed', `the manager stopped while creating the VM; its QEMU (pid ${orphans[0]}) was stopped`]),
+    );
     await until(() => dirEntries(second.runDir).length === 0, 5000, 'the VM directory to go');
     for (const vm of vms) await second.call('RemoveVm', { cvm_id: vm.id });
     expect(dirEntries(second.stateDir)).toEqual([]); // (the running manager's own lock file aside)
@@ -64,9 +68,16 @@ describe('the crash window (real QEMU, real binary)', () => {
 
   it('refuses an unknown crash step with one line, and ignores the drill without MANAGER_TEST_HOOKS=1', async () => {
     const base = mkdtempSync(path.join(fixtures, 'drill-'));
-    const bad = await execa('node', [MAIN], { env: { ...testManagerEnv(base, '6620-6624'), MANAGER_TEST_HOOKS: '1', MANAGER_TEST_CRASH_AFTER: 'launch' }, extendEnv: false, reject: false, timeout: 30_000 });
+    const bad = await execa('node', [MAIN], {
+      env: { ...testManagerEnv(base, '6620-6624'), MANAGER_TEST_HOOKS: '1', MANAGER_TEST_CRASH_AFTER: 'launch' },
+      extendEnv: false,
+      reject: false,
+      timeout: 30_000,
+    });
     expect(bad.exitCode).toBe(2);
-    expect(bad.stderr).toBe('cocos-manager: MANAGER_TEST_CRASH_AFTER: "launch" is not a create step; expected one of reserve-port, prepare-files, prepare-backend, prepare-boot, spawn, qmp-ready, supervise');
+    expect(bad.stderr).toBe(
+      'cocos-manager: MANAGER_TEST_CRASH_AFTER: "launch" is not a create step; expected one of reserve-port, prepare-files, prepare-backend, prepare-boot, spawn, qmp-ready, supervise',
+    );
     const m = await start('6620-6624', { MANAGER_TEST_CRASH_AFTER: 'reserve-port' });
     const created = await m.call<{ cvm_id: string }>('CreateVm', {});
     await m.call('RemoveVm', { cvm_id: created.cvm_id });
@@ -86,8 +97,14 @@ describe('client-facing errors carry no host paths (real QEMU, real binary)', ()
     copyFileSync('/usr/share/OVMF/OVMF_VARS.fd', vars);
     rmSync(kernel);
     const noKernel = await m.call('CreateVm', {}).catch((e: ServiceError) => e);
-    expect(noVars).toMatchObject({ code: status.FAILED_PRECONDITION, details: expect.stringMatching(/^preparing the plain backend failed: .*…\/OVMF_VARS\.fd/) });
-    expect(noKernel).toMatchObject({ code: status.INTERNAL, details: "QEMU exited during start-up: QEMU exited with code 1; its last output is in the manager's log" });
+    expect(noVars).toMatchObject({
+      code: status.FAILED_PRECONDITION,
+      details: expect.stringMatching(/^preparing the plain backend failed: .*…\/OVMF_VARS\.fd/),
+    });
+    expect(noKernel).toMatchObject({
+      code: status.INTERNAL,
+      details: "QEMU exited during start-up: QEMU exited with code 1; its last output is in the manager's log",
+    });
     for (const err of [noVars, noKernel] as ServiceError[]) {
       expect(err.details).not.toContain(files);
       expect(err.details).not.toContain(m.runDir);

@@ -6,7 +6,18 @@ import { loadSync } from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadManagerProto } from '@cocos-manager/contract';
 import { promtoolProblems } from './promtool-lint.js';
-import { dirEntries, parseGuestAnswer, pidsWithArg, portIsBindable, processState, REPO, startManager, until, waitForGuest, type RunningManager } from './harness.js';
+import {
+  dirEntries,
+  parseGuestAnswer,
+  pidsWithArg,
+  portIsBindable,
+  processState,
+  REPO,
+  startManager,
+  until,
+  waitForGuest,
+  type RunningManager,
+} from './harness.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -58,7 +69,10 @@ describe('transport-http and live events against the real binary', () => {
     const { ManagerService } = loadManagerProto();
     const client = new ManagerService(`127.0.0.1:${m.grpcPort}`, credentials.createInsecure());
     const watched: Array<Record<string, string>> = [];
-    const watch = (client as unknown as { WatchEvents(req: object): ClientReadableStream<Record<string, string>> }).WatchEvents({ vm_id: '', lifecycle_only: false });
+    const watch = (client as unknown as { WatchEvents(req: object): ClientReadableStream<Record<string, string>> }).WatchEvents({
+      vm_id: '',
+      lifecycle_only: false,
+    });
     watch.on('data', (e) => watched.push(e));
     watch.on('error', () => undefined);
     await new Promise((r) => setTimeout(r, 200));
@@ -93,7 +107,12 @@ describe('transport-http and live events against the real binary', () => {
     await until(() => watched.some((e) => e['vm_id'] === id && e['state'] === 'stopped'), 3000, 'WatchEvents stopped');
     watch.cancel();
     client.close();
-    expect(watched.filter((e) => e['kind'] === 'lifecycle' && e['vm_id'] === id).map((e) => e['state'])).toEqual(['starting', 'running', 'stopping', 'stopped']);
+    expect(watched.filter((e) => e['kind'] === 'lifecycle' && e['vm_id'] === id).map((e) => e['state'])).toEqual([
+      'starting',
+      'running',
+      'stopping',
+      'stopped',
+    ]);
     expect(watched.some((e) => e['kind'] === 'console' && e['vm_id'] === id && e['line']!.includes('agent listening on 7002'))).toBe(true);
   });
 
@@ -145,7 +164,8 @@ describe('transport-http and live events against the real binary', () => {
   });
 
   it('/metrics passes promtool, and the VM-state gauges follow a real VM', async () => {
-    const gauge = async (state: string) => Number(new RegExp(`^manager_vms\\{state="${state}"\\} (\\d+)$`, 'm').exec((await m.http('GET', '/metrics')).text)?.[1]);
+    const gauge = async (state: string) =>
+      Number(new RegExp(`^manager_vms\\{state="${state}"\\} (\\d+)$`, 'm').exec((await m.http('GET', '/metrics')).text)?.[1]);
     expect(await gauge('running')).toBe(0);
     const vm = (await m.http('POST', '/vms', {})).json as { cvm_id: string };
     expect(await gauge('running')).toBe(1);
@@ -160,16 +180,24 @@ describe('transport-http and live events against the real binary', () => {
   });
 
   it('gRPC health and server reflection answer', async () => {
-    const health = loadPackageDefinition(loadSync(path.join(REPO, 'node_modules/grpc-health-check/proto/health/v1/health.proto'), { enums: String })) as GrpcObject;
+    const health = loadPackageDefinition(
+      loadSync(path.join(REPO, 'node_modules/grpc-health-check/proto/health/v1/health.proto'), { enums: String }),
+    ) as GrpcObject;
     const Health = ((health['grpc'] as GrpcObject)['health'] as GrpcObject)['v1'] as GrpcObject;
     const healthClient = new (Health['Health'] as ServiceClientConstructor)(`127.0.0.1:${m.grpcPort}`, credentials.createInsecure());
     const status = await new Promise((resolve, reject) =>
-      (healthClient as unknown as Record<string, (req: object, md: Metadata, cb: (e: Error | null, r: unknown) => void) => void>)['Check']!({ service: 'manager.ManagerService' }, new Metadata(), (e, r) => (e ? reject(e) : resolve(r))),
+      (healthClient as unknown as Record<string, (req: object, md: Metadata, cb: (e: Error | null, r: unknown) => void) => void>)['Check']!(
+        { service: 'manager.ManagerService' },
+        new Metadata(),
+        (e, r) => (e ? reject(e) : resolve(r)),
+      ),
     );
     expect(status).toEqual({ status: 'SERVING' });
     healthClient.close();
 
-    const reflection = loadPackageDefinition(loadSync(path.join(REPO, 'node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto'), { keepCase: true })) as GrpcObject;
+    const reflection = loadPackageDefinition(
+      loadSync(path.join(REPO, 'node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto'), { keepCase: true }),
+    ) as GrpcObject;
     const v1 = ((reflection['grpc'] as GrpcObject)['reflection'] as GrpcObject)['v1'] as GrpcObject;
     const reflClient = new (v1['ServerReflection'] as ServiceClientConstructor)(`127.0.0.1:${m.grpcPort}`, credentials.createInsecure());
     const call = (reflClient as unknown as { ServerReflectionInfo(): NodeJS.ReadWriteStream & { write(o: object): void; end(): void } }).ServerReflectionInfo();
@@ -197,7 +225,10 @@ describe('resource exhaustion over REST', () => {
     await new Promise<void>((r) => squatter.listen(6461, '0.0.0.0', r));
     const m2 = await startManager('6461-6461', { MANAGER_VM_POWERDOWN_TIMEOUT: '0s' });
     try {
-      expect(await m2.http('POST', '/vms', {})).toMatchObject({ status: 503, json: { error: { code: 'RESOURCE_EXHAUSTED', message: expect.stringContaining('no free host port') } } });
+      expect(await m2.http('POST', '/vms', {})).toMatchObject({
+        status: 503,
+        json: { error: { code: 'RESOURCE_EXHAUSTED', message: expect.stringContaining('no free host port') } },
+      });
       expect(dirEntries(m2.runDir)).toEqual([]);
     } finally {
       await m2.dispose();

@@ -3,9 +3,19 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dirEntries, portIsBindable, parseGuestAnswer, pidsWithArg, processState, startManager, until, waitForGuest, type RunningManager, type CreatedVm as Created, type WireVm as VmInfo } from './harness.js';
-
-
+import {
+  dirEntries,
+  portIsBindable,
+  parseGuestAnswer,
+  pidsWithArg,
+  processState,
+  startManager,
+  until,
+  waitForGuest,
+  type RunningManager,
+  type CreatedVm as Created,
+  type WireVm as VmInfo,
+} from './harness.js';
 
 const managers: RunningManager[] = [];
 async function start(range: string, env: Record<string, string> = {}, base?: string) {
@@ -18,7 +28,7 @@ afterEach(async () => {
 });
 
 describe('supervision', () => {
-  it('notices kill -9 of a VM\'s QEMU at once: failed with the signal, nothing left, RemoveVm works', async () => {
+  it("notices kill -9 of a VM's QEMU at once: failed with the signal, nothing left, RemoveVm works", async () => {
     const m = await start('6340-6344');
     const created = await m.call<Created>('CreateVm', {});
     const { pid } = await m.call<VmInfo>('GetVm', { id: created.cvm_id });
@@ -39,7 +49,7 @@ describe('supervision', () => {
     expect(dirEntries(m.stateDir)).toEqual([]);
   });
 
-  it('reports the guest\'s run state through QMP', async () => {
+  it("reports the guest's run state through QMP", async () => {
     const m = await start('6345-6349');
     const created = await m.call<Created>('CreateVm', {});
     expect((await m.call<VmInfo>('GetVm', { id: created.cvm_id })).guest_status).toBe('running');
@@ -108,7 +118,20 @@ describe('restart recovery', () => {
     mkdirSync(path.join(first.runDir, id, 'env'), { recursive: true });
     writeFileSync(
       path.join(first.stateDir, `${id}.json`),
-      JSON.stringify({ version: 1, id, state: 'running', pid: sleeper.pid, pidStartTime: startTime, hostPort: 6366, backend: 'plain', boot: 'ram', createdAt: new Date().toISOString(), ttlDeadline: null, kernelCommandLine: 'x', exit: null }),
+      JSON.stringify({
+        version: 1,
+        id,
+        state: 'running',
+        pid: sleeper.pid,
+        pidStartTime: startTime,
+        hostPort: 6366,
+        backend: 'plain',
+        boot: 'ram',
+        createdAt: new Date().toISOString(),
+        ttlDeadline: null,
+        kernelCommandLine: 'x',
+        exit: null,
+      }),
     );
     try {
       const second = await start('6365-6369', {}, first.base);

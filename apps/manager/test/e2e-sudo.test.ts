@@ -24,7 +24,9 @@ function parentOf(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 function argvOf(pid: number): string[] {
-  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    .split('\0')
+    .filter((a) => a !== '');
 }
 /** Our QEMU processes (not their sudo) under `runDir`. */
 function qemusOf(runDir: string): number[] {
@@ -76,13 +78,15 @@ async function startAs(user: { uid: number; gid: number }, base: string, range: 
     child.then((r) => reject(new Error(`manager exited (${r.exitCode}) before listening:\n${output}`)), reject);
   });
   const { ManagerService } = loadManagerProto();
-  const client = new ManagerService(`127.0.0.1:${grpcPort}`, credentials.createInsecure()) as Client & Record<string, (r: unknown, md: Metadata, cb: (e: ServiceError | null, res: unknown) => void) => void>;
+  const client = new ManagerService(`127.0.0.1:${grpcPort}`, credentials.createInsecure()) as Client &
+    Record<string, (r: unknown, md: Metadata, cb: (e: ServiceError | null, res: unknown) => void) => void>;
   return {
     pid: child.pid!,
     runDir: path.join(base, 'run'),
     stateDir: path.join(base, 'state'),
     process: child,
-    call: <T>(method: string, request: unknown) => new Promise<T>((resolve, reject) => client[method]!(request, new Metadata(), (err, res) => (err ? reject(err) : resolve(res as T)))),
+    call: <T>(method: string, request: unknown) =>
+      new Promise<T>((resolve, reject) => client[method]!(request, new Metadata(), (err, res) => (err ? reject(err) : resolve(res as T)))),
     output: () => output,
     async stop() {
       client.close();
@@ -116,7 +120,11 @@ describe('sudo mode as root (real sudo, real QEMU)', () => {
     process.kill(pid, 'SIGKILL');
     await until(async () => (await m.call<WireVm>('GetVm', { id: a.cvm_id })).state === 'failed', 3000, 'the VM to be failed');
     expect((await m.call<WireVm>('GetVm', { id: a.cvm_id })).exit?.reason).toMatch(/QEMU killed by SIGKILL/);
-    await until(() => pidsWithArg(m.runDir).length === 0 && processState(pid) === null && dirEntries(m.runDir).length === 0, 3000, 'QEMU, its sudo and the VM files to go');
+    await until(
+      () => pidsWithArg(m.runDir).length === 0 && processState(pid) === null && dirEntries(m.runDir).length === 0,
+      3000,
+      'QEMU, its sudo and the VM files to go',
+    );
     await m.call('RemoveVm', { cvm_id: a.cvm_id });
 
     const b = await m.call<CreatedVm>('CreateVm', {});
@@ -234,11 +242,18 @@ describe('sudo mode as an unprivileged manager user (real sudo, real QEMU)', () 
     const orphans = qemusOf(first.runDir);
     expect(orphans.map(uidOf)).toEqual([0]);
     const second = await start(dir, '6715-6719');
-    expect(pidsWithArg(second.runDir), second.output().split('\n').filter((l) => /QEMU/.test(l)).join('\n')).toEqual([]);
+    expect(
+      pidsWithArg(second.runDir),
+      second
+        .output()
+        .split('\n')
+        .filter((l) => /QEMU/.test(l))
+        .join('\n'),
+    ).toEqual([]);
     expect(processState(orphans[0]!)).toBeNull();
   });
 
-  it('a QEMU that sudo would ask a password for fails the create at once with sudo\'s one line', async () => {
+  it("a QEMU that sudo would ask a password for fails the create at once with sudo's one line", async () => {
     const dir = base();
     // A program the rule does not name (sudo matches symlinks by inode, so a wrapper): sudo -n refuses instead of prompting.
     const alias = path.join(dir, 'qemu-system-x86_64');

@@ -25,9 +25,16 @@ function otlpReceiver() {
     req.on('end', () => {
       if (req.url === '/v1/traces') {
         const doc = JSON.parse(body) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, string>> }> }> };
-        for (const rs of doc.resourceSpans) for (const ss of rs.scopeSpans) for (const s of ss.spans) {
-          spans.push({ name: s['name']!, traceId: hexId(s['traceId']!), spanId: hexId(s['spanId']!), parentSpanId: s['parentSpanId'] ? hexId(s['parentSpanId']) : '' });
-        }
+        for (const rs of doc.resourceSpans)
+          for (const ss of rs.scopeSpans)
+            for (const s of ss.spans) {
+              spans.push({
+                name: s['name']!,
+                traceId: hexId(s['traceId']!),
+                spanId: hexId(s['spanId']!),
+                parentSpanId: s['parentSpanId'] ? hexId(s['parentSpanId']) : '',
+              });
+            }
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
@@ -41,7 +48,12 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
   beforeAll(async () => {
     await new Promise<void>((r) => receiver.server.listen(0, '127.0.0.1', r));
     const port = (receiver.server.address() as AddressInfo).port;
-    m = await startManager('6470-6474', { COCOS_JAEGER_URL: `http://127.0.0.1:${port}`, COCOS_JAEGER_TRACE_RATIO: '1.0', MANAGER_TRACE_EXPORT_DELAY: '200ms', MANAGER_VM_POWERDOWN_TIMEOUT: '0s' });
+    m = await startManager('6470-6474', {
+      COCOS_JAEGER_URL: `http://127.0.0.1:${port}`,
+      COCOS_JAEGER_TRACE_RATIO: '1.0',
+      MANAGER_TRACE_EXPORT_DELAY: '200ms',
+      MANAGER_VM_POWERDOWN_TIMEOUT: '0s',
+    });
   });
   afterAll(async () => {
     await m?.dispose();
@@ -56,7 +68,11 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
     const metadata = new Metadata();
     metadata.set('traceparent', `00-${traceId}-${parentId}-01`);
     const created = await new Promise<{ cvm_id: string }>((resolve, reject) =>
-      (client as unknown as Record<string, (r: object, md: Metadata, cb: (e: Error | null, res: { cvm_id: string }) => void) => void>)['CreateVm']!({}, metadata, (e, r) => (e ? reject(e) : resolve(r))),
+      (client as unknown as Record<string, (r: object, md: Metadata, cb: (e: Error | null, res: { cvm_id: string }) => void) => void>)['CreateVm']!(
+        {},
+        metadata,
+        (e, r) => (e ? reject(e) : resolve(r)),
+      ),
     );
     client.close();
     // The steps and the call's own span may come in different export batches: wait for both.
@@ -83,7 +99,12 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
 describe('tracing without a collector', () => {
   it('does not fill the log with export errors', async () => {
     // Nothing listens on this port: every export fails.
-    const m = await startManager('6475-6479', { COCOS_JAEGER_URL: 'http://127.0.0.1:9', COCOS_JAEGER_TRACE_RATIO: '1.0', MANAGER_TRACE_EXPORT_DELAY: '100ms', MANAGER_VM_POWERDOWN_TIMEOUT: '0s' });
+    const m = await startManager('6475-6479', {
+      COCOS_JAEGER_URL: 'http://127.0.0.1:9',
+      COCOS_JAEGER_TRACE_RATIO: '1.0',
+      MANAGER_TRACE_EXPORT_DELAY: '100ms',
+      MANAGER_VM_POWERDOWN_TIMEOUT: '0s',
+    });
     try {
       const created = await m.http('POST', '/vms', {});
       await m.http('DELETE', `/vms/${(created.json as { cvm_id: string }).cvm_id}`);

@@ -21,7 +21,12 @@ describe('a fresh clone after one scripts/setup.sh', () => {
     // The dev guest is built from the same recipe: give setup the built one (its cache), not a second kernel download.
     if (existsSync(DEV_GUEST)) cpSync(DEV_GUEST, path.join(clone, 'build/dev-guest'), { recursive: true });
     // Same for the build: Nx's cache of this checkout (same sources, same hashes) spares a second compile of every package.
-    const setup = await execa('bash', ['scripts/setup.sh'], { cwd: clone, all: true, reject: false, env: { CI: '1', NX_CACHE_DIRECTORY: path.join(REPO, '.nx/cache') } });
+    const setup = await execa('bash', ['scripts/setup.sh'], {
+      cwd: clone,
+      all: true,
+      reject: false,
+      env: { CI: '1', NX_CACHE_DIRECTORY: path.join(REPO, '.nx/cache') },
+    });
     expect(setup.exitCode, setup.all).toBe(0);
 
     const version = await execa('npx', ['--no-install', 'cocos-manager', '--version'], { cwd: clone, reject: false, all: true });

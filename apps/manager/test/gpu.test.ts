@@ -19,7 +19,14 @@ function run(args: string[], env: Record<string, string> = {}) {
 
 const GPU = { MANAGER_QEMU_GPU_BDF: '0000:41:00.0,0000:c1:00.0' };
 /** The Go manager's three GPU elements, for the first configured GPU and the default settings. */
-const gpu = ['-device', 'pcie-root-port,id=pci.1,bus=pcie.0', '-device', 'vfio-pci,host=0000:41:00.0,bus=pci.1', '-fw_cfg', 'name=opt/ovmf/X-PciMmio64Mb,string=262144'];
+const gpu = [
+  '-device',
+  'pcie-root-port,id=pci.1,bus=pcie.0',
+  '-device',
+  'vfio-pci,host=0000:41:00.0,bus=pci.1',
+  '-fw_cfg',
+  'name=opt/ovmf/X-PciMmio64Mb,string=262144',
+];
 
 describe('golden QEMU argv with one GPU (qemu-args works on any host)', () => {
   it('plain: after the network (and any disk), before boot', async () => {
@@ -35,10 +42,14 @@ describe('golden QEMU argv with one GPU (qemu-args works on any host)', () => {
       ...head,
       ...network,
       ...gpu,
-      '-machine', `confidential-guest-support=sev0-${VM},memory-backend=ram1,igvm-cfg=igvm0`,
-      '-object', 'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
-      '-object', `sev-snp-guest,id=sev0-${VM},cbitpos=51,reduced-phys-bits=1`,
-      '-object', 'igvm-cfg,id=igvm0,file=/root/coconut-qemu.igvm',
+      '-machine',
+      `confidential-guest-support=sev0-${VM},memory-backend=ram1,igvm-cfg=igvm0`,
+      '-object',
+      'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
+      '-object',
+      `sev-snp-guest,id=sev0-${VM},cbitpos=51,reduced-phys-bits=1`,
+      '-object',
+      'igvm-cfg,id=igvm0,file=/root/coconut-qemu.igvm',
       ...boot,
       ...tail,
     ]);
@@ -57,13 +68,20 @@ describe('golden QEMU argv with one GPU (qemu-args works on any host)', () => {
     expect(JSON.parse(result.stdout)).toEqual([
       ...head.map((a) => (a === 'EPYC' ? 'host' : a)),
       ...network,
-      '-device', 'pcie-root-port,id=rp0,bus=pcie.1',
-      '-device', 'vfio-pci,host=0000:41:00.0,bus=rp0',
-      '-fw_cfg', 'name=opt/ovmf/X-PciMmio64Mb,string=131072',
-      '-object', `{"qom-type":"tdx-guest","id":"tdx0-${VM}","quote-generation-socket":{"type":"vsock","cid":"2","port":"4050"}}`,
-      '-machine', `confidential-guest-support=tdx0-${VM},memory-backend=ram1,hpet=off`,
-      '-object', 'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
-      '-bios', '/usr/share/ovmf/OVMF.fd',
+      '-device',
+      'pcie-root-port,id=rp0,bus=pcie.1',
+      '-device',
+      'vfio-pci,host=0000:41:00.0,bus=rp0',
+      '-fw_cfg',
+      'name=opt/ovmf/X-PciMmio64Mb,string=131072',
+      '-object',
+      `{"qom-type":"tdx-guest","id":"tdx0-${VM}","quote-generation-socket":{"type":"vsock","cid":"2","port":"4050"}}`,
+      '-machine',
+      `confidential-guest-support=tdx0-${VM},memory-backend=ram1,hpet=off`,
+      '-object',
+      'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
+      '-bios',
+      '/usr/share/ovmf/OVMF.fd',
       '-nodefaults',
       ...boot,
       ...tail,
@@ -76,14 +94,21 @@ describe('golden QEMU argv with one GPU (qemu-args works on any host)', () => {
     expect(JSON.parse(result.stdout)).toEqual([
       ...head,
       ...network,
-      '-drive', `file=${RUN}/${VM}/disk.qcow2,if=none,id=disk0,format=qcow2`,
-      '-device', 'virtio-scsi-pci,id=scsi0,disable-legacy=on,iommu_platform=true',
-      '-device', 'scsi-hd,drive=disk0,bus=scsi0.0',
+      '-drive',
+      `file=${RUN}/${VM}/disk.qcow2,if=none,id=disk0,format=qcow2`,
+      '-device',
+      'virtio-scsi-pci,id=scsi0,disable-legacy=on,iommu_platform=true',
+      '-device',
+      'scsi-hd,drive=disk0,bus=scsi0.0',
       ...gpu,
-      '-machine', `confidential-guest-support=sev0-${VM},memory-backend=ram1,igvm-cfg=igvm0`,
-      '-object', 'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
-      '-object', `sev-snp-guest,id=sev0-${VM},cbitpos=51,reduced-phys-bits=1`,
-      '-object', 'igvm-cfg,id=igvm0,file=/root/coconut-qemu.igvm',
+      '-machine',
+      `confidential-guest-support=sev0-${VM},memory-backend=ram1,igvm-cfg=igvm0`,
+      '-object',
+      'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
+      '-object',
+      `sev-snp-guest,id=sev0-${VM},cbitpos=51,reduced-phys-bits=1`,
+      '-object',
+      'igvm-cfg,id=igvm0,file=/root/coconut-qemu.igvm',
       ...tail,
     ]);
   });

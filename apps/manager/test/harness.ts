@@ -82,7 +82,14 @@ export interface RunningManager {
 export async function startManager(range: string, env: Record<string, string> = {}, reuseBase?: string): Promise<RunningManager> {
   const base = reuseBase ?? (await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-')));
   const runDir = path.join(base, 'run');
-  const child = execa('node', [MAIN], { env: { ...testManagerEnv(base, range), ...env }, extendEnv: false, reject: false, all: true, buffer: false, forceKillAfterDelay: false });
+  const child = execa('node', [MAIN], {
+    env: { ...testManagerEnv(base, range), ...env },
+    extendEnv: false,
+    reject: false,
+    all: true,
+    buffer: false,
+    forceKillAfterDelay: false,
+  });
   let output = '';
   const listening = new Promise<number>((resolve, reject) => {
     child.all?.on('data', (chunk: Buffer) => {

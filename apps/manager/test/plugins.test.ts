@@ -32,10 +32,30 @@ describe('plugins loaded by name (MANAGER_PLUGINS) into the unmodified binary', 
     execa('node', [MAIN, 'qemu-args'], { env: { PATH: process.env['PATH'] ?? '', MANAGER_PLUGINS: plugins }, extendEnv: false, reject: false });
 
   it.each([
-    ['an incompatible core range', 'old.mjs', "export default { name: 'old-plugin', version: '1.0.0', coreVersionRange: '^2.0.0', register() {} };", /^cocos-manager: plugin "old-plugin": supports @cocos-manager\/core \^2\.0\.0, but this is core 0\.1\.0$/],
-    ['no plugin export', 'empty.mjs', 'export const nothing = 1;', /^cocos-manager: MANAGER_PLUGINS: ".*empty\.mjs" does not export a valid plugin \(default export or `plugin`\): plugin #1: is not a plugin object \(got undefined\)$/],
-    ['a malformed plugin', 'bad.mjs', "export default { name: 'Bad Name!', version: '1', register: 3 };", /does not export a valid plugin .*name "Bad Name!" must be an npm package name/],
-    ['a module that throws', 'throws.mjs', "throw new Error('boom at import');", /^cocos-manager: MANAGER_PLUGINS: cannot load ".*throws\.mjs" \(.*\): boom at import$/],
+    [
+      'an incompatible core range',
+      'old.mjs',
+      "export default { name: 'old-plugin', version: '1.0.0', coreVersionRange: '^2.0.0', register() {} };",
+      /^cocos-manager: plugin "old-plugin": supports @cocos-manager\/core \^2\.0\.0, but this is core 0\.1\.0$/,
+    ],
+    [
+      'no plugin export',
+      'empty.mjs',
+      'export const nothing = 1;',
+      /^cocos-manager: MANAGER_PLUGINS: ".*empty\.mjs" does not export a valid plugin \(default export or `plugin`\): plugin #1: is not a plugin object \(got undefined\)$/,
+    ],
+    [
+      'a malformed plugin',
+      'bad.mjs',
+      "export default { name: 'Bad Name!', version: '1', register: 3 };",
+      /does not export a valid plugin .*name "Bad Name!" must be an npm package name/,
+    ],
+    [
+      'a module that throws',
+      'throws.mjs',
+      "throw new Error('boom at import');",
+      /^cocos-manager: MANAGER_PLUGINS: cannot load ".*throws\.mjs" \(.*\): boom at import$/,
+    ],
   ])('refuses %s at start-up with one line', async (_what, name, source, message) => {
     writeFileSync(path.join(dir, name), source);
     const result = await start(path.join(dir, name));

@@ -62,7 +62,8 @@ describe('attestation policy formats on every surface', () => {
 
   it('gRPC: the upstream request gets the default; our metadata picks the format', async () => {
     const { ManagerService } = loadManagerProto();
-    const client = new ManagerService(`127.0.0.1:${grpcPort}`, credentials.createInsecure()) as Client & Record<string, (r: unknown, md: Metadata, cb: (e: ServiceError | null, r: { info: Buffer }) => void) => void>;
+    const client = new ManagerService(`127.0.0.1:${grpcPort}`, credentials.createInsecure()) as Client &
+      Record<string, (r: unknown, md: Metadata, cb: (e: ServiceError | null, r: { info: Buffer }) => void) => void>;
     const call = (format?: string) =>
       new Promise<Buffer>((resolve, reject) => {
         const md = new Metadata();

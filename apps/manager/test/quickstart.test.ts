@@ -27,7 +27,10 @@ describe('README', () => {
   });
 
   it('docs/configuration.md is the reference the binary generates', async () => {
-    const generated = await execa('node', [MAIN, 'config', '--reference'], { env: { PATH: process.env['PATH'] ?? '', MANAGER_RUN_DIR: '<MANAGER_RUN_DIR>' }, extendEnv: false });
+    const generated = await execa('node', [MAIN, 'config', '--reference'], {
+      env: { PATH: process.env['PATH'] ?? '', MANAGER_RUN_DIR: '<MANAGER_RUN_DIR>' },
+      extendEnv: false,
+    });
     const doc = readFileSync(path.join(REPO, 'docs/configuration.md'), 'utf8');
     expect(doc, 'regenerate with: npm run docs').toContain(generated.stdout.trim());
   });

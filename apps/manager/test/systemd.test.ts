@@ -21,7 +21,15 @@ describe('systemd packaging', () => {
 
   it('keeps VMs across restarts and is hardened', () => {
     const unit = readFileSync(UNIT, 'utf8');
-    for (const line of ['KillMode=process', 'RuntimeDirectoryPreserve=yes', 'StateDirectory=cocos-manager', 'ProtectSystem=full', 'PrivateTmp=true', 'NoNewPrivileges=true', 'EnvironmentFile=/etc/cocos/cocos-manager.env']) {
+    for (const line of [
+      'KillMode=process',
+      'RuntimeDirectoryPreserve=yes',
+      'StateDirectory=cocos-manager',
+      'ProtectSystem=full',
+      'PrivateTmp=true',
+      'NoNewPrivileges=true',
+      'EnvironmentFile=/etc/cocos/cocos-manager.env',
+    ]) {
       expect(unit).toContain(`\n${line}\n`);
     }
   });

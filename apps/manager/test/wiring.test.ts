@@ -1,6 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { BOOT_STRATEGY, CONFIG, HOST, LOGGER, MANAGER_INFO, Manager, TEE_BACKEND, TRANSPORT, VM_SERVICE, type BootStrategy, type TeeBackend, type Transport, type VmService } from '@cocos-manager/core';
+import {
+  BOOT_STRATEGY,
+  CONFIG,
+  HOST,
+  LOGGER,
+  MANAGER_INFO,
+  Manager,
+  TEE_BACKEND,
+  TRANSPORT,
+  VM_SERVICE,
+  type BootStrategy,
+  type TeeBackend,
+  type Transport,
+  type VmService,
+} from '@cocos-manager/core';
 import { PlainBackend } from '@cocos-manager/backend-plain';
 import { SevSnpBackend } from '@cocos-manager/backend-sev-snp';
 import { TdxBackend } from '@cocos-manager/backend-tdx';
@@ -46,7 +60,7 @@ describe('default plugin set wiring', () => {
     expect(manager.container.resolve(LOGGER)).toBe(manager.logger);
   });
 
-  it('the shipped backends declare the Go manager\'s auto-detection order: tdx, then sev-snp, then plain as the unprobed fallback', () => {
+  it("the shipped backends declare the Go manager's auto-detection order: tdx, then sev-snp, then plain as the unprobed fallback", () => {
     const backends = manager.container.resolveAll<TeeBackend>(TEE_BACKEND);
     const byPriority = [...backends].sort((a, b) => (b.selection?.priority ?? 0) - (a.selection?.priority ?? 0));
     expect(byPriority.map((b) => [b.name, b.selection?.detect])).toEqual([
@@ -69,7 +83,7 @@ describe('default plugin set wiring', () => {
     expect(manager.config.get('qemu.cpu')).toBe('EPYC');
   });
 
-  it('registers nothing in tsyringe\'s global container', async () => {
+  it("registers nothing in tsyringe's global container", async () => {
     const { container } = await import('tsyringe');
     expect(container.isRegistered(TEE_BACKEND)).toBe(false);
     expect(container.isRegistered(VM_SERVICE)).toBe(false);

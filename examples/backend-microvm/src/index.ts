@@ -30,7 +30,12 @@ import {
 
 export const microvmSettings = {
   microvm: {
-    bios: setting({ env: 'MICROVM_QBOOT_FILE', doc: 'The microvm firmware (qboot) QEMU loads by default; checked at start.', default: '/usr/share/seabios/bios-microvm.bin', format: f.nonEmptyText }),
+    bios: setting({
+      env: 'MICROVM_QBOOT_FILE',
+      doc: 'The microvm firmware (qboot) QEMU loads by default; checked at start.',
+      default: '/usr/share/seabios/bios-microvm.bin',
+      format: f.nonEmptyText,
+    }),
   },
 };
 
@@ -66,7 +71,15 @@ export class MicrovmBackend implements TeeBackend {
   contribute(command: QemuCommand): void {
     // The manager's virtio devices are PCI: give microvm a PCIe host bridge,
     // and the legacy timers and ACPI a stock kernel needs to boot under TCG.
-    command.add(new MachineProperties([['pcie', 'on'], ['acpi', 'on'], ['pit', 'on'], ['pic', 'on'], ['rtc', 'on']]));
+    command.add(
+      new MachineProperties([
+        ['pcie', 'on'],
+        ['acpi', 'on'],
+        ['pit', 'on'],
+        ['pic', 'on'],
+        ['rtc', 'on'],
+      ]),
+    );
   }
 
   async cleanup(): Promise<void> {}

@@ -11,7 +11,14 @@ describe('microvm backend with the test kit', () => {
     const guest = devGuest(fileURLToPath(new URL('../../../build/dev-guest', import.meta.url)));
     const { manager, stop } = await startTestManager({
       plugins: [plugin],
-      env: { ...devGuestEnv(guest), MANAGER_TEE_BACKEND: 'microvm', MANAGER_QEMU_MACHINE: 'microvm', MANAGER_QEMU_CPU: 'max', MANAGER_QEMU_HOST_FWD_RANGE: '6495-6499', MANAGER_VM_POWERDOWN_TIMEOUT: '0s' },
+      env: {
+        ...devGuestEnv(guest),
+        MANAGER_TEE_BACKEND: 'microvm',
+        MANAGER_QEMU_MACHINE: 'microvm',
+        MANAGER_QEMU_CPU: 'max',
+        MANAGER_QEMU_HOST_FWD_RANGE: '6495-6499',
+        MANAGER_VM_POWERDOWN_TIMEOUT: '0s',
+      },
     });
     try {
       const vm = await manager.service.create(emptyCreateVmRequest());

@@ -43,12 +43,26 @@ export async function probeKvm(options: KvmProbeOptions): Promise<string | null>
   try {
     const firmware = path.join(dir, 'probe.bin');
     await writeFile(firmware, buildProbeFirmware());
-    const qemuArgs = ['-accel', options.accelerator ?? 'kvm', '-machine', 'q35', '-nodefaults', '-no-user-config', '-display', 'none', '-bios', firmware, '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'];
+    const qemuArgs = [
+      '-accel',
+      options.accelerator ?? 'kvm',
+      '-machine',
+      'q35',
+      '-nodefaults',
+      '-no-user-config',
+      '-display',
+      'none',
+      '-bios',
+      firmware,
+      '-device',
+      'isa-debug-exit,iobase=0xf4,iosize=0x04',
+    ];
     const [file, ...args] = options.useSudo ? ['sudo', '-n', options.qemuBinary, ...qemuArgs] : [options.qemuBinary, ...qemuArgs];
     const timeoutMs = options.timeoutMs ?? 3000;
     const result = await execa(file as string, args, { reject: false, timeout: timeoutMs, stdin: 'ignore', all: true });
     if (result.exitCode === PROBE_EXIT_STATUS) return null;
-    if (result.timedOut) return `a test vCPU under ${options.accelerator ?? 'kvm'} did not reach protected mode within ${timeoutMs} ms (nested KVM that hangs?)`;
+    if (result.timedOut)
+      return `a test vCPU under ${options.accelerator ?? 'kvm'} did not reach protected mode within ${timeoutMs} ms (nested KVM that hangs?)`;
     const output = (result.all ?? '').trim().split('\n').slice(-2).join(' | ');
     return `the KVM test VM failed (${result.failed && result.exitCode === undefined ? result.shortMessage : `exit status ${result.exitCode}`})${output ? `: ${output}` : ''}`;
   } finally {

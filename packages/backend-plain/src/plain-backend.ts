@@ -47,15 +47,22 @@ export class PlainBackend implements TeeBackend {
     const { binPath: qemu, enableKvm, useSudo } = this.config.read(coreSettings).qemu;
     const version = await execa(qemu, ['-version'], { reject: false, stdin: 'ignore' });
     if (version.exitCode !== 0) {
-      return { available: false, reason: `MANAGER_QEMU_BIN_PATH=${JSON.stringify(qemu)} does not run (${lastLine(version.originalMessage ?? version.shortMessage ?? `exit status ${version.exitCode}`)}); install qemu-system-x86 or point the variable at the binary` };
+      return {
+        available: false,
+        reason: `MANAGER_QEMU_BIN_PATH=${JSON.stringify(qemu)} does not run (${lastLine(version.originalMessage ?? version.shortMessage ?? `exit status ${version.exitCode}`)}); install qemu-system-x86 or point the variable at the binary`,
+      };
     }
     const qemuVersion = version.stdout.split('\n')[0] ?? 'QEMU';
     if (!enableKvm) return { available: true, reason: `${qemuVersion}, TCG emulation (MANAGER_QEMU_ENABLE_KVM=false)` };
     if (!(await this.hasKvmDevice(host))) {
-      return { available: false, reason: 'MANAGER_QEMU_ENABLE_KVM=true but /dev/kvm is missing or not accessible; load kvm_intel/kvm_amd or set MANAGER_QEMU_ENABLE_KVM=false' };
+      return {
+        available: false,
+        reason: 'MANAGER_QEMU_ENABLE_KVM=true but /dev/kvm is missing or not accessible; load kvm_intel/kvm_amd or set MANAGER_QEMU_ENABLE_KVM=false',
+      };
     }
     const failure = await probeKvm({ qemuBinary: qemu, useSudo });
-    if (failure !== null) return { available: false, reason: `MANAGER_QEMU_ENABLE_KVM=true but KVM does not work: ${failure}; set MANAGER_QEMU_ENABLE_KVM=false to use TCG` };
+    if (failure !== null)
+      return { available: false, reason: `MANAGER_QEMU_ENABLE_KVM=true but KVM does not work: ${failure}; set MANAGER_QEMU_ENABLE_KVM=false to use TCG` };
     return { available: true, reason: `${qemuVersion}, KVM` };
   }
 

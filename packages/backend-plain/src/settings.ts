@@ -14,7 +14,12 @@ export const plainSettings = {
       interface: setting({ env: 'MANAGER_QEMU_OVMF_VARS_IF', doc: 'Interface of the OVMF vars drive.', default: 'pflash', format: f.nonEmptyText }),
       format: setting({ env: 'MANAGER_QEMU_OVMF_VARS_FORMAT', doc: 'Format of the OVMF vars file.', default: 'raw', format: f.nonEmptyText }),
       unit: setting({ env: 'MANAGER_QEMU_OVMF_VARS_UNIT', doc: 'Unit number of the OVMF vars drive.', default: '1', format: f.integer(0, 15) }),
-      file: setting({ env: 'MANAGER_QEMU_OVMF_VARS_FILE', doc: 'OVMF vars template; each VM gets its own copy.', default: '/usr/share/OVMF/OVMF_VARS.fd', format: f.nonEmptyText }),
+      file: setting({
+        env: 'MANAGER_QEMU_OVMF_VARS_FILE',
+        doc: 'OVMF vars template; each VM gets its own copy.',
+        default: '/usr/share/OVMF/OVMF_VARS.fd',
+        format: f.nonEmptyText,
+      }),
     },
   },
 };

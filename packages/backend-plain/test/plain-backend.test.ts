@@ -46,9 +46,20 @@ describe('plain backend', () => {
     const ctx = await vm();
     const cmd = new QemuCommand('qemu');
     new PlainBackend(
-      config({ MANAGER_QEMU_OVMF_CODE_FILE: '/fw/code.fd', MANAGER_QEMU_OVMF_CODE_UNIT: '2', MANAGER_QEMU_OVMF_CODE_READONLY: 'off', MANAGER_QEMU_OVMF_VARS_FORMAT: 'qcow2', MANAGER_QEMU_OVMF_VARS_UNIT: '3' }),
+      config({
+        MANAGER_QEMU_OVMF_CODE_FILE: '/fw/code.fd',
+        MANAGER_QEMU_OVMF_CODE_UNIT: '2',
+        MANAGER_QEMU_OVMF_CODE_READONLY: 'off',
+        MANAGER_QEMU_OVMF_VARS_FORMAT: 'qcow2',
+        MANAGER_QEMU_OVMF_VARS_UNIT: '3',
+      }),
     ).contribute(cmd, ctx);
-    expect(cmd.args()).toEqual(['-drive', 'if=pflash,format=raw,unit=2,file=/fw/code.fd,readonly=off', '-drive', `if=pflash,format=qcow2,unit=3,file=${ctx.dir}/OVMF_VARS.fd`]);
+    expect(cmd.args()).toEqual([
+      '-drive',
+      'if=pflash,format=raw,unit=2,file=/fw/code.fd,readonly=off',
+      '-drive',
+      `if=pflash,format=qcow2,unit=3,file=${ctx.dir}/OVMF_VARS.fd`,
+    ]);
   });
 
   it('gives each VM its own 0600 copy of the vars template', async () => {

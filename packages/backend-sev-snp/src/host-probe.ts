@@ -17,10 +17,15 @@ const enabled = (value: string | undefined) => value !== undefined && /^(y|Y|1)$
 export async function probeSevSnpHost(host: HostEnvironment): Promise<ProbeResult> {
   const flags = await cpuFlags(host);
   if (flags === null) return { available: false, reason: '/proc/cpuinfo is not readable' };
-  if (!flags.has('sev_snp')) return { available: false, reason: 'the CPU does not advertise sev_snp in /proc/cpuinfo (not an SEV-SNP capable AMD EPYC, or SNP is disabled in the BIOS)' };
+  if (!flags.has('sev_snp'))
+    return {
+      available: false,
+      reason: 'the CPU does not advertise sev_snp in /proc/cpuinfo (not an SEV-SNP capable AMD EPYC, or SNP is disabled in the BIOS)',
+    };
   const param = await host.readText('/sys/module/kvm_amd/parameters/sev_snp');
   if (param === undefined) return { available: false, reason: 'the CPU has sev_snp but kvm_amd is not loaded (no /sys/module/kvm_amd/parameters/sev_snp)' };
-  if (!enabled(param)) return { available: false, reason: `kvm_amd has SNP disabled (/sys/module/kvm_amd/parameters/sev_snp = ${param.trim()}); load it with sev_snp=1` };
+  if (!enabled(param))
+    return { available: false, reason: `kvm_amd has SNP disabled (/sys/module/kvm_amd/parameters/sev_snp = ${param.trim()}); load it with sev_snp=1` };
   return { available: true, reason: 'sev_snp CPU flag and kvm_amd sev_snp=Y' };
 }
 

@@ -14,10 +14,14 @@ export async function measureIgvm(binary: string, igvmFile: string): Promise<Buf
   const result = await execa(binary, [igvmFile, 'measure', '-b'], { reject: false, stdin: 'ignore', timeout: 60_000 });
   const printed = `${result.stdout ?? ''}${result.stderr ? ` ${result.stderr}` : ''}`.trim().slice(0, 500);
   if (result.exitCode === undefined) {
-    throw ManagerError.failedPrecondition(`igvmmeasure ${JSON.stringify(binary)} could not run: ${result.originalMessage ?? result.shortMessage} (set MANAGER_IGVMMEASURE_BINARY or MANAGER_ATTESTATION_POLICY_BINARY_PATH)`);
+    throw ManagerError.failedPrecondition(
+      `igvmmeasure ${JSON.stringify(binary)} could not run: ${result.originalMessage ?? result.shortMessage} (set MANAGER_IGVMMEASURE_BINARY or MANAGER_ATTESTATION_POLICY_BINARY_PATH)`,
+    );
   }
   if (result.exitCode !== 0) {
-    throw ManagerError.failedPrecondition(`igvmmeasure ${JSON.stringify(binary)} failed on ${igvmFile} with exit status ${result.exitCode}: ${printed || '(no output)'}`);
+    throw ManagerError.failedPrecondition(
+      `igvmmeasure ${JSON.stringify(binary)} failed on ${igvmFile} with exit status ${result.exitCode}: ${printed || '(no output)'}`,
+    );
   }
   const lines = result.stdout.trim().split(/\r?\n/);
   const hex = (lines[0] ?? '').trim().toLowerCase().replace(/^0x/, '');

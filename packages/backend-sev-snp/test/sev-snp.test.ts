@@ -33,10 +33,14 @@ const argsOf = (env: Record<string, string> = {}) => {
 describe('SEV-SNP QEMU arguments (DESIGN §4.3)', () => {
   it('default configuration', () => {
     expect(argsOf()).toEqual([
-      '-machine', `confidential-guest-support=sev0-${VM.id},memory-backend=ram1,igvm-cfg=igvm0`,
-      '-object', 'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
-      '-object', `sev-snp-guest,id=sev0-${VM.id},cbitpos=51,reduced-phys-bits=1`,
-      '-object', 'igvm-cfg,id=igvm0,file=/root/coconut-qemu.igvm',
+      '-machine',
+      `confidential-guest-support=sev0-${VM.id},memory-backend=ram1,igvm-cfg=igvm0`,
+      '-object',
+      'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
+      '-object',
+      `sev-snp-guest,id=sev0-${VM.id},cbitpos=51,reduced-phys-bits=1`,
+      '-object',
+      'igvm-cfg,id=igvm0,file=/root/coconut-qemu.igvm',
     ]);
   });
 
@@ -55,10 +59,14 @@ describe('SEV-SNP QEMU arguments (DESIGN §4.3)', () => {
         MANAGER_QEMU_HOST_DATA: hostData,
       }),
     ).toEqual([
-      '-machine', `confidential-guest-support=snp-${VM.id},memory-backend=mem0,igvm-cfg=ig`,
-      '-object', 'memory-backend-memfd,id=mem0,size=8G,share=true,prealloc=false',
-      '-object', `sev-snp-guest,id=snp-${VM.id},cbitpos=47,reduced-phys-bits=5,host-data=${hostData}`,
-      '-object', 'igvm-cfg,id=ig,file=/fw/svsm.igvm',
+      '-machine',
+      `confidential-guest-support=snp-${VM.id},memory-backend=mem0,igvm-cfg=ig`,
+      '-object',
+      'memory-backend-memfd,id=mem0,size=8G,share=true,prealloc=false',
+      '-object',
+      `sev-snp-guest,id=snp-${VM.id},cbitpos=47,reduced-phys-bits=5,host-data=${hostData}`,
+      '-object',
+      'igvm-cfg,id=ig,file=/fw/svsm.igvm',
     ]);
   });
 
@@ -67,14 +75,19 @@ describe('SEV-SNP QEMU arguments (DESIGN §4.3)', () => {
   });
 
   it.each(['', 'not base64!', Buffer.alloc(31).toString('base64'), Buffer.alloc(33).toString('base64')])('host data %j is refused', (value) => {
-    expect(() => argsOf({ MANAGER_QEMU_ENABLE_HOST_DATA: 'true', MANAGER_QEMU_HOST_DATA: value })).toThrow(/MANAGER_QEMU_HOST_DATA=.*expected base64 of exactly 32 bytes/);
+    expect(() => argsOf({ MANAGER_QEMU_ENABLE_HOST_DATA: 'true', MANAGER_QEMU_HOST_DATA: value })).toThrow(
+      /MANAGER_QEMU_HOST_DATA=.*expected base64 of exactly 32 bytes/,
+    );
     expect(() => decodeHostData(value)).toThrow(/exactly 32 bytes/);
   });
 });
 
 describe('SEV-SNP host probe on recorded /proc and /sys', () => {
   const host = (name: string, flags: string, param?: string) => {
-    file(`${name}/proc/cpuinfo`, `processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 1\nflags\t\t: fpu vme ${flags} sme\n\nprocessor\t: 1\n`);
+    file(
+      `${name}/proc/cpuinfo`,
+      `processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 1\nflags\t\t: fpu vme ${flags} sme\n\nprocessor\t: 1\n`,
+    );
     if (param !== undefined) file(`${name}/sys/module/kvm_amd/parameters/sev_snp`, `${param}\n`);
     return new HostEnvironment(path.join(root, name));
   };
@@ -83,7 +96,10 @@ describe('SEV-SNP host probe on recorded /proc and /sys', () => {
     expect(await probeSevSnpHost(host('snp-yes', 'sev sev_es sev_snp', 'Y'))).toEqual({ available: true, reason: 'sev_snp CPU flag and kvm_amd sev_snp=Y' });
   });
   it('absent: no sev_snp flag', async () => {
-    expect(await probeSevSnpHost(host('snp-no', 'sev sev_es', 'Y'))).toMatchObject({ available: false, reason: expect.stringContaining('does not advertise sev_snp') });
+    expect(await probeSevSnpHost(host('snp-no', 'sev sev_es', 'Y'))).toMatchObject({
+      available: false,
+      reason: expect.stringContaining('does not advertise sev_snp'),
+    });
   });
   it('flag without the module parameter', async () => {
     expect(await probeSevSnpHost(host('snp-nomod', 'sev_snp'))).toMatchObject({ available: false, reason: expect.stringContaining('kvm_amd is not loaded') });
@@ -96,7 +112,10 @@ describe('SEV-SNP host probe on recorded /proc and /sys', () => {
   });
   it('needs KVM', async () => {
     const backend = new SevSnpBackend(config({ MANAGER_QEMU_ENABLE_KVM: 'false' }), new HostEnvironment('/'));
-    expect(await backend.probe(host('snp-yes2', 'sev_snp', 'Y'))).toEqual({ available: false, reason: 'SEV-SNP guests need KVM, but MANAGER_QEMU_ENABLE_KVM=false' });
+    expect(await backend.probe(host('snp-yes2', 'sev_snp', 'Y'))).toEqual({
+      available: false,
+      reason: 'SEV-SNP guests need KVM, but MANAGER_QEMU_ENABLE_KVM=false',
+    });
   });
   it('knows the product line from family and model', async () => {
     expect(await snpProductLine(host('milan', 'sev_snp'))).toBe('Milan');
@@ -110,7 +129,9 @@ describe('IGVM file check at start', () => {
     await expect(checkIgvmFile(file('good.igvm', Buffer.concat([Buffer.from('IGVM'), Buffer.alloc(60)])))).resolves.toBeUndefined();
   });
   it('refuses a missing file', async () => {
-    await expect(checkIgvmFile(path.join(root, 'missing.igvm'))).rejects.toThrow(/MANAGER_QEMU_IGVM_FILE=".*missing.igvm": expected a readable IGVM file \(ENOENT\)/);
+    await expect(checkIgvmFile(path.join(root, 'missing.igvm'))).rejects.toThrow(
+      /MANAGER_QEMU_IGVM_FILE=".*missing.igvm": expected a readable IGVM file \(ENOENT\)/,
+    );
   });
   it('refuses a file without the IGVM magic', async () => {
     await expect(checkIgvmFile(file('bad.igvm', 'MZ\x90\x00 not igvm'))).rejects.toThrow(/does not start with the "IGVM" magic/);
@@ -127,7 +148,7 @@ describe('SEV-SNP selection', () => {
     expect(backend.selection).toEqual({ priority: 100, detect: 'probe', switch: { env: 'MANAGER_QEMU_ENABLE_SEV_SNP', value: expected } });
   });
 
-  it('declares its switch in its own slice, with the Go manager\'s name and default', () => {
+  it("declares its switch in its own slice, with the Go manager's name and default", () => {
     expect(sevSnpSettings.sevSnp.enable).toMatchObject({ env: 'MANAGER_QEMU_ENABLE_SEV_SNP', default: '' });
     expect(() => config({ MANAGER_QEMU_ENABLE_SEV_SNP: 'maybe' })).toThrow(/^MANAGER_QEMU_ENABLE_SEV_SNP="maybe": expected /);
   });
@@ -184,11 +205,15 @@ describe('SEV-SNP attestation policy', () => {
   };
 
   it('a missing igvmmeasure names the binary', async () => {
-    expect(await failure({ MANAGER_ATTESTATION_POLICY_BINARY_PATH: '/no/such/dir' })).toMatch(/^igvmmeasure "\/no\/such\/dir\/igvmmeasure" could not run: .*ENOENT/);
+    expect(await failure({ MANAGER_ATTESTATION_POLICY_BINARY_PATH: '/no/such/dir' })).toMatch(
+      /^igvmmeasure "\/no\/such\/dir\/igvmmeasure" could not run: .*ENOENT/,
+    );
   });
   it('a failing igvmmeasure is quoted', async () => {
     measure('fail', 'echo "error: unsupported IGVM revision" >&2; exit 3');
-    expect(await failure({ MANAGER_ATTESTATION_POLICY_BINARY_PATH: path.join(root, 'bin-fail') })).toMatch(/failed on .* with exit status 3: error: unsupported IGVM revision/);
+    expect(await failure({ MANAGER_ATTESTATION_POLICY_BINARY_PATH: path.join(root, 'bin-fail') })).toMatch(
+      /failed on .* with exit status 3: error: unsupported IGVM revision/,
+    );
   });
   it.each([
     ['two lines', `echo ${digest}; echo done`],
@@ -196,7 +221,9 @@ describe('SEV-SNP attestation policy', () => {
     ['not hex', `echo ${'zz'.repeat(48)}`],
   ])('garbled output (%s) is quoted', async (name, body) => {
     measure(name.replaceAll(' ', '-'), body);
-    expect(await failure({ MANAGER_ATTESTATION_POLICY_BINARY_PATH: path.join(root, `bin-${name.replaceAll(' ', '-')}`) })).toMatch(/printed ".*", expected one line of 96 hex digits/);
+    expect(await failure({ MANAGER_ATTESTATION_POLICY_BINARY_PATH: path.join(root, `bin-${name.replaceAll(' ', '-')}`) })).toMatch(
+      /printed ".*", expected one line of 96 hex digits/,
+    );
   });
   it.each([
     ['not JSON', '{', /cannot be read as JSON/],
@@ -206,6 +233,8 @@ describe('SEV-SNP attestation policy', () => {
     ['bad index', '{"pcr_values":{"sha384":{"24":"' + 'a'.repeat(96) + '"}}}', /PCRs are 0 to 23/],
   ])('a PCR file with %s is refused, naming the file', async (_name, content, message) => {
     measure('ok2', `echo ${digest}`);
-    expect(await failure({ MANAGER_ATTESTATION_POLICY_BINARY_PATH: path.join(root, 'bin-ok2'), MANAGER_PCR_VALUES: file(`pcr-${_name}.json`, content) })).toMatch(message);
+    expect(
+      await failure({ MANAGER_ATTESTATION_POLICY_BINARY_PATH: path.join(root, 'bin-ok2'), MANAGER_PCR_VALUES: file(`pcr-${_name}.json`, content) }),
+    ).toMatch(message);
   });
 });

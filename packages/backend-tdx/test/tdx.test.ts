@@ -26,20 +26,36 @@ const argsOf = (env: Record<string, string> = {}) => {
 describe('TDX QEMU arguments (DESIGN §4.3)', () => {
   it('default configuration', () => {
     expect(argsOf()).toEqual([
-      '-object', `{"qom-type":"tdx-guest","id":"tdx0-${VM.id}","quote-generation-socket":{"type":"vsock","cid":"2","port":"4050"}}`,
-      '-machine', `confidential-guest-support=tdx0-${VM.id},memory-backend=ram1,hpet=off`,
-      '-object', 'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
-      '-bios', '/usr/share/ovmf/OVMF.fd',
+      '-object',
+      `{"qom-type":"tdx-guest","id":"tdx0-${VM.id}","quote-generation-socket":{"type":"vsock","cid":"2","port":"4050"}}`,
+      '-machine',
+      `confidential-guest-support=tdx0-${VM.id},memory-backend=ram1,hpet=off`,
+      '-object',
+      'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false',
+      '-bios',
+      '/usr/share/ovmf/OVMF.fd',
       '-nodefaults',
     ]);
   });
 
   it('overridden configuration', () => {
-    expect(argsOf({ MANAGER_QEMU_TDX_ID: 'td', MANAGER_QEMU_QUOTE_GENERATION_PORT: '4999', MANAGER_QEMU_MEM_ID: 'mem0', MANAGER_QEMU_MEMORY_SIZE: '16G', MANAGER_QEMU_OVMF_FILE: '/fw/OVMF.tdx.fd' })).toEqual([
-      '-object', `{"qom-type":"tdx-guest","id":"td-${VM.id}","quote-generation-socket":{"type":"vsock","cid":"2","port":"4999"}}`,
-      '-machine', `confidential-guest-support=td-${VM.id},memory-backend=mem0,hpet=off`,
-      '-object', 'memory-backend-memfd,id=mem0,size=16G,share=true,prealloc=false',
-      '-bios', '/fw/OVMF.tdx.fd',
+    expect(
+      argsOf({
+        MANAGER_QEMU_TDX_ID: 'td',
+        MANAGER_QEMU_QUOTE_GENERATION_PORT: '4999',
+        MANAGER_QEMU_MEM_ID: 'mem0',
+        MANAGER_QEMU_MEMORY_SIZE: '16G',
+        MANAGER_QEMU_OVMF_FILE: '/fw/OVMF.tdx.fd',
+      }),
+    ).toEqual([
+      '-object',
+      `{"qom-type":"tdx-guest","id":"td-${VM.id}","quote-generation-socket":{"type":"vsock","cid":"2","port":"4999"}}`,
+      '-machine',
+      `confidential-guest-support=td-${VM.id},memory-backend=mem0,hpet=off`,
+      '-object',
+      'memory-backend-memfd,id=mem0,size=16G,share=true,prealloc=false',
+      '-bios',
+      '/fw/OVMF.tdx.fd',
       '-nodefaults',
     ]);
   });
@@ -55,12 +71,22 @@ describe('TDX host probe on recorded /proc and /sys', () => {
     }
     return new HostEnvironment(path.join(root, name));
   };
-  it('present', async () => expect(await probeTdxHost(host('yes', 'tdx_host_platform', 'Y'))).toEqual({ available: true, reason: 'tdx_host_platform CPU flag and kvm_intel tdx=Y' }));
-  it('absent', async () => expect(await probeTdxHost(host('no', 'sme', 'Y'))).toMatchObject({ available: false, reason: expect.stringContaining('does not advertise tdx_host_platform') }));
-  it('flag without the module parameter', async () => expect(await probeTdxHost(host('nomod', 'tdx_host_platform'))).toMatchObject({ available: false, reason: expect.stringContaining('no tdx parameter') }));
-  it('module with TDX disabled', async () => expect(await probeTdxHost(host('off', 'tdx_host_platform', 'N'))).toMatchObject({ available: false, reason: expect.stringContaining('tdx = N') }));
+  it('present', async () =>
+    expect(await probeTdxHost(host('yes', 'tdx_host_platform', 'Y'))).toEqual({ available: true, reason: 'tdx_host_platform CPU flag and kvm_intel tdx=Y' }));
+  it('absent', async () =>
+    expect(await probeTdxHost(host('no', 'sme', 'Y'))).toMatchObject({
+      available: false,
+      reason: expect.stringContaining('does not advertise tdx_host_platform'),
+    }));
+  it('flag without the module parameter', async () =>
+    expect(await probeTdxHost(host('nomod', 'tdx_host_platform'))).toMatchObject({ available: false, reason: expect.stringContaining('no tdx parameter') }));
+  it('module with TDX disabled', async () =>
+    expect(await probeTdxHost(host('off', 'tdx_host_platform', 'N'))).toMatchObject({ available: false, reason: expect.stringContaining('tdx = N') }));
   it('needs KVM', async () => {
-    expect(await new TdxBackend(config({ MANAGER_QEMU_ENABLE_KVM: 'false' })).probe(host('yes2', 'tdx_host_platform', 'Y'))).toEqual({ available: false, reason: 'TDX guests need KVM, but MANAGER_QEMU_ENABLE_KVM=false' });
+    expect(await new TdxBackend(config({ MANAGER_QEMU_ENABLE_KVM: 'false' })).probe(host('yes2', 'tdx_host_platform', 'Y'))).toEqual({
+      available: false,
+      reason: 'TDX guests need KVM, but MANAGER_QEMU_ENABLE_KVM=false',
+    });
   });
 });
 
@@ -70,10 +96,14 @@ describe('TDX selection', () => {
     ['true', true],
     ['false', false],
   ] as const)('MANAGER_QEMU_ENABLE_TDX=%j: switch %j, probed above SEV-SNP', (value, expected) => {
-    expect(new TdxBackend(config({ MANAGER_QEMU_ENABLE_TDX: value })).selection).toEqual({ priority: 200, detect: 'probe', switch: { env: 'MANAGER_QEMU_ENABLE_TDX', value: expected } });
+    expect(new TdxBackend(config({ MANAGER_QEMU_ENABLE_TDX: value })).selection).toEqual({
+      priority: 200,
+      detect: 'probe',
+      switch: { env: 'MANAGER_QEMU_ENABLE_TDX', value: expected },
+    });
   });
 
-  it('declares its switch in its own slice, with the Go manager\'s name and default', () => {
+  it("declares its switch in its own slice, with the Go manager's name and default", () => {
     expect(tdxSettings.tdx.enable).toMatchObject({ env: 'MANAGER_QEMU_ENABLE_TDX', default: '' });
     expect(() => config({ MANAGER_QEMU_ENABLE_TDX: 'maybe' })).toThrow(/^MANAGER_QEMU_ENABLE_TDX="maybe": expected /);
   });

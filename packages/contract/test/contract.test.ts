@@ -189,7 +189,7 @@ describe('decoding with PROTO_OPTIONS', () => {
     expect(vm).toMatchObject({ id: 'a', pid: 42, exit: null, adopted: false, state: '' });
   });
 
-  it('carries a VM\'s GPUs as a repeated string (VmInfo 12), none as an empty list', () => {
+  it("carries a VM's GPUs as a repeated string (VmInfo 12), none as an empty list", () => {
     const getVm = ManagerService.service['GetVm']!;
     expect(descriptorOf('manager.VmInfo')?.field.find((f) => f.name === 'gpus')?.label).toBe('LABEL_REPEATED');
     const roundTrip = (message: Partial<VmInfo>) => getVm.responseDeserialize(getVm.responseSerialize(message)) as VmInfo;

@@ -28,7 +28,12 @@ export class PrometheusMetrics implements ManagerMetrics {
     for (const metric of this.registry.getMetricsAsArray()) {
       if (metric.name.endsWith('_total') && String(metric.type) !== 'counter') this.registry.removeSingleMetric(metric.name);
     }
-    this.requests = new Counter({ name: 'manager_api_requests_total', help: 'API calls handled, by transport, method and status code.', labelNames: ['transport', 'method', 'code'], registers });
+    this.requests = new Counter({
+      name: 'manager_api_requests_total',
+      help: 'API calls handled, by transport, method and status code.',
+      labelNames: ['transport', 'method', 'code'],
+      registers,
+    });
     this.latency = new Histogram({
       name: 'manager_api_request_duration_seconds',
       help: 'API call latency, by transport and method.',
@@ -36,7 +41,13 @@ export class PrometheusMetrics implements ManagerMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.createDuration = new Histogram({ name: 'manager_vm_create_duration_seconds', help: 'Time to create a VM (until QEMU answers on QMP), by outcome.', labelNames: ['outcome'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
+    this.createDuration = new Histogram({
+      name: 'manager_vm_create_duration_seconds',
+      help: 'Time to create a VM (until QEMU answers on QMP), by outcome.',
+      labelNames: ['outcome'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
     this.refusedConnections = new Counter({
       name: 'manager_connections_refused_total',
       help: 'Connections closed before any request was read, by transport and reason (vm-origin, connection-limit, guard-error).',
@@ -60,9 +71,25 @@ export class PrometheusMetrics implements ManagerMetrics {
         for (const [state, n] of counts) this.set({ state }, n);
       },
     });
-    new Gauge({ name: 'manager_port_pool_in_use', help: 'Host ports of MANAGER_QEMU_HOST_FWD_RANGE held by VMs.', registers, collect() { this.set(service.portUsage().inUse); } });
-    new Gauge({ name: 'manager_vm_slots_max', help: 'VMs that may run at once (MANAGER_MAX_VMS): failed and stopped VMs take no slot.', registers }).set(maxVms);
-    new Gauge({ name: 'manager_port_pool_size', help: 'Host ports in MANAGER_QEMU_HOST_FWD_RANGE.', registers, collect() { this.set(service.portUsage().size); } });
+    new Gauge({
+      name: 'manager_port_pool_in_use',
+      help: 'Host ports of MANAGER_QEMU_HOST_FWD_RANGE held by VMs.',
+      registers,
+      collect() {
+        this.set(service.portUsage().inUse);
+      },
+    });
+    new Gauge({ name: 'manager_vm_slots_max', help: 'VMs that may run at once (MANAGER_MAX_VMS): failed and stopped VMs take no slot.', registers }).set(
+      maxVms,
+    );
+    new Gauge({
+      name: 'manager_port_pool_size',
+      help: 'Host ports in MANAGER_QEMU_HOST_FWD_RANGE.',
+      registers,
+      collect() {
+        this.set(service.portUsage().size);
+      },
+    });
   }
 
   observeCall(transport: string, method: string, code: string, seconds: number): void {
@@ -103,4 +130,3 @@ export class PrometheusMetrics implements ManagerMetrics {
     return this.registry.metrics();
   }
 }
-

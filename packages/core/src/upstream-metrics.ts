@@ -22,7 +22,13 @@ export class UpstreamApiMetrics {
   constructor(registry: Registry) {
     const registers = [registry];
     this.count = new Counter({ name: 'manager_api_request_count', help: 'Number of requests received.', labelNames: ['method'], registers });
-    this.latency = new Summary({ name: 'manager_api_request_latency_microseconds', help: 'Total duration of requests in microseconds.', labelNames: ['method'], percentiles: [], registers });
+    this.latency = new Summary({
+      name: 'manager_api_request_latency_microseconds',
+      help: 'Total duration of requests in microseconds.',
+      labelNames: ['method'],
+      percentiles: [],
+      registers,
+    });
   }
 
   observe(transport: string, method: string, seconds: number): void {

@@ -52,10 +52,18 @@ describe('Authenticator', () => {
 
   it('client certificates map by subject CN or SAN', () => {
     const a = auth({ mtlsAdmins: 'ops.example', mtlsReaders: 'dashboard, spiffe://x/reader' });
-    expect(a.authorize({ bearer: null, certificate: { subject: { CN: 'dashboard' } } }, 'events')).toMatchObject({ identity: 'dashboard', role: 'reader', via: 'mtls' });
-    expect(a.authorize({ bearer: null, certificate: { subject: { CN: 'x' }, subjectaltname: 'DNS:ops.example, IP Address:127.0.0.1' } }, 'create')).toMatchObject({ role: 'admin' });
+    expect(a.authorize({ bearer: null, certificate: { subject: { CN: 'dashboard' } } }, 'events')).toMatchObject({
+      identity: 'dashboard',
+      role: 'reader',
+      via: 'mtls',
+    });
+    expect(
+      a.authorize({ bearer: null, certificate: { subject: { CN: 'x' }, subjectaltname: 'DNS:ops.example, IP Address:127.0.0.1' } }, 'create'),
+    ).toMatchObject({ role: 'admin' });
     expect(a.authorize({ bearer: null, certificate: { subjectaltname: 'URI:spiffe://x/reader' } }, 'get')).toMatchObject({ role: 'reader' });
-    expect(() => a.authorize({ bearer: null, certificate: { subject: { CN: 'stranger' } } }, 'list')).toThrow(expect.objectContaining({ code: ErrorCode.Unauthenticated }));
+    expect(() => a.authorize({ bearer: null, certificate: { subject: { CN: 'stranger' } } }, 'list')).toThrow(
+      expect.objectContaining({ code: ErrorCode.Unauthenticated }),
+    );
   });
 
   it.each([
@@ -81,7 +89,9 @@ describe('Authenticator', () => {
   });
 
   it('refuses a tokens file others can read, or none at all', () => {
-    expect(() => auth({ tokensFile: tokensFile(`admin ops ${ADMIN_TOKEN}\n`, 0o644) })).toThrow(/readable by group or others \(mode 644\); expected 0600 or 0400/);
+    expect(() => auth({ tokensFile: tokensFile(`admin ops ${ADMIN_TOKEN}\n`, 0o644) })).toThrow(
+      /readable by group or others \(mode 644\); expected 0600 or 0400/,
+    );
     expect(() => auth({ tokensFile: path.join(dir, 'missing') })).toThrow(/expected a readable tokens file \(ENOENT\)/);
   });
 });

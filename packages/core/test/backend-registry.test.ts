@@ -3,7 +3,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { BackendRegistry, ConfigError, coreSettings, ErrorCode, formats as f, HostEnvironment, ManagerConfig, ManagerError, setting, type BackendSelection, type TeeBackend } from '../src/index.js';
+import {
+  BackendRegistry,
+  ConfigError,
+  coreSettings,
+  ErrorCode,
+  formats as f,
+  HostEnvironment,
+  ManagerConfig,
+  ManagerError,
+  setting,
+  type BackendSelection,
+  type TeeBackend,
+} from '../src/index.js';
 
 /** A backend that records its probes; `available` decides their answer. */
 function backend(name: string, selection: BackendSelection | undefined, available = true) {
@@ -75,7 +87,9 @@ describe('backend selection (no backend known by name)', () => {
 
   it('an unknown MANAGER_TEE_BACKEND names the loaded backends', async () => {
     const { registry: r } = confidentialSet({ MANAGER_TEE_BACKEND: 'sgx' });
-    await expect(r.choose({ probe: false })).rejects.toThrow(new ConfigError('MANAGER_TEE_BACKEND selects the "sgx" backend, but no loaded plugin provides it (loaded backends: basic, gamma, alpha, beta)'));
+    await expect(r.choose({ probe: false })).rejects.toThrow(
+      new ConfigError('MANAGER_TEE_BACKEND selects the "sgx" backend, but no loaded plugin provides it (loaded backends: basic, gamma, alpha, beta)'),
+    );
   });
 
   it("a backend's own switch forces it on without probing", async () => {
@@ -84,9 +98,11 @@ describe('backend selection (no backend known by name)', () => {
     expect([...set.alpha.probed, ...set.beta.probed, ...set.gamma.probed]).toEqual([]);
   });
 
-  it('two switches on: one line naming both variables, from the backends\' declarations', async () => {
+  it("two switches on: one line naming both variables, from the backends' declarations", async () => {
     const { registry: r } = confidentialSet({ X_ENABLE_GAMMA: 'true', X_ENABLE_ALPHA: 'true' });
-    await expect(r.choose({ probe: false })).rejects.toThrow(new ConfigError('X_ENABLE_ALPHA and X_ENABLE_GAMMA are both true: a host runs one kind of confidential VM; set one of them to false'));
+    await expect(r.choose({ probe: false })).rejects.toThrow(
+      new ConfigError('X_ENABLE_ALPHA and X_ENABLE_GAMMA are both true: a host runs one kind of confidential VM; set one of them to false'),
+    );
   });
 
   it('three switches on: all named', async () => {
@@ -122,16 +138,23 @@ describe('backend selection (no backend known by name)', () => {
     const { registry: r } = registry([backend('manual', undefined), backend('basic', { priority: 0, detect: 'fallback' })]);
     expect((await r.choose({ probe: true })).name).toBe('basic');
     const { registry: only } = registry([backend('manual', undefined)]);
-    await expect(only.choose({ probe: true })).rejects.toThrow(new ConfigError('MANAGER_TEE_BACKEND is empty and no loaded backend takes part in auto-detection (loaded backends: manual); set MANAGER_TEE_BACKEND to one of them'));
+    await expect(only.choose({ probe: true })).rejects.toThrow(
+      new ConfigError(
+        'MANAGER_TEE_BACKEND is empty and no loaded backend takes part in auto-detection (loaded backends: manual); set MANAGER_TEE_BACKEND to one of them',
+      ),
+    );
   });
 
-  it('no fallback and nothing available: FAILED_PRECONDITION with every probe\'s reason', async () => {
+  it("no fallback and nothing available: FAILED_PRECONDITION with every probe's reason", async () => {
     const { registry: r } = registry([backend('one', { priority: 2, detect: 'probe' }, false), backend('two', { priority: 1, detect: 'probe' }, false)]);
     await expect(r.choose({ probe: true })).rejects.toMatchObject({
       code: ErrorCode.FailedPrecondition,
-      message: 'auto-detection found no backend this host can run (one: no one here; two: no two here); set MANAGER_TEE_BACKEND to one of the loaded backends (one, two)',
+      message:
+        'auto-detection found no backend this host can run (one: no one here; two: no two here); set MANAGER_TEE_BACKEND to one of the loaded backends (one, two)',
     });
-    await expect(r.choose({ probe: false })).rejects.toThrow(/without probing the host, auto-detection needs a fallback backend and none is loaded \(loaded backends: one, two\)/);
+    await expect(r.choose({ probe: false })).rejects.toThrow(
+      /without probing the host, auto-detection needs a fallback backend and none is loaded \(loaded backends: one, two\)/,
+    );
   });
 
   it('a declared priority beats registration order, fallback or not', async () => {
@@ -141,14 +164,21 @@ describe('backend selection (no backend known by name)', () => {
 
   it('refuses two backends with one priority, or a priority that is not a number', () => {
     expect(() => registry([backend('a', { priority: 1, detect: 'probe' }), backend('b', { priority: 1, detect: 'fallback' })])).toThrow(
-      new ConfigError('the "a" and "b" backends both declare auto-detection priority 1: auto-detection needs one order, so each backend needs its own priority'),
+      new ConfigError(
+        'the "a" and "b" backends both declare auto-detection priority 1: auto-detection needs one order, so each backend needs its own priority',
+      ),
     );
-    expect(() => registry([backend('a', { priority: Number.NaN, detect: 'probe' })])).toThrow('the "a" backend declares auto-detection priority NaN: expected a finite number');
+    expect(() => registry([backend('a', { priority: Number.NaN, detect: 'probe' })])).toThrow(
+      'the "a" backend declares auto-detection priority NaN: expected a finite number',
+    );
     expect(() => registry([backend('a', undefined), backend('a', undefined)])).toThrow('two TEE backends are named "a"');
   });
 
   it('activate probes the chosen fallback and says why it cannot run', async () => {
     const { registry: r } = registry([backend('basic', { priority: 0, detect: 'fallback' }, false)]);
-    await expect(r.activate()).rejects.toMatchObject({ code: ErrorCode.FailedPrecondition, message: 'the basic backend cannot run on this host: no basic here' });
+    await expect(r.activate()).rejects.toMatchObject({
+      code: ErrorCode.FailedPrecondition,
+      message: 'the basic backend cannot run on this host: no basic here',
+    });
   });
 });

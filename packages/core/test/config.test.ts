@@ -77,7 +77,17 @@ describe('core configuration', () => {
 
   const aliasSlice = {
     owner: 'x',
-    slice: { sev: { cbitpos: setting({ env: 'MANAGER_QEMU_SEV_SNP_CBITPOS', aliases: ['MANAGER_QEMU_SEV_SNP_CBIT_POS'], doc: 'c-bit', default: '51', format: f.integer(0, 63) }) } },
+    slice: {
+      sev: {
+        cbitpos: setting({
+          env: 'MANAGER_QEMU_SEV_SNP_CBITPOS',
+          aliases: ['MANAGER_QEMU_SEV_SNP_CBIT_POS'],
+          doc: 'c-bit',
+          default: '51',
+          format: f.integer(0, 63),
+        }),
+      },
+    },
   };
 
   it('accepts either spelling of an aliased variable, and names the one used in errors', () => {
@@ -89,7 +99,9 @@ describe('core configuration', () => {
 
   it('refuses two slices declaring the same variable, naming both owners', () => {
     const dup = { owner: 'acme-plugin', slice: { other: { cpu: setting({ env: 'MANAGER_QEMU_CPU', doc: '', default: 'x', format: f.text }) } } };
-    expect(() => load({}, [dup])).toThrow('environment variable MANAGER_QEMU_CPU is declared by both @cocos-manager/core (qemu.cpu) and acme-plugin (other.cpu)');
+    expect(() => load({}, [dup])).toThrow(
+      'environment variable MANAGER_QEMU_CPU is declared by both @cocos-manager/core (qemu.cpu) and acme-plugin (other.cpu)',
+    );
   });
 
   it('never shows a sensitive value', () => {
@@ -99,14 +111,18 @@ describe('core configuration', () => {
   });
 
   it('lists every setting with its owner, for generated docs', () => {
-    const envs = load().settings().map((s) => s.env);
+    const envs = load()
+      .settings()
+      .map((s) => s.env);
     expect(envs).toContain('MANAGER_QEMU_HOST_FWD_RANGE');
     expect(envs).toContain('MANAGER_RUN_DIR');
     expect(new Set(envs).size).toBe(envs.length);
   });
 
   it('leaves backend switches to the backends that read them', () => {
-    const envs = load().settings().map((s) => s.env);
+    const envs = load()
+      .settings()
+      .map((s) => s.env);
     expect(envs).not.toContain('MANAGER_QEMU_ENABLE_SEV_SNP');
     expect(envs).not.toContain('MANAGER_QEMU_ENABLE_TDX');
     // Shared by every backend with a memory object, so declared once, by core.
@@ -116,7 +132,9 @@ describe('core configuration', () => {
   it('reads a slice typed, and refuses a slice no loaded plugin declared', () => {
     const values = load({ MANAGER_QEMU_SEV_SNP_CBITPOS: '47' }, [aliasSlice]).read(aliasSlice.slice);
     expect(values.sev.cbitpos).toBe(47);
-    expect(() => load().read(aliasSlice.slice)).toThrow('configuration key "sev.cbitpos" (MANAGER_QEMU_SEV_SNP_CBITPOS) is not declared by core or any loaded plugin');
+    expect(() => load().read(aliasSlice.slice)).toThrow(
+      'configuration key "sev.cbitpos" (MANAGER_QEMU_SEV_SNP_CBITPOS) is not declared by core or any loaded plugin',
+    );
   });
 
   it('refuses reading an undeclared key', () => {

@@ -18,7 +18,12 @@ const SYSTEMD_ENV_GENERATOR = '/usr/lib/systemd/user-environment-generators/30-s
 /** The variables `sh` (dash) sees after sourcing the file. */
 async function readWithShell(file: string): Promise<Record<string, string>> {
   const { stdout } = await execa('sh', ['-c', 'set -a; . "$1"; env -0', 'sh', file], { env: {}, extendEnv: false });
-  return Object.fromEntries(stdout.split('\0').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    stdout
+      .split('\0')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 /** The variables systemd's env-file parser reads from the file. */
@@ -29,11 +34,21 @@ async function readWithSystemd(content: string): Promise<Record<string, string>>
   const { stdout } = await execa(SYSTEMD_ENV_GENERATOR, [], { env: { XDG_CONFIG_HOME: home }, extendEnv: false });
   // It prints what it parsed, double-quoting (with backslash escapes) values that need it.
   const unquote = (v: string) => (v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1).replace(/\\(.)/g, '$1') : v);
-  return Object.fromEntries(stdout.split('\n').filter((l) => /^(AGENT|AWS)_/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), unquote(l.slice(l.indexOf('=') + 1))]));
+  return Object.fromEntries(
+    stdout
+      .split('\n')
+      .filter((l) => /^(AGENT|AWS)_/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), unquote(l.slice(l.indexOf('=') + 1))]),
+  );
 }
 
 function expectedVariables(req: CreateVmRequest): Record<string, string> {
-  return Object.fromEntries(renderEnvironmentFile(ID, req).trimEnd().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    renderEnvironmentFile(ID, req)
+      .trimEnd()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 const isAccepted = (req: CreateVmRequest) => {
@@ -47,14 +62,22 @@ const isAccepted = (req: CreateVmRequest) => {
 };
 
 describe("the guest's environment file", () => {
-  it.each(['a\\b', "it's", 'say "hi"', '$HOME', '`id`', 'a;reboot', 'x&y', 'a|b', '<in', '(sub)', '~root', 'two words'])('refuses %j in a value, naming the field', (value) => {
-    expect(() => validateCreateRequest(emptyCreateVmRequest({ agentCertsToken: value }))).toThrow(/^agent_certs_token contains ".*": values of the guest's environment file must not contain/);
-  });
+  it.each(['a\\b', "it's", 'say "hi"', '$HOME', '`id`', 'a;reboot', 'x&y', 'a|b', '<in', '(sub)', '~root', 'two words'])(
+    'refuses %j in a value, naming the field',
+    (value) => {
+      expect(() => validateCreateRequest(emptyCreateVmRequest({ agentCertsToken: value }))).toThrow(
+        /^agent_certs_token contains ".*": values of the guest's environment file must not contain/,
+      );
+    },
+  );
 
   it('accepted values read back the same through sh and through systemd', { timeout: 60_000 }, async () => {
     const safe = fc.constantFrom('a', 'Z', '9', '-', '_', '.', ':', '/', '?', '=', '+', '%', '@', ',', '#', '!', '*', '[', '{', 'é');
     const unsafe = fc.constantFrom('$', '"', "'", '\\', '`', ' ', ';', '&', '~', '(');
-    const value = fc.oneof({ weight: 4, arbitrary: fc.string({ unit: safe, maxLength: 12 }) }, { weight: 1, arbitrary: fc.string({ unit: fc.oneof(safe, unsafe), maxLength: 12 }) });
+    const value = fc.oneof(
+      { weight: 4, arbitrary: fc.string({ unit: safe, maxLength: 12 }) },
+      { weight: 1, arbitrary: fc.string({ unit: fc.oneof(safe, unsafe), maxLength: 12 }) },
+    );
     let checked = 0;
     await fc.assert(
       fc.asyncProperty(value, value, value, async (url, token, secret) => {

@@ -38,7 +38,9 @@ describe('kernel up-front plugin checks', () => {
 
   it('refuses a requirement nobody provides', () => {
     const needed = createToken<string>('test.needed');
-    expect(() => checkPlugins([plugin({ requires: [needed] })], '0.1.0')).toThrow('plugin "@acme/thing": requires test.needed, which no plugin in the list provides');
+    expect(() => checkPlugins([plugin({ requires: [needed] })], '0.1.0')).toThrow(
+      'plugin "@acme/thing": requires test.needed, which no plugin in the list provides',
+    );
   });
 
   it('tokens are registered symbols, so two copies of core agree', () => {

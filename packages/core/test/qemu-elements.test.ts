@@ -34,7 +34,10 @@ describe('QEMU elements render their own arguments', () => {
     ['-machine with properties', new Machine('q35', [['hpet', 'off']]), ['-machine', 'q35,hpet=off']],
     [
       'confidential -machine',
-      new MachineProperties([['confidential-guest-support', 'sev0'], ['memory-backend', 'ram1']]),
+      new MachineProperties([
+        ['confidential-guest-support', 'sev0'],
+        ['memory-backend', 'ram1'],
+      ]),
       ['-machine', 'confidential-guest-support=sev0,memory-backend=ram1'],
     ],
     ['-cpu', new Cpu('EPYC'), ['-cpu', 'EPYC']],
@@ -48,17 +51,21 @@ describe('QEMU elements render their own arguments', () => {
     ['pflash vars', new PflashDrive({ file: '/run/x/OVMF_VARS.fd', unit: 1 }), ['-drive', 'if=pflash,format=raw,unit=1,file=/run/x/OVMF_VARS.fd']],
     [
       'disk drive',
-      new Drive([['file', '/d.qcow2'], ['if', 'none'], ['id', 'disk0'], ['format', 'qcow2']]),
+      new Drive([
+        ['file', '/d.qcow2'],
+        ['if', 'none'],
+        ['id', 'disk0'],
+        ['format', 'qcow2'],
+      ]),
       ['-drive', 'file=/d.qcow2,if=none,id=disk0,format=qcow2'],
     ],
-    [
-      'user netdev',
-      new UserNetdev('vmnic-1', [{ hostPort: 6100, guestPort: 7002 }]),
-      ['-netdev', 'user,id=vmnic-1,hostfwd=tcp::6100-:7002'],
-    ],
+    ['user netdev', new UserNetdev('vmnic-1', [{ hostPort: 6100, guestPort: 7002 }]), ['-netdev', 'user,id=vmnic-1,hostfwd=tcp::6100-:7002']],
     [
       'user netdev bound to an address, two forwards',
-      new UserNetdev('n', [{ hostPort: 6100, guestPort: 7002, hostAddress: '127.0.0.1' }, { hostPort: 2222, guestPort: 22 }]),
+      new UserNetdev('n', [
+        { hostPort: 6100, guestPort: 7002, hostAddress: '127.0.0.1' },
+        { hostPort: 2222, guestPort: 22 },
+      ]),
       ['-netdev', 'user,id=n,hostfwd=tcp:127.0.0.1:6100-:7002,hostfwd=tcp::2222-:22'],
     ],
     [
@@ -68,12 +75,23 @@ describe('QEMU elements render their own arguments', () => {
     ],
     [
       'generic device',
-      new Device('scsi-hd', [['drive', 'disk0'], ['bus', 'scsi0.0']], QemuSection.Storage),
+      new Device(
+        'scsi-hd',
+        [
+          ['drive', 'disk0'],
+          ['bus', 'scsi0.0'],
+        ],
+        QemuSection.Storage,
+      ),
       ['-device', 'scsi-hd,drive=disk0,bus=scsi0.0'],
     ],
     [
       'object',
-      new QemuObject('memory-backend-memfd', 'ram1', [['size', '2048M'], ['share', true], ['prealloc', false]]),
+      new QemuObject('memory-backend-memfd', 'ram1', [
+        ['size', '2048M'],
+        ['share', true],
+        ['prealloc', false],
+      ]),
       ['-object', 'memory-backend-memfd,id=ram1,size=2048M,share=true,prealloc=false'],
     ],
     [
@@ -146,7 +164,12 @@ describe('QemuCommand', () => {
   });
 
   it('prefixes sudo -n (never prompts) when asked', () => {
-    expect(new QemuCommand('/usr/bin/qemu-system-x86_64', true).add(new NoGraphic()).argv()).toEqual(['sudo', '-n', '/usr/bin/qemu-system-x86_64', '-nographic']);
+    expect(new QemuCommand('/usr/bin/qemu-system-x86_64', true).add(new NoGraphic()).argv()).toEqual([
+      'sudo',
+      '-n',
+      '/usr/bin/qemu-system-x86_64',
+      '-nographic',
+    ]);
   });
 
   it('finds elements by class', () => {

@@ -119,8 +119,14 @@ describe('process identity from /proc', () => {
   it('accepts only the same pid, start time and -name', async () => {
     const root = fakeProc(77, 'S', '100', ['qemu-system-x86_64', '-machine', 'q35', '-name', 'cvm-abc']);
     expect(await checkIdentity({ pid: 77, startTime: '100' }, 'cvm-abc', root)).toEqual({ same: true });
-    expect(await checkIdentity({ pid: 77, startTime: '99' }, 'cvm-abc', root)).toMatchObject({ same: false, why: expect.stringMatching(/belongs to another process/) });
-    expect(await checkIdentity({ pid: 77, startTime: '100' }, 'cvm-other', root)).toMatchObject({ same: false, why: expect.stringMatching(/does not carry -name cvm-other/) });
+    expect(await checkIdentity({ pid: 77, startTime: '99' }, 'cvm-abc', root)).toMatchObject({
+      same: false,
+      why: expect.stringMatching(/belongs to another process/),
+    });
+    expect(await checkIdentity({ pid: 77, startTime: '100' }, 'cvm-other', root)).toMatchObject({
+      same: false,
+      why: expect.stringMatching(/does not carry -name cvm-other/),
+    });
     expect(await checkIdentity({ pid: 78, startTime: '100' }, 'cvm-abc', root)).toMatchObject({ same: false, why: 'pid 78 is not running' });
   });
 });

@@ -32,7 +32,9 @@ describe('FwCfgString (-fw_cfg)', () => {
 
   it('refuses an empty or comma-carrying name and an empty value', () => {
     expect(() => new FwCfgString('', '1')).toThrow('fw_cfg: name must not be empty');
-    expect(() => new FwCfgString('opt/a,file=/etc/shadow', '1')).toThrow('fw_cfg: name "opt/a,file=/etc/shadow" must be at most 55 characters without commas or spaces');
+    expect(() => new FwCfgString('opt/a,file=/etc/shadow', '1')).toThrow(
+      'fw_cfg: name "opt/a,file=/etc/shadow" must be at most 55 characters without commas or spaces',
+    );
     expect(() => new FwCfgString('opt/a', ' ')).toThrow('fw_cfg: string must not be empty');
   });
 });
@@ -59,8 +61,28 @@ describe('device assignments in a VM state record', () => {
 
 describe('the wire view of a VM', () => {
   it('shows the bdf of its gpu assignments as gpus, other devices not', () => {
-    const vm = { id: ID, state: 'running', forwardedPort: 6100, pid: 1, backend: 'x', boot: 'ram', createdAt: '', ttlDeadline: null, exit: null, guestStatus: null, adopted: false } satisfies VmSummary;
+    const vm = {
+      id: ID,
+      state: 'running',
+      forwardedPort: 6100,
+      pid: 1,
+      backend: 'x',
+      boot: 'ram',
+      createdAt: '',
+      ttlDeadline: null,
+      exit: null,
+      guestStatus: null,
+      adopted: false,
+    } satisfies VmSummary;
     expect(vmWireView(vm).gpus).toEqual([]);
-    expect(vmWireView({ ...vm, devices: [{ device: 'gpu', values: { bdf: '0000:41:00.0' } }, { device: 'nic', values: { vf: '3' } }] }).gpus).toEqual(['0000:41:00.0']);
+    expect(
+      vmWireView({
+        ...vm,
+        devices: [
+          { device: 'gpu', values: { bdf: '0000:41:00.0' } },
+          { device: 'nic', values: { vf: '3' } },
+        ],
+      }).gpus,
+    ).toEqual(['0000:41:00.0']);
   });
 });

@@ -2,7 +2,17 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createVmDir, emptyCreateVmRequest, ErrorCode, ManagerError, removeVmFiles, renderEnvironmentFile, validateCreateRequest, vmLayout, writeShares } from '../src/index.js';
+import {
+  createVmDir,
+  emptyCreateVmRequest,
+  ErrorCode,
+  ManagerError,
+  removeVmFiles,
+  renderEnvironmentFile,
+  validateCreateRequest,
+  vmLayout,
+  writeShares,
+} from '../src/index.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -11,7 +21,10 @@ afterEach(async () => {
 
 describe('environment file', () => {
   it('always carries the agent variables, and cert paths and AWS values only when given', () => {
-    const text = renderEnvironmentFile('id-1', emptyCreateVmRequest({ agentLogLevel: 'debug', agentCvmServerUrl: 'cvms:7001', agentCertsToken: 'tok', agentCvmCaUrl: 'https://ca' }));
+    const text = renderEnvironmentFile(
+      'id-1',
+      emptyCreateVmRequest({ agentLogLevel: 'debug', agentCvmServerUrl: 'cvms:7001', agentCertsToken: 'tok', agentCvmCaUrl: 'https://ca' }),
+    );
     expect(text).toBe('AGENT_LOG_LEVEL=debug\nAGENT_CVM_GRPC_URL=cvms:7001\nAGENT_CVM_ID=id-1\nAGENT_CERTS_TOKEN=tok\nAGENT_CVM_CA_URL=https://ca\n');
   });
 
@@ -20,7 +33,10 @@ describe('environment file', () => {
       'id-2',
       emptyCreateVmRequest({ agentCvmClientKey: Buffer.from('k'), agentCvmServerCaCert: Buffer.from('ca'), awsRegion: 'eu-west-1', awsSecretAccessKey: 's' }),
     );
-    const keys = text.trim().split('\n').map((l) => l.split('=')[0]);
+    const keys = text
+      .trim()
+      .split('\n')
+      .map((l) => l.split('=')[0]);
     expect(keys).toEqual([
       'AGENT_LOG_LEVEL',
       'AGENT_CVM_GRPC_URL',

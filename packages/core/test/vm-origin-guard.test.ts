@@ -29,8 +29,25 @@ async function server(host: string) {
   };
 }
 
-const ends = (s: net.Socket) => ({ remoteAddress: s.remoteAddress ?? '', remotePort: s.remotePort ?? 0, localAddress: s.localAddress ?? '', localPort: s.localPort ?? 0 });
-const vm = (id: string, pid: number): VmSummary => ({ id, pid, state: 'running', forwardedPort: 0, backend: 'x', boot: 'ram', createdAt: '', ttlDeadline: null, exit: null, guestStatus: null, adopted: false });
+const ends = (s: net.Socket) => ({
+  remoteAddress: s.remoteAddress ?? '',
+  remotePort: s.remotePort ?? 0,
+  localAddress: s.localAddress ?? '',
+  localPort: s.localPort ?? 0,
+});
+const vm = (id: string, pid: number): VmSummary => ({
+  id,
+  pid,
+  state: 'running',
+  forwardedPort: 0,
+  backend: 'x',
+  boot: 'ram',
+  createdAt: '',
+  ttlDeadline: null,
+  exit: null,
+  guestStatus: null,
+  adopted: false,
+});
 
 /** Another process (standing in for a VM's QEMU) holding a connection to `port`. */
 function connectFromChild(host: string, port: number) {

@@ -7,7 +7,14 @@ export class PcieRootPort extends Device {
   constructor(id: string, bus: string) {
     checkId('pcie-root-port', 'id', id);
     checkId('pcie-root-port', 'bus', bus);
-    super('pcie-root-port', [['id', id], ['bus', bus]], QemuSection.Devices);
+    super(
+      'pcie-root-port',
+      [
+        ['id', id],
+        ['bus', bus],
+      ],
+      QemuSection.Devices,
+    );
   }
 }
 
@@ -16,7 +23,14 @@ export class VfioPci extends Device {
   constructor(host: string, bus: string) {
     if (!BDF.test(host)) throw new QemuElementError('vfio-pci', `host "${host}" is not a PCI address DDDD:BB:DD.F`);
     checkId('vfio-pci', 'bus', bus);
-    super('vfio-pci', [['host', host], ['bus', bus]], QemuSection.Devices);
+    super(
+      'vfio-pci',
+      [
+        ['host', host],
+        ['bus', bus],
+      ],
+      QemuSection.Devices,
+    );
   }
 }
 

@@ -23,7 +23,10 @@ export class GpuPool {
   take(vmId: string): string {
     const free = this.bdfs.find((bdf) => !this.holders.has(bdf));
     if (free === undefined) {
-      throw ManagerError.resourceExhausted(`every GPU in MANAGER_QEMU_GPU_BDF (${this.bdfs.length}) is passed through to a VM; remove one first`, 'vm-capacity');
+      throw ManagerError.resourceExhausted(
+        `every GPU in MANAGER_QEMU_GPU_BDF (${this.bdfs.length}) is passed through to a VM; remove one first`,
+        'vm-capacity',
+      );
     }
     this.holders.set(free, vmId);
     return free;

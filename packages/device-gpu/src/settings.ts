@@ -11,7 +11,10 @@ export const bdfList: SettingFormat<readonly string[]> = {
   expected: 'a comma-separated list of distinct PCI addresses DDDD:BB:DD.F such as 0000:41:00.0 (empty for no GPU)',
   parse(raw) {
     if (typeof raw !== 'string') throw new Error('not a string');
-    const bdfs = raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+    const bdfs = raw
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter((s) => s !== '');
     if (bdfs.some((b) => !BDF.test(b)) || new Set(bdfs).size !== bdfs.length) throw new Error('not a list of distinct PCI addresses');
     return bdfs;
   },
@@ -26,11 +29,16 @@ export const gpuSettings = {
       default: '',
       format: bdfList,
     }),
-    pcieRootPort: setting({ env: 'MANAGER_QEMU_GPU_PCIE_ROOT_PORT', doc: 'Id of the pcie-root-port the GPU hangs on (one per VM, so the same id in every VM).', default: 'pci.1', format: f.qemuId }),
-    pcieBus: setting({ env: 'MANAGER_QEMU_GPU_PCIE_BUS', doc: 'The bus the GPU\'s pcie-root-port plugs into.', default: 'pcie.0', format: f.qemuId }),
+    pcieRootPort: setting({
+      env: 'MANAGER_QEMU_GPU_PCIE_ROOT_PORT',
+      doc: 'Id of the pcie-root-port the GPU hangs on (one per VM, so the same id in every VM).',
+      default: 'pci.1',
+      format: f.qemuId,
+    }),
+    pcieBus: setting({ env: 'MANAGER_QEMU_GPU_PCIE_BUS', doc: "The bus the GPU's pcie-root-port plugs into.", default: 'pcie.0', format: f.qemuId }),
     fwCfgMmioMb: setting({
       env: 'MANAGER_QEMU_GPU_FW_CFG_MMIO_MB',
-      doc: 'Size in MiB of the 64-bit PCI MMIO window OVMF gives the guest (fw_cfg opt/ovmf/X-PciMmio64Mb), large enough for the GPU\'s BARs.',
+      doc: "Size in MiB of the 64-bit PCI MMIO window OVMF gives the guest (fw_cfg opt/ovmf/X-PciMmio64Mb), large enough for the GPU's BARs.",
       default: '262144',
       format: f.integer(1, 16_777_216),
     }),

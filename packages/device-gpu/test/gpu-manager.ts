@@ -22,7 +22,12 @@ export function gpuTestDirs() {
   return {
     dir,
     state: path.join(dir, 'state'),
-    env: { MANAGER_RUN_DIR: path.join(dir, 'run'), MANAGER_STATE_DIR: path.join(dir, 'state'), MANAGER_QEMU_DISK_IMG_KERNEL_FILE: kernel, MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: rootfs },
+    env: {
+      MANAGER_RUN_DIR: path.join(dir, 'run'),
+      MANAGER_STATE_DIR: path.join(dir, 'state'),
+      MANAGER_QEMU_DISK_IMG_KERNEL_FILE: kernel,
+      MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: rootfs,
+    },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -31,7 +36,12 @@ export function gpuTestDirs() {
  * A started manager (inert backend, the GPU plugin, no transports) whose
  * QEMUs are FakeLauncher's and whose host is a recorded /sys tree.
  */
-export async function startGpuManager(dirs: ReturnType<typeof gpuTestDirs>, launcher: FakeLauncher, env: Record<string, string>, host = recordedHost('two-gpus-on-vfio')) {
+export async function startGpuManager(
+  dirs: ReturnType<typeof gpuTestDirs>,
+  launcher: FakeLauncher,
+  env: Record<string, string>,
+  host = recordedHost('two-gpus-on-vfio'),
+) {
   const manager = Manager.create({
     plugins: [createInertBackendPlugin(), deviceGpuPlugin],
     env: {

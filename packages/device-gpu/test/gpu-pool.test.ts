@@ -40,7 +40,12 @@ describe('the GPU pool (fake launcher, recorded /sys)', () => {
     expect(await gpuOf(manager, b.id)).toEqual(['0000:c1:00.0']);
     expect(vfioHost(launcher.processes[0]!.argv)).toEqual(['0000:41:00.0']);
     expect(vfioHost(launcher.processes[1]!.argv)).toEqual(['0000:c1:00.0']);
-    expect(manager.service.list().flatMap((vm) => vmWireView(vm).gpus).sort()).toEqual(['0000:41:00.0', '0000:c1:00.0']);
+    expect(
+      manager.service
+        .list()
+        .flatMap((vm) => vmWireView(vm).gpus)
+        .sort(),
+    ).toEqual(['0000:41:00.0', '0000:c1:00.0']);
 
     const full = await createError(manager);
     expect(full.code).toBe('RESOURCE_EXHAUSTED');
@@ -125,6 +130,8 @@ describe('start-up checks of MANAGER_QEMU_GPU_BDF (recorded /sys)', () => {
     await expect(startGpuManager(dirs, new FakeLauncher(), { MANAGER_QEMU_GPU_BDF: '41:00.0' })).rejects.toThrow(
       'MANAGER_QEMU_GPU_BDF="41:00.0": expected a comma-separated list of distinct PCI addresses DDDD:BB:DD.F such as 0000:41:00.0 (empty for no GPU)',
     );
-    await expect(startGpuManager(dirs, new FakeLauncher(), { MANAGER_QEMU_GPU_BDF: '0000:41:00.0,0000:41:00.0' })).rejects.toThrow(/expected a comma-separated list of distinct/);
+    await expect(startGpuManager(dirs, new FakeLauncher(), { MANAGER_QEMU_GPU_BDF: '0000:41:00.0,0000:41:00.0' })).rejects.toThrow(
+      /expected a comma-separated list of distinct/,
+    );
   });
 });

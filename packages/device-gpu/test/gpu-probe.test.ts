@@ -10,7 +10,13 @@ describe('GPU host probe on recorded /sys trees', () => {
     const host = recordedHost('two-gpus-on-vfio');
     expect(await gpuProblem(host, '0000:41:00.0')).toBeNull();
     expect(await gpuProblem(host, '0000:81:00.0')).toBeNull();
-    expect(await readPciDevice(host, '0000:41:00.0')).toEqual({ bdf: '0000:41:00.0', vendor: '0x10de', pciClass: '0x030200', driver: 'vfio-pci', onVfioPci: true });
+    expect(await readPciDevice(host, '0000:41:00.0')).toEqual({
+      bdf: '0000:41:00.0',
+      vendor: '0x10de',
+      pciClass: '0x030200',
+      driver: 'vfio-pci',
+      onVfioPci: true,
+    });
   });
 
   it('an NVIDIA GPU on the nvidia driver is refused, naming the driver', async () => {
@@ -32,13 +38,19 @@ describe('GPU host probe on recorded /sys trees', () => {
   });
 
   it('an address with no device is refused', async () => {
-    expect(await gpuProblem(recordedHost('two-gpus-on-vfio'), '0000:99:00.0')).toBe('0000:99:00.0 is not a PCI device on this host (no /sys/bus/pci/devices/0000:99:00.0)');
+    expect(await gpuProblem(recordedHost('two-gpus-on-vfio'), '0000:99:00.0')).toBe(
+      '0000:99:00.0 is not a PCI device on this host (no /sys/bus/pci/devices/0000:99:00.0)',
+    );
   });
 });
 
 describe('the plugin in a manager', () => {
-  it('provides one VM_DEVICE, a GpuDevice with the kernel\'s HOST injected', () => {
-    const manager = Manager.create({ plugins: [inertBackendPlugin, deviceGpuPlugin], env: { MANAGER_QEMU_GPU_BDF: '0000:41:00.0' }, logger: pino({ level: 'silent' }) });
+  it("provides one VM_DEVICE, a GpuDevice with the kernel's HOST injected", () => {
+    const manager = Manager.create({
+      plugins: [inertBackendPlugin, deviceGpuPlugin],
+      env: { MANAGER_QEMU_GPU_BDF: '0000:41:00.0' },
+      logger: pino({ level: 'silent' }),
+    });
     const devices = manager.container.resolveAll(VM_DEVICE);
     expect(devices).toHaveLength(1);
     expect(devices[0]).toBeInstanceOf(GpuDevice);

@@ -44,10 +44,14 @@ export class DiskBootStrategy implements BootStrategy {
     const { format } = this.settings();
     // qemu-img calls any file it cannot place "raw": the format check is what catches a wrong file.
     if (info.format !== format) {
-      throw new ConfigError(`MANAGER_QEMU_SRC_DISK_FILE=${JSON.stringify(source)}: expected a ${format} image (MANAGER_QEMU_DISK_FORMAT), qemu-img says it is ${info.format}`);
+      throw new ConfigError(
+        `MANAGER_QEMU_SRC_DISK_FILE=${JSON.stringify(source)}: expected a ${format} image (MANAGER_QEMU_DISK_FORMAT), qemu-img says it is ${info.format}`,
+      );
     }
     if (this.settings().provisioning === 'overlay' && format !== 'qcow2') {
-      throw new ConfigError('MANAGER_QEMU_DISK_FORMAT=raw: overlay provisioning makes qcow2 disks; set MANAGER_QEMU_DISK_FORMAT=qcow2 or MANAGER_QEMU_DISK_PROVISIONING=copy');
+      throw new ConfigError(
+        'MANAGER_QEMU_DISK_FORMAT=raw: overlay provisioning makes qcow2 disks; set MANAGER_QEMU_DISK_FORMAT=qcow2 or MANAGER_QEMU_DISK_PROVISIONING=copy',
+      );
     }
     this.reference = info;
   }
@@ -72,8 +76,23 @@ export class DiskBootStrategy implements BootStrategy {
         ['id', diskId],
         ['format', format],
       ]),
-      new Device('virtio-scsi-pci', [['id', scsiId], ['disable-legacy', 'on'], ['iommu_platform', 'true']], QemuSection.Storage),
-      new Device('scsi-hd', [['drive', diskId], ['bus', `${scsiId}.0`]], QemuSection.Storage),
+      new Device(
+        'virtio-scsi-pci',
+        [
+          ['id', scsiId],
+          ['disable-legacy', 'on'],
+          ['iommu_platform', 'true'],
+        ],
+        QemuSection.Storage,
+      ),
+      new Device(
+        'scsi-hd',
+        [
+          ['drive', diskId],
+          ['bus', `${scsiId}.0`],
+        ],
+        QemuSection.Storage,
+      ),
     );
   }
 

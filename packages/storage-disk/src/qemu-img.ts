@@ -20,7 +20,11 @@ async function qemuImg(args: string[]): Promise<string> {
 /** `qemu-img info --output=json`: format, virtual size, backing file. */
 export async function imageInfo(file: string): Promise<ImageInfo> {
   // --force-share: the image may be open in a running QEMU; reading its header is safe.
-  const info = JSON.parse(await qemuImg(['info', '--force-share', '--output=json', file])) as { format: string; 'virtual-size': number; 'backing-filename'?: string };
+  const info = JSON.parse(await qemuImg(['info', '--force-share', '--output=json', file])) as {
+    format: string;
+    'virtual-size': number;
+    'backing-filename'?: string;
+  };
   return { format: info.format, virtualSize: info['virtual-size'], backingFile: info['backing-filename'] ?? null };
 }
 

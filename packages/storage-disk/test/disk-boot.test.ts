@@ -70,10 +70,16 @@ describe('disk provisioning with real qemu-img', () => {
     );
     const junk = path.join(root, 'junk.txt');
     writeFileSync(junk, 'not a disk');
-    await expect(new DiskBootStrategy(config({ MANAGER_QEMU_SRC_DISK_FILE: junk })).validate()).rejects.toThrow(/expected a qcow2 image \(MANAGER_QEMU_DISK_FORMAT\), qemu-img says it is raw/);
+    await expect(new DiskBootStrategy(config({ MANAGER_QEMU_SRC_DISK_FILE: junk })).validate()).rejects.toThrow(
+      /expected a qcow2 image \(MANAGER_QEMU_DISK_FORMAT\), qemu-img says it is raw/,
+    );
     const raw = await reference('ref.raw', '64M', 'raw');
-    await expect(new DiskBootStrategy(config({ MANAGER_QEMU_SRC_DISK_FILE: raw, MANAGER_QEMU_DISK_FORMAT: 'raw' })).validate()).rejects.toThrow(/overlay provisioning makes qcow2 disks/);
-    await expect(new DiskBootStrategy(config({ MANAGER_QEMU_SRC_DISK_FILE: raw, MANAGER_QEMU_DISK_FORMAT: 'raw', MANAGER_QEMU_DISK_PROVISIONING: 'copy' })).validate()).resolves.toBeUndefined();
+    await expect(new DiskBootStrategy(config({ MANAGER_QEMU_SRC_DISK_FILE: raw, MANAGER_QEMU_DISK_FORMAT: 'raw' })).validate()).rejects.toThrow(
+      /overlay provisioning makes qcow2 disks/,
+    );
+    await expect(
+      new DiskBootStrategy(config({ MANAGER_QEMU_SRC_DISK_FILE: raw, MANAGER_QEMU_DISK_FORMAT: 'raw', MANAGER_QEMU_DISK_PROVISIONING: 'copy' })).validate(),
+    ).resolves.toBeUndefined();
   });
 });
 
@@ -86,16 +92,24 @@ describe('disk QEMU arguments (DESIGN §4.3)', () => {
   };
   it('default', () => {
     expect(argsOf()).toEqual([
-      '-drive', 'file=/run/x/abc/disk.qcow2,if=none,id=disk0,format=qcow2',
-      '-device', 'virtio-scsi-pci,id=scsi0,disable-legacy=on,iommu_platform=true',
-      '-device', 'scsi-hd,drive=disk0,bus=scsi0.0',
+      '-drive',
+      'file=/run/x/abc/disk.qcow2,if=none,id=disk0,format=qcow2',
+      '-device',
+      'virtio-scsi-pci,id=scsi0,disable-legacy=on,iommu_platform=true',
+      '-device',
+      'scsi-hd,drive=disk0,bus=scsi0.0',
     ]);
   });
   it('overridden', () => {
-    expect(argsOf({ MANAGER_QEMU_DISK_ID: 'root', MANAGER_QEMU_DISK_SCSI_ID: 'ctl', MANAGER_QEMU_DISK_FORMAT: 'raw', MANAGER_QEMU_DST_DISK_FILE: '/d/{id}.img' })).toEqual([
-      '-drive', 'file=/d/abc.img,if=none,id=root,format=raw',
-      '-device', 'virtio-scsi-pci,id=ctl,disable-legacy=on,iommu_platform=true',
-      '-device', 'scsi-hd,drive=root,bus=ctl.0',
+    expect(
+      argsOf({ MANAGER_QEMU_DISK_ID: 'root', MANAGER_QEMU_DISK_SCSI_ID: 'ctl', MANAGER_QEMU_DISK_FORMAT: 'raw', MANAGER_QEMU_DST_DISK_FILE: '/d/{id}.img' }),
+    ).toEqual([
+      '-drive',
+      'file=/d/abc.img,if=none,id=root,format=raw',
+      '-device',
+      'virtio-scsi-pci,id=ctl,disable-legacy=on,iommu_platform=true',
+      '-device',
+      'scsi-hd,drive=root,bus=ctl.0',
     ]);
   });
 });

@@ -42,7 +42,12 @@ export async function waitForDevGuest(port: number, timeoutMs = 120_000): Promis
       const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) });
       const body = await res.text();
       if (res.ok && body.includes('AGENT_CVM_ID=')) {
-        return Object.fromEntries(body.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+        return Object.fromEntries(
+          body
+            .trim()
+            .split('\n')
+            .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+        );
       }
     } catch {
       // not up yet

@@ -77,7 +77,11 @@ export class FakeLauncher implements ProcessLauncher {
 
   adopt(identity: ProcessIdentity, spec: Pick<LaunchSpec, 'consoleLog' | 'name'>): SupervisedProcess {
     const qemu = this.byPid(identity.pid);
-    const exited: Promise<VmExit> = qemu.exited.then(() => ({ code: null, signal: null, reason: 'QEMU (re-adopted after a manager restart) exited; exit status unknown' }));
+    const exited: Promise<VmExit> = qemu.exited.then(() => ({
+      code: null,
+      signal: null,
+      reason: 'QEMU (re-adopted after a manager restart) exited; exit status unknown',
+    }));
     return {
       pid: qemu.pid,
       startTime: qemu.startTime,

@@ -9,7 +9,9 @@ export const INERT_BACKEND_NAME = 'inert';
  * itself a fallback (below any real backend's priority), so a manager whose
  * only backend it is picks it with no configuration.
  */
-export function createInertBackendPlugin(options: { prepare?: (vm: VmContext) => Promise<void>; attestationPolicy?: (vm: VmContext) => Promise<AttestationPolicyDocument> } = {}) {
+export function createInertBackendPlugin(
+  options: { prepare?: (vm: VmContext) => Promise<void>; attestationPolicy?: (vm: VmContext) => Promise<AttestationPolicyDocument> } = {},
+) {
   return definePlugin({
     name: 'inert-backend',
     version: '0.0.0',

@@ -17,11 +17,28 @@ export interface TestPki {
 export async function makeTestPki(dir: string): Promise<TestPki> {
   const file = (name: string) => path.join(dir, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  const ca = (name: string) => execa('openssl', ['req', '-x509', ...ec, '-keyout', file(`${name}.key`), '-out', file(`${name}.pem`), '-days', '1', '-subj', `/CN=${name}`]);
+  const ca = (name: string) =>
+    execa('openssl', ['req', '-x509', ...ec, '-keyout', file(`${name}.key`), '-out', file(`${name}.pem`), '-days', '1', '-subj', `/CN=${name}`]);
   const issue = async (signer: string, name: string, cn: string, extension: string) => {
     await execa('openssl', ['req', ...ec, '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', `/CN=${cn}`]);
     writeFileSync(file(`${name}.ext`), `${extension}\n`);
-    await execa('openssl', ['x509', '-req', '-in', file(`${name}.csr`), '-CA', file(`${signer}.pem`), '-CAkey', file(`${signer}.key`), '-CAcreateserial', '-out', file(`${name}.pem`), '-days', '1', '-extfile', file(`${name}.ext`)]);
+    await execa('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      file(`${name}.csr`),
+      '-CA',
+      file(`${signer}.pem`),
+      '-CAkey',
+      file(`${signer}.key`),
+      '-CAcreateserial',
+      '-out',
+      file(`${name}.pem`),
+      '-days',
+      '1',
+      '-extfile',
+      file(`${name}.ext`),
+    ]);
   };
   await Promise.all([ca('ca'), ca('client-ca'), ca('other-ca')]);
   await issue('ca', 'server', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1');

@@ -45,7 +45,10 @@ describe('create transaction (fake launcher)', () => {
         },
       },
     });
-    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({ code: ErrorCode.Internal, message: expect.stringContaining(`injected failure after ${failing}`) });
+    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({
+      code: ErrorCode.Internal,
+      message: expect.stringContaining(`injected failure after ${failing}`),
+    });
     expect(passed).toEqual(CREATE_STEPS.slice(0, CREATE_STEPS.indexOf(failing) + 1));
     await expectNothingLeft(manager, launcher);
     // A process that was started got SIGKILL, and nothing else was started.
@@ -56,7 +59,10 @@ describe('create transaction (fake launcher)', () => {
     dirs = testDirs();
     const launcher = new FakeLauncher().script({ spawnFails: true });
     manager = await startFakeManager(dirs, { launcher });
-    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({ code: ErrorCode.FailedPrecondition, message: expect.stringMatching(/^starting QEMU failed: .*ENOENT/) });
+    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({
+      code: ErrorCode.FailedPrecondition,
+      message: expect.stringMatching(/^starting QEMU failed: .*ENOENT/),
+    });
     await expectNothingLeft(manager, launcher);
   });
 
@@ -64,7 +70,10 @@ describe('create transaction (fake launcher)', () => {
     dirs = testDirs();
     const launcher = new FakeLauncher().script({ qmp: 'silent', exitAfterMs: 30 });
     manager = await startFakeManager(dirs, { launcher });
-    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({ code: ErrorCode.Internal, message: "QEMU exited during start-up: QEMU exited with code 1; its last output is in the manager's log" });
+    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({
+      code: ErrorCode.Internal,
+      message: "QEMU exited during start-up: QEMU exited with code 1; its last output is in the manager's log",
+    });
     await expectNothingLeft(manager, launcher);
   });
 
@@ -72,7 +81,9 @@ describe('create transaction (fake launcher)', () => {
     dirs = testDirs();
     const launcher = new FakeLauncher().script({ qmp: 'silent' });
     manager = await startFakeManager(dirs, { launcher, env: { MANAGER_VM_START_TIMEOUT: '300ms' } });
-    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({ message: expect.stringContaining('did not answer on its QMP socket within MANAGER_VM_START_TIMEOUT (300 ms)') });
+    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({
+      message: expect.stringContaining('did not answer on its QMP socket within MANAGER_VM_START_TIMEOUT (300 ms)'),
+    });
     expect(launcher.processes[0]?.signals).toEqual(['SIGKILL']);
     await expectNothingLeft(manager, launcher);
   });
@@ -81,7 +92,10 @@ describe('create transaction (fake launcher)', () => {
     dirs = testDirs();
     const launcher = new FakeLauncher();
     manager = await startFakeManager(dirs, { launcher, prepare: () => Promise.reject(new Error('firmware missing')) });
-    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({ code: ErrorCode.FailedPrecondition, message: expect.stringMatching(/^preparing the .* backend failed: firmware missing$/) });
+    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({
+      code: ErrorCode.FailedPrecondition,
+      message: expect.stringMatching(/^preparing the .* backend failed: firmware missing$/),
+    });
     expect(launcher.processes).toEqual([]);
     await expectNothingLeft(manager, launcher);
   });

@@ -14,7 +14,12 @@ afterEach(async () => {
 });
 
 const stateFiles = () => readdirSync(dirs.state).filter((n) => n.endsWith('.json')).length;
-const secrets = { awsSecretAccessKey: 'aws-secret', awsAccessKeyId: 'AKIA-test', agentCertsToken: 'token', agentCvmClientKey: new TextEncoder().encode('-----BEGIN PRIVATE KEY-----') };
+const secrets = {
+  awsSecretAccessKey: 'aws-secret',
+  awsAccessKeyId: 'AKIA-test',
+  agentCertsToken: 'token',
+  agentCvmClientKey: new TextEncoder().encode('-----BEGIN PRIVATE KEY-----'),
+};
 
 describe('failed VMs are forgotten (fake launcher)', () => {
   it('after MANAGER_FAILED_VM_RETENTION, as RemoveVm would: listing, state file and files gone', async () => {
@@ -138,7 +143,11 @@ describe('client-facing errors carry no host paths (fake launcher)', () => {
     failWith = ManagerError.failedPrecondition(`firmware ${configured} is not readable`);
     expect((await failure()).code).toBe(ErrorCode.FailedPrecondition);
     failWith = null;
-    launcher.script({ exitAfterMs: 10, qmp: 'silent', console: [`qemu-system-x86_64: -drive file=${path.join(dirs.run, 'vm', 'OVMF_VARS.fd')}: Could not open '${configured}'`] });
+    launcher.script({
+      exitAfterMs: 10,
+      qmp: 'silent',
+      console: [`qemu-system-x86_64: -drive file=${path.join(dirs.run, 'vm', 'OVMF_VARS.fd')}: Could not open '${configured}'`],
+    });
     expect((await failure()).code).toBe(ErrorCode.Internal);
     launcher.script({ spawnFails: true });
     expect((await failure()).code).toBe(ErrorCode.FailedPrecondition);

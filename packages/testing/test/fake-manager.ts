@@ -3,7 +3,16 @@ import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { CREATE_FAULTS, Manager, PORT_ALLOCATOR, PortAllocator, PROCESS_LAUNCHER, type CreateFaults, type TokenOverride, type VmContext } from '@cocos-manager/core';
+import {
+  CREATE_FAULTS,
+  Manager,
+  PORT_ALLOCATOR,
+  PortAllocator,
+  PROCESS_LAUNCHER,
+  type CreateFaults,
+  type TokenOverride,
+  type VmContext,
+} from '@cocos-manager/core';
 import { createInertBackendPlugin } from '../src/inert-backend.js';
 import { FakeLauncher } from '../src/fake-launcher.js';
 
@@ -41,7 +50,10 @@ export function capturingLogger(): { logger: Logger; lines: Array<Record<string,
  * A started manager with no transports whose QEMUs are FakeLauncher's: the
  * real lifecycle (files, ports, state, supervision), fake processes.
  */
-export async function startFakeManager(dirs: TestDirs, options: { launcher: FakeLauncher; env?: Record<string, string>; faults?: CreateFaults; prepare?: (vm: VmContext) => Promise<void>; logger?: Logger }) {
+export async function startFakeManager(
+  dirs: TestDirs,
+  options: { launcher: FakeLauncher; env?: Record<string, string>; faults?: CreateFaults; prepare?: (vm: VmContext) => Promise<void>; logger?: Logger },
+) {
   const overrides: TokenOverride[] = [
     { token: PROCESS_LAUNCHER, useValue: options.launcher },
     // Every port is free: the pool's bookkeeping is what these tests check.

@@ -50,7 +50,9 @@ describe('state files are input (fake launcher)', () => {
       [randomUUID()]: JSON.stringify(record('../../etc')),
       [randomUUID()]: JSON.stringify(record('../outside/etc', { state: 'failed', pid: null, pidStartTime: null })),
       // NaN (not JSON at all) and a string that is no date
-      [randomUUID()]: JSON.stringify(record(randomUUID())).replace('"ttlDeadline": null', '"ttlDeadline": NaN').replace('"ttlDeadline":null', '"ttlDeadline":NaN'),
+      [randomUUID()]: JSON.stringify(record(randomUUID()))
+        .replace('"ttlDeadline": null', '"ttlDeadline": NaN')
+        .replace('"ttlDeadline":null', '"ttlDeadline":NaN'),
       [randomUUID()]: 'NaN',
       // wrong types and ranges
       [randomUUID()]: '',
@@ -94,16 +96,18 @@ describe('state files are input (fake launcher)', () => {
     for (const name of [...Object.keys(forged), linked]) expect(quarantine.some((q) => q.startsWith(`${name}.json.`))).toBe(true);
     const logged = lines.filter((l) => l['msg'] === 'invalid VM state file moved to quarantine; not acted on');
     expect(logged).toHaveLength(Object.keys(forged).length + 1);
-    expect(logged.map((l) => l['problem'])).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^id must be a lower-case UUID \(got "\.\.\/\.\.\/etc"\)$/),
-      expect.stringMatching(/^not JSON/),
-      expect.stringMatching(/^createdAt must be an ISO 8601 UTC date/),
-      expect.stringMatching(/^hostPort must be an integer from 1 to 65535 \(got "7101"\)$/),
-      expect.stringMatching(/^pid must be an integer from 1 to/),
-      expect.stringMatching(/^state must be one of/),
-      expect.stringMatching(new RegExp(`^id "${other}" differs from the file name's`)),
-      'is a symbolic link',
-    ]));
+    expect(logged.map((l) => l['problem'])).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^id must be a lower-case UUID \(got "\.\.\/\.\.\/etc"\)$/),
+        expect.stringMatching(/^not JSON/),
+        expect.stringMatching(/^createdAt must be an ISO 8601 UTC date/),
+        expect.stringMatching(/^hostPort must be an integer from 1 to 65535 \(got "7101"\)$/),
+        expect.stringMatching(/^pid must be an integer from 1 to/),
+        expect.stringMatching(/^state must be one of/),
+        expect.stringMatching(new RegExp(`^id "${other}" differs from the file name's`)),
+        'is a symbolic link',
+      ]),
+    );
     // The state directory holds the good record (and the lock) only.
     expect((await dirs.leftovers()).state.filter((n) => n.endsWith('.json'))).toEqual([`${good.id}.json`]);
     // Nothing outside was touched: sentinels intact, the link moved (not its target).
@@ -130,15 +134,30 @@ describe('private directories (fake launcher)', () => {
   });
 
   it.each([
-    ['state directory as a symbolic link', 'MANAGER_STATE_DIR', (d: TestDirs) => {
-      mkdirSync(path.join(d.dir, 'elsewhere'), { mode: 0o700 });
-      symlinkSync(path.join(d.dir, 'elsewhere'), d.state);
-    }, /^MANAGER_STATE_DIR \/.*\/state is a symbolic link; expected a real directory$/],
-    ['run directory open to others', 'MANAGER_RUN_DIR', (d: TestDirs) => mkdirSync(d.run, { mode: 0o755 }), /^MANAGER_RUN_DIR \/.*\/run has mode 0755, open to group or others; expected 0700 \(chmod 700 it\)$/],
-    ['state directory open to the group', 'MANAGER_STATE_DIR', (d: TestDirs) => {
-      mkdirSync(d.state, { mode: 0o700 });
-      chmodSync(d.state, 0o770); // mkdir's mode is filtered by the umask; chmod's is not
-    }, /^MANAGER_STATE_DIR \/.*\/state has mode 0770, open to group or others/],
+    [
+      'state directory as a symbolic link',
+      'MANAGER_STATE_DIR',
+      (d: TestDirs) => {
+        mkdirSync(path.join(d.dir, 'elsewhere'), { mode: 0o700 });
+        symlinkSync(path.join(d.dir, 'elsewhere'), d.state);
+      },
+      /^MANAGER_STATE_DIR \/.*\/state is a symbolic link; expected a real directory$/,
+    ],
+    [
+      'run directory open to others',
+      'MANAGER_RUN_DIR',
+      (d: TestDirs) => mkdirSync(d.run, { mode: 0o755 }),
+      /^MANAGER_RUN_DIR \/.*\/run has mode 0755, open to group or others; expected 0700 \(chmod 700 it\)$/,
+    ],
+    [
+      'state directory open to the group',
+      'MANAGER_STATE_DIR',
+      (d: TestDirs) => {
+        mkdirSync(d.state, { mode: 0o700 });
+        chmodSync(d.state, 0o770); // mkdir's mode is filtered by the umask; chmod's is not
+      },
+      /^MANAGER_STATE_DIR \/.*\/state has mode 0770, open to group or others/,
+    ],
     ['run directory that is a file', 'MANAGER_RUN_DIR', (d: TestDirs) => writeFileSync(d.run, ''), /^MANAGER_RUN_DIR \/.*\/run is not a directory$/],
   ])('refuses a %s at start with one line', async (_what, _env, plant, message) => {
     dirs = testDirs();
@@ -151,10 +170,14 @@ describe('private directories (fake launcher)', () => {
     mkdirSync(dirs.state, { mode: 0o700 });
     if (process.getuid?.() === 0) {
       chownSync(dirs.state, 65534, 65534);
-      await expect(startFakeManager(dirs, { launcher: new FakeLauncher() })).rejects.toThrow(/^MANAGER_STATE_DIR \/.*\/state is owned by uid 65534, not by this manager's uid 0$/);
+      await expect(startFakeManager(dirs, { launcher: new FakeLauncher() })).rejects.toThrow(
+        /^MANAGER_STATE_DIR \/.*\/state is owned by uid 65534, not by this manager's uid 0$/,
+      );
     } else {
       // Not root: a directory of root's stands in for another owner's.
-      await expect(startFakeManager(dirs, { launcher: new FakeLauncher(), env: { MANAGER_STATE_DIR: '/root' } })).rejects.toThrow(/^MANAGER_STATE_DIR \/root is owned by uid 0, not by this manager's uid \d+$/);
+      await expect(startFakeManager(dirs, { launcher: new FakeLauncher(), env: { MANAGER_STATE_DIR: '/root' } })).rejects.toThrow(
+        /^MANAGER_STATE_DIR \/root is owned by uid 0, not by this manager's uid \d+$/,
+      );
     }
   });
 
@@ -208,11 +231,13 @@ describe('private directories (fake launcher)', () => {
 });
 
 describe('one manager per state directory (fake launcher)', () => {
-  it('a second manager on the same directories is refused, naming the holder\'s pid', async () => {
+  it("a second manager on the same directories is refused, naming the holder's pid", async () => {
     dirs = testDirs();
     managers.push(await startFakeManager(dirs, { launcher: new FakeLauncher() }));
     await expect(startFakeManager(dirs, { launcher: new FakeLauncher() })).rejects.toThrow(
-      new RegExp(`^another manager \\(pid ${process.pid}\\) already uses the state directory ${dirs.state}; stop it first or give this one its own MANAGER_STATE_DIR$`),
+      new RegExp(
+        `^another manager \\(pid ${process.pid}\\) already uses the state directory ${dirs.state}; stop it first or give this one its own MANAGER_STATE_DIR$`,
+      ),
     );
   });
 

@@ -67,7 +67,14 @@ async function start(launcher: FakeLauncher, devices: StubDevice[]) {
   });
   const m = Manager.create({
     plugins: [createInertBackendPlugin(), plugin],
-    env: { MANAGER_RUN_DIR: dirs.run, MANAGER_STATE_DIR: dirs.state, COCOS_JAEGER_TRACE_RATIO: '0', MANAGER_QEMU_ENABLE_KVM: 'false', MANAGER_VM_START_TIMEOUT: '2s', ...dirs.env },
+    env: {
+      MANAGER_RUN_DIR: dirs.run,
+      MANAGER_STATE_DIR: dirs.state,
+      COCOS_JAEGER_TRACE_RATIO: '0',
+      MANAGER_QEMU_ENABLE_KVM: 'false',
+      MANAGER_VM_START_TIMEOUT: '2s',
+      ...dirs.env,
+    },
     overrides: [
       { token: PROCESS_LAUNCHER, useValue: launcher },
       { token: PORT_ALLOCATOR, useValue: new PortAllocator({ first: 7100, last: 7109 }, async () => true) },

@@ -38,7 +38,12 @@ export class BoundedStreams {
       return reply
         .code(503)
         .header('retry-after', '5')
-        .send({ error: { code: ErrorCode.ResourceExhausted, message: `${this.limits.maxStreams} streams are open, the most MANAGER_HTTP_MAX_STREAMS allows; retry later` } });
+        .send({
+          error: {
+            code: ErrorCode.ResourceExhausted,
+            message: `${this.limits.maxStreams} streams are open, the most MANAGER_HTTP_MAX_STREAMS allows; retry later`,
+          },
+        });
     }
     // HEAD gets the stream's headers and nothing to wait for.
     if (request.method === 'HEAD') return reply.type(contentType).header('cache-control', 'no-cache').send();

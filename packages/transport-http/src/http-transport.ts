@@ -89,7 +89,14 @@ export class HttpTransport implements Transport {
     });
     const app = Fastify({ logger: false, bodyLimit: DEFAULT_BODY_LIMIT, serverFactory: gate.serverFactory }) as unknown as FastifyInstance;
     this.hooks(app);
-    registerRoutes(app, { service: this.service, metrics: this.metrics, info: this.info, streams: this.streams, restWrites: s.restWrites, policies: this.policies });
+    registerRoutes(app, {
+      service: this.service,
+      metrics: this.metrics,
+      info: this.info,
+      streams: this.streams,
+      restWrites: s.restWrites,
+      policies: this.policies,
+    });
     await app.ready();
     this.gate = gate;
     this.app = app;

@@ -68,7 +68,9 @@ export class BrowserPolicy {
     }
     const origin = request.headers.origin;
     if (origin !== undefined && !this.origins.has(origin.trim().toLowerCase())) {
-      return ManagerError.permissionDenied(`requests from the browser origin ${JSON.stringify(origin)} are refused; allowed origins are set with MANAGER_HTTP_ALLOWED_ORIGINS`);
+      return ManagerError.permissionDenied(
+        `requests from the browser origin ${JSON.stringify(origin)} are refused; allowed origins are set with MANAGER_HTTP_ALLOWED_ORIGINS`,
+      );
     }
     if (BODY_METHODS.has(request.method) && !request.is404) {
       const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();

@@ -1,5 +1,16 @@
 import type { FastifyInstance } from 'fastify';
-import { ATTESTATION_POLICY_FORMATS, ManagerError, vmWireView, VmState, type AttestationPolicyFormat, type ManagerInfo, type ManagerMetrics, type PolicyEncoder, type VmApi, type VmStreamEvent } from '@cocos-manager/core';
+import {
+  ATTESTATION_POLICY_FORMATS,
+  ManagerError,
+  vmWireView,
+  VmState,
+  type AttestationPolicyFormat,
+  type ManagerInfo,
+  type ManagerMetrics,
+  type PolicyEncoder,
+  type VmApi,
+  type VmStreamEvent,
+} from '@cocos-manager/core';
 import type { BoundedStreams } from './bounded-streams.js';
 import { createRequestFromJson, MAX_CREATE_BODY_BYTES } from './rest-body.js';
 
@@ -79,8 +90,7 @@ export function registerRoutes(app: FastifyInstance, { service: s, metrics, info
     const format = policyFormat(request.query.format);
     const bytes = await s.attestationPolicy(request.params.id, format);
     return reply.type(policies.contentType(format)).send(Buffer.from(bytes));
-  },
-  );
+  });
   app.get<IdParams & { Querystring: { follow?: string } }>('/vms/:id/console', async (request, reply) => {
     const id = request.params.id;
     const text = await s.consoleOutput(id); // 404 for an unknown id, before anything is streamed

@@ -30,7 +30,7 @@ export const httpSettings = {
     }),
     restWrites: setting({
       env: 'MANAGER_HTTP_REST_WRITES',
-      doc: 'Serve the REST mirror\'s mutating routes (POST /vms, DELETE /vms/:id). Off by default: they answer 404 NOT_FOUND, as routes that do not exist.',
+      doc: "Serve the REST mirror's mutating routes (POST /vms, DELETE /vms/:id). Off by default: they answer 404 NOT_FOUND, as routes that do not exist.",
       default: 'false',
       format: f.boolean,
     }),
@@ -42,7 +42,7 @@ export const httpSettings = {
     }),
     allowedHosts: setting({
       env: 'MANAGER_HTTP_ALLOWED_HOSTS',
-      doc: 'Comma-separated host names a request\'s Host header may name, besides localhost, IP addresses and MANAGER_HTTP_HOST (DNS-rebinding protection). Any other Host is refused with 403.',
+      doc: "Comma-separated host names a request's Host header may name, besides localhost, IP addresses and MANAGER_HTTP_HOST (DNS-rebinding protection). Any other Host is refused with 403.",
       default: '',
       format: f.text,
     }),
@@ -78,7 +78,7 @@ export const httpSettings = {
     }),
     readHeaderTimeout: setting({
       env: 'MANAGER_HTTP_SERVER_READ_HEADER_TIMEOUT',
-      doc: 'Longest time to receive a request\'s headers, from the connection or the previous response (node headersTimeout); at most the read timeout.',
+      doc: "Longest time to receive a request's headers, from the connection or the previous response (node headersTimeout); at most the read timeout.",
       default: '5s',
       format: f.duration,
     }),

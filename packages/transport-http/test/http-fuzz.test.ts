@@ -58,11 +58,25 @@ function rawExchange(port: number, bytes: Buffer): Promise<string> {
 
 const printable = (max: number) => fc.string({ unit: fc.constantFrom(...' !"#$%&\'()*+,-./0123456789:;<=>?@ABCXYZ[\\]^_`abcxyz{|}~'), maxLength: max });
 const base64 = fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b).toString('base64'));
-const FIELDS = ['agent_log_level', 'agent_cvm_server_url', 'agent_cvm_ca_url', 'ttl', 'agent_certs_token', 'aws_region', 'aa_kbs_params', 'agent_cvm_client_cert', 'agent_cvm_client_key'];
+const FIELDS = [
+  'agent_log_level',
+  'agent_cvm_server_url',
+  'agent_cvm_ca_url',
+  'ttl',
+  'agent_certs_token',
+  'aws_region',
+  'aa_kbs_params',
+  'agent_cvm_client_cert',
+  'agent_cvm_client_key',
+];
 /** Usual values 6 times in 8, unusual ones and random text once each. */
 const mostly = <T, U>(usual: fc.Arbitrary<T>, unusual: fc.Arbitrary<U>, random: fc.Arbitrary<string>) =>
   fc.oneof({ weight: 6, arbitrary: usual }, { weight: 1, arbitrary: unusual }, { weight: 1, arbitrary: random });
-const createBody = fc.dictionary(fc.oneof(fc.constantFrom(...FIELDS), printable(12)), fc.oneof(printable(30), base64, fc.constantFrom('1h', '10s', 'info', 'debug', '', 'http://x'), fc.integer(), fc.boolean(), fc.constant(null)), { maxKeys: 5 });
+const createBody = fc.dictionary(
+  fc.oneof(fc.constantFrom(...FIELDS), printable(12)),
+  fc.oneof(printable(30), base64, fc.constantFrom('1h', '10s', 'info', 'debug', '', 'http://x'), fc.integer(), fc.boolean(), fc.constant(null)),
+  { maxKeys: 5 },
+);
 
 describe('HTTP fuzz: random bodies and headers on every route', () => {
   let m: HttpManager;
@@ -82,22 +96,72 @@ describe('HTTP fuzz: random bodies and headers on every route', () => {
 
   it(`${RUNS} random requests: documented statuses only, no VM without a JSON content type, the manager still answers`, async () => {
     const keep = await m.service.create({
-      agentLogLevel: '', agentCvmServerCaCert: Buffer.alloc(0), agentCvmClientKey: Buffer.alloc(0), agentCvmClientCert: Buffer.alloc(0), agentCvmServerUrl: '',
-      agentCvmCaUrl: '', ttl: '', agentCertsToken: '', awsAccessKeyId: '', awsSecretAccessKey: '', awsEndpointUrl: '', awsRegion: '', aaKbsParams: '',
+      agentLogLevel: '',
+      agentCvmServerCaCert: Buffer.alloc(0),
+      agentCvmClientKey: Buffer.alloc(0),
+      agentCvmClientCert: Buffer.alloc(0),
+      agentCvmServerUrl: '',
+      agentCvmCaUrl: '',
+      ttl: '',
+      agentCertsToken: '',
+      awsAccessKeyId: '',
+      awsSecretAccessKey: '',
+      awsEndpointUrl: '',
+      awsRegion: '',
+      aaKbsParams: '',
     });
     const seen = new Map<number, number>();
     let created = 0;
     const started = performance.now();
     const cases = fc.record({
       method: fc.constantFrom('GET', 'GET', 'POST', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS', 'HEAD'),
-      route: fc.constantFrom('/health', '/metrics', '/vms', '/vms', '/vms', '/vms/:id', '/vms/:id/info', '/vms/:id/attestation-policy', '/vms/:id/console', '/vms/:id/console?follow=1', '/events', '/events?vm=:id&console=0', '/nope'),
+      route: fc.constantFrom(
+        '/health',
+        '/metrics',
+        '/vms',
+        '/vms',
+        '/vms',
+        '/vms/:id',
+        '/vms/:id/info',
+        '/vms/:id/attestation-policy',
+        '/vms/:id/console',
+        '/vms/:id/console?follow=1',
+        '/events',
+        '/events?vm=:id&console=0',
+        '/nope',
+      ),
       id: fc.oneof(fc.constant(keep.id), fc.uuid(), printable(20).map(encodeURIComponent)),
       // Mostly what a real client sends, often something else, so that every check and handler is reached.
-      contentType: mostly(fc.constant('application/json'), fc.constantFrom(null, 'application/json; charset=utf-8', 'APPLICATION/JSON', 'text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', ''), printable(30)),
+      contentType: mostly(
+        fc.constant('application/json'),
+        fc.constantFrom(
+          null,
+          'application/json; charset=utf-8',
+          'APPLICATION/JSON',
+          'text/plain',
+          'text/plain;charset=UTF-8',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data; boundary=x',
+          'application/xml',
+          '',
+        ),
+        printable(30),
+      ),
       origin: mostly(fc.constant(null), fc.constantFrom('https://ok.example', 'https://evil.example', 'null', 'http://localhost'), printable(30)),
-      host: mostly(fc.constantFrom('localhost:PORT', '127.0.0.1:PORT', '[::1]:PORT', 'localhost', 'manager.internal'), fc.constantFrom('evil.example', '127.0.0.1.nip.io', ''), printable(20)),
+      host: mostly(
+        fc.constantFrom('localhost:PORT', '127.0.0.1:PORT', '[::1]:PORT', 'localhost', 'manager.internal'),
+        fc.constantFrom('evil.example', '127.0.0.1.nip.io', ''),
+        printable(20),
+      ),
       authorization: mostly(fc.constant(`Bearer ${ADMIN}`), fc.constantFrom(null, `Bearer ${READER}`, `Basic ${ADMIN}`, 'Bearer', 'bearer  x'), printable(60)),
-      body: fc.option(fc.oneof({ weight: 2, arbitrary: fc.constant('{}') }, { weight: 4, arbitrary: createBody.map((b) => JSON.stringify(b)) }, { weight: 1, arbitrary: fc.json() }, { weight: 1, arbitrary: printable(80) })),
+      body: fc.option(
+        fc.oneof(
+          { weight: 2, arbitrary: fc.constant('{}') },
+          { weight: 4, arbitrary: createBody.map((b) => JSON.stringify(b)) },
+          { weight: 1, arbitrary: fc.json() },
+          { weight: 1, arbitrary: printable(80) },
+        ),
+      ),
     });
     await fc.assert(
       fc.asyncProperty(cases, async (c) => {
@@ -132,7 +196,9 @@ describe('HTTP fuzz: random bodies and headers on every route', () => {
       for (const reply of replies) expect(reply === '' || /^HTTP\/1\.1 (400|408|413|431) /.test(reply), reply.slice(0, 80)).toBe(true);
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`HTTP fuzz: ${RUNS} requests in ${requestsSeconds.toFixed(1)} s, with 300 garbage connections ${seconds.toFixed(1)} s; statuses ${JSON.stringify(Object.fromEntries([...seen].sort()))}; ${created} VMs created`);
+    console.log(
+      `HTTP fuzz: ${RUNS} requests in ${requestsSeconds.toFixed(1)} s, with 300 garbage connections ${seconds.toFixed(1)} s; statuses ${JSON.stringify(Object.fromEntries([...seen].sort()))}; ${created} VMs created`,
+    );
     expect(seconds).toBeLessThan(60);
     expect(created).toBeGreaterThan(0);
     expect((await request(m.port, { path: '/health' })).status).toBe(200);

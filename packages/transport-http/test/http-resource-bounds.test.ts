@@ -34,7 +34,11 @@ describe('slow-trickling connections (timeouts 2s/3s)', () => {
     // 180 trickle their headers, 20 send whole headers and then trickle a body.
     const conns = Array.from({ length: 200 }, (_, i) => {
       const c = rawConnection(m.port);
-      c.socket.write(i < 180 ? 'GET /vms HTTP/1.1\r\nHost: localhost\r\nX-Slow: ' : 'PUT /vms HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
+      c.socket.write(
+        i < 180
+          ? 'GET /vms HTTP/1.1\r\nHost: localhost\r\nX-Slow: '
+          : 'PUT /vms HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{',
+      );
       return c;
     });
     const trickle = setInterval(() => {
@@ -105,7 +109,12 @@ describe('connection and body limits', () => {
     expect(largest.length).toBeLessThanOrEqual(MAX_CREATE_BODY_BYTES);
     const big = await request(m.port, { method: 'POST', path: '/vms', headers: { 'content-type': 'application/json' }, body: largest });
     expect(big.status).toBe(400); // read and validated (the text fields are no valid URL/level/ttl), not refused for its size
-    const over = await request(m.port, { method: 'POST', path: '/vms', headers: { 'content-type': 'application/json' }, body: `{"ttl":"${'x'.repeat(MAX_CREATE_BODY_BYTES)}"}` });
+    const over = await request(m.port, {
+      method: 'POST',
+      path: '/vms',
+      headers: { 'content-type': 'application/json' },
+      body: `{"ttl":"${'x'.repeat(MAX_CREATE_BODY_BYTES)}"}`,
+    });
     expect(over.status).toBe(413);
     expect(JSON.parse(over.body)).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
     expect(m.service.list()).toEqual([]);
@@ -135,52 +144,55 @@ describe('slow stream readers', () => {
   };
   let m: HttpManager;
   beforeAll(async () => {
-    m = await startHttpManager(
-      { MANAGER_HTTP_STREAM_BACKLOG_BYTES: '256K', MANAGER_HTTP_MAX_STREAMS: '3', MANAGER_HTTP_SERVER_WRITE_TIMEOUT: '1s' },
-      [{ token: VM_SERVICE, useValue: service }],
-    );
+    m = await startHttpManager({ MANAGER_HTTP_STREAM_BACKLOG_BYTES: '256K', MANAGER_HTTP_MAX_STREAMS: '3', MANAGER_HTTP_SERVER_WRITE_TIMEOUT: '1s' }, [
+      { token: VM_SERVICE, useValue: service },
+    ]);
   });
   afterAll(() => m?.stop());
 
   it.each([
     ['/events', 'events'],
     ['/vms/vm-1/console?follow=1', 'console'],
-  ])('a reader of %s that never reads is cut off and counted while a normal reader misses nothing', async (slowPath, stream) => {
-    const lines = 10_000;
-    const payload = 'x'.repeat(2000);
-    // The normal reader counts console events as they come.
-    let received = 0;
-    let tail = '';
-    const normal = http.get({ host: '127.0.0.1', port: m.port, path: '/events', headers: { host: 'localhost' }, agent: false }, (res) => {
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        const text = tail + chunk;
-        const events = text.split('\n\n');
-        tail = events.pop() ?? '';
-        received += events.filter((e) => e.startsWith('event: console')).length;
+  ])(
+    'a reader of %s that never reads is cut off and counted while a normal reader misses nothing',
+    async (slowPath, stream) => {
+      const lines = 10_000;
+      const payload = 'x'.repeat(2000);
+      // The normal reader counts console events as they come.
+      let received = 0;
+      let tail = '';
+      const normal = http.get({ host: '127.0.0.1', port: m.port, path: '/events', headers: { host: 'localhost' }, agent: false }, (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          const text = tail + chunk;
+          const events = text.split('\n\n');
+          tail = events.pop() ?? '';
+          received += events.filter((e) => e.startsWith('event: console')).length;
+        });
       });
-    });
-    normal.on('error', () => undefined);
-    // The slow reader asks for the stream and never reads a byte.
-    const slow = rawConnection(m.port);
-    slow.socket.write(`GET ${slowPath} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
-    slow.socket.pause();
-    while (consoleLines.listenerCount('line') < 2) await sleep(20);
-    for (let i = 0; i < lines; i += 20) {
-      for (let j = i; j < i + 20; j++) consoleLines.emit('line', { kind: 'console', vmId: 'vm-1', line: `${j} ${payload}`, at: '' });
-      await sleep(1);
-    }
-    const t0 = performance.now();
-    while (received < lines && performance.now() - t0 < 10_000) await sleep(20);
-    expect(received).toBe(lines);
-    expect(sample(await m.metricsText(), 'manager_stream_clients_dropped_total', `transport="http",stream="${stream}"`)).toBe(1);
-    expect(consoleLines.listenerCount('line')).toBe(1); // the slow one's subscription is gone
-    slow.socket.resume();
-    while (slow.state.closedAt === 0 && performance.now() - t0 < 15_000) await sleep(20);
-    expect(slow.state.closedAt).toBeGreaterThan(0);
-    expect(slow.state.bytes).toBeLessThan(lines * payload.length);
-    normal.destroy();
-  }, 60_000);
+      normal.on('error', () => undefined);
+      // The slow reader asks for the stream and never reads a byte.
+      const slow = rawConnection(m.port);
+      slow.socket.write(`GET ${slowPath} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+      slow.socket.pause();
+      while (consoleLines.listenerCount('line') < 2) await sleep(20);
+      for (let i = 0; i < lines; i += 20) {
+        for (let j = i; j < i + 20; j++) consoleLines.emit('line', { kind: 'console', vmId: 'vm-1', line: `${j} ${payload}`, at: '' });
+        await sleep(1);
+      }
+      const t0 = performance.now();
+      while (received < lines && performance.now() - t0 < 10_000) await sleep(20);
+      expect(received).toBe(lines);
+      expect(sample(await m.metricsText(), 'manager_stream_clients_dropped_total', `transport="http",stream="${stream}"`)).toBe(1);
+      expect(consoleLines.listenerCount('line')).toBe(1); // the slow one's subscription is gone
+      slow.socket.resume();
+      while (slow.state.closedAt === 0 && performance.now() - t0 < 15_000) await sleep(20);
+      expect(slow.state.closedAt).toBeGreaterThan(0);
+      expect(slow.state.bytes).toBeLessThan(lines * payload.length);
+      normal.destroy();
+    },
+    60_000,
+  );
 
   it('a response not written within the write timeout loses its connection; a stream outlives it', async () => {
     const stream = rawConnection(m.port);

@@ -16,7 +16,11 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 describe('browsers cannot drive the API (REST writes on, no auth)', () => {
   let m: HttpManager;
   beforeAll(async () => {
-    m = await startHttpManager({ MANAGER_HTTP_REST_WRITES: 'true', MANAGER_HTTP_ALLOWED_ORIGINS: 'https://console.example', MANAGER_HTTP_ALLOWED_HOSTS: 'manager.internal' });
+    m = await startHttpManager({
+      MANAGER_HTTP_REST_WRITES: 'true',
+      MANAGER_HTTP_ALLOWED_ORIGINS: 'https://console.example',
+      MANAGER_HTTP_ALLOWED_HOSTS: 'manager.internal',
+    });
   });
   afterAll(() => m?.stop());
 
@@ -59,7 +63,11 @@ describe('browsers cannot drive the API (REST writes on, no auth)', () => {
       path: '/vms',
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'DELETE' },
     });
-    expect([preflight.status, preflight.headers['access-control-allow-origin'], preflight.headers['access-control-allow-methods']]).toEqual([403, undefined, undefined]);
+    expect([preflight.status, preflight.headers['access-control-allow-origin'], preflight.headers['access-control-allow-methods']]).toEqual([
+      403,
+      undefined,
+      undefined,
+    ]);
   });
 
   it.each([['evil.example'], ['evil.example:7003'], ['localhost.evil.example'], ['127.0.0.1.nip.io'], ['a b']])(
@@ -192,10 +200,42 @@ describe('mTLS identities and roles', () => {
   /** Another client certificate from the client CA, with CN `cn`. */
   const issue = async (name: string, cn: string) => {
     const f = pki.file;
-    await execa('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`]);
-    await execa('openssl', ['x509', '-req', '-in', f(`${name}.csr`), '-CA', f('client-ca.pem'), '-CAkey', f('client-ca.key'), '-CAcreateserial', '-out', f(`${name}.pem`), '-days', '1']);
+    await execa('openssl', [
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      f(`${name}.key`),
+      '-out',
+      f(`${name}.csr`),
+      '-subj',
+      `/CN=${cn}`,
+    ]);
+    await execa('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      f(`${name}.csr`),
+      '-CA',
+      f('client-ca.pem'),
+      '-CAkey',
+      f('client-ca.key'),
+      '-CAcreateserial',
+      '-out',
+      f(`${name}.pem`),
+      '-days',
+      '1',
+    ]);
   };
-  const as = (name: string) => ({ ca: readFileSync(pki.file('ca.pem')), cert: readFileSync(pki.file(`${name}.pem`)), key: readFileSync(pki.file(`${name}.key`)), servername: 'localhost' });
+  const as = (name: string) => ({
+    ca: readFileSync(pki.file('ca.pem')),
+    cert: readFileSync(pki.file(`${name}.pem`)),
+    key: readFileSync(pki.file(`${name}.key`)),
+    servername: 'localhost',
+  });
 
   beforeAll(async () => {
     pki = await makeTestPki(mkdtempSync(path.join(dir, 'pki-')));
@@ -231,12 +271,13 @@ describe('mTLS identities and roles', () => {
         return { allowed: false, vmId: 'test-vm', reason: 'stub' };
       },
     };
-    const tls = await startHttpManager(
-      { MANAGER_HTTP_SERVER_CERT: pki.file('server.pem'), MANAGER_HTTP_SERVER_KEY: pki.file('server.key') },
-      [{ token: CONNECTION_GUARD, useValue: refusing }],
-    );
+    const tls = await startHttpManager({ MANAGER_HTTP_SERVER_CERT: pki.file('server.pem'), MANAGER_HTTP_SERVER_KEY: pki.file('server.key') }, [
+      { token: CONNECTION_GUARD, useValue: refusing },
+    ]);
     try {
-      await expect(request(tls.port, { path: '/health', tls: { ca: readFileSync(pki.file('ca.pem')), servername: 'localhost' } })).rejects.toThrow(/socket disconnected|ECONNRESET|hang up/);
+      await expect(request(tls.port, { path: '/health', tls: { ca: readFileSync(pki.file('ca.pem')), servername: 'localhost' } })).rejects.toThrow(
+        /socket disconnected|ECONNRESET|hang up/,
+      );
       expect(checked).toBe(1);
       expect(sample(await tls.metricsText(), 'manager_connections_refused_total', 'transport="http",reason="vm-origin"')).toBe(1);
     } finally {

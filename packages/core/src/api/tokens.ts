@@ -49,4 +49,17 @@ export const TRANSPORT = createToken<Transport>('transport', { multi: true });
 export const VM_DEVICE = createToken<VmDevice>('vm.device', { multi: true });
 
 /** Tokens the kernel itself provides; plugins may not provide them again. */
-export const CORE_TOKENS: readonly symbol[] = [CONFIG, LOGGER, HOST, VM_SERVICE, METRICS, MANAGER_INFO, TRACING, PROCESS_LAUNCHER, CREATE_FAULTS, AUTHENTICATOR, CONNECTION_GUARD, POLICY_ENCODER];
+export const CORE_TOKENS: readonly symbol[] = [
+  CONFIG,
+  LOGGER,
+  HOST,
+  VM_SERVICE,
+  METRICS,
+  MANAGER_INFO,
+  TRACING,
+  PROCESS_LAUNCHER,
+  CREATE_FAULTS,
+  AUTHENTICATOR,
+  CONNECTION_GUARD,
+  POLICY_ENCODER,
+];

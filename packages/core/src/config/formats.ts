@@ -63,17 +63,14 @@ export const boolean = format('a boolean (true or false)', (raw) => {
 });
 
 /** A boolean that may be left unset, meaning "decide for me" (auto-detection). */
-export const optionalBoolean: SettingFormat<boolean | null> = format<boolean | null>(
-  'a boolean (true or false), or empty for automatic',
-  (raw) => {
-    if (raw === null || raw === undefined || raw === '') return null;
-    try {
-      return boolean.parse(raw);
-    } catch {
-      return undefined;
-    }
-  },
-);
+export const optionalBoolean: SettingFormat<boolean | null> = format<boolean | null>('a boolean (true or false), or empty for automatic', (raw) => {
+  if (raw === null || raw === undefined || raw === '') return null;
+  try {
+    return boolean.parse(raw);
+  } catch {
+    return undefined;
+  }
+});
 
 /** An on/off switch written verbatim into a QEMU property. */
 export const qemuSwitch = format('a QEMU switch: on, off, true, false, yes or no', (raw) => {

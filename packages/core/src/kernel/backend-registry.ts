@@ -38,10 +38,13 @@ export class BackendRegistry {
       names.add(b.name);
       if (!b.selection) continue;
       const { priority } = b.selection;
-      if (!Number.isFinite(priority)) throw new ConfigError(`the "${b.name}" backend declares auto-detection priority ${String(priority)}: expected a finite number`);
+      if (!Number.isFinite(priority))
+        throw new ConfigError(`the "${b.name}" backend declares auto-detection priority ${String(priority)}: expected a finite number`);
       const same = priorities.get(priority);
       if (same !== undefined) {
-        throw new ConfigError(`the "${same}" and "${b.name}" backends both declare auto-detection priority ${priority}: auto-detection needs one order, so each backend needs its own priority`);
+        throw new ConfigError(
+          `the "${same}" and "${b.name}" backends both declare auto-detection priority ${priority}: auto-detection needs one order, so each backend needs its own priority`,
+        );
       }
       priorities.set(priority, b.name);
     }
@@ -91,9 +94,14 @@ export class BackendRegistry {
     }
     const loaded = this.loadedNames();
     if (refused.length > 0) {
-      throw ManagerError.failedPrecondition(`auto-detection found no backend this host can run (${refused.join('; ')}); set MANAGER_TEE_BACKEND to one of the loaded backends (${loaded})`);
+      throw ManagerError.failedPrecondition(
+        `auto-detection found no backend this host can run (${refused.join('; ')}); set MANAGER_TEE_BACKEND to one of the loaded backends (${loaded})`,
+      );
     }
-    const why = candidates.length === 0 ? 'no loaded backend takes part in auto-detection' : 'without probing the host, auto-detection needs a fallback backend and none is loaded';
+    const why =
+      candidates.length === 0
+        ? 'no loaded backend takes part in auto-detection'
+        : 'without probing the host, auto-detection needs a fallback backend and none is loaded';
     throw new ConfigError(`MANAGER_TEE_BACKEND is empty and ${why} (loaded backends: ${loaded}); set MANAGER_TEE_BACKEND to one of them`);
   }
 

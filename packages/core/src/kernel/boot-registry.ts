@@ -17,7 +17,7 @@ export class BootRegistry {
       throw new ConfigError(`configuration selects several boot strategies (${selected.map((s) => s.name).join(', ')}): enable only one`);
     }
     const chosen = selected[0] ?? this.strategies.find((s) => s.name === RAM_BOOT);
-    if (!chosen) throw new ConfigError('no boot strategy is available (core\'s ram strategy is missing)');
+    if (!chosen) throw new ConfigError("no boot strategy is available (core's ram strategy is missing)");
     return chosen;
   }
 }

@@ -4,7 +4,24 @@ import type { Logger } from 'pino';
 import type { ManagerPlugin } from '../api/plugin.js';
 import { randomUUID } from 'node:crypto';
 import { NO_CREATE_FAULTS } from '../api/create-faults.js';
-import { AUTHENTICATOR, POLICY_ENCODER, BOOT_STRATEGY, CONFIG, CONNECTION_GUARD, CREATE_FAULTS, HOST, LOGGER, MANAGER_INFO, METRICS, PROCESS_LAUNCHER, TEE_BACKEND, TRACING, TRANSPORT, VM_DEVICE, VM_SERVICE } from '../api/tokens.js';
+import {
+  AUTHENTICATOR,
+  POLICY_ENCODER,
+  BOOT_STRATEGY,
+  CONFIG,
+  CONNECTION_GUARD,
+  CREATE_FAULTS,
+  HOST,
+  LOGGER,
+  MANAGER_INFO,
+  METRICS,
+  PROCESS_LAUNCHER,
+  TEE_BACKEND,
+  TRACING,
+  TRANSPORT,
+  VM_DEVICE,
+  VM_SERVICE,
+} from '../api/tokens.js';
 import type { ManagerInfo } from '../api/observability.js';
 import type { VmLifecycle } from '../api/vm-api.js';
 import { PrometheusMetrics } from '../metrics.js';
@@ -66,7 +83,12 @@ export class Manager {
   static create(options: ManagerOptions): Manager {
     const plugins = checkPlugins(options.plugins, CORE_VERSION);
     const config = ManagerConfig.load(
-      [{ owner: CORE_PACKAGE, slice: coreSettings }, { owner: CORE_PACKAGE, slice: authSettings }, { owner: CORE_PACKAGE, slice: attestationSettings }, ...plugins.map((p) => ({ owner: p.name, slice: p.configSchema ?? {} }))],
+      [
+        { owner: CORE_PACKAGE, slice: coreSettings },
+        { owner: CORE_PACKAGE, slice: authSettings },
+        { owner: CORE_PACKAGE, slice: attestationSettings },
+        ...plugins.map((p) => ({ owner: p.name, slice: p.configSchema ?? {} })),
+      ],
       options.env ?? process.env,
     );
     const settings = config.read(coreSettings);
@@ -81,9 +103,7 @@ export class Manager {
     container.register(PORT_ALLOCATOR, { useValue: new PortAllocator(settings.qemu.hostFwdRange) });
     container.register(BOOT_STRATEGY, { useClass: RamBootStrategy }, { lifecycle: Lifecycle.Singleton });
     container.register(BACKEND_REGISTRY, {
-      useFactory: instanceCachingFactory(
-        (c) => new BackendRegistry(resolveAllTokens(c, TEE_BACKEND), config, resolveToken(c, HOST), logger),
-      ),
+      useFactory: instanceCachingFactory((c) => new BackendRegistry(resolveAllTokens(c, TEE_BACKEND), config, resolveToken(c, HOST), logger)),
     });
     container.register(BOOT_REGISTRY, {
       useFactory: instanceCachingFactory((c) => new BootRegistry(resolveAllTokens(c, BOOT_STRATEGY))),
@@ -95,7 +115,13 @@ export class Manager {
     container.register(CONNECTION_GUARD, { useFactory: instanceCachingFactory((c) => new VmOriginGuard(resolveToken(c, VM_SERVICE), logger)) });
     container.register(VM_SERVICE, { useClass: VmService }, { lifecycle: Lifecycle.Singleton });
     container.register(METRICS, { useFactory: instanceCachingFactory((c) => new PrometheusMetrics(resolveToken(c, VM_SERVICE), settings.manager.maxVms)) });
-    const info: ManagerInfo = { instanceId: instanceId === '' ? randomUUID() : instanceId, version: CORE_VERSION, commit: BUILD_INFO.commit, buildTime: BUILD_INFO.buildTime, startedAt: new Date().toISOString() };
+    const info: ManagerInfo = {
+      instanceId: instanceId === '' ? randomUUID() : instanceId,
+      version: CORE_VERSION,
+      commit: BUILD_INFO.commit,
+      buildTime: BUILD_INFO.buildTime,
+      startedAt: new Date().toISOString(),
+    };
     container.register(MANAGER_INFO, { useValue: info });
     container.register(POLICY_ENCODER, { useValue: new ConfiguredPolicyEncoder(config, info.instanceId) });
     container.register(TRACING, { useValue: new OtelTracing(config, info.instanceId, info.version) });

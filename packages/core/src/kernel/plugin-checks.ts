@@ -62,9 +62,7 @@ export function checkPlugins(plugins: readonly unknown[], coreVersion: string): 
     if (names.has(plugin.name)) throw new PluginError(`plugin "${plugin.name}": listed twice`);
     names.add(plugin.name);
     if (!semver.satisfies(coreVersion, plugin.coreVersionRange, { includePrerelease: true })) {
-      throw new PluginError(
-        `plugin "${plugin.name}": supports @cocos-manager/core ${plugin.coreVersionRange}, but this is core ${coreVersion}`,
-      );
+      throw new PluginError(`plugin "${plugin.name}": supports @cocos-manager/core ${plugin.coreVersionRange}, but this is core ${coreVersion}`);
     }
     for (const token of plugin.provides ?? []) {
       const info = describeToken(token);

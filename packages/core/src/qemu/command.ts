@@ -28,9 +28,7 @@ export class QemuCommand {
 
   /** The arguments after the program name. */
   args(): string[] {
-    return [...this.elements]
-      .sort((a, b) => a.element.section - b.element.section || a.seq - b.seq)
-      .flatMap(({ element }) => element.render());
+    return [...this.elements].sort((a, b) => a.element.section - b.element.section || a.seq - b.seq).flatMap(({ element }) => element.render());
   }
 
   /**

@@ -46,7 +46,11 @@ function certificateIdentities(cert: ClientCertificate): string[] {
   return names;
 }
 
-const list = (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 // Tokens are compared as fixed-length digests, so neither content nor length leaks through timing.
 const digest = (value: Buffer | string) => createHash('sha256').update(value).digest();
 

@@ -21,7 +21,9 @@ export function readTokenFile(file: string): TokenEntry[] {
   try {
     const mode = statSync(file).mode;
     if ((mode & 0o077) !== 0) {
-      throw new ConfigError(`${VARIABLE}=${JSON.stringify(file)}: the file is readable by group or others (mode ${(mode & 0o777).toString(8)}); expected 0600 or 0400`);
+      throw new ConfigError(
+        `${VARIABLE}=${JSON.stringify(file)}: the file is readable by group or others (mode ${(mode & 0o777).toString(8)}); expected 0600 or 0400`,
+      );
     }
     text = readFileSync(file, 'utf8');
   } catch (err) {

@@ -36,7 +36,10 @@ export class VmOriginGuard implements ConnectionGuard {
     for (const vm of running) {
       const held = await processHoldsSocket(vm.pid as number, peer.inode, this.procRoot);
       if (held === 'no') continue;
-      const reason = held === 'yes' ? `the connection comes from VM ${vm.id} (QEMU pid ${vm.pid})` : `the connection may come from VM ${vm.id}: QEMU pid ${vm.pid}'s sockets cannot be checked`;
+      const reason =
+        held === 'yes'
+          ? `the connection comes from VM ${vm.id} (QEMU pid ${vm.pid})`
+          : `the connection may come from VM ${vm.id}: QEMU pid ${vm.pid}'s sockets cannot be checked`;
       if (held === 'unknown' && !(await this.sameUserAsQemu(peer.uid, vm.pid as number))) continue;
       this.logger.warn({ vm: vm.id, peer: `${ends.remoteAddress}:${ends.remotePort}` }, `refused a connection: ${reason}`);
       return { allowed: false, vmId: vm.id, reason };

@@ -26,7 +26,12 @@ export class ConsoleFollower {
 
   /** Starts following from the current end (earlier output is in the log itself). */
   async start(fromStart = false): Promise<void> {
-    this.offset = fromStart ? 0 : await stat(this.file).then((s) => s.size, () => 0);
+    this.offset = fromStart
+      ? 0
+      : await stat(this.file).then(
+          (s) => s.size,
+          () => 0,
+        );
     this.rotatedSeen = await this.rotatedIdentity();
     this.timer = setInterval(() => {
       this.poll().catch(() => undefined); // a console that cannot be read now is read at the next tick
@@ -44,12 +49,18 @@ export class ConsoleFollower {
     if (this.reading) return;
     this.reading = true;
     try {
-      const size = await stat(this.file).then((s) => s.size, () => null);
+      const size = await stat(this.file).then(
+        (s) => s.size,
+        () => null,
+      );
       if (size === null) return;
       const rotated = await this.rotatedIdentity();
       if (size < this.offset || rotated !== this.rotatedSeen) {
         // Rotated: the rest of the old content is in the rotated copy, at the same offsets.
-        const rotatedSize = await stat(this.rotatedFile).then((s) => s.size, () => 0);
+        const rotatedSize = await stat(this.rotatedFile).then(
+          (s) => s.size,
+          () => 0,
+        );
         while (this.offset < rotatedSize) this.offset += await this.readFrom(this.rotatedFile, rotatedSize);
         this.offset = 0;
         this.rotatedSeen = rotated;
@@ -62,7 +73,10 @@ export class ConsoleFollower {
 
   /** The rotated copy's inode, mtime and size: rotation writes a new copy each time. */
   private async rotatedIdentity(): Promise<string> {
-    return stat(this.rotatedFile).then((s) => `${s.ino}:${s.mtimeMs}:${s.size}`, () => '');
+    return stat(this.rotatedFile).then(
+      (s) => `${s.ino}:${s.mtimeMs}:${s.size}`,
+      () => '',
+    );
   }
 
   /** Reads `file` from the current offset up to `end` (at most 1 MiB), hands out whole lines; the bytes read. */

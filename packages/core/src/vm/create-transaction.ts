@@ -62,13 +62,20 @@ export class CreateTransaction {
 
       plan = rt.planner.plan(id, hostPort, request, backend, boot);
       const { layout, context } = plan;
-      await rt.tracing.step('vm.prepare-files', async () => {
-        await createVmDir(layout.dir);
-        rollback.add(() => removeVmFiles(layout));
-        await writeShares(layout, id, request);
-      }, { 'vm.id': id });
+      await rt.tracing.step(
+        'vm.prepare-files',
+        async () => {
+          await createVmDir(layout.dir);
+          rollback.add(() => removeVmFiles(layout));
+          await writeShares(layout, id, request);
+        },
+        { 'vm.id': id },
+      );
       await after('prepare-files');
-      await rt.tracing.step('vm.prepare-backend', () => step(`preparing the ${backend.name} backend`, () => backend.prepare(context)), { 'vm.id': id, 'vm.backend': backend.name });
+      await rt.tracing.step('vm.prepare-backend', () => step(`preparing the ${backend.name} backend`, () => backend.prepare(context)), {
+        'vm.id': id,
+        'vm.backend': backend.name,
+      });
       rollback.add(() => backend.cleanup(context));
       await after('prepare-backend');
       await rt.tracing.step('vm.provision-boot', () => step(`preparing ${boot.name} boot`, () => boot.prepare(context)), { 'vm.id': id, 'vm.boot': boot.name });
@@ -76,14 +83,24 @@ export class CreateTransaction {
       await after('prepare-boot');
       for (const device of rt.devices) {
         // A device's RESOURCE_EXHAUSTED (every GPU taken) reaches the client as is.
-        const assignment = await rt.tracing.step('vm.acquire-device', () => step(`acquiring the ${device.name} device`, () => device.acquire(context)), { 'vm.id': id, 'vm.device': device.name });
+        const assignment = await rt.tracing.step('vm.acquire-device', () => step(`acquiring the ${device.name} device`, () => device.acquire(context)), {
+          'vm.id': id,
+          'vm.device': device.name,
+        });
         if (!assignment) continue;
         plan.devices.push({ device, assignment });
         rollback.add(() => device.release(context, assignment));
       }
       const spec = rt.planner.spec(plan);
 
-      const vm = new VmInstance(plan, { adopted: false, createdAt: new Date(), ttlDeadline: ttlMs === null ? null : new Date(Date.now() + ttlMs) }, log, new ConsoleLog(layout.consoleLog, rt.settings.manager.consoleLogSize), rt.store, rt.events);
+      const vm = new VmInstance(
+        plan,
+        { adopted: false, createdAt: new Date(), ttlDeadline: ttlMs === null ? null : new Date(Date.now() + ttlMs) },
+        log,
+        new ConsoleLog(layout.consoleLog, rt.settings.manager.consoleLogSize),
+        rt.store,
+        rt.events,
+      );
       rt.table.add(vm);
       rollback.add(() => rt.table.delete(id));
       rollback.add(() => vm.forget());

@@ -59,7 +59,10 @@ export async function stopOrphan(qemu: FoundQemu, graceMs: number, logger: Logge
       return false;
     }
   };
-  for (const [sig, waitMs] of [['SIGTERM', graceMs], ['SIGKILL', 5000]] as const) {
+  for (const [sig, waitMs] of [
+    ['SIGTERM', graceMs],
+    ['SIGKILL', 5000],
+  ] as const) {
     if (!(await signal(sig))) return;
     const deadline = Date.now() + waitMs;
     while (Date.now() < deadline) {

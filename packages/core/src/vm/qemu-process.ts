@@ -23,7 +23,11 @@ export async function tailLines(file: string, maxLines: number, maxBytes = 16 * 
     const start = Math.max(0, size - maxBytes);
     const buf = Buffer.alloc(size - start);
     await handle.read(buf, 0, buf.length, start);
-    return buf.toString('utf8').split(/\r?\n/).filter((l) => l.trim() !== '').slice(-maxLines);
+    return buf
+      .toString('utf8')
+      .split(/\r?\n/)
+      .filter((l) => l.trim() !== '')
+      .slice(-maxLines);
   } finally {
     await handle.close();
   }

@@ -46,7 +46,9 @@ export class StateLock {
       }
       const holder = await this.holder();
       if (holder.alive) {
-        throw ManagerError.failedPrecondition(`another manager (pid ${holder.pid}) already uses the state directory ${this.stateDir}; stop it first or give this one its own MANAGER_STATE_DIR`);
+        throw ManagerError.failedPrecondition(
+          `another manager (pid ${holder.pid}) already uses the state directory ${this.stateDir}; stop it first or give this one its own MANAGER_STATE_DIR`,
+        );
       }
       // Stale: its holder is gone. Remove it and try again. (Two managers taking over one stale
       // lock in the same millisecond could both get in; systemd starts one unit at a time.)

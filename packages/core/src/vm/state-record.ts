@@ -34,9 +34,16 @@ type Check = (value: unknown) => string | null;
 
 const text: Check = (v) => (typeof v === 'string' && v.length <= MAX_TEXT && !v.includes('\0') ? null : `must be a string (at most ${MAX_TEXT} characters)`);
 const name: Check = (v) => (typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(v) ? null : 'must be a plugin name (letters, digits, . _ -)');
-const orNull = (check: Check): Check => (v) => (v === null ? null : check(v));
-const intIn = (min: number, max: number): Check => (v) => (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? null : `must be an integer from ${min} to ${max}`);
-const isoDate: Check = (v) => (typeof v === 'string' && ISO_DATE.test(v) && Number.isFinite(Date.parse(v)) ? null : 'must be an ISO 8601 UTC date (YYYY-MM-DDTHH:MM:SS.sssZ)');
+const orNull =
+  (check: Check): Check =>
+  (v) =>
+    v === null ? null : check(v);
+const intIn =
+  (min: number, max: number): Check =>
+  (v) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? null : `must be an integer from ${min} to ${max}`;
+const isoDate: Check = (v) =>
+  typeof v === 'string' && ISO_DATE.test(v) && Number.isFinite(Date.parse(v)) ? null : 'must be an ISO 8601 UTC date (YYYY-MM-DDTHH:MM:SS.sssZ)';
 // Empty when /proc could not be read at spawn (the record then cannot prove the pid's identity).
 const startTime: Check = (v) => (typeof v === 'string' && /^\d{0,20}$/.test(v) ? null : 'must be a decimal string (clock ticks)');
 const state: Check = (v) => (typeof v === 'string' && STATES.has(v) ? null : `must be one of ${[...STATES].join(', ')}`);

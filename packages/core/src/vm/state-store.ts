@@ -99,7 +99,10 @@ export class StateStore {
   /** Ids that have a state file. */
   async ids(): Promise<string[]> {
     try {
-      return (await readdir(this.dir)).filter((n) => ID_FILE.test(n)).map((n) => n.slice(0, -5)).filter((id) => VM_ID.test(id));
+      return (await readdir(this.dir))
+        .filter((n) => ID_FILE.test(n))
+        .map((n) => n.slice(0, -5))
+        .filter((id) => VM_ID.test(id));
     } catch {
       return [];
     }

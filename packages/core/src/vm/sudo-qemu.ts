@@ -35,7 +35,10 @@ async function carriesName(pid: number, name: string): Promise<boolean> {
 async function childrenOf(pid: number): Promise<number[] | null> {
   try {
     const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
-    return text.split(' ').filter((c) => c !== '').map(Number);
+    return text
+      .split(' ')
+      .filter((c) => c !== '')
+      .map(Number);
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' && (await parentOf(pid)) !== null ? null : [];
   }
@@ -93,7 +96,11 @@ export async function claimRootSocket(socket: string): Promise<boolean> {
   if (!info?.isSocket() || info.uid !== 0) return false;
   const result = await execa('sudo', ['-n', 'chown', `${uid}:${process.getgid?.() ?? uid}`, socket], { reject: false, stdin: 'ignore', timeout: 10_000 });
   if (result.exitCode !== 0) {
-    const why = String(result.stderr ?? '').trim().split('\n').pop() || result.shortMessage;
+    const why =
+      String(result.stderr ?? '')
+        .trim()
+        .split('\n')
+        .pop() || result.shortMessage;
     throw new Error(`cannot take over QEMU's root-owned QMP socket through "sudo -n chown": ${why} (the manager's user needs a NOPASSWD sudo rule for chown)`);
   }
   return true;

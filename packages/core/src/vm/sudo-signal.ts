@@ -36,6 +36,10 @@ export async function signalProcess(pid: number, signal: NodeJS.Signals): Promis
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
   }
-  const why = String(result.stderr ?? '').trim().split('\n').pop() || result.shortMessage;
+  const why =
+    String(result.stderr ?? '')
+      .trim()
+      .split('\n')
+      .pop() || result.shortMessage;
   throw new Error(`cannot send ${signal} to root QEMU pid ${pid} through "sudo -n kill": ${why} (the manager's user needs a NOPASSWD sudo rule for kill)`);
 }

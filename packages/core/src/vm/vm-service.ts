@@ -18,11 +18,10 @@ import { Recovery } from './recovery.js';
 import { ensurePrivateDir } from './private-dir.js';
 import { StateLock } from './state-lock.js';
 import { StateStore } from './state-store.js';
-import { stopProcess } from './stop-ladder.js';
 import { Supervision } from './supervision.js';
 import { emptyCreateVmRequest, VmState, type ConsoleLine, type CreatedVm, type CreateVmRequest, type CvmInfo, type VmEvent, type VmSummary } from './types.js';
 import { VmEventBus } from './vm-events.js';
-import type { VmInstance } from './vm-instance.js';
+import { removeVm } from './vm-removal.js';
 import type { CreateFaults } from '../api/create-faults.js';
 import { VM_DEVICES, type VmRuntime } from './vm-runtime.js';
 import type { VmDevice } from '../api/vm-device.js';
@@ -103,7 +102,7 @@ export class VmService implements VmLifecycle {
 
   async remove(id: string): Promise<void> {
     const vm = this.rt.table.require(id);
-    await vm.once('removal', () => this.stopAndForget(vm));
+    await vm.once('removal', () => removeVm(this.rt, this.supervision, vm));
   }
 
   async get(id: string): Promise<VmSummary> {
@@ -125,7 +124,14 @@ export class VmService implements VmLifecycle {
   cvmInfo(id: string): CvmInfo {
     const vm = this.rt.table.require(id);
     const { qemu, manager } = this.rt.settings;
-    const base: CvmInfo = { id, ovmfVersion: qemu.ovmfVersion, cpuNum: qemu.smpCount, cpuType: qemu.cpu, kernelCmd: vm.plan.context.kernelCommandLine, eosVersion: manager.eosVersion };
+    const base: CvmInfo = {
+      id,
+      ovmfVersion: qemu.ovmfVersion,
+      cpuNum: qemu.smpCount,
+      cpuType: qemu.cpu,
+      kernelCmd: vm.plan.context.kernelCommandLine,
+      eosVersion: manager.eosVersion,
+    };
     return vm.plan.backend.cvmInfo ? vm.plan.backend.cvmInfo(vm.plan.context, base) : base;
   }
 
@@ -179,19 +185,5 @@ export class VmService implements VmLifecycle {
     const backend = await this.rt.backends.choose({ probe: false });
     const range = this.rt.settings.qemu.hostFwdRange;
     return previewDevices(this.rt.planner.plan(PLACEHOLDER_VM_ID, range.first, emptyCreateVmRequest(), backend, this.rt.boots.choose()), this.rt.devices);
-  }
-
-  private async stopAndForget(vm: VmInstance): Promise<void> {
-    this.supervision.cancelTtl(vm);
-    const proc = vm.process;
-    if (proc && vm.exit === null) {
-      vm.transition(VmState.Stopping, 'stopping QEMU');
-      const { powerdownTimeout: powerdownMs, stopTimeout: stopMs } = this.rt.settings.manager;
-      await this.rt.tracing.step('vm.stop', () => stopProcess(proc, vm.qmp, { powerdownMs, stopMs }, vm.logger), { 'vm.id': vm.id });
-    }
-    await this.supervision.release(vm);
-    await vm.forget();
-    this.rt.table.delete(vm.id);
-    vm.logger.info('VM removed');
   }
 }

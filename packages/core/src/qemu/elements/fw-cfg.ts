@@ -21,6 +21,12 @@ export class FwCfgString implements QemuElement {
     checkNonEmpty('fw_cfg', 'string', value);
   }
   render(): string[] {
-    return ['-fw_cfg', renderProperties([['name', this.name], ['string', this.value]])];
+    return [
+      '-fw_cfg',
+      renderProperties([
+        ['name', this.name],
+        ['string', this.value],
+      ]),
+    ];
   }
 }

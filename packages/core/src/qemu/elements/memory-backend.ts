@@ -9,6 +9,15 @@ import { QemuObject } from './object.js';
 export class MemoryBackendMemfd extends QemuObject {
   constructor(id: string, size: string, options: { share?: boolean; prealloc?: boolean } = {}) {
     checkSize('memory-backend-memfd', 'size', size);
-    super('memory-backend-memfd', id, [['size', size], ['share', options.share ?? true], ['prealloc', options.prealloc ?? false]], QemuSection.Confidential);
+    super(
+      'memory-backend-memfd',
+      id,
+      [
+        ['size', size],
+        ['share', options.share ?? true],
+        ['prealloc', options.prealloc ?? false],
+      ],
+      QemuSection.Confidential,
+    );
   }
 }

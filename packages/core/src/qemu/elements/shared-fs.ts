@@ -18,7 +18,11 @@ export class LocalFsdev implements QemuElement {
     checkNonEmpty('fsdev', 'path', path);
   }
   render(): string[] {
-    const options: Array<[string, string]> = [['id', this.id], ['path', this.path], ['security_model', this.securityModel]];
+    const options: Array<[string, string]> = [
+      ['id', this.id],
+      ['path', this.path],
+      ['security_model', this.securityModel],
+    ];
     if (this.readonly) options.push(['readonly', 'on']);
     return ['-fsdev', renderOption('local', options)];
   }
@@ -35,6 +39,12 @@ export class Virtio9pDevice implements QemuElement {
     checkId('virtio-9p-pci', 'mount_tag', mountTag);
   }
   render(): string[] {
-    return ['-device', renderOption('virtio-9p-pci', [['fsdev', this.fsdevId], ['mount_tag', this.mountTag]])];
+    return [
+      '-device',
+      renderOption('virtio-9p-pci', [
+        ['fsdev', this.fsdevId],
+        ['mount_tag', this.mountTag],
+      ]),
+    ];
   }
 }

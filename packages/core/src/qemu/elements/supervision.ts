@@ -24,7 +24,10 @@ export class QmpSocket implements QemuElement {
   constructor(readonly path: string) {
     checkNonEmpty('qmp', 'socket path', path);
     if (Buffer.byteLength(path) > MAX_UNIX_SOCKET_PATH) {
-      throw new QemuElementError('qmp', `socket path ${path} is ${Buffer.byteLength(path)} bytes; unix sockets allow at most ${MAX_UNIX_SOCKET_PATH} (use a shorter MANAGER_RUN_DIR)`);
+      throw new QemuElementError(
+        'qmp',
+        `socket path ${path} is ${Buffer.byteLength(path)} bytes; unix sockets allow at most ${MAX_UNIX_SOCKET_PATH} (use a shorter MANAGER_RUN_DIR)`,
+      );
     }
   }
   render(): string[] {
