@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseGuestAnswer, REPO, startManager, type RunningManager } from './harness.js';
+import { parseGuestAnswer, REPO, startManager, waitForGuest, type RunningManager } from './harness.js';
 
 const CLI = path.join(REPO, 'apps/cli/dist/main.js');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-cli-'));
@@ -63,9 +63,11 @@ describe('cocos-manager-cli against a running manager', () => {
   });
 
   it('logs --follow streams until the VM stops', async () => {
-    const created = JSON.parse((await cli('--json', 'create-vm')).stdout) as { cvm_id: string };
+    const created = JSON.parse((await cli('--json', 'create-vm')).stdout) as { cvm_id: string; forwarded_port: string };
     const follow = cli('logs', '--follow', created.cvm_id);
-    await new Promise((r) => setTimeout(r, 9000));
+    // Until the guest has booted (however long TCG takes on a busy machine), then a moment for its line to be streamed.
+    await waitForGuest(Number(created.forwarded_port));
+    await new Promise((r) => setTimeout(r, 1000));
     await cli('remove-vm', created.cvm_id);
     const result = await follow;
     expect(result.exitCode, result.stderr).toBe(0);
