@@ -22,6 +22,7 @@ import {
   setting,
   TEE_BACKEND,
   type AttestationPolicyDocument,
+  type HostFiles,
   type ManagerConfig,
   type ProbeResult,
   type QemuCommand,
@@ -42,11 +43,13 @@ export const microvmSettings = {
 @injectable()
 export class MicrovmBackend implements TeeBackend {
   readonly name = 'microvm';
+  private tscKhz: number | undefined;
 
   constructor(@inject(CONFIG) private readonly config: ManagerConfig) {}
 
-  async probe(): Promise<ProbeResult> {
-    const { machine } = this.config.read(coreSettings).qemu;
+  async probe(host: HostFiles): Promise<ProbeResult> {
+    const { machine, enableKvm } = this.config.read(coreSettings).qemu;
+    this.tscKhz = enableKvm ? undefined : hostTscKhz(await host.readText('/proc/cpuinfo'));
     if (machine !== 'microvm') {
       return { available: false, reason: `the microvm backend needs MANAGER_QEMU_MACHINE=microvm (it is ${machine})` };
     }
@@ -64,6 +67,17 @@ export class MicrovmBackend implements TeeBackend {
     } catch {
       throw new ConfigError(`MICROVM_QBOOT_FILE=${JSON.stringify(bios)}: expected QEMU's microvm firmware (Debian package seabios)`);
     }
+  }
+
+  /**
+   * microvm has no HPET and no ACPI PM timer. Under KVM the guest reads its
+   * TSC rate from kvmclock; under TCG it must calibrate against the PIT,
+   * which fails on a busy host ("tsc: Unable to calibrate against PIT") and
+   * leaves a stock kernel hung before /init. TCG's guest TSC is the host's,
+   * so the host's rate, given up front, skips that calibration.
+   */
+  kernelParameters(): readonly string[] {
+    return this.tscKhz === undefined ? [] : [`tsc_early_khz=${this.tscKhz}`];
   }
 
   async prepare(): Promise<void> {}
@@ -87,6 +101,12 @@ export class MicrovmBackend implements TeeBackend {
   async attestationPolicy(): Promise<AttestationPolicyDocument> {
     throw ManagerError.failedPrecondition('microvm development VMs carry no attestation');
   }
+}
+
+/** The host CPU's rate in kHz from /proc/cpuinfo; 2 GHz when it names none (the guest only needs the right order of magnitude). */
+export function hostTscKhz(cpuinfo: string | undefined): number {
+  const mhz = Number(/^cpu MHz\s*:\s*([0-9.]+)$/m.exec(cpuinfo ?? '')?.[1]);
+  return Number.isFinite(mhz) && mhz > 0 ? Math.round(mhz * 1000) : 2_000_000;
 }
 
 export const plugin = definePlugin({

@@ -59,6 +59,12 @@ export interface TeeBackend {
   prepare(vm: VmContext): Promise<void>;
   /** Adds the backend's QEMU elements. */
   contribute(command: QemuCommand, vm: VmContext): void;
+  /**
+   * Parameters the backend's machine needs on every guest kernel command line
+   * (after the configured ones, before `agent.aa_kbc_params`). Computed once
+   * per VM at create and persisted with it, so a re-adopted VM keeps its own.
+   */
+  kernelParameters?(): readonly string[];
   /** Removes whatever `prepare` made outside `vm.dir` (core removes `vm.dir`). */
   cleanup(vm: VmContext): Promise<void>;
   /**

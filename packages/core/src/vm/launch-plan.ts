@@ -75,15 +75,16 @@ export class LaunchPlanner {
     return vmLayout(this.runDir, id, { envMount: this.settings.qemu.envMount, certsMount: this.settings.qemu.certsMount });
   }
 
-  kernelCommandLine(request: CreateVmRequest): string {
-    const base = this.settings.qemu.kernelCmdline;
-    return request.aaKbsParams === '' ? base : `${base} agent.aa_kbc_params=${request.aaKbsParams}`;
+  kernelCommandLine(request: CreateVmRequest, backend: TeeBackend): string {
+    const parts = [this.settings.qemu.kernelCmdline, ...(backend.kernelParameters?.() ?? [])];
+    if (request.aaKbsParams !== '') parts.push(`agent.aa_kbc_params=${request.aaKbsParams}`);
+    return parts.filter((part) => part !== '').join(' ');
   }
 
   /** A plan for a new VM (or, with `kernelCommandLine`, a re-adopted one as it was launched). */
   plan(id: string, hostPort: number, request: CreateVmRequest, backend: TeeBackend, boot: BootStrategy, kernelCommandLine?: string): LaunchPlan {
     const layout = this.layout(id);
-    const context = new VmContext(id, layout.dir, hostPort, request, kernelCommandLine ?? this.kernelCommandLine(request));
+    const context = new VmContext(id, layout.dir, hostPort, request, kernelCommandLine ?? this.kernelCommandLine(request, backend));
     return { id, layout, context, backend, boot, devices: [] };
   }
 
