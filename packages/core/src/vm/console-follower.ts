@@ -1,26 +1,39 @@
-import { open, stat } from 'node:fs/promises';
+import { watch, type FSWatcher } from 'node:fs';
+import { lstat, open, stat } from 'node:fs/promises';
 import { READ_NOFOLLOW } from './private-dir.js';
 
+/** What a follower needs to keep its console bounded: the rotation it runs between its own reads. */
+export interface ConsoleRotation {
+  readonly maxBytes: number;
+  /** Copy-and-truncate into `rotatedFile`; true when it rotated. */
+  rotateIfNeeded(): Promise<boolean>;
+}
+
 /**
- * Follows a growing console log and hands out whole new lines. Polls the size
- * (cheap, and works whoever writes the file — QEMU holds its own descriptor).
- * A file that shrank was rotated (copy-and-truncate into `rotatedFile`): what
- * was written after the last poll and before the rotation is read from the
- * rotated copy first, then reading starts over in the live file, so a
- * follower misses no line at a rotation.
+ * Follows a growing console log and hands out whole new lines. Event-driven:
+ * an inotify watch on the file (QEMU writes it through its own descriptor)
+ * wakes the follower, so an idle VM costs nothing — no timer per VM.
+ *
+ * The follower also rotates the log when it outgrew its limit, between two of
+ * its reads: after copy-and-truncate it reads the copy from where it stopped
+ * (what QEMU wrote meanwhile), then starts over in the live file — no line is
+ * missed or handed out twice. A rotation done by someone else is noticed by
+ * the live file shrinking or a new rotated copy, and read the same way.
  */
 export class ConsoleFollower {
   private offset = 0;
   private partial = '';
-  private timer: NodeJS.Timeout | null = null;
-  private reading = false;
-  /** Identity of the rotated copy at the last poll: a new one means a rotation happened since. */
+  private watcher: FSWatcher | null = null;
+  private reading: Promise<void> | null = null;
+  /** A change arrived while reading: read again once the current read ends. */
+  private again = false;
+  /** Identity of the rotated copy at the last read: a new one means a rotation happened since. */
   private rotatedSeen = '';
 
   constructor(
     private readonly file: string,
     private readonly onLine: (line: string) => void,
-    private readonly intervalMs = 200,
+    private readonly rotation: ConsoleRotation | null = null,
     private readonly rotatedFile = `${file}.1`,
   ) {}
 
@@ -33,50 +46,78 @@ export class ConsoleFollower {
           () => 0,
         );
     this.rotatedSeen = await this.rotatedIdentity();
-    this.timer = setInterval(() => {
-      this.poll().catch(() => undefined); // a console that cannot be read now is read at the next tick
-    }, this.intervalMs);
-    this.timer.unref();
+    this.watcher = watch(this.file, { persistent: false }, () => this.changed());
+    // A file that cannot be watched any more (removed with its VM) ends the watch; the exit handler reads the rest.
+    this.watcher.on('error', () => this.stop());
+    // Whatever was written between the stat above and the watch.
+    this.changed();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.watcher?.close();
+    this.watcher = null;
   }
 
-  /** Reads whatever arrived since the last poll. */
+  private changed(): void {
+    this.poll().catch(() => undefined); // a console that cannot be read now is read at its next change
+  }
+
+  /** Reads whatever arrived since the last read (changes during a read are read right after it). */
   async poll(): Promise<void> {
-    if (this.reading) return;
-    this.reading = true;
-    try {
-      const size = await stat(this.file).then(
-        (s) => s.size,
-        () => null,
-      );
-      if (size === null) return;
-      const rotated = await this.rotatedIdentity();
-      if (size < this.offset || rotated !== this.rotatedSeen) {
-        // Rotated: the rest of the old content is in the rotated copy, at the same offsets.
-        const rotatedSize = await stat(this.rotatedFile).then(
-          (s) => s.size,
-          () => 0,
-        );
-        while (this.offset < rotatedSize) this.offset += await this.readFrom(this.rotatedFile, rotatedSize);
-        this.offset = 0;
-        this.rotatedSeen = rotated;
-      }
-      if (size > this.offset) this.offset += await this.readFrom(this.file, size);
-    } finally {
-      this.reading = false;
+    if (this.reading) {
+      this.again = true;
+      return this.reading;
     }
+    this.reading = this.readAll();
+    try {
+      await this.reading;
+    } finally {
+      this.reading = null;
+    }
+  }
+
+  private async readAll(): Promise<void> {
+    do {
+      this.again = false;
+      await this.readOnce();
+    } while (this.again);
+  }
+
+  private async readOnce(): Promise<void> {
+    const size = await sizeOf(this.file);
+    if (size === null) return;
+    const rotated = await this.rotatedIdentity();
+    if (size < this.offset || rotated !== this.rotatedSeen) await this.continueInRotatedCopy(rotated);
+    await this.readUpTo(this.file, size);
+    if (this.rotation && size > this.rotation.maxBytes && (await this.rotation.rotateIfNeeded())) {
+      await this.continueInRotatedCopy(await this.rotatedIdentity());
+      await this.readUpTo(this.file, (await sizeOf(this.file)) ?? 0);
+    }
+  }
+
+  /** The live file was rotated: the rest of the old content is in the rotated copy, at the same offsets. */
+  private async continueInRotatedCopy(identity: string): Promise<void> {
+    // A copy that cannot be read safely (a link planted in its place is never followed) is skipped, not retried forever.
+    await this.readUpTo(this.rotatedFile, (await sizeOf(this.rotatedFile)) ?? 0).catch(() => undefined);
+    this.offset = 0;
+    this.rotatedSeen = identity;
   }
 
   /** The rotated copy's inode, mtime and size: rotation writes a new copy each time. */
   private async rotatedIdentity(): Promise<string> {
-    return stat(this.rotatedFile).then(
+    return lstat(this.rotatedFile).then(
       (s) => `${s.ino}:${s.mtimeMs}:${s.size}`,
       () => '',
     );
+  }
+
+  /** Reads `file` from the current offset up to `end`; stops early at the file's end (it was truncated meanwhile: read at the next change). */
+  private async readUpTo(file: string, end: number): Promise<void> {
+    while (this.offset < end) {
+      const read = await this.readFrom(file, end);
+      if (read === 0) return;
+      this.offset += read;
+    }
   }
 
   /** Reads `file` from the current offset up to `end` (at most 1 MiB), hands out whole lines; the bytes read. */
@@ -90,9 +131,16 @@ export class ConsoleFollower {
       const lines = text.split(/\r?\n/);
       this.partial = lines.pop() ?? '';
       for (const line of lines) if (line.trim() !== '') this.onLine(line);
-      return bytesRead || length;
+      return bytesRead;
     } finally {
       await handle.close();
     }
   }
+}
+
+function sizeOf(file: string): Promise<number | null> {
+  return stat(file).then(
+    (s) => s.size,
+    () => null,
+  );
 }

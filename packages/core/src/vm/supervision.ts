@@ -51,7 +51,8 @@ export class Supervision {
     this.watches.set(vm.id, watch);
     if (vm.qmp) this.watchQmp(vm, vm.qmp);
     proc.exited.then((exit) => this.onExit(vm, exit)).catch((err: unknown) => vm.logger.error({ err }, 'handling the exit of QEMU failed'));
-    watch.follower = new ConsoleFollower(vm.plan.layout.consoleLog, (line) => this.rt.events.console(vm.id, line));
+    // The follower keeps the console under MANAGER_CONSOLE_LOG_SIZE as it reads it: no sweep over idle VMs.
+    watch.follower = new ConsoleFollower(vm.plan.layout.consoleLog, (line) => this.rt.events.console(vm.id, line), vm.console);
     await watch.follower.start(consoleFromStart);
   }
 
@@ -128,13 +129,6 @@ export class Supervision {
       await removeVmFiles(vm.plan.layout);
       this.rt.ports.release(vm.plan.context.hostPort);
     });
-  }
-
-  /** Rotates the console logs of running VMs that outgrew MANAGER_CONSOLE_LOG_SIZE. */
-  async rotateConsoles(): Promise<void> {
-    for (const vm of this.rt.table.all()) {
-      if (vm.state === VmState.Running) await vm.console.rotateIfNeeded();
-    }
   }
 
   private async onExit(vm: VmInstance, exit: VmExit): Promise<void> {

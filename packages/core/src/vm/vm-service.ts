@@ -27,8 +27,6 @@ import { VM_DEVICES, type VmRuntime } from './vm-runtime.js';
 import type { VmDevice } from '../api/vm-device.js';
 import { VmTable } from './vm-table.js';
 
-const CONSOLE_ROTATION_CHECK_MS = 2000;
-
 /**
  * The VM lifecycle as the transports see it (VmApi): a thin facade over its
  * rooms — create transaction, supervision, stop ladder, recovery, reconciler
@@ -93,7 +91,6 @@ export class VmService implements VmLifecycle {
     await this.lock.acquire();
     await new Recovery(this.rt, this.supervision).recoverAll();
     this.tasks.every(this.rt.settings.manager.reconcileInterval, 'reconcile', () => this.reconcile());
-    this.tasks.every(CONSOLE_ROTATION_CHECK_MS, 'console rotation', () => this.supervision.rotateConsoles());
   }
 
   create(request: CreateVmRequest): Promise<CreatedVm> {
