@@ -10,8 +10,17 @@ export interface FakeQemuScript {
   readonly exitAfterMs?: number;
   /** `greets` (default), or `silent`: nothing ever answers on the QMP socket. */
   readonly qmp?: 'greets' | 'silent';
-  /** What the guest does on an ACPI power-down: `power-off` (default) or `ignore` (not booted yet). */
-  readonly onPowerdown?: 'power-off' | 'ignore';
+  /**
+   * What the guest does on an ACPI power-down: `power-off` (default), `ignore`
+   * (a booted guest that does not handle it), or `panic` (QEMU reports
+   * GUEST_PANICKED and keeps running).
+   */
+  readonly onPowerdown?: 'power-off' | 'ignore' | 'panic';
+  /**
+   * `booted` (default): the guest's OS configured its NIC (`query-rx-filter`
+   * shows it). `booting`: not yet — it hears no power-down until `bootGuest()`.
+   */
+  readonly guest?: 'booted' | 'booting';
   /** What QEMU does on SIGTERM: `exit` (default) or `ignore`. */
   readonly onSigterm?: 'exit' | 'ignore';
   /** Lines written to the console log at start. */
@@ -38,8 +47,15 @@ export class FakeQmp extends EventEmitter<{ event: [QmpEvent]; closed: [] }> imp
     if (!this.open) throw new Error(`QMP connection closed (${command})`);
     this.qemu.qmpCommands.push(command);
     if (command === 'query-status') return { status: 'running' } as T;
-    if (command === 'system_powerdown' && this.qemu.script.onPowerdown !== 'ignore') {
-      setTimeout(() => this.qemu.exit({ code: 0 }), 5);
+    if (command === 'query-rx-filter') {
+      // A virtio-net NIC out of reset is promiscuous; the guest's driver turns that off when it brings the NIC up.
+      const up = this.qemu.guestBooted;
+      return [{ name: 'net0', promiscuous: !up, 'multicast-table': up ? ['33:33:00:00:00:01'] : [] }] as T;
+    }
+    if (command === 'system_powerdown' && this.qemu.guestBooted) {
+      const how = this.qemu.script.onPowerdown ?? 'power-off';
+      if (how === 'power-off') setTimeout(() => this.qemu.exit({ code: 0 }), 5);
+      if (how === 'panic') setTimeout(() => this.emitEvent('GUEST_PANICKED', { action: 'pause' }), 5);
     }
     return {} as T;
   }
@@ -76,6 +92,8 @@ export class FakeQemu implements SupervisedProcess {
   qmpBroken = false;
   /** What it wrote to its console, in order. */
   readonly consoleLines: string[] = [];
+  /** Whether the guest's OS is up (configured its NIC): see `FakeQemuScript.guest`. */
+  guestBooted: boolean;
 
   constructor(
     readonly pid: number,
@@ -87,6 +105,7 @@ export class FakeQemu implements SupervisedProcess {
     readonly script: FakeQemuScript,
   ) {
     this.exited = new Promise((resolve) => (this.settle = resolve));
+    this.guestBooted = script.guest !== 'booting';
     if (script.exitAfterMs !== undefined) setTimeout(() => this.exit({ code: 1 }), script.exitAfterMs);
   }
 
@@ -104,6 +123,12 @@ export class FakeQemu implements SupervisedProcess {
     // As the real launcher: the console's last lines explain the exit.
     const last = this.consoleLines.slice(-5);
     this.settle({ code, signal, reason: last.length > 0 ? `${what}; last output: ${last.join(' | ')}` : what });
+  }
+
+  /** The guest's OS brings its NIC up: QEMU announces NIC_RX_FILTER_CHANGED on every QMP connection. */
+  bootGuest(): void {
+    this.guestBooted = true;
+    for (const qmp of this.connections) qmp.emitEvent('NIC_RX_FILTER_CHANGED', { path: '/machine/peripheral-anon/device[0]/virtio-backend' });
   }
 
   async kill(signal: NodeJS.Signals): Promise<boolean> {

@@ -108,6 +108,11 @@ export class Supervision {
 
   watchQmp(vm: VmInstance, qmp: QmpConnection): void {
     qmp.on('event', (event) => {
+      // The guest's driver set up the NIC: the evidence the stop ladder needs to send a power-down.
+      if (event.event === 'NIC_RX_FILTER_CHANGED' && !vm.guestAlive) {
+        vm.guestAlive = true;
+        vm.logger.info('the guest configured its NIC: it can act on an ACPI power-down');
+      }
       const next = event.event === 'POWERDOWN' ? (vm.guestStatus ?? 'running') : GUEST_STATUS_OF[event.event];
       if (next === undefined) return;
       vm.guestStatus = next;

@@ -26,6 +26,8 @@ export class VmInstance {
   private ended: VmExit | null = null;
   /** The guest's run state as QMP last reported it. */
   guestStatus: string | null = null;
+  /** The guest showed its OS runs (it configured its NIC): an ACPI power-down can be acted on. */
+  guestAlive = false;
   private persisting: Promise<void> = Promise.resolve();
   private forgotten = false;
   private readonly onceTasks = new Map<string, Promise<void>>();

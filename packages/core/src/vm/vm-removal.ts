@@ -15,7 +15,7 @@ export async function removeVm(rt: VmRuntime, supervision: Supervision, vm: VmIn
   if (proc && vm.exit === null) {
     vm.transition(VmState.Stopping, 'stopping QEMU');
     const { powerdownTimeout: powerdownMs, stopTimeout: stopMs } = rt.settings.manager;
-    await rt.tracing.step('vm.stop', () => stopProcess(proc, vm.qmp, { powerdownMs, stopMs }, vm.logger), { 'vm.id': vm.id });
+    await rt.tracing.step('vm.stop', () => stopProcess(proc, vm.qmp, { powerdownMs, stopMs }, vm.logger, vm), { 'vm.id': vm.id });
   }
   await supervision.release(vm);
   await vm.forget();
