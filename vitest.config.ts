@@ -15,6 +15,7 @@ const alias = {
   '@cocos-manager/storage-disk': src('./packages/storage-disk/src/index.ts'),
   '@cocos-manager/transport-http': src('./packages/transport-http/src/index.ts'),
   '@cocos-manager/device-gpu': src('./packages/device-gpu/src/index.ts'),
+  '@cocos-manager/web-console': src('./packages/web-console/src/index.ts'),
 };
 const project = (name: string, dir: string, extra: Record<string, unknown> = {}) => ({
   resolve: { alias },
@@ -34,6 +35,8 @@ export default defineConfig({
       project('@cocos-manager/storage-disk', './packages/storage-disk'),
       project('@cocos-manager/transport-http', './packages/transport-http'),
       project('@cocos-manager/device-gpu', './packages/device-gpu'),
+      // Drives a real browser against real managers: one file at a time.
+      project('@cocos-manager/web-console', './packages/web-console', { testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false }),
       project('cocos-manager-backend-microvm', './examples/backend-microvm'),
       project('cocos-manager-cli', './apps/cli', { testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false }),
       // End-to-end files boot VMs under TCG: one file at a time on a 2-core machine.

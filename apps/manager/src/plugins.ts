@@ -6,6 +6,7 @@ import { storageDiskPlugin } from '@cocos-manager/storage-disk';
 import { deviceGpuPlugin } from '@cocos-manager/device-gpu';
 import { grpcTransportPlugin } from '@cocos-manager/transport-grpc';
 import { httpTransportPlugin } from '@cocos-manager/transport-http';
+import { webConsolePlugin } from '@cocos-manager/web-console';
 
 /**
  * The plugins of the default `cocos-manager` build. A custom build is another
@@ -19,4 +20,5 @@ export const defaultPlugins: readonly ManagerPlugin[] = [
   deviceGpuPlugin,
   grpcTransportPlugin,
   httpTransportPlugin,
+  webConsolePlugin,
 ];

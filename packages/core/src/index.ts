@@ -19,6 +19,7 @@ export * from './attestation/corim.js';
 export * from './attestation/policy-encoder.js';
 export * from './api/boot-strategy.js';
 export * from './api/transport.js';
+export * from './api/http-pages.js';
 export * from './api/host.js';
 export * from './api/vm-context.js';
 export * from './api/vm-device.js';

@@ -2,11 +2,15 @@ import type { Server } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import {
   AUTHENTICATOR,
+  BACKEND_REGISTRY,
   CONFIG,
   CONNECTION_GUARD,
   POLICY_ENCODER,
+  HOST,
+  HTTP_PAGES,
   inject,
   injectable,
+  injectAll,
   LOGGER,
   MANAGER_INFO,
   ManagerError,
@@ -15,6 +19,9 @@ import {
   TRACING,
   VM_SERVICE,
   type ApiAuth,
+  type BackendChoice,
+  type HostFiles,
+  type HttpPages,
   type ConnectionGuard,
   type PolicyEncoder,
   type Logger,
@@ -30,6 +37,7 @@ import { BoundedStreams } from './bounded-streams.js';
 import { ConnectionGate, type ServerTls } from './connection-gate.js';
 import { fromFastifyRefusal, toHttpError } from './http-status.js';
 import { BrowserPolicy, credentialsOf, operationOf } from './request-policy.js';
+import { registerHostRoutes, registerPages, routeOperation } from './page-routes.js';
 import { registerRoutes } from './rest-routes.js';
 import { httpSettings } from './settings.js';
 
@@ -54,7 +62,7 @@ export class HttpTransport implements Transport {
 
   constructor(
     @inject(VM_SERVICE) private readonly service: VmApi,
-    @inject(CONFIG) config: ManagerConfig,
+    @inject(CONFIG) private readonly config: ManagerConfig,
     @inject(LOGGER) private readonly logger: Logger,
     @inject(METRICS) private readonly metrics: ManagerMetrics,
     @inject(MANAGER_INFO) private readonly info: ManagerInfo,
@@ -62,10 +70,14 @@ export class HttpTransport implements Transport {
     @inject(AUTHENTICATOR) private readonly auth: ApiAuth,
     @inject(CONNECTION_GUARD) private readonly guard: ConnectionGuard,
     @inject(POLICY_ENCODER) private readonly policies: PolicyEncoder,
+    @inject(BACKEND_REGISTRY) private readonly backends: BackendChoice,
+    @inject(HOST) private readonly host: HostFiles,
+    @injectAll(HTTP_PAGES, { isOptional: true }) private readonly pages: HttpPages[],
   ) {
-    this.settings = config.read(httpSettings).http;
+    this.settings = this.config.read(httpSettings).http;
     this.streams = new BoundedStreams({ maxStreams: this.settings.maxStreams, backlogBytes: this.settings.streamBacklogBytes }, metrics, logger);
-    this.browser = new BrowserPolicy(this.settings);
+    // Pages served from this manager's own origin call the API from there: same-origin requests are theirs.
+    this.browser = new BrowserPolicy({ ...this.settings, sameOrigin: this.pages.length > 0 });
   }
 
   address(): string {
@@ -97,6 +109,16 @@ export class HttpTransport implements Transport {
       restWrites: s.restWrites,
       policies: this.policies,
     });
+    registerHostRoutes(app, {
+      service: this.service,
+      info: this.info,
+      auth: this.auth,
+      config: this.config,
+      backends: this.backends,
+      host: this.host,
+      restWrites: s.restWrites,
+    });
+    registerPages(app, this.pages);
     await app.ready();
     this.gate = gate;
     this.app = app;
@@ -130,7 +152,7 @@ export class HttpTransport implements Transport {
       if (refusal) return done(refusal);
       if (request.is404) return done();
       try {
-        this.auth.authorize(credentialsOf(request), operationOf(request.method, request.routeOptions.url ?? ''));
+        this.auth.authorize(credentialsOf(request), routeOperation(request) ?? operationOf(request.method, request.routeOptions.url ?? ''));
       } catch (err) {
         return done(err as Error);
       }

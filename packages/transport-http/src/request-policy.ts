@@ -15,6 +15,8 @@ const OPERATIONS: Readonly<Record<string, ApiOperation>> = {
   'GET /vms/:id/attestation-policy': 'policy',
   'GET /vms/:id/console': 'console',
   'GET /events': 'events',
+  'GET /session': 'list',
+  'GET /host': 'list',
 };
 
 /** Methods whose body a browser could send cross-site; they must carry JSON. */
@@ -50,11 +52,14 @@ export function hostOf(header: string): string | null {
 export class BrowserPolicy {
   private readonly hosts: ReadonlySet<string>;
   private readonly origins: ReadonlySet<string>;
+  private readonly sameOrigin: boolean;
 
-  constructor(settings: { readonly host: string; readonly allowedHosts: string; readonly allowedOrigins: string }) {
+  /** `sameOrigin`: a request whose Origin is this very server (its scheme and allowed Host) is served too. */
+  constructor(settings: { readonly host: string; readonly allowedHosts: string; readonly allowedOrigins: string; readonly sameOrigin?: boolean }) {
     const bind = settings.host.trim().toLowerCase();
     this.hosts = new Set([...LOOPBACK_NAMES, ...list(settings.allowedHosts), ...(WILDCARDS.has(bind) ? [] : [bind])]);
     this.origins = new Set(list(settings.allowedOrigins));
+    this.sameOrigin = settings.sameOrigin ?? false;
   }
 
   /** The refusal of `request`, or null when it may go on. */
@@ -67,7 +72,7 @@ export class BrowserPolicy {
       );
     }
     const origin = request.headers.origin;
-    if (origin !== undefined && !this.origins.has(origin.trim().toLowerCase())) {
+    if (origin !== undefined && !this.origins.has(origin.trim().toLowerCase()) && !this.isSameOrigin(request, origin)) {
       return ManagerError.permissionDenied(
         `requests from the browser origin ${JSON.stringify(origin)} are refused; allowed origins are set with MANAGER_HTTP_ALLOWED_ORIGINS`,
       );
@@ -82,6 +87,11 @@ export class BrowserPolicy {
       }
     }
     return null;
+  }
+
+  /** The Host was checked above, so an Origin equal to scheme://Host is a page this server served (no rebinding). */
+  private isSameOrigin(request: FastifyRequest, origin: string): boolean {
+    return this.sameOrigin && origin.trim().toLowerCase() === `${request.protocol}://${(request.headers.host ?? '').trim().toLowerCase()}`;
   }
 
   private hostAllowed(host: string): boolean {

@@ -1,0 +1,89 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { Terminal } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import { getText, quietAbort, streamLines } from './api.js';
+
+/**
+ * A VM's serial console in xterm.js (ANSI colours, scrollback): the log so far
+ * and then the live lines (`?follow=1`, which ends when the VM stops). Pause
+ * holds new lines back; follow keeps the view at the bottom.
+ */
+export function SerialConsole({ id }: { id: string }) {
+  const host = useRef<HTMLDivElement>(null);
+  const term = useRef<Terminal | null>(null);
+  const held = useRef<string[]>([]);
+  const [paused, setPaused] = useState(false);
+  const [follow, setFollow] = useState(true);
+  const [ended, setEnded] = useState(false);
+  const pausedRef = useRef(paused);
+  const followRef = useRef(follow);
+  pausedRef.current = paused;
+  followRef.current = follow;
+
+  useEffect(() => {
+    const t = new Terminal({ convertEol: true, scrollback: 5000, disableStdin: true, fontSize: 13, rows: 24, theme: { background: '#10141a' } });
+    const fit = new FitAddon();
+    t.loadAddon(fit);
+    t.open(host.current!);
+    fit.fit();
+    term.current = t;
+    const onResize = () => fit.fit();
+    addEventListener('resize', onResize);
+    const controller = new AbortController();
+    streamLines(`/vms/${encodeURIComponent(id)}/console?follow=1`, controller.signal, (line) => {
+      if (pausedRef.current) held.current.push(line);
+      else write(t, line);
+    })
+      .then(() => setEnded(true))
+      .catch(quietAbort);
+    return () => {
+      controller.abort();
+      removeEventListener('resize', onResize);
+      t.dispose();
+      term.current = null;
+    };
+  }, [id]);
+
+  function write(t: Terminal, line: string) {
+    t.write(`${line}\n`, () => {
+      if (followRef.current) t.scrollToBottom();
+    });
+  }
+
+  function togglePause() {
+    if (paused && term.current) {
+      for (const line of held.current) write(term.current, line);
+      held.current = [];
+    }
+    setPaused(!paused);
+  }
+
+  async function download() {
+    const text = await getText(`/vms/${encodeURIComponent(id)}/console`);
+    const url = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `${id}-console.log`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  return (
+    <section class="card" aria-labelledby="console-title">
+      <div class="row">
+        <h2 id="console-title">Serial console</h2>
+        <button type="button" onClick={togglePause} aria-pressed={paused}>
+          {paused ? `Resume (${held.current.length} held)` : 'Pause'}
+        </button>
+        <label>
+          <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} /> Follow
+        </label>
+        <button type="button" onClick={() => void download()}>
+          Download
+        </button>
+        {ended ? <span class="hint">the VM stopped; the console ended</span> : null}
+      </div>
+      <div class="terminal" ref={host} data-testid="console" role="log" aria-label="serial console output" />
+    </section>
+  );
+}
