@@ -15,6 +15,7 @@ const PACKAGES = [
   'packages/device-gpu',
   'packages/transport-grpc',
   'packages/transport-http',
+  'packages/web-console',
   'apps/manager',
   'apps/cli',
 ];
@@ -43,6 +44,10 @@ describe('npm pack contents', () => {
     expect(contract).toContain('package/dist/index.d.ts');
     expect(contract).not.toContain('.tsbuildinfo');
     expect(await listing('transport-grpc')).toContain('package/dist/index.d.ts');
+    // The console ships built: its bundle is in the tarball, its build tools are not dependencies.
+    const webConsole = await listing('web-console');
+    expect(webConsole).toContain('package/dist/ui/index.html');
+    expect(webConsole).toMatch(/package\/dist\/ui\/assets\/index-[\w-]+\.js/);
 
     const app = path.join(work, 'app');
     mkdirSync(app);

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   coreSettings,
   GPU_DEVICE,
-  requiredRole,
+  allows,
   type ApiAuth,
   type ApiOperation,
   type BackendChoice,
@@ -50,13 +50,12 @@ export interface HostRouteDeps {
 export function registerHostRoutes(app: FastifyInstance, d: HostRouteDeps): void {
   app.get('/session', async (request) => {
     const caller = d.auth.authorize(credentialsOf(request), 'list');
-    const admin = requiredRole('create') === null || caller.role === 'admin';
     return {
       identity: caller.identity,
       role: caller.role,
       via: caller.via,
       auth_enabled: d.auth.enabled,
-      can_write: admin && d.restWrites,
+      can_write: allows(caller.role, 'create') && d.restWrites,
       rest_writes: d.restWrites,
     };
   });
