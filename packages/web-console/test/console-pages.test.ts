@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HTTP_PAGES, resolveAllTokens } from '@cocos-manager/core';
 import { inertBackendPlugin, startTestManager } from '@cocos-manager/testing';
-import { ConsolePages, CONTENT_SECURITY_POLICY, webConsolePlugin } from '@cocos-manager/web-console';
+import { ConsolePages, CONTENT_SECURITY_POLICY, webConsolePlugin } from '../src/index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-console-pages-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
