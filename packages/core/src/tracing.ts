@@ -1,21 +1,25 @@
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { context, INVALID_SPAN_CONTEXT, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { ManagerTracing } from './api/observability.js';
 import { coreSettings } from './config/core-settings.js';
 import type { ManagerConfig } from './config/manager-config.js';
 
-// Context propagation across awaits needs a process-wide context manager; set it once.
+// Context propagation across awaits needs a process-wide context manager; set it
+// once, and only when spans are recorded: on Node 20 it runs an async hook on
+// every promise of the process, a cost on every call for nothing when no span is kept.
 const CONTEXT_MANAGER_KEY = Symbol.for('cocos-manager:otel-context-manager');
-function ensureContextManager(): void {
+async function ensureContextManager(): Promise<void> {
   const store = globalThis as unknown as Record<symbol, boolean | undefined>;
+  if (store[CONTEXT_MANAGER_KEY]) return;
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
   if (store[CONTEXT_MANAGER_KEY]) return;
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   store[CONTEXT_MANAGER_KEY] = true;
 }
+
+/** A span that records nothing: what an unsampled call runs in. */
+const NON_RECORDING = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 const propagator = new W3CTraceContextPropagator();
 const getter = {
@@ -39,27 +43,49 @@ export function otlpTracesUrl(base: string): string {
  * COCOS_JAEGER_TRACE_RATIO and exported over OTLP/HTTP to COCOS_JAEGER_URL.
  * An unreachable collector costs dropped spans, never log noise (the SDK
  * reports export failures through its diag logger, which stays silent).
+ *
+ * The SDK and the OTLP exporter are loaded only when a span can be kept:
+ * at start when a URL is set and the ratio is above 0, otherwise on the
+ * first call that continues a caller's trace. Until then calls run in a
+ * non-recording span and the process does not carry those libraries.
  */
 export class OtelTracing implements ManagerTracing {
-  private readonly provider: BasicTracerProvider | null;
+  private provider: BasicTracerProvider | null = null;
+  private loading: Promise<Tracer> | null = null;
+  private current: Tracer = trace.getTracer('cocos-manager'); // no-op until the SDK is loaded
   private readonly ratio: number;
-  readonly tracer: Tracer;
+  private readonly load: (() => Promise<Tracer>) | null;
 
   constructor(config: ManagerConfig, instanceId: string, version: string) {
-    ensureContextManager();
     const { ratio, url, exportDelay } = config.read(coreSettings).tracing;
     this.ratio = ratio;
-    if (url === '') {
-      this.provider = null;
-      this.tracer = trace.getTracer('cocos-manager'); // no-op without a registered provider
-      return;
-    }
-    this.provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': 'cocos-manager', 'service.version': version, 'service.instance.id': instanceId }),
-      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
-      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpTracesUrl(url), timeoutMillis: 5000 }), { scheduledDelayMillis: exportDelay })],
-    });
-    this.tracer = this.provider.getTracer('cocos-manager', version);
+    this.load =
+      url === ''
+        ? null
+        : async () => {
+            const [{ OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
+              import('@opentelemetry/exporter-trace-otlp-http'),
+              import('@opentelemetry/resources'),
+              import('@opentelemetry/sdk-trace-base'),
+              ensureContextManager(),
+            ]);
+            this.provider = new sdk.BasicTracerProvider({
+              resource: resourceFromAttributes({ 'service.name': 'cocos-manager', 'service.version': version, 'service.instance.id': instanceId }),
+              sampler: new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(ratio) }),
+              spanProcessors: [
+                new sdk.BatchSpanProcessor(new OTLPTraceExporter({ url: otlpTracesUrl(url), timeoutMillis: 5000 }), { scheduledDelayMillis: exportDelay }),
+              ],
+            });
+            this.current = this.provider.getTracer('cocos-manager', version);
+            return this.current;
+          };
+    // Sampling on: every call may be kept, so the SDK is wanted from the start.
+    if (ratio > 0) void this.ready().catch(() => undefined);
+  }
+
+  /** The tracer spans are made with (a no-op one until the SDK is loaded). */
+  get tracer(): Tracer {
+    return this.current;
   }
 
   /**
@@ -68,7 +94,7 @@ export class OtelTracing implements ManagerTracing {
    * would be created and dropped, at a cost on hot paths).
    */
   wanted(callerSentTrace: boolean): boolean {
-    return this.provider !== null && (this.ratio > 0 || callerSentTrace);
+    return this.load !== null && (this.ratio > 0 || callerSentTrace);
   }
 
   /** The caller's trace context from W3C headers / gRPC metadata (`traceparent`, `tracestate`). */
@@ -77,13 +103,18 @@ export class OtelTracing implements ManagerTracing {
   }
 
   /** Runs an API call in a server span that continues `parent`. */
-  serve<T>(name: string, parent: Context, run: (span: Span) => Promise<T>): Promise<T> {
-    return this.tracer.startActiveSpan(name, { kind: SpanKind.SERVER }, parent, (span) => this.finish(span, run));
+  async serve<T>(name: string, parent: Context, run: (span: Span) => Promise<T>): Promise<T> {
+    if (!this.wanted(trace.getSpanContext(parent) !== undefined)) return run(NON_RECORDING);
+    const tracer = await this.ready();
+    return tracer.startActiveSpan(name, { kind: SpanKind.SERVER }, parent, (span) => this.finish(span, run));
   }
 
   /** Runs one lifecycle step in a child span of whatever is active. */
-  step<T>(name: string, run: (span: Span) => Promise<T>, attributes: Record<string, string | number> = {}): Promise<T> {
-    return this.tracer.startActiveSpan(name, { attributes }, (span) => this.finish(span, run));
+  async step<T>(name: string, run: (span: Span) => Promise<T>, attributes: Record<string, string | number> = {}): Promise<T> {
+    // Without a loaded SDK no call span is active and the ratio is 0: the step would not be sampled.
+    if (this.loading === null) return run(NON_RECORDING);
+    const tracer = await this.loading;
+    return tracer.startActiveSpan(name, { attributes }, (span) => this.finish(span, run));
   }
 
   /**
@@ -91,6 +122,7 @@ export class OtelTracing implements ManagerTracing {
    * unreachable collector makes the exporter retry until its own timeout.
    */
   async shutdown(maxWaitMs = 1000): Promise<void> {
+    await this.loading?.catch(() => undefined);
     if (!this.provider) return;
     let timer: NodeJS.Timeout | undefined;
     const giveUp = new Promise<void>((resolve) => {
@@ -99,6 +131,12 @@ export class OtelTracing implements ManagerTracing {
     });
     await Promise.race([this.provider.shutdown().catch(() => undefined), giveUp]);
     clearTimeout(timer);
+  }
+
+  private ready(): Promise<Tracer> {
+    if (this.load === null) return Promise.resolve(this.current);
+    this.loading ??= this.load();
+    return this.loading;
   }
 
   private async finish<T>(span: Span, run: (span: Span) => Promise<T>): Promise<T> {

@@ -4,7 +4,8 @@ import { execa } from 'execa';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalIp, decodeProcAddress, findLocalPeerSocket } from '../src/security/socket-owner.js';
-import { VmOriginGuard } from '../src/security/vm-origin-guard.js';
+import { isHostAddress, VmOriginGuard } from '../src/security/vm-origin-guard.js';
+import { networkInterfaces } from 'node:os';
 import type { VmSummary } from '../src/vm/types.js';
 
 const silent = pino({ level: 'silent' });
@@ -88,5 +89,16 @@ describe('VmOriginGuard (real sockets, real /proc)', () => {
     expect(await guard.check({ remoteAddress: '127.0.0.1', remotePort: 1, localAddress: '127.0.0.1', localPort: 2 })).toEqual({ allowed: true });
     const withVm = new VmOriginGuard({ list: () => [vm('vm-1', process.pid)] }, silent);
     expect(await withVm.check({ remoteAddress: '192.0.2.7', remotePort: 40000, localAddress: '127.0.0.1', localPort: 7001 })).toEqual({ allowed: true });
+  });
+
+  it("tells this host's addresses from other machines' (the guard skips /proc for the latter)", () => {
+    expect(isHostAddress('127.0.0.1')).toBe(true);
+    expect(isHostAddress('::ffff:127.0.0.9')).toBe(true);
+    expect(isHostAddress('::1')).toBe(true);
+    expect(isHostAddress('192.0.2.7')).toBe(false);
+    const own = Object.values(networkInterfaces())
+      .flat()
+      .find((e) => e && !e.internal);
+    if (own) expect(isHostAddress(own.address)).toBe(true);
   });
 });

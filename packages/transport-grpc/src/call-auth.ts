@@ -44,15 +44,17 @@ export function metadataBytes(metadata: Metadata): number {
  * metadata within MANAGER_GRPC_SERVER_MAX_HEADER_BYTES, then the caller's
  * bearer token or verified client certificate mapped to a role allowed to
  * perform the RPC's operation. Throws RESOURCE_EXHAUSTED, UNAUTHENTICATED or
- * PERMISSION_DENIED.
+ * PERMISSION_DENIED. `clientCertificates`: whether the listener verifies client
+ * certificates at all (MANAGER_GRPC_CLIENT_CA_CERTS); without it no call can
+ * carry one, and the auth context (a TLS socket lookup per call) is not read.
  */
-export function authorizeCall(auth: ApiAuth, call: AuthenticatedCall, rpc: ManagerRpc, maxHeaderBytes: number): Caller {
+export function authorizeCall(auth: ApiAuth, call: AuthenticatedCall, rpc: ManagerRpc, maxHeaderBytes: number, clientCertificates = true): Caller {
   const size = metadataBytes(call.metadata);
   if (size > maxHeaderBytes) {
     throw ManagerError.resourceExhausted(`the call's metadata is ${size} bytes; MANAGER_GRPC_SERVER_MAX_HEADER_BYTES allows ${maxHeaderBytes}`);
   }
   // grpc-js reports a certificate only when the TLS handshake verified it against MANAGER_GRPC_CLIENT_CA_CERTS.
-  const certificate = call.getAuthContext().sslPeerCertificate ?? null;
+  const certificate = clientCertificates ? (call.getAuthContext().sslPeerCertificate ?? null) : null;
   const credentials: Credentials = { bearer: bearerOf(call.metadata), certificate };
   return auth.authorize(credentials, RPC_OPERATIONS[rpc]);
 }

@@ -62,6 +62,8 @@ export class GrpcTransport implements Transport {
   private readonly streams: WatchStreams;
   private health: HealthImplementation | null = null;
   private boundPort = 0;
+  /** Whether TLS asks clients for a certificate (MANAGER_GRPC_CLIENT_CA_CERTS): only then can a call carry one. */
+  private verifiesClients = true;
   private readonly settings: SliceValues<typeof grpcSettings>['grpc'];
 
   constructor(
@@ -153,6 +155,7 @@ export class GrpcTransport implements Transport {
       { cert: c.serverCert, key: c.serverKey, chain: c.serverCaCerts, clientCa: c.clientCaCerts },
       { cert: 'MANAGER_GRPC_SERVER_CERT', key: 'MANAGER_GRPC_SERVER_KEY', chain: 'MANAGER_GRPC_SERVER_CA_CERTS', clientCa: 'MANAGER_GRPC_CLIENT_CA_CERTS' },
     );
+    this.verifiesClients = tls !== null && tls.clientCa !== null;
     if (!tls) return ServerCredentials.createInsecure();
     return ServerCredentials.createSsl(tls.clientCa, [{ cert_chain: tls.certChain, private_key: tls.key }], tls.clientCa !== null);
   }
@@ -203,7 +206,7 @@ export class GrpcTransport implements Transport {
   /** WatchEvents, after the same per-call check as the unary RPCs. */
   private watch(call: WatchCall): void {
     try {
-      authorizeCall(this.auth, call, 'WatchEvents', this.settings.maxHeaderBytes);
+      authorizeCall(this.auth, call, 'WatchEvents', this.settings.maxHeaderBytes, this.verifiesClients);
     } catch (err) {
       const failure = clientErrorOf(err);
       this.metrics.observeCall('grpc', 'WatchEvents', failure.code, 0);
@@ -234,7 +237,7 @@ export class GrpcTransport implements Transport {
           : run(call.request, call.metadata);
       const answer = (async () => {
         // Before the handler: who calls, and may they? (the token itself is never logged)
-        authorizeCall(this.auth, call, method, maxHeaderBytes);
+        authorizeCall(this.auth, call, method, maxHeaderBytes, this.verifiesClients);
         return timed ? withTimeout(traced(), timeoutMs, method) : traced();
       })();
       answer.then(

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Encoder, Tag } from 'cbor-x';
+import { createRequire } from 'node:module';
+import type { Encoder, Tag as CborTag } from 'cbor-x';
 import type { AttestationPolicyDocument, ReferenceMeasurement } from '../api/attestation-policy.js';
 import { ManagerError } from '../errors.js';
 
@@ -41,8 +42,25 @@ const HASH_ALG_BY_LENGTH = new Map<number, number>([
 const NAMESPACE_URL = '6ba7b811-9dad-11d1-80b4-00c04fd430c8';
 export const MEASUREMENT_KEY_PREFIX = 'urn:cocos-manager:measurement:';
 
-// Maps with integer keys must stay maps (not objects) in CBOR; bytes stay untagged byte strings.
-export const cbor = new Encoder({ mapsAsObjects: false, useRecords: false, tagUint8Array: false });
+interface CborCodec {
+  readonly encoder: Encoder;
+  readonly Tag: typeof CborTag;
+}
+let codec: CborCodec | null = null;
+
+/**
+ * cbor-x, loaded at the first CoRIM: a manager that is never asked for one
+ * does not carry it (idle memory, BENCHMARKS.md #5a). Loaded synchronously
+ * (its CommonJS build) so that encoding stays a plain function call.
+ */
+export function cbor(): CborCodec {
+  if (!codec) {
+    const lib = createRequire(import.meta.url)('cbor-x') as typeof import('cbor-x');
+    // Maps with integer keys must stay maps (not objects) in CBOR; bytes stay untagged byte strings.
+    codec = { encoder: new lib.Encoder({ mapsAsObjects: false, useRecords: false, tagUint8Array: false }), Tag: lib.Tag };
+  }
+  return codec;
+}
 
 /** RFC 4122 §4.3 name-based UUID with SHA-1 (version 5), as 16 bytes. */
 export function uuidV5(namespace: string, name: string): Buffer {
@@ -72,6 +90,7 @@ export function hashAlgIdFor(m: ReferenceMeasurement): number {
 }
 
 function measurementMap(m: ReferenceMeasurement): Map<number, unknown> {
+  const { Tag } = cbor();
   const digests = [[hashAlgIdFor(m), Buffer.from(m.digest)]];
   return new Map<number, unknown>([
     [0, new Tag(measurementKey(m.name), TAG_UUID)],
@@ -99,10 +118,11 @@ function comidMap(doc: AttestationPolicyDocument): Map<number, unknown> {
 
 /** The unsigned corim-map of a policy, CBOR-encoded (the COSE payload when signed). */
 export function encodeUnsignedCorim(doc: AttestationPolicyDocument): Uint8Array {
+  const { encoder, Tag } = cbor();
   // Copies: cbor-x may hand back a view of a buffer it reuses for the next encode.
-  const taggedComid = Buffer.from(cbor.encode(new Tag(comidMap(doc), TAG_COMID)));
+  const taggedComid = Buffer.from(encoder.encode(new Tag(comidMap(doc), TAG_COMID)));
   return Buffer.from(
-    cbor.encode(
+    encoder.encode(
       new Map<number, unknown>([
         [0, `${doc.tee}-corim-${randomUUID()}`],
         [1, [taggedComid]],

@@ -1,6 +1,5 @@
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Tag } from 'cbor-x';
 import { ConfigError } from '../config/manager-config.js';
 import { cbor } from './corim-map.js';
 
@@ -56,9 +55,10 @@ export function loadCorimSigningKey(file: string): CorimSigningKey {
 /** Wraps an encoded unsigned corim-map in a COSE_Sign1 signed by `signer` on behalf of `signerName`. */
 export function signCorim(payload: Uint8Array, signer: CorimSigningKey, signerName: string): Uint8Array {
   if (signerName === '') throw new ConfigError('MANAGER_CORIM_SIGNER_NAME: a signed CoRIM needs a non-empty signer name for its corim-meta');
-  const meta = Buffer.from(cbor.encode(new Map([[0, new Map([[0, signerName]])]])));
+  const { encoder, Tag } = cbor();
+  const meta = Buffer.from(encoder.encode(new Map([[0, new Map([[0, signerName]])]])));
   const protectedHeader = Buffer.from(
-    cbor.encode(
+    encoder.encode(
       new Map<number, unknown>([
         [HEADER_ALG, signer.alg],
         [HEADER_CONTENT_TYPE, CORIM_CONTENT_TYPE],
@@ -67,7 +67,7 @@ export function signCorim(payload: Uint8Array, signer: CorimSigningKey, signerNa
     ),
   );
   const body = Buffer.from(payload);
-  const toBeSigned = Buffer.from(cbor.encode(['Signature1', protectedHeader, Buffer.alloc(0), body]));
+  const toBeSigned = Buffer.from(encoder.encode(['Signature1', protectedHeader, Buffer.alloc(0), body]));
   const signature = sign(signer.hash, toBeSigned, { key: signer.key, dsaEncoding: 'ieee-p1363' });
-  return Buffer.from(cbor.encode(new Tag([protectedHeader, new Map(), body, signature], TAG_COSE_SIGN1)));
+  return Buffer.from(encoder.encode(new Tag([protectedHeader, new Map(), body, signature], TAG_COSE_SIGN1)));
 }

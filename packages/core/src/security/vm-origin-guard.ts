@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import type { VmApi } from '../api/vm-api.js';
-import { findLocalPeerSocket, processHoldsSocket, type ConnectionEnds } from './socket-owner.js';
+import { canonicalIp, findLocalPeerSocket, processHoldsSocket, type ConnectionEnds } from './socket-owner.js';
 
 /** The verdict on one incoming connection. */
 export type ConnectionVerdict = { readonly allowed: true } | { readonly allowed: false; readonly vmId: string; readonly reason: string };
@@ -31,16 +32,19 @@ export class VmOriginGuard implements ConnectionGuard {
   async check(ends: ConnectionEnds): Promise<ConnectionVerdict> {
     const running = this.vms.list().filter((vm) => vm.pid !== null);
     if (running.length === 0) return { allowed: true };
+    // A peer address this host does not have is another machine: no socket of ours to look for.
+    if (!isHostAddress(ends.remoteAddress)) return { allowed: true };
     const peer = await findLocalPeerSocket(ends, this.procRoot);
     if (!peer) return { allowed: true }; // a remote host's connection: not a guest of ours
-    for (const vm of running) {
-      const held = await processHoldsSocket(vm.pid as number, peer.inode, this.procRoot);
-      if (held === 'no') continue;
+    // Every VM's descriptors at once: one after the other, the check would grow with the number of VMs.
+    const held = await Promise.all(running.map((vm) => processHoldsSocket(vm.pid as number, peer.inode, this.procRoot)));
+    for (const [i, vm] of running.entries()) {
+      if (held[i] === 'no') continue;
       const reason =
-        held === 'yes'
+        held[i] === 'yes'
           ? `the connection comes from VM ${vm.id} (QEMU pid ${vm.pid})`
           : `the connection may come from VM ${vm.id}: QEMU pid ${vm.pid}'s sockets cannot be checked`;
-      if (held === 'unknown' && !(await this.sameUserAsQemu(peer.uid, vm.pid as number))) continue;
+      if (held[i] === 'unknown' && !(await this.sameUserAsQemu(peer.uid, vm.pid as number))) continue;
       this.logger.warn({ vm: vm.id, peer: `${ends.remoteAddress}:${ends.remotePort}` }, `refused a connection: ${reason}`);
       return { allowed: false, vmId: vm.id, reason };
     }
@@ -52,4 +56,19 @@ export class VmOriginGuard implements ConnectionGuard {
     const real = /^Uid:\s+(\d+)/m.exec(status)?.[1];
     return real === undefined || Number(real) === uid;
   }
+}
+
+/**
+ * Whether `address` is one of this host's own (any loopback address, or an
+ * interface's). A QEMU process connects from an address of the host it runs
+ * on, so a peer with any other address cannot be one of our guests. Read at
+ * each check: interfaces come and go.
+ */
+export function isHostAddress(address: string): boolean {
+  const ip = canonicalIp(address);
+  if (ip.startsWith('127.') || ip === '0:0:0:0:0:0:0:1') return true;
+  for (const list of Object.values(networkInterfaces())) {
+    for (const entry of list ?? []) if (canonicalIp(entry.address.split('%')[0] ?? '') === ip) return true;
+  }
+  return false;
 }
