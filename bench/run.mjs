@@ -1,15 +1,17 @@
 // `npm run bench`: every benchmark, each figure against a baseline measured in
 // the same run; writes bench/results.json and prints a table.
-// `npm run bench -- disk`, `-- manager` or `-- hundred` runs one group.
+// `npm run bench -- disk`, `-- manager`, `-- remove` or `-- hundred` runs one group.
 import { writeFileSync } from 'node:fs';
 import { runDiskProvisioning } from './disk-provisioning.mjs';
 import { runHundredVms } from './hundred-vms.mjs';
 import { runManagerFigures } from './manager-figures.mjs';
+import { runRemoveLatency } from './remove-latency.mjs';
 
 const only = process.argv[2];
 const figures = [];
 if (!only || only === 'manager') figures.push(...(await runManagerFigures()));
 if (!only || only === 'disk') figures.push(...(await runDiskProvisioning()));
+if (!only || only === 'remove') figures.push(...(await runRemoveLatency()));
 if (!only || only === 'hundred') figures.push(...(await runHundredVms()));
 writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ figures }, null, 2)}\n`);
 console.log('\n| figure | value | baseline | ratio | goal | met |\n|---|---|---|---|---|---|');
