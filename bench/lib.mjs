@@ -20,6 +20,17 @@ export const spread = (xs) => Math.max(...xs) - Math.min(...xs);
 export const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 export const ms = () => Number(process.hrtime.bigint()) / 1e6;
 export const sleep = (t) => new Promise((r) => setTimeout(r, t));
+/** One figure of bench/results.json: a value, its same-run baseline and their ratio. */
+export const fig = (name, value, unit, baseline, ratio, goal, met, extra = {}) => ({
+  name,
+  value: +value.toFixed(2),
+  unit,
+  baseline: +baseline.toFixed(2),
+  ratio: +ratio.toFixed(3),
+  goal,
+  met,
+  ...extra,
+});
 export const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 /** The configuration every benchmark runs: the dev guest under TCG, small VMs. */
@@ -42,10 +53,10 @@ export function benchEnv(base, range, extra = {}) {
   };
 }
 
-/** Starts the real binary; resolves when it serves. */
-export async function startManager(env) {
+/** Starts the real binary (`nodeArgs`: e.g. --cpu-prof); resolves when it serves. */
+export async function startManager(env, nodeArgs = []) {
   const started = ms();
-  const child = execa('node', [MAIN], { env, extendEnv: false, reject: false, all: true, buffer: false, forceKillAfterDelay: false });
+  const child = execa('node', [...nodeArgs, MAIN], { env, extendEnv: false, reject: false, all: true, buffer: false, forceKillAfterDelay: false });
   let output = '';
   const port = await new Promise((resolve, reject) => {
     child.all.on('data', (chunk) => {
@@ -57,6 +68,7 @@ export async function startManager(env) {
     child.then(() => reject(new Error(`manager exited:\n${output}`)));
   });
   const listeningAt = ms();
+  // started: just before the spawn; listeningAt: once its log says it serves.
   const { ManagerService } = loadManagerProto();
   const client = new ManagerService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const call = (method, req) => new Promise((resolve, reject) => client[method](req, (e, r) => (e ? reject(e) : resolve(r))));
@@ -64,6 +76,7 @@ export async function startManager(env) {
     pid: child.pid,
     port,
     startupMs: listeningAt - started,
+    spawnedAt: started,
     listeningAt,
     client,
     call,
@@ -91,44 +104,68 @@ export function freePort() {
 }
 
 /**
- * The baseline: the same QEMU argv the manager would run, spawned directly
- * (per-VM files made by hand, as an operator would), ready when QMP greets.
+ * Raw QEMUs keep their files out of the manager's run directory: the manager
+ * sweeps directories there that belong to no VM of its own.
  */
-export async function rawQemu(env, base) {
+const rawEnvOf = (env) => ({ ...env, MANAGER_RUN_DIR: `${env.MANAGER_RUN_DIR}-raw` });
+
+/** The argv `cocos-manager qemu-args` prints for one raw VM under `env` (placeholders for id and port). */
+export async function qemuArgv(env) {
+  return JSON.parse((await execa('node', [MAIN, 'qemu-args'], { env: rawEnvOf(env), extendEnv: false })).stdout);
+}
+
+/**
+ * The baseline: the same QEMU argv the manager would run, spawned directly
+ * (per-VM files made by hand, as an operator would, before the clock
+ * starts). `prepareRawQemu` does everything but the spawn, so that several
+ * can be spawned at the same instant; `start()` spawns and resolves when
+ * QMP greets. `argv`: the template from qemuArgv (asked for when omitted).
+ */
+export async function prepareRawQemu(env, base, argv) {
   const id = crypto.randomUUID();
   const port = await freePort();
-  const argv = JSON.parse((await execa('node', [MAIN, 'qemu-args'], { env, extendEnv: false })).stdout).map((a) =>
-    a.replaceAll('00000000-0000-0000-0000-000000000000', id).replace(/hostfwd=tcp::\d+-/, `hostfwd=tcp::${port}-`),
-  );
-  const dir = path.join(env.MANAGER_RUN_DIR, id);
+  const template = argv ?? (await qemuArgv(env));
+  const args = template.map((a) => a.replaceAll('00000000-0000-0000-0000-000000000000', id).replace(/hostfwd=tcp::\d+-/, `hostfwd=tcp::${port}-`));
+  const dir = path.join(rawEnvOf(env).MANAGER_RUN_DIR, id);
   mkdirSync(path.join(dir, 'env'), { recursive: true });
   mkdirSync(path.join(dir, 'certs'));
   writeFileSync(path.join(dir, 'env', 'environment'), `AGENT_CVM_ID=${id}\n`);
   for (const f of ['cert.pem', 'key.pem', 'ca.pem']) writeFileSync(path.join(dir, 'certs', f), '');
   copyFileSync('/usr/share/OVMF/OVMF_VARS.fd', path.join(dir, 'OVMF_VARS.fd'));
-  const t0 = ms();
-  const child = execa(argv[0], argv.slice(1), { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', detached: true });
-  let qmp;
-  while (!qmp) {
-    try {
-      qmp = await QmpClient.connect(path.join(dir, 'qmp.sock'), 1000);
-    } catch {
-      await sleep(5);
-    }
-  }
-  const readyMs = ms() - t0;
   return {
     id,
     port,
-    t0,
-    readyMs,
-    async stop() {
-      qmp.close();
-      child.kill('SIGKILL');
-      await child;
-      rmSync(dir, { recursive: true, force: true });
+    async start() {
+      const t0 = ms();
+      const child = execa(args[0], args.slice(1), { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', detached: true });
+      let qmp;
+      while (!qmp) {
+        try {
+          qmp = await QmpClient.connect(path.join(dir, 'qmp.sock'), 1000);
+        } catch {
+          await sleep(5);
+        }
+      }
+      const readyMs = ms() - t0;
+      return {
+        id,
+        port,
+        t0,
+        readyMs,
+        async stop() {
+          qmp.close();
+          child.kill('SIGKILL');
+          await child;
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
     },
   };
+}
+
+/** prepareRawQemu then start: one raw QEMU, ready when QMP greets. */
+export async function rawQemu(env, base, argv) {
+  return (await prepareRawQemu(env, base, argv)).start();
 }
 
 /** Resolves when the dev guest answers on `port`; the time it took from `t0`. */

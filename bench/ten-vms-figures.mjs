@@ -1,0 +1,124 @@
+// Figures 5, 6 and 7: memory idle and with ten VMs, ten concurrent creates,
+// and a restart that re-adopts ten running VMs — each against a baseline
+// taken in the same run under the same load.
+import { rmSync } from 'node:fs';
+import { execa } from 'execa';
+import { memoryFloors } from './memory-floor.mjs';
+import { benchEnv, fig, median, ms, prepareRawQemu, qemuArgv, rssMiB, sleep, startManager, tempBase } from './lib.mjs';
+
+const TEN = 10;
+
+/** RSS of a bare `node` process, 1.5 s after start. */
+async function bareNodeRss() {
+  const child = execa('node', ['-e', 'setInterval(() => {}, 1000)'], { reject: false });
+  await sleep(1500);
+  const rss = rssMiB(child.pid);
+  child.kill('SIGKILL');
+  await child;
+  return rss;
+}
+
+/** Wall time of ten raw QEMU spawns of the manager's argv, all started at once, until every QMP greets. */
+async function tenRawSpawns(env, base) {
+  const argv = await qemuArgv(env);
+  const prepared = await Promise.all(Array.from({ length: TEN }, () => prepareRawQemu(env, base, argv)));
+  const t = ms();
+  const started = await Promise.all(prepared.map((p) => p.start()));
+  const wall = ms() - t;
+  await Promise.all(started.map((q) => q.stop()));
+  return wall;
+}
+
+/** Wall time of ten CreateVm at once (each answers once its QEMU greets on QMP); the VMs stay. */
+async function tenCreates(m) {
+  const t = ms();
+  const vms = await Promise.all(Array.from({ length: TEN }, () => m.call('CreateVm', {})));
+  return { wall: ms() - t, vms };
+}
+
+/** From the spawn of a manager until `done(ListVms answer)` holds. */
+async function spawnUntil(env, done) {
+  const m = await startManager(env);
+  for (;;) {
+    const { vms } = await m.call('ListVms', {});
+    if (done(vms)) return { m, ms: ms() - m.spawnedAt };
+    await sleep(5);
+  }
+}
+
+export async function tenVmFigures() {
+  const base = tempBase('ten');
+  const env = benchEnv(base, '6650-6670');
+  const emptyBase = tempBase('empty');
+  const emptyEnv = benchEnv(emptyBase, '6671-6675');
+  const figures = [];
+  let m = await startManager(env);
+  try {
+    await sleep(2000);
+    const idle = rssMiB(m.pid);
+    const bareRss = await bareNodeRss();
+    const floors = await memoryFloors();
+    figures.push(
+      fig('manager RSS idle (2 s after start, no VM), over a bare Node.js process', idle, 'MiB', bareRss, idle / bareRss, 'idle ≤ 80 MiB', idle <= 80, {
+        librariesIdleSetMiB: +floors.idleLibrariesMiB.toFixed(1),
+        librariesAllMiB: +floors.allLibrariesMiB.toFixed(1),
+      }),
+    );
+
+    // 7. Ten at once, against ten raw spawns of the same argv on the same machine (the physical cost).
+    const raw = await tenRawSpawns(env, base);
+    await sleep(1000);
+    const { wall, vms } = await tenCreates(m);
+    const concurrency = wall / raw;
+    figures.push(
+      fig(
+        '10 concurrent CreateVm wall time, over 10 concurrent raw QEMU spawns of the same argv',
+        wall,
+        'ms',
+        raw,
+        concurrency,
+        'ratio ≤ 1.05',
+        concurrency <= 1.05,
+      ),
+    );
+
+    await sleep(3000);
+    const withTen = rssMiB(m.pid);
+    const perVm = (withTen - idle) / TEN;
+    figures.push(fig('manager RSS per running VM (10 VMs)', perVm, 'MiB', idle, withTen / idle, '≤ 2 MiB per VM', perVm <= 2));
+
+    // 6. kill -9 with ten running; under that same load, an empty manager (its own directories)
+    // from spawn to its first ListVms answer, then the real restart from spawn until all ten
+    // are listed running and adopted. Three rounds, medians.
+    const empty = [];
+    const restart = [];
+    for (let round = 0; round < 3; round++) {
+      await m.kill9();
+      const e = await spawnUntil(emptyEnv, () => true);
+      empty.push(e.ms);
+      await e.m.stop();
+      const r = await spawnUntil(env, (listed) => listed.filter((v) => v.state === 'running' && v.adopted).length === TEN);
+      restart.push(r.ms);
+      m = r.m;
+    }
+    const extra = median(restart) - median(empty);
+    figures.push(
+      fig(
+        'restart with 10 running VMs: spawn → all 10 re-adopted, over an empty manager spawn → first ListVms (same load)',
+        median(restart),
+        'ms',
+        median(empty),
+        median(restart) / median(empty),
+        'restart − empty ≤ +500 ms',
+        extra <= 500,
+        { extraMs: +extra.toFixed(1), restartRunsMs: restart.map((x) => +x.toFixed(1)), emptyRunsMs: empty.map((x) => +x.toFixed(1)) },
+      ),
+    );
+    await Promise.all(vms.map((vm) => m.call('RemoveVm', { cvm_id: vm.cvm_id })));
+  } finally {
+    await m.stop();
+    rmSync(base, { recursive: true, force: true });
+    rmSync(emptyBase, { recursive: true, force: true });
+  }
+  return figures;
+}
