@@ -5,11 +5,11 @@ import { execa } from 'execa';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyCreateVmRequest, PROCESS_LAUNCHER, TRANSPORT, type Transport } from '@cocos-manager/core';
-import { createInertBackendPlugin, FakeLauncher, startTestManager, type TestManager } from '@cocos-manager/testing';
+import { createInertBackendPlugin, FakeLauncher, makeTestPki, startTestManager, type TestManager, type TestPki } from '@cocos-manager/testing';
 import { httpTransportPlugin } from '@cocos-manager/transport-http';
 import { webConsolePlugin } from '@cocos-manager/web-console';
 import { MAIN, REPO, startManager, type RunningManager } from './harness.js';
-import { launchChromium, openConsole, seriousA11yViolations, type ConsolePage } from './web-console-browser.js';
+import { launchChromium, openConsole, seriousA11yViolations, type BrowserGlobals, type ConsolePage } from './web-console-browser.js';
 
 /** The console in a real browser (Debian's Chromium) against the real manager and the dev guest: one guest boots. */
 const ADMIN = 'admin-token-0123456789abcdef0123456789';
@@ -64,7 +64,7 @@ describe('web console against the real manager', () => {
     expect((await fetch(`${base}../etc/passwd`)).status).toBe(404);
   });
 
-  it('admin: create from the form → running → console → remove, with screenshots and accessibility checks', async () => {
+  it('admin: create from the form → running → console, with screenshots and accessibility checks', { timeout: 300_000 }, async () => {
     const c = await openConsole(browser, base, ADMIN);
     const { page } = c;
     await page.getByTestId('role').filter({ hasText: 'operator · admin' }).waitFor();
@@ -96,7 +96,7 @@ describe('web console against the real manager', () => {
     await page
       .getByTestId('console')
       .filter({ hasText: `agent listening on 7002 for ${vmId}` })
-      .waitFor({ timeout: 90_000 });
+      .waitFor({ timeout: 150_000 }); // a TCG boot on a busy 2-core host
     await shot(c, 'vm-page');
     await clean(c);
 
@@ -129,12 +129,12 @@ describe('web console against the real manager', () => {
     await page.goto(`${base}#/create`);
     await page.getByText('Creating VMs needs the admin role').waitFor();
     expect(await page.locator('form.create').count()).toBe(0);
-    const forced = await page.evaluate(async () => {
-      const token = sessionStorage.getItem('cocos-manager.token') ?? '';
+    const forced = await page.evaluate(async (id) => {
+      const token = (globalThis as unknown as BrowserGlobals).sessionStorage.getItem('cocos-manager.token') ?? '';
       const post = await fetch('/vms', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{}' });
-      const remove = await fetch(`/vms/${location.hash.slice(2)}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+      const remove = await fetch(`/vms/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
       return [post.status, remove.status];
-    });
+    }, vmId);
     expect(forced).toEqual([403, 403]);
     c.expect(/status of 403/);
     await clean(c);
@@ -156,9 +156,10 @@ describe('web console against the real manager', () => {
   });
 });
 
-describe('web console: the attestation view of a recorded SEV-SNP configuration', () => {
+describe('web console over HTTPS with mTLS: the attestation view of a recorded SEV-SNP configuration', () => {
   let t: TestManager;
   let digest = '';
+  let pki: TestPki;
   beforeAll(async () => {
     // The SNP policy the real binary previews for a recorded configuration (an IGVM and its measurement).
     digest = 'c0ffee'.repeat(16);
@@ -187,9 +188,20 @@ describe('web console: the attestation view of a recorded SEV-SNP configuration'
     };
     const boot = path.join(dir, 'boot');
     writeFileSync(boot, 'x');
+    mkdirSync(path.join(dir, 'pki'));
+    pki = await makeTestPki(path.join(dir, 'pki'));
     t = await startTestManager({
       plugins: [createInertBackendPlugin({ attestationPolicy: async () => doc }), httpTransportPlugin, webConsolePlugin],
-      env: { MANAGER_QEMU_DISK_IMG_KERNEL_FILE: boot, MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: boot, MANAGER_QEMU_HOST_FWD_RANGE: '6725-6729' },
+      env: {
+        MANAGER_QEMU_DISK_IMG_KERNEL_FILE: boot,
+        MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: boot,
+        MANAGER_QEMU_HOST_FWD_RANGE: '6725-6729',
+        // HTTPS, client certificates required; the browser's certificate (CN cocos-cli) is a reader.
+        MANAGER_HTTP_SERVER_CERT: pki.file('server.pem'),
+        MANAGER_HTTP_SERVER_KEY: pki.file('server.key'),
+        MANAGER_HTTP_CLIENT_CA_CERTS: pki.file('client-ca.pem'),
+        MANAGER_AUTH_MTLS_READERS: 'cocos-cli',
+      },
       overrides: [{ token: PROCESS_LAUNCHER, useValue: new FakeLauncher() }],
     });
   });
@@ -197,19 +209,25 @@ describe('web console: the attestation view of a recorded SEV-SNP configuration'
     await t?.stop();
   });
 
-  it('shows the launch digest, with CoRIM and JSON downloads', async () => {
+  it('a reader identified by its client certificate sees the launch digest and downloads the CoRIM; no write control', async () => {
     const id = (await t.manager.service.create(emptyCreateVmRequest())).id;
     const port = t.manager.container
       .resolveAll<Transport & { port(): number }>(TRANSPORT)
       .find((x) => x.name === 'http')!
       .port();
-    const c = await openConsole(browser, `http://127.0.0.1:${port}/console/#/vm/${id}`);
+    const origin = `https://127.0.0.1:${port}`;
+    const c = await openConsole(browser, `${origin}/console/#/vm/${id}`, undefined, {
+      ignoreHTTPSErrors: true, // the test PKI's CA is not the browser's
+      clientCertificates: [{ origin, certPath: pki.file('client.pem'), keyPath: pki.file('client.key') }],
+    });
+    await c.page.getByTestId('role').filter({ hasText: 'cocos-cli · reader' }).waitFor();
     const policy = c.page.getByTestId('policy');
     await policy.getByRole('cell', { name: digest }).waitFor();
     expect(await policy.getByRole('row').filter({ hasText: 'policy.measurement' }).textContent()).toContain(digest);
     const download = c.page.waitForEvent('download');
     await policy.getByRole('button', { name: 'Download CoRIM' }).click();
     expect((await download).suggestedFilename()).toBe(`${id}-attestation-policy.cbor`);
+    expect(await c.page.getByRole('button', { name: 'Remove' }).count()).toBe(0);
     await clean(c);
     await c.page.context().close();
   });

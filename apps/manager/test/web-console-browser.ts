@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 
 /** Debian's Chromium (apt-get install chromium), headless; no sandbox, as tests run as root. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -12,6 +12,11 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+/** What the page's scripts see, typed here without the DOM library (these tests compile for node). */
+export interface BrowserGlobals {
+  readonly sessionStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+}
+
 export interface ConsolePage {
   readonly page: Page;
   /** Page errors and console errors, except those `expected` allows. */
@@ -21,9 +26,10 @@ export interface ConsolePage {
 }
 
 /** A fresh browser context on the console: the bearer token (if any) set for the tab before any script runs. */
-export async function openConsole(browser: Browser, url: string, token?: string): Promise<ConsolePage> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  if (token !== undefined) await context.addInitScript((t) => sessionStorage.setItem('cocos-manager.token', t), token);
+export async function openConsole(browser: Browser, url: string, token?: string, options: BrowserContextOptions = {}): Promise<ConsolePage> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  if (token !== undefined)
+    await context.addInitScript((t) => (globalThis as unknown as BrowserGlobals).sessionStorage.setItem('cocos-manager.token', t), token);
   const page = await context.newPage();
   const seen: string[] = [];
   const allowed: RegExp[] = [];
@@ -50,8 +56,9 @@ const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 export async function seriousA11yViolations(page: Page): Promise<string[]> {
   await page.evaluate(AXE);
   const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: unknown }[] }[] }> } })
-      .axe;
+    const axe = (
+      globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: unknown }[] }[] }> } }
+    ).axe;
     return (await axe.run()).violations;
   });
   return result

@@ -27,26 +27,32 @@ export function SerialConsole({ id }: { id: string }) {
     t.open(host.current!);
     fit.fit();
     term.current = t;
-    const onResize = () => fit.fit();
+    // Nothing reaches the terminal once the component is gone (`alive`).
+    let alive = true;
+    const onResize = () => alive && fit.fit();
     addEventListener('resize', onResize);
     const controller = new AbortController();
     streamLines(`/vms/${encodeURIComponent(id)}/console?follow=1`, controller.signal, (line) => {
+      if (!alive) return;
       if (pausedRef.current) held.current.push(line);
       else write(t, line);
     })
-      .then(() => setEnded(true))
+      .then(() => alive && setEnded(true))
       .catch(quietAbort);
     return () => {
+      alive = false;
       controller.abort();
       removeEventListener('resize', onResize);
-      t.dispose();
       term.current = null;
+      // xterm.js's viewport syncs in an animation frame and throws if the terminal was disposed meanwhile:
+      // let the queued writes finish and two frames pass first.
+      t.write('', () => requestAnimationFrame(() => requestAnimationFrame(() => t.dispose())));
     };
   }, [id]);
 
   function write(t: Terminal, line: string) {
     t.write(`${line}\n`, () => {
-      if (followRef.current) t.scrollToBottom();
+      if (followRef.current && term.current === t) t.scrollToBottom();
     });
   }
 
