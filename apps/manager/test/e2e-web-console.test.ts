@@ -105,6 +105,8 @@ describe('web console against the real manager', () => {
     await row.getByTestId('state').filter({ hasText: 'running' }).waitFor();
     expect(await row.textContent()).toMatch(/ram.*\d{4}.*\dm/);
     await page.getByTestId('slots').filter({ hasText: '1 used' }).waitFor();
+    await page.getByRole('button', { name: 'Port' }).click();
+    expect(await page.locator('th[aria-sort="ascending"]').textContent()).toBe('Port');
     await page.getByLabel('Filter').fill('no-such-vm');
     await page.getByText('No VMs.').waitFor();
     await page.getByLabel('Filter').fill('');
@@ -118,8 +120,14 @@ describe('web console against the real manager', () => {
   });
 
   it('reader: no write control, and a write forced from the page is refused (403)', async () => {
-    const c = await openConsole(browser, base, READER);
+    // No token yet: the API answers 401 and the console asks for one.
+    const c = await openConsole(browser, base);
     const { page } = c;
+    c.expect(/status of 401/);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await page.getByLabel('Bearer token').fill(READER);
+    await page.getByRole('button', { name: 'Use token' }).click();
     await page.getByTestId('role').filter({ hasText: 'auditor · reader' }).waitFor();
     await page.locator(`tr[data-vm="${vmId}"]`).waitFor();
     expect(await page.getByRole('link', { name: 'Create VM' }).count()).toBe(0);
