@@ -141,7 +141,9 @@ export async function prepareRawQemu(env, base, argv) {
       let qmp;
       while (!qmp) {
         try {
-          qmp = await QmpClient.connect(path.join(dir, 'qmp.sock'), 1000);
+          // A long handshake timeout: QEMU serves one QMP client at a time, and a handshake
+          // abandoned half-way (a slow start on a loaded machine) would keep the socket taken.
+          qmp = await QmpClient.connect(path.join(dir, 'qmp.sock'), 30_000);
         } catch {
           await sleep(5);
         }
