@@ -105,6 +105,7 @@ describe('web console against the real manager', () => {
     await row.getByTestId('state').filter({ hasText: 'running' }).waitFor();
     expect(await row.textContent()).toMatch(/ram.*\d{4}.*\dm/);
     await page.getByTestId('slots').filter({ hasText: '1 used' }).waitFor();
+    expect(await page.getByTestId('gpu-pool').textContent()).toBe('no GPU configured'); // the GPU plugin is loaded, with no GPU
     await page.getByRole('button', { name: 'Port' }).click();
     expect(await page.locator('th[aria-sort="ascending"]').textContent()).toBe('Port');
     await page.getByLabel('Filter').fill('no-such-vm');

@@ -68,6 +68,8 @@ export function registerHostRoutes(app: FastifyInstance, d: HostRouteDeps): void
     const ports = d.service.portUsage();
     const vms = d.service.list();
     const gpus = vms.flatMap((vm) => (vm.devices ?? []).filter((x) => x.device === GPU_DEVICE).map((x) => x.values['bdf'] ?? ''));
+    // The GPU plugin's pool, by its setting's name: absent when no GPU plugin is loaded.
+    const pool = d.config.toEnvRecord()['MANAGER_QEMU_GPU_BDF'];
     return {
       version: d.info.version,
       instance_id: d.info.instanceId,
@@ -78,6 +80,13 @@ export function registerHostRoutes(app: FastifyInstance, d: HostRouteDeps): void
       vm_slots: { used: vms.length, size: settings.manager.maxVms },
       port_pool: { in_use: ports.inUse, size: ports.size },
       gpus_in_use: gpus,
+      gpu_pool:
+        pool === undefined
+          ? null
+          : pool
+              .split(',')
+              .map((b) => b.trim())
+              .filter((b) => b !== ''),
       rest_writes: d.restWrites,
     };
   });

@@ -70,6 +70,12 @@ describe('HTTP page contributions', () => {
     expect(JSON.parse((await session(ADMIN)).body)).toMatchObject({ identity: 'ops', role: 'admin', can_write: true });
     expect((await request(withPages.port, { path: '/session' })).status).toBe(401);
     const host = JSON.parse((await request(withPages.port, { path: '/host', headers: { authorization: `Bearer ${READER}` } })).body) as Record<string, unknown>;
-    expect(host).toMatchObject({ backend: 'inert', probe: { available: true }, vm_slots: { size: 10 }, port_pool: { in_use: expect.any(Number) as number } });
+    expect(host).toMatchObject({
+      backend: 'inert',
+      probe: { available: true },
+      vm_slots: { size: 10 },
+      port_pool: { in_use: expect.any(Number) as number },
+      gpu_pool: null,
+    });
   });
 });

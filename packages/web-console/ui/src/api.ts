@@ -35,6 +35,8 @@ export interface HostView {
   readonly vm_slots: { used: number; size: number };
   readonly port_pool: { in_use: number; size: number };
   readonly gpus_in_use: readonly string[];
+  /** The GPU plugin's GPUs (null: no GPU plugin loaded). */
+  readonly gpu_pool: readonly string[] | null;
 }
 
 export interface LifecycleEvent {

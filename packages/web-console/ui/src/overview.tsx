@@ -66,8 +66,14 @@ function HostCard() {
         <dd>
           {host.port_pool.in_use} of {host.port_pool.size} in use ({pct(host.port_pool.in_use, host.port_pool.size)}%)
         </dd>
-        <dt>GPUs in use</dt>
-        <dd>{host.gpus_in_use.length === 0 ? 'none' : host.gpus_in_use.join(', ')}</dd>
+        <dt>GPU pool</dt>
+        <dd data-testid="gpu-pool">
+          {host.gpu_pool === null
+            ? 'no GPU plugin'
+            : host.gpu_pool.length === 0
+              ? 'no GPU configured'
+              : `${host.gpus_in_use.length} of ${host.gpu_pool.length} in use (${host.gpu_pool.map((b) => (host.gpus_in_use.includes(b) ? `${b} taken` : `${b} free`)).join(', ')})`}
+        </dd>
         <dt>Manager</dt>
         <dd>
           {host.version} · instance {host.instance_id} · since {new Date(host.started_at).toLocaleString()}
