@@ -169,6 +169,7 @@ describe('web console over HTTPS with mTLS: the attestation view of a recorded S
   let t: TestManager;
   let digest = '';
   let pki: TestPki;
+  const launcher = new FakeLauncher();
   beforeAll(async () => {
     // The SNP policy the real binary previews for a recorded configuration (an IGVM and its measurement).
     digest = 'c0ffee'.repeat(16);
@@ -211,14 +212,14 @@ describe('web console over HTTPS with mTLS: the attestation view of a recorded S
         MANAGER_HTTP_CLIENT_CA_CERTS: pki.file('client-ca.pem'),
         MANAGER_AUTH_MTLS_READERS: 'cocos-cli',
       },
-      overrides: [{ token: PROCESS_LAUNCHER, useValue: new FakeLauncher() }],
+      overrides: [{ token: PROCESS_LAUNCHER, useValue: launcher }],
     });
   });
   afterAll(async () => {
     await t?.stop();
   });
 
-  it('a reader identified by its client certificate sees the launch digest and downloads the CoRIM; no write control', async () => {
+  it('a reader identified by its client certificate sees the launch digest and downloads the CoRIM, a failed VM's exit reason; no write control', async () => {
     const id = (await t.manager.service.create(emptyCreateVmRequest())).id;
     const port = t.manager.container
       .resolveAll<Transport & { port(): number }>(TRANSPORT)
@@ -237,6 +238,14 @@ describe('web console over HTTPS with mTLS: the attestation view of a recorded S
     await policy.getByRole('button', { name: 'Download CoRIM' }).click();
     expect((await download).suggestedFilename()).toBe(`${id}-attestation-policy.cbor`);
     expect(await c.page.getByRole('button', { name: 'Remove' }).count()).toBe(0);
+    await clean(c);
+
+    // A VM whose QEMU dies: its page shows the state and the exit reason.
+    launcher.script({ exitAfterMs: 200 });
+    const failed = (await t.manager.service.create(emptyCreateVmRequest())).id;
+    await c.page.goto(`${origin}/console/#/vm/${failed}`);
+    await c.page.getByTestId('vm-state').filter({ hasText: 'failed' }).waitFor();
+    expect(await c.page.getByTestId('exit').textContent()).toMatch(/code 1/);
     await clean(c);
     await c.page.context().close();
   });
