@@ -219,7 +219,7 @@ describe('web console over HTTPS with mTLS: the attestation view of a recorded S
     await t?.stop();
   });
 
-  it('a reader identified by its client certificate sees the launch digest and downloads the CoRIM, a failed VM's exit reason; no write control', async () => {
+  it('a reader identified by its client certificate sees the launch digest and downloads the CoRIM, and a failed VM its exit reason; no write control', async () => {
     const id = (await t.manager.service.create(emptyCreateVmRequest())).id;
     const port = t.manager.container
       .resolveAll<Transport & { port(): number }>(TRANSPORT)
