@@ -9,6 +9,7 @@ import {
   type ManagerPlugin,
   type TokenOverride,
 } from '@cocos-manager/core';
+import { restoreYoungGenerationGrowth } from './young-generation.js';
 
 export const VERSION = '0.1.0';
 
@@ -67,6 +68,7 @@ export async function serve(plugins: readonly ManagerPlugin[]): Promise<void> {
   try {
     await manager.start();
     starting = false;
+    restoreYoungGenerationGrowth();
   } catch (err) {
     await manager.stop().catch(() => undefined);
     manager.logger.flush();
