@@ -35,8 +35,8 @@ export default defineConfig({
       project('@cocos-manager/storage-disk', './packages/storage-disk'),
       project('@cocos-manager/transport-http', './packages/transport-http'),
       project('@cocos-manager/device-gpu', './packages/device-gpu'),
-      // Drives a real browser against real managers: one file at a time.
-      project('@cocos-manager/web-console', './packages/web-console', { testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false }),
+      // Its browser tests drive the real binary: apps/manager/test/e2e-web-console.test.ts.
+      project('@cocos-manager/web-console', './packages/web-console'),
       project('cocos-manager-backend-microvm', './examples/backend-microvm'),
       project('cocos-manager-cli', './apps/cli', { testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false }),
       // End-to-end files boot VMs under TCG: one file at a time on a 2-core machine.
