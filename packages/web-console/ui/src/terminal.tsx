@@ -84,7 +84,7 @@ export function SerialConsole({ id }: { id: string }) {
         <label>
           <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} /> Follow
         </label>
-        <button type="button" onClick={() => void download()}>
+        <button type="button" onClick={() => download().catch((err: unknown) => console.warn('console download failed:', err))}>
           Download
         </button>
         {ended ? <span class="hint">the VM stopped; the console ended</span> : null}
