@@ -1,5 +1,6 @@
 import { context, INVALID_SPAN_CONTEXT, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { createRequire } from 'node:module';
+import type { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { ManagerTracing } from './api/observability.js';
 import { coreSettings } from './config/core-settings.js';
@@ -21,7 +22,15 @@ async function ensureContextManager(): Promise<void> {
 /** A span that records nothing: what an unsampled call runs in. */
 const NON_RECORDING = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
-const propagator = new W3CTraceContextPropagator();
+let propagatorInstance: W3CTraceContextPropagator | null = null;
+/** The W3C propagator, loaded (synchronously, its CommonJS build) at the first caller that sends a trace. */
+function propagator(): W3CTraceContextPropagator {
+  if (!propagatorInstance) {
+    const core = createRequire(import.meta.url)('@opentelemetry/core') as typeof import('@opentelemetry/core');
+    propagatorInstance = new core.W3CTraceContextPropagator();
+  }
+  return propagatorInstance;
+}
 const getter = {
   keys: (carrier: Record<string, unknown>) => Object.keys(carrier),
   get: (carrier: Record<string, unknown>, key: string) => {
@@ -99,7 +108,9 @@ export class OtelTracing implements ManagerTracing {
 
   /** The caller's trace context from W3C headers / gRPC metadata (`traceparent`, `tracestate`). */
   extract(carrier: Record<string, unknown>): Context {
-    return propagator.extract(ROOT_CONTEXT, carrier, getter);
+    // No traceparent, nothing to continue (tracestate alone is ignored by the W3C rules too).
+    if (getter.get(carrier, 'traceparent') === undefined) return ROOT_CONTEXT;
+    return propagator().extract(ROOT_CONTEXT, carrier, getter);
   }
 
   /** Runs an API call in a server span that continues `parent`. */
