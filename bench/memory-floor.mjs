@@ -13,15 +13,15 @@ export const IDLE_LIBRARIES = [
   'fastify',
   'prom-client',
   '@opentelemetry/api',
-  '@opentelemetry/core',
   'pino',
   'convict',
   'execa',
   'tsyringe',
   'semver',
 ];
-/** Besides those, what is loaded only when used: the tracing SDK and exporter, cbor-x, commander. */
+/** Besides those, what is loaded only when used: the W3C propagator, the tracing SDK and exporter, cbor-x, commander. */
 export const LAZY_LIBRARIES = [
+  '@opentelemetry/core',
   '@opentelemetry/sdk-trace-base',
   '@opentelemetry/exporter-trace-otlp-http',
   '@opentelemetry/resources',
