@@ -191,4 +191,20 @@ describe('QmpClient', () => {
     await expect(QmpClient.connect(sock, 500)).rejects.toThrow(/did not greet as QMP/);
     server.close();
   });
+
+  it('closes a connection whose capabilities handshake times out, so QEMU can take the next client', async () => {
+    const sock = path.join(tmp(), 'qmp.sock');
+    let closedByClient: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => (closedByClient = resolve));
+    // Greets, then never answers qmp_capabilities (a QEMU too busy to).
+    const server = net.createServer((conn) => {
+      conn.write(`${JSON.stringify({ QMP: { version: {}, capabilities: [] } })}\r\n`);
+      conn.resume();
+      conn.on('close', () => closedByClient());
+    });
+    await new Promise<void>((resolve) => server.listen(sock, resolve));
+    await expect(QmpClient.connect(sock, 100)).rejects.toThrow(/qmp_capabilities/);
+    await closed;
+    server.close();
+  });
 });

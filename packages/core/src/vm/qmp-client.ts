@@ -73,7 +73,13 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; closed: [] }> {
     });
     const client = new QmpClient(socket);
     socket.resume();
-    await client.execute('qmp_capabilities', undefined, timeoutMs);
+    try {
+      await client.execute('qmp_capabilities', undefined, timeoutMs);
+    } catch (err) {
+      // QEMU serves one QMP client at a time: a handshake left half-way would keep the monitor taken for good.
+      client.close();
+      throw err;
+    }
     return client;
   }
 
