@@ -51,7 +51,7 @@ let codec: CborCodec | null = null;
 /**
  * cbor-x, loaded at the first CoRIM: a manager that is never asked for one
  * does not carry it (idle memory, BENCHMARKS.md #5a). Loaded synchronously
- * (its CommonJS build) so that encoding stays a plain function call.
+ * (its CommonJS build) so that encoding stays a synchronous function call.
  */
 export function cbor(): CborCodec {
   if (!codec) {

@@ -55,7 +55,7 @@ export async function findLocalPeerSocket(ends: ConnectionEnds, procRoot = '/pro
   const peerLocal = `${canonicalIp(ends.remoteAddress)}:${ends.remotePort}`;
   const peerRemote = `${canonicalIp(ends.localAddress)}:${ends.localPort}`;
   // The peer's local field ends in its port, "…:PPPP " (4 upper-case hex digits): a
-  // plain substring test skips every other line before any decoding (the tables
+  // simple substring test skips every other line before any decoding (the tables
   // hold every socket of the host, hundreds while VMs and clients run).
   const portField = `:${ends.remotePort.toString(16).toUpperCase().padStart(4, '0')} `;
   for (const table of ['net/tcp', 'net/tcp6']) {
