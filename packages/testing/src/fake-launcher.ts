@@ -12,6 +12,8 @@ export class FakeLauncher implements ProcessLauncher {
   readonly processes: FakeQemu[] = [];
   private readonly queued: FakeQemuScript[] = [];
   private nextPid = 40_000;
+  /** How long `identify` takes (a slow /proc, a host under load): recovery is still running meanwhile. */
+  identifyDelayMs = 0;
 
   constructor(private readonly defaults: FakeQemuScript = {}) {}
 
@@ -67,6 +69,7 @@ export class FakeLauncher implements ProcessLauncher {
   }
 
   async identify(identity: ProcessIdentity, name: string): Promise<IdentityCheck> {
+    if (this.identifyDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.identifyDelayMs));
     const qemu = this.processes.find((p) => p.pid === identity.pid);
     if (qemu?.reusedBy) return { same: false, why: `pid ${identity.pid} now belongs to another process (${qemu.reusedBy})` };
     if (!qemu?.alive) return { same: false, why: `pid ${identity.pid} is not running` };

@@ -52,7 +52,15 @@ export function capturingLogger(): { logger: Logger; lines: Array<Record<string,
  */
 export async function startFakeManager(
   dirs: TestDirs,
-  options: { launcher: FakeLauncher; env?: Record<string, string>; faults?: CreateFaults; prepare?: (vm: VmContext) => Promise<void>; logger?: Logger },
+  options: {
+    launcher: FakeLauncher;
+    env?: Record<string, string>;
+    faults?: CreateFaults;
+    prepare?: (vm: VmContext) => Promise<void>;
+    logger?: Logger;
+    /** Called with the manager before it starts (to use it while `start` runs). */
+    onCreated?: (manager: Manager) => void;
+  },
 ) {
   const overrides: TokenOverride[] = [
     { token: PROCESS_LAUNCHER, useValue: options.launcher },
@@ -76,6 +84,7 @@ export async function startFakeManager(
     overrides,
     logger: options.logger ?? pino({ level: 'silent' }),
   });
+  options.onCreated?.(manager);
   await manager.start();
   return manager;
 }

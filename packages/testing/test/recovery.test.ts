@@ -60,6 +60,33 @@ describe('recovery after a manager restart (fake launcher)', () => {
     expect(manager.service.portUsage().inUse).toBe(0);
   });
 
+  it('serves while it re-adopts: saved VMs show as adopting, a create waits for recovery, then every VM runs', async () => {
+    dirs = testDirs();
+    const launcher = new FakeLauncher();
+    const saved = await leaveVmsRunning(launcher, 2);
+    launcher.identifyDelayMs = 300;
+    let early: Manager | null = null;
+    const starting = startFakeManager(dirs, { launcher, onCreated: (m) => (early = m) });
+    const service = () => (early as Manager | null)?.service;
+    await expect.poll(() => service()?.list().length).toBe(2);
+    for (const { id, pid } of saved) {
+      expect(
+        service()
+          ?.list()
+          .find((vm) => vm.id === id),
+      ).toMatchObject({ state: 'adopting', adopted: true, pid });
+      expect(await service()?.get(id)).toMatchObject({ state: 'adopting', adopted: true, pid });
+      expect(() => service()?.cvmInfo(id)).toThrow(/is being re-adopted after a manager restart; retry in a moment$/);
+    }
+    // A create sent now waits for recovery, so it can never take a port a re-adopted VM holds.
+    const creating = service()!.create(emptyCreateVmRequest());
+    manager = await starting;
+    const adopted = manager.service.list().filter((vm) => vm.adopted);
+    expect(adopted.map((vm) => vm.state)).toEqual(['running', 'running']);
+    const created = await creating;
+    expect(adopted.map((vm) => vm.forwardedPort)).not.toContain(created.forwardedPort);
+  });
+
   it('an adopted VM that exits later is seen failed, and released', async () => {
     dirs = testDirs();
     const launcher = new FakeLauncher();

@@ -32,8 +32,10 @@ export interface VmApi {
 
 /** The VM_SERVICE of a manager that is started and stopped by the kernel, and previews for the CLI commands. */
 export interface VmLifecycle extends VmApi {
-  /** Loads state, re-adopts surviving VMs, starts the background sweeps. Before serving. */
+  /** Loads state, starts re-adopting surviving VMs and the background sweeps. Before serving. */
   init(): Promise<void>;
+  /** Resolves once every saved VM is re-adopted or found dead (the transports serve meanwhile); rejects if recovery failed. */
+  ready(): Promise<void>;
   /** Manager stop: remove every VM, or leave them running for the next manager to re-adopt. */
   shutdown(options: { removeVms: boolean }): Promise<void>;
   /** The argv one VM would be launched with under the current configuration; creates nothing. */

@@ -172,6 +172,8 @@ export class Manager {
         started.push(transport);
         this.logger.info({ transport: transport.name, address: transport.address() }, 'transport listening');
       }
+      // The API served while VMs were re-adopted; the manager has started once they all are.
+      await this.service.ready();
     } catch (err) {
       await Promise.allSettled(started.map((t) => t.stop()));
       throw err;

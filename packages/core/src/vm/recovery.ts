@@ -2,7 +2,7 @@ import { ConsoleLog } from './console-log.js';
 import { guestName } from './launch-plan.js';
 import type { VmStateRecord } from './state-store.js';
 import type { Supervision } from './supervision.js';
-import { emptyCreateVmRequest, VmState } from './types.js';
+import { emptyCreateVmRequest, VmState, type VmSummary } from './types.js';
 import { findQemusOf, stopOrphan } from './orphan-qemus.js';
 import type { AssignedDevice } from './launch-plan.js';
 import { releaseDevices } from './supervision.js';
@@ -23,15 +23,35 @@ export class Recovery {
     private readonly supervision: Supervision,
   ) {}
 
-  async recoverAll(): Promise<void> {
+  private records: readonly VmStateRecord[] = [];
+  /** Saved VMs not re-adopted yet, as the API shows them meanwhile ('adopting'). */
+  private readonly pending = new Map<string, VmSummary>();
+
+  /** Reads the saved VMs (quick); `adopt` then re-adopts them while the manager already serves. */
+  async load(): Promise<void> {
     const { records, quarantined } = await this.rt.store.loadAll();
     for (const bad of quarantined) {
       this.rt.logger.warn({ file: bad.file, problem: bad.problem, movedTo: bad.movedTo }, 'invalid VM state file moved to quarantine; not acted on');
     }
+    this.records = records;
+    for (const r of records) this.pending.set(r.id, adoptingView(r));
+  }
+
+  async adopt(): Promise<void> {
+    const records = this.records;
     const stoppedOrphans = await this.stopOrphans(records);
-    const recovered = await Promise.all(records.map((r) => this.recoverOne(r, stoppedOrphans.get(r.id) ?? null)));
-    // What recovery decided is on disk before the manager serves.
+    const recovered = await Promise.all(records.map((r) => this.recoverOne(r, stoppedOrphans.get(r.id) ?? null).finally(() => this.pending.delete(r.id))));
+    // What recovery decided is on disk before the manager says it started.
     await Promise.all(recovered.flatMap((vm) => (vm ? [vm.flushed()] : [])));
+  }
+
+  /** A saved VM still being re-adopted, as list/get show it. */
+  adopting(id: string): VmSummary | undefined {
+    return this.pending.get(id);
+  }
+
+  adoptingAll(): VmSummary[] {
+    return [...this.pending.values()];
   }
 
   /**
@@ -126,4 +146,22 @@ export class Recovery {
       return [];
     });
   }
+}
+
+/** What the API shows of a saved VM before its QEMU was checked: the record, in state 'adopting'. */
+function adoptingView(r: VmStateRecord): VmSummary {
+  return {
+    id: r.id,
+    state: VmState.Adopting,
+    forwardedPort: r.hostPort,
+    pid: r.pid,
+    backend: r.backend,
+    boot: r.boot,
+    createdAt: r.createdAt,
+    ttlDeadline: r.ttlDeadline,
+    exit: r.exit,
+    guestStatus: null,
+    adopted: true,
+    devices: r.devices ?? [],
+  };
 }

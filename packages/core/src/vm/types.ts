@@ -2,6 +2,8 @@ import type { DeviceAssignment } from '../api/device-assignment.js';
 
 /** Lifecycle states of a VM (DESIGN §5). */
 export const VmState = {
+  /** A VM an earlier manager left running, shown while this one re-adopts it after a restart (never persisted). */
+  Adopting: 'adopting',
   Provisioning: 'provisioning',
   Starting: 'starting',
   Running: 'running',

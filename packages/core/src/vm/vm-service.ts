@@ -19,13 +19,15 @@ import { ensurePrivateDir } from './private-dir.js';
 import { StateLock } from './state-lock.js';
 import { StateStore } from './state-store.js';
 import { Supervision } from './supervision.js';
-import { emptyCreateVmRequest, VmState, type ConsoleLine, type CreatedVm, type CreateVmRequest, type CvmInfo, type VmEvent, type VmSummary } from './types.js';
+import { emptyCreateVmRequest, type ConsoleLine, type CreatedVm, type CreateVmRequest, type CvmInfo, type VmEvent, type VmSummary } from './types.js';
 import { VmEventBus } from './vm-events.js';
 import { removeVm } from './vm-removal.js';
 import type { CreateFaults } from '../api/create-faults.js';
 import { VM_DEVICES, type VmRuntime } from './vm-runtime.js';
 import type { VmDevice } from '../api/vm-device.js';
 import { VmTable } from './vm-table.js';
+import { cvmInfoOf, refreshGuestStatus } from './vm-views.js';
+import { ManagerError } from '../errors.js';
 
 /**
  * The VM lifecycle as the transports see it (VmApi): a thin facade over its
@@ -39,6 +41,8 @@ export class VmService implements VmLifecycle {
   private readonly creates: CreateTransaction;
   private readonly reconciler: Reconciler;
   private readonly lock: StateLock;
+  private readonly recovery: Recovery;
+  private recovered: Promise<void> = Promise.resolve();
   private readonly tasks: PeriodicTasks;
 
   constructor(
@@ -74,6 +78,7 @@ export class VmService implements VmLifecycle {
     this.creates = new CreateTransaction(this.rt, this.supervision);
     this.reconciler = new Reconciler(this.rt);
     this.lock = new StateLock(this.rt.store.dir);
+    this.recovery = new Recovery(this.rt, this.supervision);
   }
 
   onEvent(listener: (event: VmEvent) => void): () => void {
@@ -84,52 +89,48 @@ export class VmService implements VmLifecycle {
     return this.rt.events.onConsole(listener);
   }
 
-  /** Checks the run and state directories, takes the state directory's lock, re-adopts. */
+  /** Checks the run and state directories, takes the state directory's lock, loads the saved VMs and starts re-adopting them. */
   async init(): Promise<void> {
     await ensurePrivateDir(this.rt.planner.root, 'MANAGER_RUN_DIR');
     await this.rt.store.init();
     await this.lock.acquire();
-    await new Recovery(this.rt, this.supervision).recoverAll();
+    await this.recovery.load();
+    // Re-adoption runs while the transports start: list/get show those VMs as 'adopting'; creates and removals wait for it.
+    this.recovered = this.recovery.adopt();
+    this.recovered.catch(() => undefined); // awaited by ready(); failing it fails the start
     this.tasks.every(this.rt.settings.manager.reconcileInterval, 'reconcile', () => this.reconcile());
   }
 
-  create(request: CreateVmRequest): Promise<CreatedVm> {
+  ready(): Promise<void> {
+    return this.recovered;
+  }
+
+  async create(request: CreateVmRequest): Promise<CreatedVm> {
+    await this.recovered;
     return this.creates.run(request);
   }
 
   async remove(id: string): Promise<void> {
+    await this.recovered;
     const vm = this.rt.table.require(id);
     await vm.once('removal', () => removeVm(this.rt, this.supervision, vm));
   }
 
   async get(id: string): Promise<VmSummary> {
+    const adopting = this.recovery.adopting(id);
+    if (adopting && !this.rt.table.find(id)) return adopting;
     const vm = this.rt.table.require(id);
-    if (vm.state === VmState.Running && vm.qmp?.connected) {
-      try {
-        vm.guestStatus = (await vm.qmp.execute<{ status: string }>('query-status', undefined, 1000)).status;
-      } catch {
-        // QEMU is busy or going away; report the last known status.
-      }
-    }
+    await refreshGuestStatus(vm);
     return vm.summary();
   }
 
   list(): VmSummary[] {
-    return this.rt.table.sorted().map((vm) => vm.summary());
+    const adopting = this.recovery.adoptingAll().filter((vm) => !this.rt.table.find(vm.id));
+    return [...adopting, ...this.rt.table.sorted().map((vm) => vm.summary())];
   }
 
   cvmInfo(id: string): CvmInfo {
-    const vm = this.rt.table.require(id);
-    const { qemu, manager } = this.rt.settings;
-    const base: CvmInfo = {
-      id,
-      ovmfVersion: qemu.ovmfVersion,
-      cpuNum: qemu.smpCount,
-      cpuType: qemu.cpu,
-      kernelCmd: vm.plan.context.kernelCommandLine,
-      eosVersion: manager.eosVersion,
-    };
-    return vm.plan.backend.cvmInfo ? vm.plan.backend.cvmInfo(vm.plan.context, base) : base;
+    return cvmInfoOf(this.known(id), this.rt.settings);
   }
 
   async attestationPolicy(id: string, format?: AttestationPolicyFormat): Promise<Uint8Array> {
@@ -137,7 +138,7 @@ export class VmService implements VmLifecycle {
   }
 
   async attestationPolicyDocument(id: string): Promise<AttestationPolicyDocument> {
-    const vm = this.rt.table.require(id);
+    const vm = this.known(id);
     return vm.plan.backend.attestationPolicy(vm.plan.context);
   }
 
@@ -147,7 +148,7 @@ export class VmService implements VmLifecycle {
   }
 
   async consoleOutput(id: string, maxBytes = 64 * 1024): Promise<string> {
-    return this.rt.table.require(id).console.tail(maxBytes);
+    return this.known(id).console.tail(maxBytes);
   }
 
   async previewArgv(): Promise<string[]> {
@@ -155,6 +156,7 @@ export class VmService implements VmLifecycle {
   }
 
   async shutdown(options: { removeVms: boolean }): Promise<void> {
+    await this.recovered.catch(() => undefined);
     this.tasks.stopAll();
     this.supervision.stopRetention();
     const vms = [...this.rt.table.all()];
@@ -174,8 +176,16 @@ export class VmService implements VmLifecycle {
     return { inUse: this.rt.ports.inUse, size: this.rt.ports.size };
   }
 
-  reconcile(): Promise<ReconcileReport> {
+  async reconcile(): Promise<ReconcileReport> {
+    await this.recovered; // a VM being re-adopted is not an orphan
     return this.reconciler.reconcile();
+  }
+
+  /** The VM, once re-adopted: until then its QEMU is not checked, so nothing is said about it. */
+  private known(id: string) {
+    if (this.recovery.adopting(id) && !this.rt.table.find(id))
+      throw ManagerError.failedPrecondition(`VM ${id} is being re-adopted after a manager restart; retry in a moment`);
+    return this.rt.table.require(id);
   }
 
   private async previewPlan() {

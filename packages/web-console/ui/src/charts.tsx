@@ -5,6 +5,7 @@ import { parseHistogram, type Histogram } from './metrics.js';
 import { STATES, useStore } from './store.js';
 
 const COLOURS: Record<string, string> = {
+  adopting: '#6639ba',
   provisioning: '#8a6d00',
   starting: '#1f6feb',
   running: '#1a7f37',

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getJson, quietAbort, streamEvents, type LifecycleEvent, type WireVm } from './api.js';
 
-export const STATES = ['provisioning', 'starting', 'running', 'stopping', 'stopped', 'failed'] as const;
+export const STATES = ['adopting', 'provisioning', 'starting', 'running', 'stopping', 'stopped', 'failed'] as const;
 
 /** Counts of VMs by state at one moment (the chart's series). */
 export interface StateSample {
