@@ -201,7 +201,11 @@ describe('transport-http and live events against the real binary', () => {
     const v1 = ((reflection['grpc'] as GrpcObject)['reflection'] as GrpcObject)['v1'] as GrpcObject;
     const reflClient = new (v1['ServerReflection'] as ServiceClientConstructor)(`127.0.0.1:${m.grpcPort}`, credentials.createInsecure());
     const call = (reflClient as unknown as { ServerReflectionInfo(): NodeJS.ReadWriteStream & { write(o: object): void; end(): void } }).ServerReflectionInfo();
-    const answer = new Promise<{ list_services_response: { service: Array<{ name: string }> } }>((resolve) => call.on('data', resolve));
+    const answer = new Promise<{ list_services_response: { service: Array<{ name: string }> } }>((resolve, reject) => {
+      call.on('data', resolve);
+      // Before the answer, an error fails the test; after it, closing the client may drop the stream (not an error of the server's).
+      call.on('error', reject);
+    });
     call.write({ list_services: '' });
     const services = (await answer).list_services_response.service.map((s) => s.name);
     call.end();

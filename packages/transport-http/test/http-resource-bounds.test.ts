@@ -127,6 +127,7 @@ describe('slow stream readers', () => {
   /** A VM service whose console lines the test emits as fast as it likes. */
   const service = {
     init: async () => undefined,
+    ready: async () => undefined,
     shutdown: async () => undefined,
     list: () => [],
     portUsage: () => ({ inUse: 0, size: 1 }),

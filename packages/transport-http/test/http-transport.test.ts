@@ -64,6 +64,7 @@ describe('errors over a real HTTP server', () => {
   /** A VM service whose one VM lookup fails unexpectedly, another that is unknown. */
   const service = {
     init: async () => undefined,
+    ready: async () => undefined,
     shutdown: async () => undefined,
     list: () => [],
     portUsage: () => ({ inUse: 0, size: 1 }),
