@@ -83,7 +83,7 @@ export interface VmExit {
 
 export interface VmInfo {
   id: string;
-  /** provisioning, starting, running, stopping, stopped or failed. */
+  /** provisioning, starting, running, stopping, stopped or failed; adopting while a restarted manager re-adopts the VM. */
   state: string;
   forwarded_port: string;
   /** 0 when QEMU is not running. */
