@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(qemu-system-x86 qemu-utils ovmf busybox-static cpio grub-efi-amd64-bin grub-common mtools openssl python3-cbor2 python3-cryptography prometheus systemd sudo chromium)
+packages=(qemu-system-x86 qemu-utils ovmf busybox-static cpio gcc libc6-dev grub-efi-amd64-bin grub-common mtools openssl python3-cbor2 python3-cryptography prometheus systemd sudo chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

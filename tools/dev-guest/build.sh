@@ -9,7 +9,7 @@ repo=$(cd "$here/../.." && pwd)
 out="${DEV_GUEST_OUT:-$repo/build/dev-guest}"
 modules="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net netfs fscache 9pnet 9pnet_virtio 9p virtio_console evdev button"
 
-for tool in apt-get dpkg-deb cpio gzip sha256sum grub-mkstandalone mformat mmd mcopy qemu-img; do
+for tool in gcc apt-get dpkg-deb cpio gzip sha256sum grub-mkstandalone mformat mmd mcopy qemu-img; do
   command -v "$tool" >/dev/null || { echo "build-dev-guest: '$tool' is required" >&2; exit 1; }
 done
 busybox=/bin/busybox
@@ -23,7 +23,7 @@ kernel_pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depe
 [ -n "$kernel_pkg" ] || { echo "build-dev-guest: cannot resolve linux-image-amd64 (run apt-get update)" >&2; exit 1; }
 kernel_ver=$(apt-cache policy "$kernel_pkg" | sed -n 's/^ *Candidate: //p')
 
-recipe=$( { cat "$here/build.sh" "$here/init" "$here/grub.cfg"; echo "$kernel_pkg $kernel_ver"; sha256sum "$busybox"; } | sha256sum | cut -d' ' -f1)
+recipe=$( { cat "$here/build.sh" "$here/init" "$here/grub.cfg" "$here/race-probe.c"; echo "$kernel_pkg $kernel_ver"; sha256sum "$busybox"; } | sha256sum | cut -d' ' -f1)
 if [ -f "$out/recipe" ] && [ "$(cat "$out/recipe")" = "$recipe" ] && [ -f "$out/bzImage" ] && [ -f "$out/rootfs.cpio.gz" ] && [ -f "$out/disk.qcow2" ]; then
   echo "build-dev-guest: up to date ($out)"
   exit 0
@@ -44,6 +44,8 @@ for m in $modules; do
   cp "$f" "$root/lib/modules/"
 done
 install -m 0755 "$here/init" "$root/init"
+# The guest's attack on the host API (connection guard tests): static, as busybox.
+gcc -static -O2 -o "$root/bin/race-probe" "$here/race-probe.c"
 
 mkdir -p "$out"
 cp "$work"/kernel/boot/vmlinuz-* "$out/bzImage.tmp"

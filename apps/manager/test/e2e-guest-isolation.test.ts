@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startManager, until, type CreatedVm, type RunningManager } from './harness.js';
+import { freePort } from './free-port.js';
 
 /**
  * A guest is a tenant, not an operator: through its user-mode network it
@@ -12,15 +13,6 @@ import { startManager, until, type CreatedVm, type RunningManager } from './harn
  * (cocos.probe=<grpc>,<http> on its kernel command line) and prints what it
  * got; the host makes the same requests and must succeed.
  */
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** What the HTTP/2 client preface gets back: a gRPC server answers with its SETTINGS frame. */
 async function grpcPrefaceAnswer(port: number): Promise<number> {

@@ -50,7 +50,7 @@ export class PrometheusMetrics implements ManagerMetrics {
     });
     this.refusedConnections = new Counter({
       name: 'manager_connections_refused_total',
-      help: 'Connections closed before any request was read, by transport and reason (vm-origin, connection-limit, guard-error).',
+      help: 'Connections closed before any request was read, by transport and reason (vm-origin, peer-unverified, connection-limit, guard-error, header-timeout).',
       labelNames: ['transport', 'reason'],
       registers,
     });

@@ -109,7 +109,7 @@ export class ConnectionGate {
         localAddress: socket.localAddress ?? '',
         localPort: socket.localPort ?? 0,
       });
-      reason = verdict.allowed ? null : 'vm-origin';
+      reason = verdict.allowed ? null : verdict.cause;
     } catch (err) {
       // The guard could not decide: refused (fail closed).
       this.logger.error({ err }, 'gRPC: the connection guard failed; connection refused');

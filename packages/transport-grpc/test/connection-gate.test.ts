@@ -66,7 +66,7 @@ describe('binding', () => {
 describe('connection guard: guests never reach a handler', () => {
   it('a refused connection gets UNAVAILABLE, the handler never runs, the refusal is counted', async () => {
     const seen: ConnectionEnds[] = [];
-    const m = await start({}, { check: async (ends) => (seen.push(ends), { allowed: false, vmId: 'vm-1', reason: 'test' }) });
+    const m = await start({}, { check: async (ends) => (seen.push(ends), { allowed: false, cause: 'vm-origin', vmId: 'vm-1', reason: 'test' }) });
     const client = managerClient(`127.0.0.1:${m.port}`);
     await expect(call(client, 'CreateVm', {})).rejects.toMatchObject({ code: status.UNAVAILABLE });
     client.close();

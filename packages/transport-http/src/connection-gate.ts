@@ -130,7 +130,7 @@ export class ConnectionGate {
         localAddress: socket.localAddress ?? '',
         localPort: socket.localPort ?? 0,
       });
-      reason = verdict.allowed ? null : 'vm-origin';
+      reason = verdict.allowed ? null : verdict.cause;
     } catch (err) {
       // The guard could not decide: refused (fail closed).
       this.logger.error({ err }, 'HTTP: the connection guard failed; connection refused');

@@ -268,7 +268,7 @@ describe('mTLS identities and roles', () => {
     const refusing: ConnectionGuard = {
       check: async () => {
         checked++;
-        return { allowed: false, vmId: 'test-vm', reason: 'stub' };
+        return { allowed: false, cause: 'vm-origin', vmId: 'test-vm', reason: 'stub' };
       },
     };
     const tls = await startHttpManager({ MANAGER_HTTP_SERVER_CERT: pki.file('server.pem'), MANAGER_HTTP_SERVER_KEY: pki.file('server.key') }, [
@@ -304,7 +304,7 @@ describe('connections refused by the connection guard', () => {
   const guard: ConnectionGuard = {
     check: async (ends) => {
       seen.push(ends);
-      return refuse ? { allowed: false, vmId: 'test-vm', reason: 'stub' } : { allowed: true };
+      return refuse ? { allowed: false, cause: 'vm-origin', vmId: 'test-vm', reason: 'stub' } : { allowed: true };
     },
   };
   beforeAll(async () => {

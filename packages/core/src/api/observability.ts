@@ -7,7 +7,7 @@ export interface ManagerMetrics {
   /** observeCall for a fixed transport, method and code, with label lookups done once (hot paths). */
   callObserver(transport: string, method: string, code: string): (seconds: number) => void;
   observeCreate(seconds: number, ok: boolean): void;
-  /** A connection closed before any handler saw it: from one of our VMs (`vm-origin`), over a cap (`connection-limit`), … */
+  /** A connection closed before any handler saw it: from one of our VMs (`vm-origin`), from a local peer that could not be identified (`peer-unverified`), over a cap (`connection-limit`), … */
   observeRefusedConnection(transport: string, reason: string): void;
   /** A stream client cut off because it read too slowly (its backlog passed the bound): `events`, `console`, `WatchEvents`. */
   observeDroppedStream(transport: string, stream: string): void;

@@ -46,20 +46,29 @@ export function decodeProcAddress(hex: string): string {
   return `${canonicalIp(groups.join(':'))}:${portNumber}`;
 }
 
+/** The TCP socket tables of the host (/proc/net/tcp and tcp6), as text; a missing one is empty. */
+export async function readSocketTables(procRoot = '/proc'): Promise<readonly string[]> {
+  return Promise.all(['net/tcp', 'net/tcp6'].map((table) => readFile(`${procRoot}/${table}`, 'utf8').catch(() => '')));
+}
+
 /**
  * The socket on this host that is the other end of `ends` — found in
  * /proc/net/tcp{,6} as the socket whose local end is our remote end and
  * whose remote end is our local end — or null when the peer is not local.
  */
 export async function findLocalPeerSocket(ends: ConnectionEnds, procRoot = '/proc'): Promise<LocalPeerSocket | null> {
+  return findPeerInTables(ends, await readSocketTables(procRoot));
+}
+
+/** findLocalPeerSocket on tables already read (readSocketTables). */
+export function findPeerInTables(ends: ConnectionEnds, tables: readonly string[]): LocalPeerSocket | null {
   const peerLocal = `${canonicalIp(ends.remoteAddress)}:${ends.remotePort}`;
   const peerRemote = `${canonicalIp(ends.localAddress)}:${ends.localPort}`;
   // The peer's local field ends in its port, "…:PPPP " (4 upper-case hex digits): a
   // simple substring test skips every other line before any decoding (the tables
   // hold every socket of the host, hundreds while VMs and clients run).
   const portField = `:${ends.remotePort.toString(16).toUpperCase().padStart(4, '0')} `;
-  for (const table of ['net/tcp', 'net/tcp6']) {
-    const text = await readFile(`${procRoot}/${table}`, 'utf8').catch(() => '');
+  for (const text of tables) {
     for (let at = text.indexOf(portField); at !== -1; at = text.indexOf(portField, at + 1)) {
       const line = text.slice(text.lastIndexOf('\n', at) + 1, (text.indexOf('\n', at) + 1 || text.length + 1) - 1);
       const f = line.trim().split(/\s+/);

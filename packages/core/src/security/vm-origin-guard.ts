@@ -2,12 +2,21 @@ import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import type { VmApi } from '../api/vm-api.js';
-import { canonicalIp, findLocalPeerSocket, processHoldsSocket, type ConnectionEnds } from './socket-owner.js';
+import { FreshReads } from './fresh-reads.js';
+import { canonicalIp, findPeerInTables, processHoldsSocket, readSocketTables, type ConnectionEnds, type LocalPeerSocket } from './socket-owner.js';
+
+/**
+ * Why a connection was refused: `vm-origin` when one of our QEMUs holds its
+ * peer socket, `peer-unverified` when the peer could not be positively
+ * identified (gone, orphaned, changed while we looked).
+ */
+export type RefusalCause = 'vm-origin' | 'peer-unverified';
 
 /** The verdict on one incoming connection. */
-export type ConnectionVerdict = { readonly allowed: true } | { readonly allowed: false; readonly vmId: string; readonly reason: string };
+export type ConnectionVerdict =
+  { readonly allowed: true } | { readonly allowed: false; readonly cause: RefusalCause; readonly vmId: string | null; readonly reason: string };
 
-/** Refuses connections that come from one of this manager's VMs (GUEST_GUARD token). */
+/** Refuses connections that come from one of this manager's VMs (CONNECTION_GUARD token). */
 export interface ConnectionGuard {
   check(ends: ConnectionEnds): Promise<ConnectionVerdict>;
 }
@@ -15,40 +24,59 @@ export interface ConnectionGuard {
 /**
  * A guest reaches the host through QEMU's user-mode network: its
  * connections to 10.0.2.2 (the host's loopback) or to any host address are
- * made by the QEMU process itself. So a connection whose other end is a
- * socket held by one of our QEMU processes comes from a guest, whatever
- * address it arrived on, and is refused before TLS or any handler. A QEMU
+ * made by the QEMU process itself. So a connection from one of the host's own
+ * addresses is served only when its peer socket is found and is positively
+ * held by a process that is not one of our QEMUs. The guard fails closed: a
+ * guest can write a whole request and reset the connection before we look —
+ * QEMU's socket is then gone (or orphaned, inode 0) — so a peer that cannot be
+ * found, or that changed while its holders were checked, is refused. A QEMU
  * whose descriptors cannot be read (run as root through sudo while the
- * manager is not) is assumed to hold every local socket of its user: such
- * callers are refused too (fail closed).
+ * manager is not) is assumed to hold every local socket of its user. Peers
+ * with an address this host does not have are other machines: unaffected.
  */
 export class VmOriginGuard implements ConnectionGuard {
+  /** Connections accepted together share a read of the socket tables (never one older than their accept). */
+  private readonly tables: FreshReads<readonly string[]>;
+
   constructor(
     private readonly vms: Pick<VmApi, 'list'>,
     private readonly logger: Logger,
     private readonly procRoot = '/proc',
-  ) {}
+  ) {
+    this.tables = new FreshReads(() => readSocketTables(procRoot));
+  }
 
   async check(ends: ConnectionEnds): Promise<ConnectionVerdict> {
-    const running = this.vms.list().filter((vm) => vm.pid !== null);
-    if (running.length === 0) return { allowed: true };
-    // A peer address this host does not have is another machine: no socket of ours to look for.
+    // (A socket already reset by its peer reports no address at all.)
+    if (ends.remoteAddress === '') return this.unverified(ends, 'its peer address is unknown (reset before it was accepted)');
     if (!isHostAddress(ends.remoteAddress)) return { allowed: true };
-    const peer = await findLocalPeerSocket(ends, this.procRoot);
-    if (!peer) return { allowed: true }; // a remote host's connection: not a guest of ours
+    const peer = findPeerInTables(ends, await this.tables.get());
+    if (!peer || !held(peer)) return this.unverified(ends, peer ? 'its peer socket is orphaned (inode 0)' : 'its peer socket is gone');
+    const running = this.vms.list().filter((vm) => vm.pid !== null);
     // Every VM's descriptors at once: one after the other, the check would grow with the number of VMs.
-    const held = await Promise.all(running.map((vm) => processHoldsSocket(vm.pid as number, peer.inode, this.procRoot)));
+    const holds = await Promise.all(running.map((vm) => processHoldsSocket(vm.pid as number, peer.inode, this.procRoot)));
     for (const [i, vm] of running.entries()) {
-      if (held[i] === 'no') continue;
+      if (holds[i] === 'no') continue;
+      if (holds[i] === 'unknown' && !(await this.sameUserAsQemu(peer.uid, vm.pid as number))) continue;
       const reason =
-        held[i] === 'yes'
+        holds[i] === 'yes'
           ? `the connection comes from VM ${vm.id} (QEMU pid ${vm.pid})`
           : `the connection may come from VM ${vm.id}: QEMU pid ${vm.pid}'s sockets cannot be checked`;
-      if (held[i] === 'unknown' && !(await this.sameUserAsQemu(peer.uid, vm.pid as number))) continue;
       this.logger.warn({ vm: vm.id, peer: `${ends.remoteAddress}:${ends.remotePort}` }, `refused a connection: ${reason}`);
-      return { allowed: false, vmId: vm.id, reason };
+      return { allowed: false, cause: 'vm-origin', vmId: vm.id, reason };
     }
+    if (running.length === 0) return { allowed: true };
+    // A QEMU that closed the socket while its descriptors were read no longer
+    // showed it: the socket must still be there, with the same inode, after the scan.
+    const again = findPeerInTables(ends, await this.tables.get());
+    if (again?.inode !== peer.inode) return this.unverified(ends, 'its peer socket closed while its holders were checked');
     return { allowed: true };
+  }
+
+  private unverified(ends: ConnectionEnds, why: string): ConnectionVerdict {
+    const reason = `the connection's origin cannot be verified: ${why}`;
+    this.logger.warn({ peer: `${ends.remoteAddress}:${ends.remotePort}` }, `refused a connection: ${reason}`);
+    return { allowed: false, cause: 'peer-unverified', vmId: null, reason };
   }
 
   private async sameUserAsQemu(uid: number, pid: number): Promise<boolean> {
@@ -56,6 +84,11 @@ export class VmOriginGuard implements ConnectionGuard {
     const real = /^Uid:\s+(\d+)/m.exec(status)?.[1];
     return real === undefined || Number(real) === uid;
   }
+}
+
+/** A socket some process still holds: an orphaned one (every descriptor closed) shows inode 0. */
+function held(peer: LocalPeerSocket): boolean {
+  return /^[1-9]\d*$/.test(peer.inode);
 }
 
 /**
