@@ -7,6 +7,7 @@ export * from './logging.js';
 export * from './metrics.js';
 export * from './tracing.js';
 export * from './vm/console-follower.js';
+export * from './vm/console-lines.js';
 export * from './api/tokens.js';
 export * from './api/vm-api.js';
 export * from './api/observability.js';

@@ -18,7 +18,7 @@ export class PrometheusMetrics implements ManagerMetrics {
   private readonly droppedStreams: Counter<'transport' | 'stream'>;
   private readonly upstream: UpstreamApiMetrics;
 
-  constructor(service: Pick<VmApi, 'list' | 'portUsage'>, maxVms: number) {
+  constructor(service: Pick<VmApi, 'list' | 'portUsage' | 'onConsole'>, maxVms: number) {
     const registers = [this.registry];
     this.upstream = new UpstreamApiMetrics(this.registry);
     collectDefaultMetrics({ register: this.registry });
@@ -59,6 +59,14 @@ export class PrometheusMetrics implements ManagerMetrics {
       help: 'Stream clients cut off because their unread backlog passed the bound, by transport and stream.',
       labelNames: ['transport', 'stream'],
       registers,
+    });
+    const cutLines = new Counter({
+      name: 'manager_console_lines_cut_total',
+      help: 'Console line pieces handed out cut because a guest wrote a line longer than the bound (16 KiB).',
+      registers,
+    });
+    service.onConsole((line) => {
+      if (line.cut) cutLines.inc();
     });
     new Gauge({
       name: 'manager_vms',

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConsoleFollower } from '../src/vm/console-follower.js';
+import { CONSOLE_CUT_MARK, cutLongLines, MAX_CONSOLE_LINE } from '../src/vm/console-lines.js';
 import { ConsoleLog } from '../src/vm/console-log.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cocos-follower-'));
@@ -50,5 +51,53 @@ describe('ConsoleFollower is event-driven', () => {
     while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     follower.stop();
     expect(got).toEqual(['one', 'two', 'three']);
+  });
+});
+
+describe('ConsoleFollower bounds what a guest writes', () => {
+  it('cuts a line without a newline into marked pieces, holds at most one piece, and goes on with later lines', async () => {
+    const file = path.join(dir, 'long.log');
+    writeFileSync(file, '');
+    const log = new ConsoleLog(file, 64 * 1024 * 1024);
+    const got: Array<{ line: string; cut: boolean }> = [];
+    const follower = new ConsoleFollower(file, (line, cut) => got.push({ line, cut }), log);
+    await follower.start(true);
+    // 3 MiB and a bit with no newline (read in several 1 MiB reads), then one whole line.
+    const long = 'x'.repeat(3 * 1024 * 1024 + 100);
+    const child = spawn('sh', ['-c', `head -c ${long.length} /dev/zero | tr '\\0' x >> "$0"; printf '\\nafter\\n' >> "$0"`, file]);
+    await new Promise((resolve) => child.on('exit', resolve));
+    const deadline = Date.now() + 10_000;
+    while (got.at(-1)?.line !== 'after' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    follower.stop();
+    expect(got.at(-1)).toEqual({ line: 'after', cut: false });
+    const pieces = got.slice(0, -1);
+    // Every piece is bounded; all but the last are marked; together they are the line.
+    for (const p of pieces) expect(p.line.length).toBeLessThanOrEqual(MAX_CONSOLE_LINE + CONSOLE_CUT_MARK.length);
+    expect(pieces.slice(0, -1).every((p) => p.cut && p.line.endsWith(CONSOLE_CUT_MARK))).toBe(true);
+    expect(pieces.at(-1)?.cut).toBe(false);
+    expect(pieces.map((p) => (p.cut ? p.line.slice(0, -CONSOLE_CUT_MARK.length) : p.line)).join('')).toBe(long);
+    expect((follower as unknown as { partial: string }).partial.length).toBeLessThanOrEqual(MAX_CONSOLE_LINE);
+  });
+
+  it('keeps a multi-byte character split across two reads whole', async () => {
+    const file = path.join(dir, 'utf8.log');
+    // 1 MiB - 1 bytes of ASCII, then "é" (2 bytes) straddling the 1 MiB read boundary.
+    writeFileSync(file, Buffer.concat([Buffer.from('a'.repeat(1024 * 1024 - 1)), Buffer.from('é\n')]));
+    const got: string[] = [];
+    const follower = new ConsoleFollower(file, (line) => got.push(line));
+    await follower.start(true);
+    await follower.poll();
+    follower.stop();
+    expect(got.join('').endsWith('aé')).toBe(true);
+    expect(got.join('')).not.toContain('\uFFFD');
+  });
+});
+
+describe('console output served whole', () => {
+  it('cuts its long lines into marked pieces and leaves short ones alone', () => {
+    expect(cutLongLines('a\nb\n')).toBe('a\nb\n');
+    const long = 'y'.repeat(MAX_CONSOLE_LINE * 2 + 5);
+    const out = cutLongLines(`before\n${long}\nafter`).split('\n');
+    expect(out).toEqual(['before', 'y'.repeat(MAX_CONSOLE_LINE) + CONSOLE_CUT_MARK, 'y'.repeat(MAX_CONSOLE_LINE) + CONSOLE_CUT_MARK, 'yyyyy', 'after']);
   });
 });

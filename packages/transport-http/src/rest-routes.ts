@@ -96,7 +96,8 @@ export function registerRoutes(app: FastifyInstance, { service: s, metrics, info
     const text = await s.consoleOutput(id); // 404 for an unknown id, before anything is streamed
     if (request.query.follow !== '1' && request.query.follow !== 'true') return reply.type('text/plain; charset=utf-8').send(text);
     return streams.start(request, reply, 'console', 'text/plain; charset=utf-8', (write, end) => {
-      write(text);
+      // The tail may end inside a line: live lines start on a line of their own.
+      write(text === '' || text.endsWith('\n') ? text : `${text}\n`);
       const offConsole = s.onConsole((l) => l.vmId === id && write(`${l.line}\n`));
       const offEvent = s.onEvent((e) => {
         if (e.vmId === id && (e.state === VmState.Stopped || e.state === VmState.Failed)) end();

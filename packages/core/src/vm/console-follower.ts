@@ -1,6 +1,15 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { lstat, open, stat } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
+import { CONSOLE_CUT_MARK, MAX_CONSOLE_LINE } from './console-lines.js';
 import { READ_NOFOLLOW } from './private-dir.js';
+
+/**
+ * Bytes read at a time: small enough that a burst costs little memory per
+ * read (and the pieces cut from it keep no large string alive), large
+ * enough that a console flood is a few reads.
+ */
+const READ_CHUNK = 16 * 1024;
 
 /** What a follower needs to keep its console bounded: the rotation it runs between its own reads. */
 export interface ConsoleRotation {
@@ -22,7 +31,10 @@ export interface ConsoleRotation {
  */
 export class ConsoleFollower {
   private offset = 0;
+  /** The unterminated end of the last read: never longer than MAX_CONSOLE_LINE. */
   private partial = '';
+  /** Keeps a UTF-8 sequence split across two reads whole. */
+  private decoder = new StringDecoder('utf8');
   private watcher: FSWatcher | null = null;
   private reading: Promise<void> | null = null;
   /** A change arrived while reading: read again once the current read ends. */
@@ -32,7 +44,8 @@ export class ConsoleFollower {
 
   constructor(
     private readonly file: string,
-    private readonly onLine: (line: string) => void,
+    /** A line, or a piece of one (`cut`: the line continues in the next piece). */
+    private readonly onLine: (line: string, cut: boolean) => void,
     private readonly rotation: ConsoleRotation | null = null,
     private readonly rotatedFile = `${file}.1`,
   ) {}
@@ -100,6 +113,7 @@ export class ConsoleFollower {
     // A copy that cannot be read safely (a link planted in its place is never followed) is skipped, not retried forever.
     await this.readUpTo(this.rotatedFile, (await sizeOf(this.rotatedFile)) ?? 0).catch(() => undefined);
     this.offset = 0;
+    this.decoder = new StringDecoder('utf8');
     this.rotatedSeen = identity;
   }
 
@@ -120,21 +134,37 @@ export class ConsoleFollower {
     }
   }
 
-  /** Reads `file` from the current offset up to `end` (at most 1 MiB), hands out whole lines; the bytes read. */
+  /** Reads `file` from the current offset up to `end` (at most READ_CHUNK), hands out whole lines; the bytes read. */
   private async readFrom(file: string, end: number): Promise<number> {
     const handle = await open(file, READ_NOFOLLOW);
     try {
-      const length = Math.min(end - this.offset, 1024 * 1024);
+      const length = Math.min(end - this.offset, READ_CHUNK);
       const buf = Buffer.alloc(length);
       const { bytesRead } = await handle.read(buf, 0, length, this.offset);
-      const text = this.partial + buf.subarray(0, bytesRead).toString('utf8');
-      const lines = text.split(/\r?\n/);
-      this.partial = lines.pop() ?? '';
-      for (const line of lines) if (line.trim() !== '') this.onLine(line);
+      const lines = (this.partial + this.decoder.write(buf.subarray(0, bytesRead))).split(/\r?\n/);
+      const rest = lines.pop() ?? '';
+      for (const line of lines) this.handOut(line, true);
+      this.partial = this.handOut(rest, false);
       return bytesRead;
     } finally {
       await handle.close();
     }
+  }
+
+  /**
+   * Hands out `line` in pieces of at most MAX_CONSOLE_LINE (all but the last
+   * marked as cut). A complete line's last piece is handed out too (unless
+   * blank); an incomplete line's is returned, to be continued by the next read.
+   */
+  private handOut(line: string, complete: boolean): string {
+    let rest = line;
+    while (rest.length > MAX_CONSOLE_LINE) {
+      this.onLine(rest.slice(0, MAX_CONSOLE_LINE) + CONSOLE_CUT_MARK, true);
+      rest = rest.slice(MAX_CONSOLE_LINE);
+    }
+    if (!complete) return rest;
+    if (rest.trim() !== '') this.onLine(rest, false);
+    return '';
   }
 }
 

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { copyFile, lstat, open, rename, rm } from 'node:fs/promises';
 import { READ_NOFOLLOW } from './private-dir.js';
+import { cutLongLines } from './console-lines.js';
 
 /**
  * A VM's serial console (QEMU's stdout/stderr, opened with O_APPEND). Kept
@@ -47,7 +48,7 @@ export class ConsoleLog {
     return true;
   }
 
-  /** The last `maxBytes` of the console, across the rotation boundary. */
+  /** The last `maxBytes` of the console, across the rotation boundary; lines over MAX_CONSOLE_LINE in marked pieces. */
   async tail(maxBytes = 64 * 1024): Promise<string> {
     const parts: Buffer[] = [];
     let wanted = maxBytes;
@@ -57,7 +58,7 @@ export class ConsoleLog {
       parts.unshift(chunk);
       wanted -= chunk.length;
     }
-    return Buffer.concat(parts).toString('utf8');
+    return cutLongLines(Buffer.concat(parts).toString('utf8'));
   }
 
   async remove(): Promise<void> {

@@ -52,7 +52,7 @@ export class Supervision {
     if (vm.qmp) this.watchQmp(vm, vm.qmp);
     proc.exited.then((exit) => this.onExit(vm, exit)).catch((err: unknown) => vm.logger.error({ err }, 'handling the exit of QEMU failed'));
     // The follower keeps the console under MANAGER_CONSOLE_LOG_SIZE as it reads it: no sweep over idle VMs.
-    watch.follower = new ConsoleFollower(vm.plan.layout.consoleLog, (line) => this.rt.events.console(vm.id, line), vm.console);
+    watch.follower = new ConsoleFollower(vm.plan.layout.consoleLog, (line, cut) => this.rt.events.console(vm.id, line, cut), vm.console);
     await watch.follower.start(consoleFromStart);
   }
 

@@ -106,8 +106,11 @@ export interface VmEvent {
 export interface ConsoleLine {
   readonly kind: 'console';
   readonly vmId: string;
+  /** At most MAX_CONSOLE_LINE characters (plus the cut mark): a longer line arrives in pieces. */
   readonly line: string;
   readonly at: string;
+  /** A piece of a longer line that goes on in the next piece (its text ends with the cut mark). */
+  readonly cut?: true;
 }
 
 export type VmStreamEvent = VmEvent | ConsoleLine;

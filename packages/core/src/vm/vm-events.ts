@@ -14,8 +14,9 @@ export class VmEventBus {
     this.emitter.emit('event', { kind: 'lifecycle', vmId, state, previous, at: new Date().toISOString(), detail });
   }
 
-  console(vmId: string, line: string): void {
-    this.emitter.emit('console', { kind: 'console', vmId, line, at: new Date().toISOString() });
+  console(vmId: string, line: string, cut = false): void {
+    const at = new Date().toISOString();
+    this.emitter.emit('console', cut ? { kind: 'console', vmId, line, at, cut: true } : { kind: 'console', vmId, line, at });
   }
 
   onEvent(listener: (event: VmEvent) => void): () => void {
