@@ -28,6 +28,7 @@ import {
 import { loadManagerPackageDefinition, loadManagerProto, POLICY_FORMAT_METADATA, type ManagerUnaryRpc, type ManagerUnaryRpcs } from '@cocos-manager/contract';
 import { policyFormatFrom } from './policy-format.js';
 import { authorizeCall } from './call-auth.js';
+import { authFirst } from './auth-interceptor.js';
 import { ConnectionGate } from './connection-gate.js';
 import { loadHealthPackageDefinition } from './proto.js';
 import { grpcSettings } from './settings.js';
@@ -48,6 +49,8 @@ function withTimeout<T>(work: Promise<T>, ms: number, method: string): Promise<T
 }
 
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** An HTTP/2 session's header tables, queued output and control frames: far above what an honest client needs. */
+const SESSION_MEMORY_MB = 32;
 
 type Request<M extends ManagerUnaryRpc> = ManagerUnaryRpcs[M]['request'];
 type Response<M extends ManagerUnaryRpc> = ManagerUnaryRpcs[M]['response'];
@@ -100,6 +103,21 @@ export class GrpcTransport implements Transport {
       'grpc.max_connection_idle_ms': s.idleTimeout,
       'grpc.keepalive_time_ms': s.readTimeout,
       'grpc.keepalive_timeout_ms': s.writeTimeout,
+      // Bounds per connection: streams at once, and the HTTP/2 session's own memory (MB; grpc-js lifts Node's default of 10).
+      'grpc.max_concurrent_streams': s.maxConcurrentStreams,
+      'grpc-node.max_session_memory': SESSION_MEMORY_MB,
+      // With authentication on, a call is refused on its metadata before its message is read.
+      interceptors: this.auth.enabled
+        ? [
+            authFirst({
+              auth: this.auth,
+              metrics: this.metrics,
+              logger: this.logger,
+              maxHeaderBytes: s.maxHeaderBytes,
+              clientCertificates: () => this.verifiesClients,
+            }),
+          ]
+        : [],
     });
     server.addService(loadManagerProto().ManagerService.service, this.handlers());
     // grpc.health.v1.Health: "" and the service report SERVING while we listen.

@@ -41,6 +41,12 @@ export const grpcSettings = {
       default: '64',
       format: f.integer(1, 100_000),
     }),
+    maxConcurrentStreams: setting({
+      env: 'MANAGER_GRPC_MAX_CONCURRENT_STREAMS',
+      doc: 'Most HTTP/2 streams (calls) one gRPC connection may have open at once (its SETTINGS_MAX_CONCURRENT_STREAMS); the client queues or is refused beyond it.',
+      default: '100',
+      format: f.integer(1, 10_000),
+    }),
     streamBacklogBytes: setting({
       env: 'MANAGER_GRPC_STREAM_BACKLOG_BYTES',
       doc: 'Unsent bytes a WatchEvents client may fall behind by: over it and taking nothing for a second (or 8 times over it, however fast it reads), it is cut off, its stream reset (grpc clients see RESOURCE_EXHAUSTED), and counted in manager_stream_clients_dropped_total{transport="grpc",stream="WatchEvents"}.',
