@@ -5,3 +5,12 @@ export { startTestManager, type TestManager, type TestManagerOptions } from './t
 export { devGuest, devGuestEnv, waitForDevGuest, type DevGuest } from './dev-guest.js';
 export { FakeLauncher } from './fake-launcher.js';
 export { FakeQemu, FakeQmp, type FakeQemuScript } from './fake-qemu.js';
+export {
+  buildSevTestFirmware,
+  guidBytes,
+  testBootFile,
+  SevSection,
+  SEV_TEST_SECTIONS,
+  type SevTestFirmwareOptions,
+  type SevTestSection,
+} from './sev-test-firmware.js';
