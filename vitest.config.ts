@@ -16,6 +16,7 @@ const alias = {
   '@cocos-manager/transport-http': src('./packages/transport-http/src/index.ts'),
   '@cocos-manager/device-gpu': src('./packages/device-gpu/src/index.ts'),
   '@cocos-manager/web-console': src('./packages/web-console/src/index.ts'),
+  '@cocos-manager/measure': src('./packages/measure/src/index.ts'),
 };
 const project = (name: string, dir: string, extra: Record<string, unknown> = {}) => ({
   resolve: { alias },
@@ -35,6 +36,7 @@ export default defineConfig({
       project('@cocos-manager/storage-disk', './packages/storage-disk'),
       project('@cocos-manager/transport-http', './packages/transport-http'),
       project('@cocos-manager/device-gpu', './packages/device-gpu'),
+      project('@cocos-manager/measure', './packages/measure'),
       // Its browser tests drive the real binary: apps/manager/test/e2e-web-console.test.ts.
       project('@cocos-manager/web-console', './packages/web-console'),
       project('cocos-manager-backend-microvm', './examples/backend-microvm'),

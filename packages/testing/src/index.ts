@@ -14,3 +14,16 @@ export {
   type SevTestFirmwareOptions,
   type SevTestSection,
 } from './sev-test-firmware.js';
+export {
+  writeIgvm,
+  crc32Ieee,
+  IgvmType,
+  IgvmPlatformType,
+  IgvmPageType,
+  IgvmPageFlag,
+  type IgvmSpec,
+  type IgvmDirectiveSpec,
+  type IgvmPlatformSpec,
+} from './igvm-writer.js';
+export { igvmFromOvmf, ovmfLaunchDirectives, ovmfSevSections, pageFromRuns, KVM_VMSA_GPA, type IgvmFromOvmfOptions } from './igvm-from-ovmf.js';
+export { mrtdReference, tdvfSectionsReference, type TdvfSectionReference } from './tdx-mrtd-reference.js';

@@ -33,6 +33,7 @@ cases = [
     ('snp, 16 vCPUs EPYC-Rome', ['--mode', 'snp', '--vcpus', '16', '--vcpu-type', 'EPYC-Rome', '--ovmf', D]),
     ('snp, 8 vCPUs EPYC-Milan', ['--mode', 'snp', '--vcpus', '8', '--vcpu-type', 'EPYC-Milan', '--ovmf', D]),
     ('snp, 4 vCPUs EPYC-Milan-v2, features 0x21', ['--mode', 'snp', '--vcpus', '4', '--vcpu-type', 'EPYC-Milan-v2', '--guest-features', '0x21', '--ovmf', D]),
+    ('snp, 2 vCPUs EPYC-Milan, features 0x21', ['--mode', 'snp', '--vcpus', '2', '--vcpu-type', 'EPYC-Milan', '--guest-features', '0x21', '--ovmf', D]),
     ('snp, 1 vCPU EPYC-Genoa, features 0x21', ['--mode', 'snp', '--vcpus', '1', '--vcpu-type', 'EPYC-Genoa', '--guest-features', '0x21', '--ovmf', D]),
     ('snp, 4 vCPUs EPYC-Turin, features 0x21', ['--mode', 'snp', '--vcpus', '4', '--vcpu-type', 'EPYC-Turin', '--guest-features', '0x21', '--ovmf', D]),
     ('snp, 64 vCPUs EPYC-v4', ['--mode', 'snp', '--vcpus', '64', '--vcpu-type', 'EPYC-v4', '--ovmf', D]),
@@ -101,6 +102,31 @@ for vcpus, vcpu_type, features in [(1, 'EPYC-v4', 0x1), (4, 'EPYC-v4', 0x1), (2,
     igvm_default_rule.append({'vcpus': vcpus, 'vcpuType': vcpu_type, 'guestFeatures': hex(features), 'firmware': 'debian-ovmf', 'output': ld.hex()})
 GCTX.update_zero_pages = native_zero_pages
 
+# The VMSA pages sev-snp-measure measures (--dump-vmsa), for the IGVM files the
+# tests write from OVMF.fd: as (offset, hex) runs of the non-zero bytes.
+import os, tempfile
+def runs(page):
+    out, i = [], 0
+    while i < len(page):
+        if page[i] == 0:
+            i += 1
+            continue
+        j = i
+        while j < len(page) and any(page[j:j + 8]):
+            j += 1
+        out.append([i, page[i:j].hex()])
+        i = j
+    return out
+vmsas = []
+for vcpu_type, features in [('EPYC-v4', '0x1'), ('EPYC-Milan', '0x21')]:
+    args = ['--mode', 'snp', '--vcpus', '2', '--vcpu-type', vcpu_type, '--guest-features', features, '--ovmf', D, '--dump-vmsa']
+    with tempfile.TemporaryDirectory() as out:
+        argv = ['python3', f'{tool}/sev-snp-measure.py', *real(args)]
+        subprocess.run(argv, cwd=out, check=True, capture_output=True)
+        pages = [open(os.path.join(out, f'vmsa{i}.bin'), 'rb').read() for i in range(2)]
+    vmsas.append({'vcpuType': vcpu_type, 'guestFeatures': features, 'firmware': 'debian-ovmf', 'command': ' '.join(argv),
+                  'bsp': runs(pages[0]), 'ap': runs(pages[1])})
+
 json.dump({
     'tool': {'name': 'sev-snp-measure', 'repository': 'https://github.com/virtee/sev-snp-measure',
              'commit': git('rev-parse', 'HEAD'), 'version': git('describe', '--tags', '--always'),
@@ -116,6 +142,7 @@ json.dump({
     'vectors': vectors,
     'errors': failures,
     'kernelHashesTables': tables,
+    'vmsas': vmsas,
     'igvmDefaultZeroRule': {
         'method': 'sevsnpmeasure.guest.snp_calc_launch_digest with GCTX.update_zero_pages replaced by update_normal_pages of zero bytes (igvmmeasure measures a PAGE_DATA without file data as a normal page of zeros unless --native-zero)',
         'vectors': igvm_default_rule,
