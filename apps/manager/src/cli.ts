@@ -21,7 +21,7 @@ export function program(plugins: readonly ManagerPlugin[] = defaultPlugins): Com
     .command('qemu-args')
     .description('print, as a JSON array, the exact argv one VM would be launched with under the current configuration; starts nothing')
     .action(async () => {
-      const manager = build(plugins);
+      const manager = build(plugins, { logToStderr: true });
       try {
         process.stdout.write(`${JSON.stringify(await manager.previewQemuArgv())}\n`);
       } catch (err) {
@@ -38,7 +38,7 @@ export function program(plugins: readonly ManagerPlugin[] = defaultPlugins): Com
       ).choices(['json', 'corim']),
     )
     .action(async (options: { format?: 'json' | 'corim' }) => {
-      const manager = build(plugins);
+      const manager = build(plugins, { logToStderr: true });
       try {
         // The same encoder as the AttestationPolicy RPC: one code path.
         const doc = await manager.service.previewAttestationPolicy();

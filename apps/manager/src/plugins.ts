@@ -7,12 +7,14 @@ import { deviceGpuPlugin } from '@cocos-manager/device-gpu';
 import { grpcTransportPlugin } from '@cocos-manager/transport-grpc';
 import { httpTransportPlugin } from '@cocos-manager/transport-http';
 import { webConsolePlugin } from '@cocos-manager/web-console';
+import { measurePlugin } from '@cocos-manager/measure';
 
 /**
  * The plugins of the default `cocos-manager` build. A custom build is another
  * list like this one.
  */
 export const defaultPlugins: readonly ManagerPlugin[] = [
+  measurePlugin,
   plainBackendPlugin,
   sevSnpBackendPlugin,
   tdxBackendPlugin,

@@ -6,6 +6,7 @@ import {
   Manager,
   ManagerError,
   PluginError,
+  stderrLogDestination,
   type ManagerPlugin,
   type TokenOverride,
 } from '@cocos-manager/core';
@@ -32,9 +33,10 @@ function testOverrides(): TokenOverride[] {
   }
 }
 
-export function build(plugins: readonly ManagerPlugin[]): Manager {
+/** The manager; `logToStderr` for one-shot commands, whose stdout is their answer. */
+export function build(plugins: readonly ManagerPlugin[], options: { logToStderr?: boolean } = {}): Manager {
   try {
-    return Manager.create({ plugins, overrides: testOverrides() });
+    return Manager.create({ plugins, overrides: testOverrides(), ...(options.logToStderr ? { logDestination: stderrLogDestination() } : {}) });
   } catch (err) {
     fail(err);
   }

@@ -1,8 +1,9 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mrtdReference } from '@cocos-manager/testing';
 import { boot, head, network, pflash, RUN, tail, VM } from './golden-argv.js';
 import { MAIN } from './harness.js';
 
@@ -91,9 +92,10 @@ describe('backend selection', () => {
 describe('cocos-manager attestation-policy', () => {
   const digest = 'c0ffee'.repeat(16);
   let snpEnv: Record<string, string>;
+  // MRTD computed from the default firmware (Debian's OVMF.fd), checked by an independent derivation.
+  const mrtd = mrtdReference(readFileSync('/usr/share/ovmf/OVMF.fd'));
   const tdxEnv = {
     MANAGER_QEMU_ENABLE_TDX: 'true',
-    MANAGER_MRTD: '44'.repeat(48),
     MANAGER_RTMR0: '50'.repeat(48),
     MANAGER_RTMR1: '51'.repeat(48),
     MANAGER_RTMR2: '52'.repeat(48),
@@ -132,10 +134,10 @@ describe('cocos-manager attestation-policy', () => {
     expect(policy.policy.policy).toBe('196608');
   });
 
-  it('prints the TDX policy JSON', async () => {
+  it('prints the TDX policy JSON, its MRTD computed from the firmware', async () => {
     const result = await run(['attestation-policy', '--format', 'json'], tdxEnv);
     const policy = JSON.parse(text(result.stdout)) as { policy: { tdQuoteBodyPolicy: { mrTd: string; rtmrs: string[] } } };
-    expect(Buffer.from(policy.policy.tdQuoteBodyPolicy.mrTd, 'base64').toString('hex')).toBe('44'.repeat(48));
+    expect(Buffer.from(policy.policy.tdQuoteBodyPolicy.mrTd, 'base64').toString('hex')).toBe(mrtd);
     expect(policy.policy.tdQuoteBodyPolicy.rtmrs).toHaveLength(4);
   });
 
@@ -186,7 +188,7 @@ describe('cocos-manager attestation-policy', () => {
       signed: { alg, content_type: 'application/rim+cbor', signer: expect.stringMatching(/.+/) },
       environment: { vendor: 'Intel', model: 'TDX' },
       measurements: [
-        { name: 'mrtd', alg: 7, digest: '44'.repeat(48) },
+        { name: 'mrtd', alg: 7, digest: mrtd },
         { name: 'rtmr0', alg: 7, digest: '50'.repeat(48) },
         { name: 'rtmr1', alg: 7, digest: '51'.repeat(48) },
         { name: 'rtmr2', alg: 7, digest: '52'.repeat(48) },
@@ -195,7 +197,7 @@ describe('cocos-manager attestation-policy', () => {
     });
     // One flipped byte inside the signed payload: verification must fail.
     const tampered = Buffer.from(corim);
-    const at = tampered.indexOf(Buffer.from('44'.repeat(48), 'hex'));
+    const at = tampered.indexOf(Buffer.from(mrtd, 'hex'));
     tampered[at] ^= 0xff;
     expect((await verify(tampered, file(`${name}.pub`))).ok).toBe(false);
   });
@@ -208,10 +210,13 @@ describe('cocos-manager attestation-policy', () => {
     );
   });
 
-  it('a CoRIM needs measurements: a TDX policy with none configured is refused', async () => {
-    const result = await run(['attestation-policy', '--format', 'corim'], { MANAGER_QEMU_ENABLE_TDX: 'true' });
+  it('a TDX firmware without TDVF metadata, and no MANAGER_MRTD, is refused with one line naming the file', async () => {
+    writeFileSync(file('plain.fd'), Buffer.alloc(8192));
+    const result = await run(['attestation-policy', '--format', 'corim'], { MANAGER_QEMU_ENABLE_TDX: 'true', MANAGER_QEMU_OVMF_FILE: file('plain.fd') });
     expect(result.exitCode).toBe(2);
-    expect(text(result.stderr)).toMatch(/has no reference measurements to put in a CoRIM/);
+    expect(text(result.stderr)).toBe(
+      `cocos-manager: MANAGER_QEMU_OVMF_FILE="${file('plain.fd')}": cannot compute the TDX MRTD (${file('plain.fd')}: no OVMF footer table (GUID 96b582de-1fb2-45f7-baea-a366c55a082d 32 bytes before the end), so no TDVF metadata: not an OVMF image built for SEV or TDX); set MANAGER_MRTD to give it`,
+    );
   });
 });
 

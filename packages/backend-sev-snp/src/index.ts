@@ -1,4 +1,16 @@
-import { definePlugin, Lifecycle, TEE_BACKEND } from '@cocos-manager/core';
+import {
+  CONFIG,
+  definePlugin,
+  HOST,
+  instanceCachingFactory,
+  LAUNCH_MEASURER,
+  LOGGER,
+  resolveOptionalToken,
+  resolveToken,
+  TEE_BACKEND,
+  type HostEnvironment,
+} from '@cocos-manager/core';
+import { SnpLaunchDigest } from './launch-digest.js';
 import { SevSnpBackend } from './sev-snp-backend.js';
 import { sevSnpSettings } from './settings.js';
 
@@ -7,6 +19,7 @@ export { SevSnpGuest, IgvmConfig } from './sev-snp-guest.js';
 export { probeSevSnpHost, snpProductLine, cpuFlags } from './host-probe.js';
 export { checkIgvmFile } from './igvm-file.js';
 export { measureIgvm, LAUNCH_DIGEST_BYTES } from './igvm-measure.js';
+export { SnpLaunchDigest } from './launch-digest.js';
 export { loadPcrValues, type PcrValues } from './pcr-values.js';
 export { buildSnpPolicy, SNP_ENVIRONMENT } from './snp-policy.js';
 export { decodeHostData } from './host-data.js';
@@ -22,7 +35,14 @@ export const sevSnpBackendPlugin = definePlugin({
   configSchema: sevSnpSettings,
   provides: [TEE_BACKEND],
   register(container) {
-    container.register(TEE_BACKEND, { useClass: SevSnpBackend }, { lifecycle: Lifecycle.Singleton });
+    // A factory: the launch measurer is optional (a build without @cocos-manager/measure falls back to igvmmeasure).
+    container.register(TEE_BACKEND, {
+      useFactory: instanceCachingFactory((c) => {
+        const config = resolveToken(c, CONFIG);
+        const digest = new SnpLaunchDigest(config, resolveOptionalToken(c, LAUNCH_MEASURER), resolveToken(c, LOGGER));
+        return new SevSnpBackend(config, resolveToken(c, HOST) as HostEnvironment, digest);
+      }),
+    });
   },
 });
 

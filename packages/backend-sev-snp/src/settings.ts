@@ -46,14 +46,14 @@ export const sevSnpSettings = {
   snpPolicy: {
     igvmMeasureBinary: setting({
       env: 'MANAGER_IGVMMEASURE_BINARY',
-      doc: 'igvmmeasure binary that computes the launch measurement of the IGVM file. Empty: <MANAGER_ATTESTATION_POLICY_BINARY_PATH>/igvmmeasure.',
+      doc: 'igvmmeasure binary that computes the launch measurement of the IGVM file instead of the native engine (its answer is cross-checked, a warning on mismatch). Empty: computed natively, unless MANAGER_ATTESTATION_POLICY_BINARY_PATH is set.',
       default: '',
       format: f.text,
     }),
     binaryPath: setting({
       env: 'MANAGER_ATTESTATION_POLICY_BINARY_PATH',
       aliases: ['MANAGER_ATTESTATION_POLICY_BINARY'],
-      doc: 'Directory of the attestation policy helper binaries (igvmmeasure).',
+      doc: 'Directory of the attestation policy helper binaries: set to other than its default, its igvmmeasure computes the launch measurement (cross-checked against the native one).',
       default: '../../build',
       format: f.nonEmptyText,
     }),

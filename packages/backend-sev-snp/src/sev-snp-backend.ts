@@ -20,7 +20,7 @@ import {
 import { decodeHostData } from './host-data.js';
 import { probeSevSnpHost, snpProductLine } from './host-probe.js';
 import { checkIgvmFile } from './igvm-file.js';
-import { measureIgvm } from './igvm-measure.js';
+import { SnpLaunchDigest } from './launch-digest.js';
 import { loadPcrValues } from './pcr-values.js';
 import { sevSnpSettings } from './settings.js';
 import { IgvmConfig, SevSnpGuest } from './sev-snp-guest.js';
@@ -43,6 +43,8 @@ export class SevSnpBackend implements TeeBackend {
   constructor(
     @inject(CONFIG) private readonly config: ManagerConfig,
     @inject(HOST) private readonly host: HostEnvironment,
+    /** Built by the plugin's factory with the LAUNCH_MEASURER, when one is loaded. */
+    private readonly launchDigest: SnpLaunchDigest = new SnpLaunchDigest(config),
   ) {}
 
   get selection(): BackendSelection {
@@ -87,7 +89,7 @@ export class SevSnpBackend implements TeeBackend {
 
   async attestationPolicy(): Promise<AttestationPolicyDocument> {
     const { sevSnp, snpPolicy } = this.settings();
-    const measurement = await measureIgvm(this.igvmMeasureBinary(), sevSnp.igvmFile);
+    const measurement = await this.launchDigest.of(sevSnp.igvmFile);
     const product: SnpProductLine = snpPolicy.product !== '' ? snpPolicy.product : ((await snpProductLine(this.host)) ?? 'Milan');
     return buildSnpPolicy({
       measurement,

@@ -35,7 +35,12 @@ export const tdxSettings = {
       format: f.hexBytes(8, 'TD attributes'),
     }),
     xfam: setting({ env: 'MANAGER_XFAM', doc: 'Expected XFAM (hex, 8 bytes); empty leaves it out.', default: '', format: f.hexBytes(8, 'XFAM') }),
-    mrTd: measurement('MANAGER_MRTD', 'MRTD (initial TD measurement)'),
+    mrTd: setting({
+      env: 'MANAGER_MRTD',
+      doc: 'Expected MRTD (hex, 48 bytes). Empty: computed from the TDVF metadata of MANAGER_QEMU_OVMF_FILE; set: it must equal the computed value, or start-up stops.',
+      default: '',
+      format: f.hexBytes(48, 'MRTD (initial TD measurement)'),
+    }),
     rtmr0: measurement('MANAGER_RTMR0', 'RTMR[0] (firmware configuration)'),
     rtmr1: measurement('MANAGER_RTMR1', 'RTMR[1] (kernel)'),
     rtmr2: measurement('MANAGER_RTMR2', 'RTMR[2] (initramfs and command line)'),

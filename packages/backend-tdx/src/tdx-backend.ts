@@ -20,6 +20,7 @@ import {
   type TeeBackend,
   type VmContext,
 } from '@cocos-manager/core';
+import { FirmwareMrtd } from './firmware-mrtd.js';
 import { probeTdxHost } from './host-probe.js';
 import { tdxSettings } from './settings.js';
 import { TdxGuest } from './tdx-guest.js';
@@ -36,7 +37,11 @@ export const TDX_PRIORITY = 200;
 export class TdxBackend implements TeeBackend {
   readonly name = 'tdx';
 
-  constructor(@inject(CONFIG) private readonly config: ManagerConfig) {}
+  constructor(
+    @inject(CONFIG) private readonly config: ManagerConfig,
+    /** Built by the plugin's factory with the LAUNCH_MEASURER, when one is loaded. */
+    private readonly firmwareMrtd: FirmwareMrtd = new FirmwareMrtd(),
+  ) {}
 
   get selection(): BackendSelection {
     const { enable } = tdxSettings.tdx;
@@ -79,12 +84,12 @@ export class TdxBackend implements TeeBackend {
   async cleanup(): Promise<void> {}
 
   async attestationPolicy(): Promise<AttestationPolicyDocument> {
-    const { tdxPolicy: p } = this.settings();
+    const { tdxPolicy: p, tdx } = this.settings();
     return buildTdxPolicy({
       mrSeam: p.mrSeam,
       tdAttributes: p.tdAttributes,
       xfam: p.xfam,
-      mrTd: p.mrTd,
+      mrTd: await this.firmwareMrtd.of(tdx.ovmfFile, p.mrTd),
       rtmrs: [p.rtmr0, p.rtmr1, p.rtmr2, p.rtmr3],
     });
   }

@@ -25,3 +25,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     destination ?? pinoDestination({ fd: 1, sync: false }),
   );
 }
+
+/** Logs to stderr, synchronously: for one-shot commands whose stdout is their answer (a digest, a policy). */
+export function stderrLogDestination(): DestinationStream {
+  return pinoDestination({ fd: 2, sync: true });
+}

@@ -50,3 +50,8 @@ export function resolveToken<T>(container: DependencyContainer, token: Token<T>)
 export function resolveAllTokens<T>(container: DependencyContainer, token: Token<T>): T[] {
   return container.isRegistered(token, true) ? container.resolveAll<T>(token) : [];
 }
+
+/** Resolves the provider of a single token, or null when no plugin provides it (an optional dependency). */
+export function resolveOptionalToken<T>(container: DependencyContainer, token: Token<T>): T | null {
+  return container.isRegistered(token, true) ? container.resolve<T>(token) : null;
+}

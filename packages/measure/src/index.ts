@@ -18,3 +18,7 @@ export { tdvfMetadata, TdvfAttribute, type TdvfSection } from './tdx/tdvf-metada
 export { measureTdxMrtd, type TdxPageAddOrder } from './tdx/mrtd.js';
 export { kernelHashesOf, sha256OfFile } from './inputs.js';
 export { measureOptionsFromFlags, formatDigest, type MeasureFlags, type OutputFormat } from './flags.js';
+export { measurePlugin, PLUGIN_VERSION } from './plugin/plugin.js';
+export { NativeLaunchMeasurer } from './plugin/native-measurer.js';
+export { MeasurementCache } from './plugin/measurement-cache.js';
+export { measurePlugin as default } from './plugin/plugin.js';

@@ -13,6 +13,7 @@ import type { ApiAuth } from '../security/authenticator.js';
 import type { ConnectionGuard } from '../security/vm-origin-guard.js';
 import type { PolicyEncoder } from '../attestation/policy-encoder.js';
 import type { ManagerInfo, ManagerMetrics, ManagerTracing } from './observability.js';
+import type { LaunchMeasurer } from './launch-measurement.js';
 
 /** The validated configuration of this manager instance (core). */
 export const CONFIG = createToken<ManagerConfig>('config');
@@ -44,6 +45,9 @@ export const TEE_BACKEND = createToken<TeeBackend>('tee.backend', { multi: true 
 export const BOOT_STRATEGY = createToken<BootStrategy>('boot.strategy', { multi: true });
 /** API transports (plugins). */
 export const TRANSPORT = createToken<Transport>('transport', { multi: true });
+
+/** Launch measurements computed from firmware and IGVM files (a plugin: @cocos-manager/measure); optional for backends. */
+export const LAUNCH_MEASURER = createToken<LaunchMeasurer>('attestation.launch-measurer');
 
 /** Per-VM devices (GPUs…) that contribute QEMU elements and host resources (plugins). */
 export const VM_DEVICE = createToken<VmDevice>('vm.device', { multi: true });

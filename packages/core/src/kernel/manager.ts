@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { container as rootContainer, instanceCachingFactory, Lifecycle, type DependencyContainer } from 'tsyringe';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import type { ManagerPlugin } from '../api/plugin.js';
 import { randomUUID } from 'node:crypto';
 import { NO_CREATE_FAULTS } from '../api/create-faults.js';
@@ -63,6 +63,8 @@ export interface ManagerOptions {
   readonly overrides?: readonly TokenOverride[];
   /** A logger to use instead of one built from MANAGER_LOG_LEVEL. */
   readonly logger?: Logger;
+  /** Where the logger built from MANAGER_LOG_LEVEL writes (default stdout; one-shot commands whose stdout is data use stderr). */
+  readonly logDestination?: DestinationStream;
 }
 
 /**
@@ -93,7 +95,7 @@ export class Manager {
     );
     const settings = config.read(coreSettings);
     const instanceId = settings.manager.instanceId;
-    const baseLogger = options.logger ?? createLogger(settings.manager.logLevel);
+    const baseLogger = options.logger ?? createLogger(settings.manager.logLevel, options.logDestination);
     const logger = instanceId === '' ? baseLogger : baseLogger.child({ instance: instanceId });
     const container = rootContainer.createChildContainer();
 
