@@ -3,6 +3,8 @@
 import { Command, Option } from 'commander';
 import { POLICY_ENCODER, resolveToken, type ManagerPlugin } from '@cocos-manager/core';
 import { renderConfigReference } from './config-reference.js';
+import { addMeasureCommand } from './measure-command.js';
+import { addVerifyReportCommand } from './verify-report-command.js';
 import { defaultPlugins } from './plugins.js';
 import { build, fail, serve, VERSION } from './serve.js';
 
@@ -47,6 +49,8 @@ export function program(plugins: readonly ManagerPlugin[] = defaultPlugins): Com
         fail(err);
       }
     });
+  addMeasureCommand(cli);
+  addVerifyReportCommand(cli, plugins);
   cli
     .command('config')
     .description('print the configuration variables of this build with their effective values (--reference: a Markdown table of all variables)')

@@ -22,3 +22,8 @@ export { measurePlugin, PLUGIN_VERSION } from './plugin/plugin.js';
 export { NativeLaunchMeasurer } from './plugin/native-measurer.js';
 export { MeasurementCache } from './plugin/measurement-cache.js';
 export { measurePlugin as default } from './plugin/plugin.js';
+export { parseSnpReport, signingKeyOf, SNP_REPORT_BYTES, SIGNED_BYTES, type SnpReport } from './report/snp-report.js';
+export { checkReport, expectationsFromPolicy, policyDifferences, type ReportMismatch, type SnpReportExpectations } from './report/report-checks.js';
+export { checkSignature, checkChain, readCertificates } from './report/report-signature.js';
+export { tcbParts, tcbShortfalls, type SnpProduct, type TcbParts } from './report/tcb.js';
+export { verifySnpReport, type ReportFiles, type ReportVerification } from './report/verify-report.js';

@@ -53,10 +53,7 @@ const inRange = (type: number, [low, high]: readonly [number, number]) => type >
 export function parseIgvm(file: string, data: Buffer): IgvmFile {
   const fail = (code: MeasureErrorCode, problem: string) => new MeasureError(code, file, problem);
   if (data.length < 4 || data.subarray(0, 4).toString('latin1') !== IGVM_MAGIC) {
-    throw fail(
-      MeasureErrorCode.NotIgvm,
-      `not an IGVM file: it does not start with the "IGVM" magic (found ${JSON.stringify(data.subarray(0, 4).toString('latin1'))})`,
-    );
+    throw fail(MeasureErrorCode.NotIgvm, `not an IGVM file: it does not start with the "IGVM" magic (found "${printable(data.subarray(0, 4))}")`);
   }
   if (data.length < FIXED_HEADER_V1)
     throw fail(MeasureErrorCode.IgvmTruncated, `truncated: ${data.length} bytes, shorter than the ${FIXED_HEADER_V1}-byte fixed header`);
@@ -105,6 +102,10 @@ export function parseIgvm(file: string, data: Buffer): IgvmFile {
   checkParameterAreas(parsed.directives, fail);
   return parsed;
 }
+
+/** Bytes as text for a message: printable ASCII as is, the rest as \xNN. */
+const printable = (bytes: Buffer) =>
+  [...bytes].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
 
 type Fail = (code: MeasureErrorCode, problem: string) => MeasureError;
 
