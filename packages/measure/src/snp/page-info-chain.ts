@@ -22,8 +22,6 @@ const sha384 = (data: Uint8Array) => createHash('sha384').update(data).digest();
 export class PageInfoChain {
   private digestSoFar: Buffer;
   private readonly pageInfo = Buffer.alloc(PAGE_INFO_LENGTH);
-  /** Pages added, by type (for tests and diagnostics). */
-  readonly counts = new Map<SnpPageType, number>();
 
   constructor(seed: Buffer = ZEROS) {
     this.digestSoFar = Buffer.from(seed);
@@ -39,7 +37,6 @@ export class PageInfoChain {
     info.fill(0, 99, 104);
     info.writeBigUInt64LE(BigInt(gpa), 104);
     this.digestSoFar = sha384(info);
-    this.counts.set(type, (this.counts.get(type) ?? 0) + 1);
   }
 
   /** Normal pages of `data` (whole pages) from `gpa` on. */
