@@ -17,7 +17,9 @@ export const VERSION = '0.1.0';
 /** Start-up problems are one line on stderr, not a stack trace. */
 export function fail(err: unknown): never {
   const known = err instanceof ConfigError || err instanceof PluginError || err instanceof ManagerError;
-  const message = (err instanceof Error ? err.message : String(err)).trim().split(/\r?\n/).join(' | ');
+  // The operator's own command: a ManagerError's detail (paths, a tool's output) is theirs to see.
+  const detail = err instanceof ManagerError && err.detail ? ` (${err.detail})` : '';
+  const message = `${err instanceof Error ? err.message : String(err)}${detail}`.trim().split(/\r?\n/).join(' | ');
   process.stderr.write(`cocos-manager: ${message}\n`);
   if (!known && err instanceof Error && process.env['MANAGER_LOG_LEVEL'] === 'debug') process.stderr.write(`${err.stack}\n`);
   process.exit(known ? 2 : 1);

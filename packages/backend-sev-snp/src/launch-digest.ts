@@ -1,6 +1,7 @@
 import path from 'node:path';
-import type { LaunchMeasurer, Logger, ManagerConfig } from '@cocos-manager/core';
-import { measureIgvm } from './igvm-measure.js';
+import { ManagerError, type LaunchMeasurer, type Logger, type ManagerConfig } from '@cocos-manager/core';
+import { measureIgvm, UNMEASURED } from './igvm-measure.js';
+import { MeasurementCache } from './measurement-cache.js';
 import { sevSnpSettings } from './settings.js';
 
 /**
@@ -12,6 +13,9 @@ import { sevSnpSettings } from './settings.js';
  * igvmmeasure at its default place, as before.
  */
 export class SnpLaunchDigest {
+  /** igvmmeasure's answers by file and tool identity: one process at a time, not one per call. */
+  private readonly external = new MeasurementCache(measureIgvm);
+
   constructor(
     private readonly config: ManagerConfig,
     private readonly measurer: LaunchMeasurer | null = null,
@@ -29,12 +33,22 @@ export class SnpLaunchDigest {
     const binary = this.configuredBinary();
     if (this.measurer === null) {
       const { binaryPath } = this.config.read(sevSnpSettings).snpPolicy;
-      return measureIgvm(binary ?? path.join(binaryPath, 'igvmmeasure'), igvmFile);
+      return this.external.get(binary ?? path.join(binaryPath, 'igvmmeasure'), igvmFile);
     }
-    if (binary === null) return Buffer.from((await this.measurer.measure({ mode: 'snp', igvm: igvmFile })).digest);
-    const external = await measureIgvm(binary, igvmFile);
+    if (binary === null) return this.native(igvmFile);
+    const external = await this.external.get(binary, igvmFile);
     await this.crossCheck(igvmFile, binary, external);
     return external;
+  }
+
+  /** The native digest; a failure's client message names no host path (the detail, for the operator, does). */
+  private async native(igvmFile: string): Promise<Buffer> {
+    try {
+      return Buffer.from((await (this.measurer as LaunchMeasurer).measure({ mode: 'snp', igvm: igvmFile })).digest);
+    } catch (err) {
+      if (err instanceof ManagerError) throw err;
+      throw ManagerError.failedPrecondition(`${UNMEASURED}: the file is not a measurable IGVM file`, (err as Error).message);
+    }
   }
 
   private async crossCheck(igvmFile: string, binary: string, external: Buffer): Promise<void> {

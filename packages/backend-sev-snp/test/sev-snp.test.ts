@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -197,11 +197,16 @@ describe('SEV-SNP attestation policy', () => {
     expect(doc.json.policy['hostData']).toBeUndefined();
   });
 
+  /** The operator's detail of a measurement failure; its client message names no host path. */
   const failure = async (env: Record<string, string>) => {
     const err = await policyWith(env).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ManagerError);
     expect((err as ManagerError).code).toBe(ErrorCode.FailedPrecondition);
-    return (err as Error).message;
+    const { message, detail } = err as ManagerError;
+    if (detail === undefined) return message; // not a measurement failure (the PCR file's own errors)
+    expect(message).toMatch(/^the launch measurement of the IGVM file could not be computed: /);
+    expect(message).not.toMatch(/\//);
+    return detail;
   };
 
   it('a missing igvmmeasure names the binary', async () => {
@@ -214,6 +219,41 @@ describe('SEV-SNP attestation policy', () => {
     expect(await failure({ MANAGER_ATTESTATION_POLICY_BINARY_PATH: path.join(root, 'bin-fail') })).toMatch(
       /failed on .* with exit status 3: error: unsupported IGVM revision/,
     );
+  });
+
+  it('50 parallel policies run the measurement once (one process at a time), and again once a file changes', async () => {
+    const counter = path.join(root, 'measure-runs');
+    const running = path.join(root, 'measure-running');
+    // Counts its runs, and fails loudly if two ever overlap.
+    const binary = measure(
+      'counted',
+      `[ -e "${running}" ] && { echo overlap >&2; exit 9; }\n: > "${running}"\necho run >> "${counter}"\nsleep 0.2\nrm -f "${running}"\necho ${digest}`,
+    );
+    const backend = new SevSnpBackend(
+      config({ MANAGER_QEMU_IGVM_FILE: igvm, MANAGER_IGVMMEASURE_BINARY: binary }),
+      new HostEnvironment(path.join(root, 'no-host')),
+    );
+    const docs = await Promise.all(Array.from({ length: 50 }, () => backend.attestationPolicy()));
+    expect(new Set(docs.map((d) => JSON.stringify(d.json))).size).toBe(1);
+    expect(readFileSync(counter, 'utf8').trim().split('\n')).toHaveLength(1);
+    // A changed IGVM file is a new identity: measured again, once.
+    const { utimesSync } = await import('node:fs');
+    utimesSync(igvm, new Date(), new Date(Date.now() + 5000));
+    await Promise.all(Array.from({ length: 10 }, () => backend.attestationPolicy()));
+    expect(readFileSync(counter, 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+
+  it('a failed measurement is not kept: the next call measures again', async () => {
+    const flag = path.join(root, 'measure-fails-once');
+    writeFileSync(flag, '');
+    const binary = measure('flaky', `[ -e "${flag}" ] && { rm -f "${flag}"; echo "transient" >&2; exit 1; }\necho ${digest}`);
+    const backend = new SevSnpBackend(
+      config({ MANAGER_QEMU_IGVM_FILE: igvm, MANAGER_IGVMMEASURE_BINARY: binary }),
+      new HostEnvironment(path.join(root, 'no-host')),
+    );
+    await expect(backend.attestationPolicy()).rejects.toMatchObject({ code: ErrorCode.FailedPrecondition });
+    const doc = (await backend.attestationPolicy()) as { json: { policy: Record<string, unknown> } };
+    expect(Buffer.from(doc.json.policy['measurement'] as string, 'base64').toString('hex')).toBe(digest);
   });
   it.each([
     ['two lines', `echo ${digest}; echo done`],

@@ -63,21 +63,28 @@ export const ERROR_CATALOGUE = {
 /** One entry of the catalogue: a code, refined where transports answer differently (the two RESOURCE_EXHAUSTED limits). */
 export type ErrorKind = keyof typeof ERROR_CATALOGUE;
 
-/** A failure meant for the client: its kind decides every status, its message is shown as is. */
+/**
+ * A failure meant for the client: its kind decides every status, its message
+ * is shown as is. `detail` is for the operator — host paths, a tool's output —
+ * logged by the transports and printed by the manager's own commands, never
+ * sent to a client.
+ */
 export class ManagerError extends Error {
   readonly code: ErrorCode;
   readonly resource: ExhaustedResource | undefined;
+  readonly detail: string | undefined;
 
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; detail?: string },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ManagerError';
     const entry: ErrorCatalogueEntry = ERROR_CATALOGUE[kind];
     this.code = entry.code;
     this.resource = entry.resource;
+    this.detail = options?.detail;
   }
 
   static invalidArgument(message: string): ManagerError {
@@ -90,8 +97,8 @@ export class ManagerError extends Error {
   static resourceExhausted(message: string, resource: ExhaustedResource = 'vm-capacity'): ManagerError {
     return new ManagerError(resource, message);
   }
-  static failedPrecondition(message: string): ManagerError {
-    return new ManagerError('failed-precondition', message);
+  static failedPrecondition(message: string, detail?: string): ManagerError {
+    return new ManagerError('failed-precondition', message, detail === undefined ? undefined : { detail });
   }
   static deadlineExceeded(message: string): ManagerError {
     return new ManagerError('deadline-exceeded', message);
@@ -116,6 +123,8 @@ export function errorCodeOf(err: unknown): ErrorCode {
 export interface ClientError extends ErrorCatalogueEntry {
   readonly kind: ErrorKind;
   readonly message: string;
+  /** The operator's detail of a ManagerError (for the log only). */
+  readonly detail: string | undefined;
   /**
    * True when the failure was no ManagerError (a bug, an unforeseen failure):
    * the client gets the catalogue's generic message and the transport logs
@@ -134,5 +143,5 @@ export function clientErrorOf(err: unknown): ClientError {
   const kind: ErrorKind = known ? err.kind : 'internal';
   const entry: ErrorCatalogueEntry = ERROR_CATALOGUE[kind];
   const message = (known && err.message) || entry.clientMessage;
-  return { ...entry, kind, message, unexpected: !known };
+  return { ...entry, kind, message, detail: known ? err.detail : undefined, unexpected: !known };
 }

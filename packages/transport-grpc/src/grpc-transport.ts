@@ -269,7 +269,8 @@ export class GrpcTransport implements Transport {
           const failure = clientErrorOf(err);
           this.metrics.observeCall('grpc', method, failure.code, (performance.now() - started) / 1000);
           if (failure.unexpected) this.logger.error({ method, err }, 'gRPC call failed unexpectedly');
-          else this.logger.info({ method, code: failure.code, error: failure.message }, 'gRPC call failed');
+          else
+            this.logger.info({ method, code: failure.code, error: failure.message, ...(failure.detail ? { detail: failure.detail } : {}) }, 'gRPC call failed');
           callback(serviceErrorOf(failure));
         },
       );

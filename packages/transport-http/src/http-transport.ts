@@ -197,9 +197,10 @@ export class HttpTransport implements Transport {
     });
     app.setErrorHandler((err, request, reply) => {
       const { status, body, unexpected } = toHttpError(fromFastifyRefusal(err));
+      const detail = err instanceof ManagerError ? err.detail : undefined;
       if (unexpected) this.logger.error({ err, method: request.method, url: request.url }, 'HTTP request failed unexpectedly');
-      else if (status >= 500)
-        this.logger.error({ code: body.error.code, error: body.error.message, method: request.method, url: request.url }, 'HTTP request failed');
+      else if (status >= 500 || detail)
+        this.logger.error({ code: body.error.code, error: body.error.message, detail, method: request.method, url: request.url }, 'HTTP request failed');
       if (status === 401) void reply.header('www-authenticate', 'Bearer realm="cocos-manager"');
       return reply.code(status).send(body);
     });
