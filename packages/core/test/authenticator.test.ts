@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -93,5 +93,27 @@ describe('Authenticator', () => {
       /readable by group or others \(mode 644\); expected 0600 or 0400/,
     );
     expect(() => auth({ tokensFile: path.join(dir, 'missing') })).toThrow(/expected a readable tokens file \(ENOENT\)/);
+  });
+
+  it('refuses a 0600 tokens file owned by another local user, and a symbolic link to a good one', () => {
+    const good = tokensFile(`admin ops ${ADMIN_TOKEN}\n`);
+    const link = path.join(dir, 'tokens-link');
+    symlinkSync(good, link);
+    expect(() => auth({ tokensFile: link })).toThrow(/MANAGER_AUTH_TOKENS_FILE="[^"]+": the file is a symbolic link/);
+    expect(auth({ tokensFile: good }).enabled).toBe(true);
+    if (process.getuid?.() !== 0) return; // only root can give a file away
+    const foreign = tokensFile(`admin ops ${ADMIN_TOKEN}\n`);
+    chownSync(foreign, 4242, 4242);
+    const err = (() => {
+      try {
+        auth({ tokensFile: foreign });
+      } catch (e) {
+        return e as Error;
+      }
+      return null;
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err?.message).toMatch(/the file is owned by uid 4242; expected this manager's uid 0 or root/);
+    expect(err?.message).not.toContain(ADMIN_TOKEN);
   });
 });

@@ -13,6 +13,7 @@ import {
   vmLayout,
   writeShares,
 } from '../src/index.js';
+import { ensureTrustedDir } from '../src/vm/private-dir.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -123,5 +124,49 @@ describe('CreateVm request validation', () => {
     [{ agentCvmClientCert: new Uint8Array(300 * 1024) }, /agent_cvm_client_cert is 307200 bytes/],
   ])('refuses %j', (overrides, message) => {
     expect(invalid(overrides)).toMatch(message);
+  });
+});
+
+describe('share roots (MANAGER_QEMU_ENV_MOUNT / MANAGER_QEMU_CERTS_MOUNT)', () => {
+  const tree = async () => {
+    const base = await mkdtemp(path.join(os.tmpdir(), 'cocos-shares-'));
+    dirs.push(base);
+    return base;
+  };
+  const refusal = (dir: string) =>
+    ensureTrustedDir(dir, 'MANAGER_QEMU_ENV_MOUNT').then(
+      () => null,
+      (e: unknown) => e as ManagerError,
+    );
+
+  it('creates a missing root 0700 below trusted parents (a sticky /tmp included)', async () => {
+    const base = await tree();
+    const root = path.join(base, 'a', 'env');
+    expect(await refusal(root)).toBeNull();
+    expect((await stat(root)).mode & 0o777).toBe(0o700);
+  });
+
+  it('refuses a parent others may write, a parent that is a symbolic link, and a root open to others', async () => {
+    const { chmod, mkdir, symlink } = await import('node:fs/promises');
+    const base = await tree();
+    await mkdir(path.join(base, 'loose'));
+    await chmod(path.join(base, 'loose'), 0o777);
+    const loose = await refusal(path.join(base, 'loose', 'env'));
+    expect(loose?.message).toMatch(/^MANAGER_QEMU_ENV_MOUNT \S+ has a parent that others control: \S+\/loose is writable by group or others \(mode 0777\)$/);
+    await mkdir(path.join(base, 'real'));
+    await symlink(path.join(base, 'real'), path.join(base, 'link'));
+    expect((await refusal(path.join(base, 'link', 'env')))?.message).toMatch(/\/link is a symbolic link$/);
+    await mkdir(path.join(base, 'open'), { mode: 0o755 });
+    await chmod(path.join(base, 'open'), 0o777);
+    expect((await refusal(path.join(base, 'open')))?.message).toMatch(/has mode 0777, writable by group or others; expected 0700$/);
+  });
+
+  it("refuses a parent owned by another local user (as root: a chown'ed directory)", async () => {
+    if (process.getuid?.() !== 0) return; // only root can give a directory away
+    const { chown, mkdir } = await import('node:fs/promises');
+    const base = await tree();
+    await mkdir(path.join(base, 'theirs'), { mode: 0o755 });
+    await chown(path.join(base, 'theirs'), 4242, 4242);
+    expect((await refusal(path.join(base, 'theirs', 'env')))?.message).toMatch(/\/theirs is owned by uid 4242, neither root nor this manager's uid 0$/);
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { ConfigError } from '../config/manager-config.js';
 import type { Role } from './roles.js';
 
@@ -13,13 +13,22 @@ const VARIABLE = 'MANAGER_AUTH_TOKENS_FILE';
 
 /**
  * Reads the bearer tokens file: `<role> <name> <token>` per line. Refuses,
- * with one line that never shows a token, a file others can read, a bad
- * role, a short token, a duplicate name or token.
+ * with one line that never shows a token, a symbolic link, a file owned by
+ * anyone but this manager's user or root (a local user's file would hand them
+ * the API), a file others can read, a bad role, a short token, a duplicate
+ * name or token.
  */
 export function readTokenFile(file: string): TokenEntry[] {
   let text: string;
   try {
-    const mode = statSync(file).mode;
+    const st = lstatSync(file);
+    const uid = process.getuid?.();
+    if (st.isSymbolicLink()) throw new ConfigError(`${VARIABLE}=${JSON.stringify(file)}: the file is a symbolic link; expected the tokens file itself`);
+    if (!st.isFile()) throw new ConfigError(`${VARIABLE}=${JSON.stringify(file)}: not a regular file`);
+    if (uid !== undefined && st.uid !== uid && st.uid !== 0) {
+      throw new ConfigError(`${VARIABLE}=${JSON.stringify(file)}: the file is owned by uid ${st.uid}; expected this manager's uid ${uid} or root`);
+    }
+    const mode = st.mode;
     if ((mode & 0o077) !== 0) {
       throw new ConfigError(
         `${VARIABLE}=${JSON.stringify(file)}: the file is readable by group or others (mode ${(mode & 0o777).toString(8)}); expected 0600 or 0400`,

@@ -15,7 +15,7 @@ import { PeriodicTasks } from './periodic-tasks.js';
 import { LaunchPlanner, PLACEHOLDER_VM_ID, previewDevices } from './launch-plan.js';
 import { Reconciler, type ReconcileReport } from './reconciler.js';
 import { Recovery } from './recovery.js';
-import { ensurePrivateDir } from './private-dir.js';
+import { ensurePrivateDir, ensureTrustedDir } from './private-dir.js';
 import { StateLock } from './state-lock.js';
 import { StateStore } from './state-store.js';
 import { Supervision } from './supervision.js';
@@ -92,6 +92,9 @@ export class VmService implements VmLifecycle {
   /** Checks the run and state directories, takes the state directory's lock, loads the saved VMs and starts re-adopting them. */
   async init(): Promise<void> {
     await ensurePrivateDir(this.rt.planner.root, 'MANAGER_RUN_DIR');
+    const { envMount, certsMount } = this.rt.settings.qemu;
+    if (envMount !== '') await ensureTrustedDir(envMount, 'MANAGER_QEMU_ENV_MOUNT');
+    if (certsMount !== '') await ensureTrustedDir(certsMount, 'MANAGER_QEMU_CERTS_MOUNT');
     await this.rt.store.init();
     await this.lock.acquire();
     await this.recovery.load();
