@@ -174,6 +174,22 @@ describe('bearer tokens and roles', () => {
     expect(m.service.list()).toEqual([]);
   });
 
+  it('authentication before the body: a POST without a token is answered 401 on its headers, its body never awaited', async () => {
+    const net = await import('node:net');
+    const socket = net.connect(m.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString()));
+    await new Promise((r) => socket.once('connect', r));
+    // Headers announce a large body; not one byte of it is sent.
+    socket.write('POST /vms HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n');
+    const t0 = Date.now();
+    while (!answer.includes('\r\n\r\n') && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    socket.destroy();
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    expect(m.service.list()).toEqual([]);
+  });
+
   it('/health and /metrics need no token', async () => {
     expect((await request(m.port, { path: '/health' })).status).toBe(200);
     expect((await request(m.port, { path: '/metrics' })).status).toBe(200);
