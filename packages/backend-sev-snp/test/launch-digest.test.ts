@@ -92,6 +92,8 @@ describe('the SNP launch digest source', () => {
 
   it('without a measurer (a build without @cocos-manager/measure): igvmmeasure at its default place, as before', async () => {
     const err = await new SnpLaunchDigest(config()).of('/fw/x.igvm').catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(/^igvmmeasure "\.\.\/\.\.\/build\/igvmmeasure" could not run/);
+    // The operator's detail names the binary; the client's message names no path.
+    expect((err as ManagerError).detail).toMatch(/^igvmmeasure "\.\.\/\.\.\/build\/igvmmeasure" could not run/);
+    expect((err as Error).message).not.toMatch(/\//);
   });
 });
