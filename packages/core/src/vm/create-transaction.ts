@@ -105,6 +105,8 @@ export class CreateTransaction {
       rollback.add(() => rt.table.delete(id));
       rollback.add(() => vm.forget());
       vm.transition(VmState.Starting, 'launching QEMU');
+      // The record of the VM is on disk before its QEMU exists (a full state disk fails the create here, no QEMU started).
+      await vm.durable();
       log.info({ argv: spec.argv, port: hostPort, backend: backend.name, boot: boot.name }, 'launching QEMU');
 
       // Launch.
@@ -126,8 +128,9 @@ export class CreateTransaction {
       vm.transition(VmState.Running, `QEMU pid ${proc.pid} is up`);
       this.supervision.armTtl(vm);
       await after('supervise');
-      // Durable before the client hears of it: a restart right after still knows the VM.
-      await vm.flushed();
+      // Durable before the client hears of it: a restart right after still knows the VM; a write that failed fails the create.
+      await vm.durable();
+      vm.announced();
       return { id, forwardedPort: hostPort };
     } catch (err) {
       await rollback.run(log);

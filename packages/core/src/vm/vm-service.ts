@@ -7,9 +7,9 @@ import type { ManagerTracing } from '../api/observability.js';
 import type { ProcessLauncher } from '../api/process-launcher.js';
 import { CONFIG, CREATE_FAULTS, LOGGER, POLICY_ENCODER, PROCESS_LAUNCHER, TRACING } from '../api/tokens.js';
 import type { VmLifecycle } from '../api/vm-api.js';
-import { coreSettings, resolveStateDir } from '../config/core-settings.js';
+import { coreSettings } from '../config/core-settings.js';
 import type { ManagerConfig } from '../config/manager-config.js';
-import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR, type BackendChoice, type BootChoice, type PortPool } from '../kernel/internal-tokens.js';
+import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR, STATE_STORE, type BackendChoice, type BootChoice, type PortPool } from '../kernel/internal-tokens.js';
 import { CreateTransaction } from './create-transaction.js';
 import { PeriodicTasks } from './periodic-tasks.js';
 import { LaunchPlanner, PLACEHOLDER_VM_ID, previewDevices } from './launch-plan.js';
@@ -17,7 +17,7 @@ import { Reconciler, type ReconcileReport } from './reconciler.js';
 import { Recovery } from './recovery.js';
 import { ensurePrivateDir, ensureTrustedDir } from './private-dir.js';
 import { StateLock } from './state-lock.js';
-import { StateStore } from './state-store.js';
+import type { StateStore } from './state-store.js';
 import { Supervision } from './supervision.js';
 import { emptyCreateVmRequest, type ConsoleLine, type CreatedVm, type CreateVmRequest, type CvmInfo, type VmEvent, type VmSummary } from './types.js';
 import { VmEventBus } from './vm-events.js';
@@ -56,12 +56,13 @@ export class VmService implements VmLifecycle {
     @inject(CREATE_FAULTS) faults: CreateFaults,
     @inject(POLICY_ENCODER) private readonly policies: PolicyEncoder,
     @inject(VM_DEVICES) devices: readonly VmDevice[],
+    @inject(STATE_STORE) store: StateStore,
   ) {
     const settings = config.read(coreSettings);
     this.rt = {
       settings,
       logger,
-      store: new StateStore(resolveStateDir(settings.manager.stateDir)),
+      store,
       ports,
       events: new VmEventBus(),
       table: new VmTable(),
@@ -168,7 +169,9 @@ export class VmService implements VmLifecycle {
     } else {
       for (const vm of vms) {
         this.supervision.detach(vm);
+        // A write still failing is tried once more; then the next manager finds the VM as last saved.
         await vm.flushed();
+        await vm.stopPersisting();
       }
       this.rt.logger.info({ vms: vms.length }, 'leaving VMs running for the next manager to re-adopt');
     }
