@@ -65,6 +65,10 @@ export async function startFakeManager(
     onCreated?: (manager: Manager) => void;
     /** The state store's filesystem (a FaultyStateFiles to fail its writes). */
     stateFiles?: StateFileSystem;
+    /** The inert backend's name and cleanup. */
+    backend?: { name?: string; cleanup?: (vm: VmContext) => Promise<void> };
+    /** More plugins (a boot strategy, devices). */
+    plugins?: unknown[];
   },
 ) {
   const overrides: TokenOverride[] = [
@@ -75,7 +79,7 @@ export async function startFakeManager(
   if (options.faults) overrides.push({ token: CREATE_FAULTS, useValue: options.faults });
   if (options.stateFiles) overrides.push({ token: STATE_STORE, useValue: new StateStore(dirs.state, options.stateFiles) });
   const manager = Manager.create({
-    plugins: [createInertBackendPlugin(options.prepare ? { prepare: options.prepare } : {})],
+    plugins: [createInertBackendPlugin({ ...(options.prepare ? { prepare: options.prepare } : {}), ...options.backend }), ...(options.plugins ?? [])],
     env: {
       MANAGER_RUN_DIR: dirs.run,
       MANAGER_STATE_DIR: dirs.state,

@@ -7,7 +7,8 @@ import { Rollback } from './rollback.js';
 import type { SupervisedProcess } from './supervised-process.js';
 import type { Supervision } from './supervision.js';
 import { VmState, type CreatedVm, type CreateVmRequest } from './types.js';
-import { createVmDir, removeVmFiles, writeShares } from './vm-files.js';
+import { createVmDir, writeShares } from './vm-files.js';
+import { VmTeardown } from './vm-teardown.js';
 import { VmInstance } from './vm-instance.js';
 import type { CreateStep } from '../api/create-faults.js';
 import type { VmRuntime } from './vm-runtime.js';
@@ -53,43 +54,47 @@ export class CreateTransaction {
     const rollback = new Rollback();
     const after = (done: CreateStep) => rt.faults.after(done, id);
     let plan: LaunchPlan | null = null;
+    let teardown: VmTeardown | null = null;
     try {
-      // Prepare.
+      // Prepare: each thing the VM gets is held by its teardown, which the rollback runs (once, every step on its own).
       const hostPort = await rt.ports.allocate();
       rt.table.reservePort(id, hostPort);
-      rollback.add(() => rt.ports.release(hostPort));
-      await after('reserve-port');
-
+      rollback.add(() => (teardown ? teardown.run('create rolled back') : rt.ports.release(hostPort)));
       plan = rt.planner.plan(id, hostPort, request, backend, boot);
       const { layout, context } = plan;
+      const held = new VmTeardown(plan, rt.ports, log);
+      teardown = held;
+      held.hold('port');
+      await after('reserve-port');
+
       await rt.tracing.step(
         'vm.prepare-files',
         async () => {
-          await createVmDir(layout.dir);
-          rollback.add(() => removeVmFiles(layout));
+          await createVmDir(layout.dir); // fails on anything already there: only what this create made is removed
+          held.hold('files');
           await writeShares(layout, id, request);
         },
         { 'vm.id': id },
       );
       await after('prepare-files');
+      // Held before prepare: a prepare that fails half-way is cleaned up too.
+      held.hold('backend');
       await rt.tracing.step('vm.prepare-backend', () => step(`preparing the ${backend.name} backend`, () => backend.prepare(context)), {
         'vm.id': id,
         'vm.backend': backend.name,
       });
-      rollback.add(() => backend.cleanup(context));
       await after('prepare-backend');
+      held.hold('boot');
       await rt.tracing.step('vm.provision-boot', () => step(`preparing ${boot.name} boot`, () => boot.prepare(context)), { 'vm.id': id, 'vm.boot': boot.name });
-      rollback.add(() => boot.cleanup(context));
       await after('prepare-boot');
+      held.hold('devices');
       for (const device of rt.devices) {
         // A device's RESOURCE_EXHAUSTED (every GPU taken) reaches the client as is.
         const assignment = await rt.tracing.step('vm.acquire-device', () => step(`acquiring the ${device.name} device`, () => device.acquire(context)), {
           'vm.id': id,
           'vm.device': device.name,
         });
-        if (!assignment) continue;
-        plan.devices.push({ device, assignment });
-        rollback.add(() => device.release(context, assignment));
+        if (assignment) plan.devices.push({ device, assignment });
       }
       const spec = rt.planner.spec(plan);
 
@@ -100,6 +105,7 @@ export class CreateTransaction {
         new ConsoleLog(layout.consoleLog, rt.settings.manager.consoleLogSize),
         rt.store,
         rt.events,
+        held,
       );
       rt.table.add(vm);
       rollback.add(() => rt.table.delete(id));

@@ -4,6 +4,7 @@ import type { ConsoleLog } from './console-log.js';
 import type { LaunchPlan } from './launch-plan.js';
 import { STATE_VERSION, type StateStore, type VmStateRecord } from './state-store.js';
 import { VmStateWriter, type StateRetryBackoff } from './state-writer.js';
+import type { VmTeardown } from './vm-teardown.js';
 import type { SupervisedProcess } from './supervised-process.js';
 import { VmState, type VmExit, type VmSummary } from './types.js';
 import type { VmEventBus } from './vm-events.js';
@@ -39,6 +40,8 @@ export class VmInstance {
     readonly console: ConsoleLog,
     private readonly store: StateStore,
     private readonly events: VmEventBus,
+    /** What the VM holds on the host, given back once by whichever path ends it. */
+    readonly teardown: VmTeardown,
     backoff?: StateRetryBackoff,
   ) {
     this.writer = new VmStateWriter(store, () => this.record(), logger, backoff);
@@ -95,11 +98,6 @@ export class VmInstance {
       this.onceTasks.set(key, running);
     }
     return running;
-  }
-
-  /** Whether `once(key)` has started. */
-  started(key: string): boolean {
-    return this.onceTasks.has(key);
   }
 
   /** Queues a write of the current record; writes happen in order, none after `forget`. */

@@ -17,7 +17,7 @@ export async function removeVm(rt: VmRuntime, supervision: Supervision, vm: VmIn
     const { powerdownTimeout: powerdownMs, stopTimeout: stopMs } = rt.settings.manager;
     await rt.tracing.step('vm.stop', () => stopProcess(proc, vm.qmp, { powerdownMs, stopMs }, vm.logger, vm), { 'vm.id': vm.id });
   }
-  await supervision.release(vm);
+  await vm.teardown.run('VM removed');
   await vm.forget();
   rt.table.delete(vm.id);
   vm.logger.info('VM removed');

@@ -98,10 +98,17 @@ export class VmService implements VmLifecycle {
     if (certsMount !== '') await ensureTrustedDir(certsMount, 'MANAGER_QEMU_CERTS_MOUNT');
     await this.rt.store.init();
     await this.lock.acquire();
-    await this.recovery.load();
+    // Before serving: the saved VMs are read, QEMUs no record names stopped, and the per-VM directories (and
+    // disks) no saved VM owns — left by a manager killed mid-create — torn down. Creates and removals wait for it all.
+    const prepared = (async () => {
+      await this.recovery.load();
+      const orphans = await this.reconciler.sweepDirectories(this.recovery.recordedIds(), 'start-up: no saved VM owns it');
+      if (orphans.length > 0) this.rt.logger.warn({ directories: orphans }, 'removed per-VM directories no saved VM owns');
+    })();
     // Re-adoption runs while the transports start: list/get show those VMs as 'adopting'; creates and removals wait for it.
-    this.recovered = this.recovery.adopt();
+    this.recovered = prepared.then(() => this.recovery.adopt());
     this.recovered.catch(() => undefined); // awaited by ready(); failing it fails the start
+    await prepared;
     this.tasks.every(this.rt.settings.manager.reconcileInterval, 'reconcile', () => this.reconcile());
   }
 
@@ -116,6 +123,9 @@ export class VmService implements VmLifecycle {
 
   async remove(id: string): Promise<void> {
     await this.recovered;
+    if (this.recovery.isRefused(id)) {
+      throw ManagerError.failedPrecondition(`VM ${id} was ${this.recovery.adopting(id)?.exit?.reason ?? 'not re-adopted'}`);
+    }
     const vm = this.rt.table.require(id);
     await vm.once('removal', () => removeVm(this.rt, this.supervision, vm));
   }
@@ -189,6 +199,7 @@ export class VmService implements VmLifecycle {
 
   /** The VM, once re-adopted: until then its QEMU is not checked, so nothing is said about it. */
   private known(id: string) {
+    if (this.recovery.isRefused(id)) throw ManagerError.failedPrecondition(`VM ${id} was ${this.recovery.adopting(id)?.exit?.reason ?? 'not re-adopted'}`);
     if (this.recovery.adopting(id) && !this.rt.table.find(id))
       throw ManagerError.failedPrecondition(`VM ${id} is being re-adopted after a manager restart; retry in a moment`);
     return this.rt.table.require(id);
