@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BOOT_STRATEGY, definePlugin, emptyCreateVmRequest, ErrorCode, type BootStrategy, type Manager, type VmContext } from '@cocos-manager/core';
+import { emptyCreateVmRequest, ErrorCode, type Manager } from '@cocos-manager/core';
 import { FakeLauncher } from '../src/fake-launcher.js';
+import { bootPlugin, DiskLikeBoot } from './disk-like-boot.js';
 import { capturingLogger, startFakeManager, testDirs, type TestDirs } from './fake-manager.js';
 
 let dirs: TestDirs;
@@ -12,41 +12,6 @@ afterEach(async () => {
   for (const m of managers.splice(0).reverse()) await m.stop({ removeVms: true }).catch(() => undefined);
   dirs?.remove();
 });
-
-/** A boot strategy whose per-VM "disk" lives outside the run directory (as MANAGER_QEMU_DST_DISK_FILE puts it), and that counts its cleanups. */
-class DiskLikeBoot implements BootStrategy {
-  readonly name = 'test-disk';
-  readonly cleanups: string[] = [];
-  failCleanup = false;
-  constructor(readonly diskDir: string) {}
-  selected = () => true;
-  validate = async () => undefined;
-  contribute = () => undefined;
-  disk(id: string) {
-    return path.join(this.diskDir, `${id}.qcow2`);
-  }
-  async prepare(vm: VmContext) {
-    mkdirSync(this.diskDir, { recursive: true });
-    writeFileSync(this.disk(vm.id), 'disk');
-  }
-  async cleanup(vm: VmContext) {
-    this.cleanups.push(vm.id);
-    if (this.failCleanup) throw new Error('EBUSY: the disk is busy (scripted)');
-    await rm(this.disk(vm.id), { force: true });
-  }
-}
-
-function bootPlugin(boot: DiskLikeBoot) {
-  return definePlugin({
-    name: 'test-disk-boot',
-    version: '0.0.0',
-    coreVersionRange: '^0.1.0',
-    provides: [BOOT_STRATEGY],
-    register(container) {
-      container.register(BOOT_STRATEGY, { useValue: boot });
-    },
-  });
-}
 
 /** A manager over the fake launcher with the disk-like boot and a backend whose cleanups are counted. */
 async function start(launcher: FakeLauncher, boot: DiskLikeBoot, options: { backendName?: string; backendFails?: boolean; env?: Record<string, string> } = {}) {
