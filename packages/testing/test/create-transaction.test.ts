@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CREATE_STEPS, emptyCreateVmRequest, ErrorCode, type CreateStep, type Manager } from '@cocos-manager/core';
+import { CREATE_STEPS, emptyCreateVmRequest, ErrorCode, type CreateStep, type FaultStep, type Manager } from '@cocos-manager/core';
 import { FakeLauncher } from '../src/fake-launcher.js';
 import { startFakeManager, testDirs, type TestDirs } from './fake-manager.js';
 
@@ -35,7 +35,7 @@ describe('create transaction (fake launcher)', () => {
   it.each(CREATE_STEPS)('a failure after step %s rolls back everything', async (failing: CreateStep) => {
     dirs = testDirs();
     const launcher = new FakeLauncher();
-    const passed: CreateStep[] = [];
+    const passed: FaultStep[] = [];
     manager = await startFakeManager(dirs, {
       launcher,
       faults: {

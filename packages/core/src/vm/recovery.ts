@@ -1,5 +1,7 @@
 import { ConsoleLog } from './console-log.js';
-import { guestName, type AssignedDevice } from './launch-plan.js';
+import { guestName, type AssignedDevice, type LaunchPlan } from './launch-plan.js';
+import type { ProcessIdentity } from './process-identity.js';
+import { stopProcess } from './stop-ladder.js';
 import { findQemusOf, stopOrphan } from './orphan-qemus.js';
 import { adoptingView, missingPlugins, refusedView } from './recovery-views.js';
 import type { VmStateRecord } from './state-store.js';
@@ -90,7 +92,8 @@ export class Recovery {
     return stopped;
   }
 
-  private async recoverOne(saved: VmStateRecord, stoppedOrphan: number | null): Promise<VmInstance | null> {
+  private async recoverOne(saved: VmStateRecord, stoppedBefore: number | null): Promise<VmInstance | null> {
+    let stoppedOrphan = stoppedBefore;
     const { rt } = this;
     const log = rt.logger.child({ vm: saved.id });
     const backend = rt.backends.byName(saved.backend);
@@ -112,7 +115,12 @@ export class Recovery {
     teardown.hold('devices', 'boot', 'backend', 'files');
     const vm = new VmInstance(plan, origin, log, new ConsoleLog(plan.layout.consoleLog, rt.settings.manager.consoleLogSize), rt.store, rt.events, teardown);
 
-    if (identity && check?.same) {
+    const unfinished = saved.state === VmState.Provisioning || saved.state === VmState.Starting;
+    if (identity && check?.same && unfinished) {
+      // Its create never answered (it answers once the VM runs, durably): no client knows the VM. Stopped, not adopted.
+      await this.stopUnfinished(plan, identity, log);
+      stoppedOrphan = identity.pid;
+    } else if (identity && check?.same) {
       rt.ports.claim(saved.hostPort);
       teardown.hold('port');
       // The devices it still holds are taken again, so no new VM gets them.
@@ -144,7 +152,7 @@ export class Recovery {
       this.supervision.forgetLater(vm);
       return vm;
     }
-    const why = check && !check.same ? check.why : null;
+    const why = check && !check.same && stoppedOrphan === null ? check.why : null;
     const reason = why
       ? `QEMU ended while the manager was not running (${why})`
       : stoppedOrphan !== null
@@ -155,6 +163,16 @@ export class Recovery {
     vm.transition(VmState.Failed, exit.reason, exit);
     this.supervision.forgetLater(vm);
     return vm;
+  }
+
+  /** Stops the QEMU of a create that never finished (SIGTERM, then SIGKILL), through the launcher: only while the pid is still that QEMU. */
+  private async stopUnfinished(plan: LaunchPlan, identity: ProcessIdentity, log: VmInstance['logger']): Promise<void> {
+    const { rt } = this;
+    log.warn({ pid: identity.pid }, 'stopping the QEMU of a create the manager did not finish (no client knows the VM)');
+    const qmp = await rt.launcher.connectQmp(plan.layout.qmpSocket, 1000).catch(() => null);
+    const proc = rt.launcher.adopt(identity, { consoleLog: plan.layout.consoleLog, name: guestName(plan.id) }, qmp);
+    await stopProcess(proc, qmp, { powerdownMs: 0, stopMs: rt.settings.manager.stopTimeout }, log);
+    qmp?.close();
   }
 
   /**
