@@ -154,7 +154,7 @@ export class CreateTransaction {
     }
   }
 
-  /** Waits for QEMU's QMP greeting: QEMU finished starting. Fails if QEMU exits first. */
+  /** Waits for QEMU's QMP greeting: QEMU finished starting. Fails if QEMU exits first, or at MANAGER_VM_START_TIMEOUT exactly. */
   private async awaitQmp(proc: SupervisedProcess, socket: string): Promise<QmpConnection> {
     const timeoutMs = this.rt.settings.manager.startTimeout;
     const deadline = Date.now() + timeoutMs;
@@ -171,13 +171,17 @@ export class CreateTransaction {
       const hint = /host forwarding rule/i.test(exitReason) ? ' (could not set up its host forwarding rule: the port is taken)' : '';
       return ManagerError.internal(`QEMU exited during start-up: ${how}${hint}; its last output is in the manager's log`);
     };
-    while (Date.now() < deadline) {
+    // Exact: no connection attempt or handshake runs past the deadline.
+    for (let left = timeoutMs; left > 0; left = deadline - Date.now()) {
       const gone = exited();
       if (gone) throw gone;
       try {
-        return await this.rt.launcher.connectQmp(socket, Math.max(100, deadline - Date.now()));
+        const qmp = await this.rt.launcher.connectQmp(socket, left);
+        if (Date.now() <= deadline) return qmp;
+        qmp.close(); // a handshake that finished past the deadline (a late timer) does not count
+        break;
       } catch {
-        await sleep(20);
+        await sleep(Math.max(0, Math.min(20, deadline - Date.now())));
       }
     }
     throw exited() ?? ManagerError.internal(`QEMU did not answer on its QMP socket within MANAGER_VM_START_TIMEOUT (${timeoutMs} ms)`);

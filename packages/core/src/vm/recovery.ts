@@ -1,9 +1,11 @@
+import { ManagerError } from '../errors.js';
 import { ConsoleLog } from './console-log.js';
 import { guestName, type AssignedDevice, type LaunchPlan } from './launch-plan.js';
 import type { ProcessIdentity } from './process-identity.js';
 import { stopProcess } from './stop-ladder.js';
 import { findQemusOf, stopOrphan } from './orphan-qemus.js';
 import { adoptingView, missingPlugins, refusedView } from './recovery-views.js';
+import type { Reconciler } from './reconciler.js';
 import type { VmStateRecord } from './state-store.js';
 import type { Supervision } from './supervision.js';
 import { emptyCreateVmRequest, VmState, type VmSummary } from './types.js';
@@ -24,6 +26,7 @@ export class Recovery {
   constructor(
     private readonly rt: VmRuntime,
     private readonly supervision: Supervision,
+    private readonly reconciler: Pick<Reconciler, 'sweepDirectories'>,
   ) {}
 
   private records: readonly VmStateRecord[] = [];
@@ -34,7 +37,12 @@ export class Recovery {
   /** QEMUs no record named by pid, stopped at load: by VM id. */
   private stoppedOrphans = new Map<string, number>();
 
-  /** Reads the saved VMs and stops the QEMUs no record names (before serving); `adopt` then re-adopts while the manager serves. */
+  /**
+   * Before serving: reads the saved VMs, stops the QEMUs no record names, and
+   * tears down the per-VM directories (and disks) no record owns — what a
+   * manager killed in the middle of a create left. `adopt` then re-adopts
+   * while the manager serves.
+   */
   async load(): Promise<void> {
     const { records, quarantined } = await this.rt.store.loadAll();
     for (const bad of quarantined) {
@@ -43,11 +51,8 @@ export class Recovery {
     this.records = records;
     for (const r of records) this.pending.set(r.id, adoptingView(r));
     this.stoppedOrphans = await this.stopOrphans(records);
-  }
-
-  /** The ids of the saved records: at start-up, the only VMs that own a per-VM directory. */
-  recordedIds(): Set<string> {
-    return new Set(this.records.map((r) => r.id));
+    const orphans = await this.reconciler.sweepDirectories(new Set(records.map((r) => r.id)), 'start-up: no saved VM owns it');
+    if (orphans.length > 0) this.rt.logger.warn({ directories: orphans }, 'removed per-VM directories no saved VM owns');
   }
 
   async adopt(): Promise<void> {
@@ -67,9 +72,13 @@ export class Recovery {
     return [...this.pending.values(), ...this.refused.values()];
   }
 
-  /** Whether the VM was refused (its plugins are not loaded): the API may show it, not act on it. */
-  isRefused(id: string): boolean {
-    return this.refused.has(id);
+  /** FAILED_PRECONDITION for a VM that was refused (its plugins are not loaded) or is still being re-adopted: nothing may be done to it (yet). */
+  checkActionable(id: string): void {
+    const refused = this.refused.get(id);
+    if (refused) throw ManagerError.failedPrecondition(`VM ${id} was ${refused.exit?.reason ?? 'not re-adopted'}`);
+    if (this.pending.has(id) && !this.rt.table.find(id)) {
+      throw ManagerError.failedPrecondition(`VM ${id} is being re-adopted after a manager restart; retry in a moment`);
+    }
   }
 
   /**

@@ -27,7 +27,6 @@ import { VM_DEVICES, type VmRuntime } from './vm-runtime.js';
 import type { VmDevice } from '../api/vm-device.js';
 import { VmTable } from './vm-table.js';
 import { cvmInfoOf, refreshGuestStatus } from './vm-views.js';
-import { ManagerError } from '../errors.js';
 
 /**
  * The VM lifecycle as the transports see it (VmApi): a thin facade over its
@@ -79,7 +78,7 @@ export class VmService implements VmLifecycle {
     this.creates = new CreateTransaction(this.rt, this.supervision);
     this.reconciler = new Reconciler(this.rt);
     this.lock = new StateLock(this.rt.store.dir);
-    this.recovery = new Recovery(this.rt, this.supervision);
+    this.recovery = new Recovery(this.rt, this.supervision, this.reconciler);
   }
 
   onEvent(listener: (event: VmEvent) => void): () => void {
@@ -98,17 +97,12 @@ export class VmService implements VmLifecycle {
     if (certsMount !== '') await ensureTrustedDir(certsMount, 'MANAGER_QEMU_CERTS_MOUNT');
     await this.rt.store.init();
     await this.lock.acquire();
-    // Before serving: the saved VMs are read, QEMUs no record names stopped, and the per-VM directories (and
-    // disks) no saved VM owns — left by a manager killed mid-create — torn down. Creates and removals wait for it all.
-    const prepared = (async () => {
-      await this.recovery.load();
-      const orphans = await this.reconciler.sweepDirectories(this.recovery.recordedIds(), 'start-up: no saved VM owns it');
-      if (orphans.length > 0) this.rt.logger.warn({ directories: orphans }, 'removed per-VM directories no saved VM owns');
-    })();
+    // Before serving: saved VMs read, unrecorded QEMUs stopped, per-VM directories no record owns torn down.
+    const loaded = this.recovery.load();
     // Re-adoption runs while the transports start: list/get show those VMs as 'adopting'; creates and removals wait for it.
-    this.recovered = prepared.then(() => this.recovery.adopt());
+    this.recovered = loaded.then(() => this.recovery.adopt());
     this.recovered.catch(() => undefined); // awaited by ready(); failing it fails the start
-    await prepared;
+    await loaded;
     this.tasks.every(this.rt.settings.manager.reconcileInterval, 'reconcile', () => this.reconcile());
   }
 
@@ -123,9 +117,7 @@ export class VmService implements VmLifecycle {
 
   async remove(id: string): Promise<void> {
     await this.recovered;
-    if (this.recovery.isRefused(id)) {
-      throw ManagerError.failedPrecondition(`VM ${id} was ${this.recovery.adopting(id)?.exit?.reason ?? 'not re-adopted'}`);
-    }
+    this.recovery.checkActionable(id);
     const vm = this.rt.table.require(id);
     await vm.once('removal', () => removeVm(this.rt, this.supervision, vm));
   }
@@ -179,9 +171,7 @@ export class VmService implements VmLifecycle {
     } else {
       for (const vm of vms) {
         this.supervision.detach(vm);
-        // A write still failing is tried once more; then the next manager finds the VM as last saved.
-        await vm.flushed();
-        await vm.stopPersisting();
+        await vm.flushed().then(() => vm.stopPersisting()); // a failing write is tried once more, then left as last saved
       }
       this.rt.logger.info({ vms: vms.length }, 'leaving VMs running for the next manager to re-adopt');
     }
@@ -199,9 +189,7 @@ export class VmService implements VmLifecycle {
 
   /** The VM, once re-adopted: until then its QEMU is not checked, so nothing is said about it. */
   private known(id: string) {
-    if (this.recovery.isRefused(id)) throw ManagerError.failedPrecondition(`VM ${id} was ${this.recovery.adopting(id)?.exit?.reason ?? 'not re-adopted'}`);
-    if (this.recovery.adopting(id) && !this.rt.table.find(id))
-      throw ManagerError.failedPrecondition(`VM ${id} is being re-adopted after a manager restart; retry in a moment`);
+    this.recovery.checkActionable(id);
     return this.rt.table.require(id);
   }
 
