@@ -18,7 +18,7 @@ export function stateWriteFailureOf(err: unknown): StateWriteFailure {
  * disk is full (STATE_DISK_FULL, RESOURCE_EXHAUSTED), or the write failed
  * otherwise (STATE_WRITE_FAILED, INTERNAL). The message names the errno and
  * the step, never a host path; the original error, with its path, is the
- * cause (for the log).
+ * cause and the operator's detail (for the log).
  */
 export function stateWriteError(err: unknown, step: StateWriteStep): ManagerError {
   if (err instanceof ManagerError) return err;
@@ -27,10 +27,10 @@ export function stateWriteError(err: unknown, step: StateWriteStep): ManagerErro
     return new ManagerError(
       'state-disk-full',
       `the state disk is full (${errno} at ${step} of the VM's state record): free space on the filesystem of MANAGER_STATE_DIR`,
-      { cause: err },
+      { cause: err, detail: (err as Error).message },
     );
   }
-  return new ManagerError('state-write-failed', `writing the VM's state record failed (${errno} at ${step})`, { cause: err });
+  return new ManagerError('state-write-failed', `writing the VM's state record failed (${errno} at ${step})`, { cause: err, detail: (err as Error).message });
 }
 
 function errnoOf(err: unknown): string | undefined {

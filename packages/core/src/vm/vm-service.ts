@@ -97,8 +97,7 @@ export class VmService implements VmLifecycle {
     if (certsMount !== '') await ensureTrustedDir(certsMount, 'MANAGER_QEMU_CERTS_MOUNT');
     await this.rt.store.init();
     await this.lock.acquire();
-    // Before serving: saved VMs read, unrecorded QEMUs stopped, per-VM directories no record owns torn down.
-    const loaded = this.recovery.load();
+    const loaded = this.recovery.load(); // before serving: records read, unrecorded QEMUs stopped, unowned VM dirs torn down
     // Re-adoption runs while the transports start: list/get show those VMs as 'adopting'; creates and removals wait for it.
     this.recovered = loaded.then(() => this.recovery.adopt());
     this.recovered.catch(() => undefined); // awaited by ready(); failing it fails the start
@@ -117,8 +116,7 @@ export class VmService implements VmLifecycle {
 
   async remove(id: string): Promise<void> {
     await this.recovered;
-    this.recovery.checkActionable(id);
-    const vm = this.rt.table.require(id);
+    const vm = this.known(id);
     await vm.once('removal', () => removeVm(this.rt, this.supervision, vm));
   }
 
