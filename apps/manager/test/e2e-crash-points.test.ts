@@ -10,7 +10,7 @@ import { pidsWithArg, processState, REPO, startManager, type CreatedVm, type Run
 // manager's view and the host must agree. Several runs side by side, each its own directories and ports.
 
 const STAND_IN = path.join(REPO, 'tools/stand-in/qemu-paused');
-const RUNS = 3;
+const RUNS = Number(process.env['CRASH_POINTS_RUNS'] ?? 3);
 const DELAY_POINTS = 6; // besides one point per create and removal step
 const BASE_ENV = {
   MANAGER_QEMU_BIN_PATH: STAND_IN,
@@ -107,6 +107,7 @@ async function checkAgreement(m: RunningManager, run: RunState): Promise<WireVm[
 /** Runs one crash point: a manager started (and checked), the operation sent, the manager killed inside it. */
 async function crashAt(point: Point, run: RunState, random: () => number, range: string, base: string | undefined): Promise<string> {
   const step = typeof point.after === 'string' ? point.after : null;
+  const startedAt = Date.now();
   const m = await startManager(range, { ...BASE_ENV, ...(step ? { MANAGER_TEST_CRASH_AFTER: step } : {}) }, base);
   const vms = await checkAgreement(m, run);
   let target: string | null = null;
@@ -146,7 +147,9 @@ async function crashAt(point: Point, run: RunState, random: () => number, range:
       run.removeMs = tookMs;
     } else if (run.told.has(target)) run.unsure.add(target);
   }
-  run.history.push(`${point.op} ${target ?? ''} killed ${step ? `after ${step}` : `${delayMs} ms after sending`}: ${result.ok ? 'answered' : 'not answered'}`);
+  run.history.push(
+    `${point.op} ${target ?? ''} killed ${step ? `after ${step}` : `${delayMs} ms after sending`}: ${result.ok ? 'answered' : 'not answered'} (start ${began - startedAt} ms, call ${tookMs} ms)`,
+  );
   return m.base;
 }
 
