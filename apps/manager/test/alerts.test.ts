@@ -78,7 +78,7 @@ describe('Prometheus alert rules (promtool)', () => {
   it('promtool check rules accepts every rule', async () => {
     const result = await promtool('check', 'rules', RULES);
     expect(result.exitCode, result.all).toBe(0);
-    expect(result.all).toContain('SUCCESS: 7 rules found');
+    expect(result.all).toContain('SUCCESS: 9 rules found');
   });
 
   it('promtool test rules passes the synthetic-series tests', async () => {
@@ -96,6 +96,8 @@ describe('Prometheus alert rules (promtool)', () => {
       'CocosManagerPortPoolNearlyExhausted',
       'CocosManagerVmSlotsNearlyExhausted',
       'CocosManagerSlowCreates',
+      'CocosManagerStateWritesFailing',
+      'CocosManagerVmStateUnsaved',
     ]);
     const cases = [...readFileSync(RULE_TESTS, 'utf8').matchAll(/alertname: (\S+)\n\s*exp_alerts:( \[\])?/g)].map((m) => ({
       alert: m[1]!,
@@ -140,6 +142,8 @@ describe('the rules and the Grafana dashboard read only metrics the manager expo
       'manager_port_pool_size',
       'manager_vm_create_duration_seconds_bucket',
       'manager_api_requests_total',
+      'manager_state_write_failures_total',
+      'manager_vms_state_unsaved',
       'process_cpu_seconds_total',
     ])
       expect(exported).toContain(name);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
@@ -81,5 +81,42 @@ describe('disk-backed boot through gRPC (storage-disk, real QEMU and qemu-img)',
     expect(dirEntries(m2.runDir)).toEqual([]);
     expect(dirEntries(m2.stateDir)).toEqual([]);
     expect(pidsWithArg(m2.runDir)).toEqual([]);
+  });
+
+  it('a VM whose QEMU died while no manager ran loses its disk at the next start (MANAGER_QEMU_DST_DISK_FILE outside the run directory)', async () => {
+    const disks = mkdtempSync(path.join(os.tmpdir(), 'cm-disks-'));
+    const env = {
+      MANAGER_QEMU_ENABLE_DISK: 'true',
+      MANAGER_QEMU_SRC_DISK_FILE: REFERENCE,
+      MANAGER_QEMU_DST_DISK_FILE: path.join(disks, '{id}.qcow2'),
+      MANAGER_VM_POWERDOWN_TIMEOUT: '0s',
+    };
+    try {
+      const first = await startManager('6810-6814', env);
+      managers.push(first);
+      const vm = await first.call<Created>('CreateVm', {});
+      const disk = path.join(disks, `${vm.cvm_id}.qcow2`);
+      expect(existsSync(disk)).toBe(true);
+      const { pid } = await first.call<{ pid: number }>('GetVm', { id: vm.cvm_id });
+      await first.kill9();
+      process.kill(pid, 'SIGKILL');
+      await until(() => processState(pid) === null, 5000, 'QEMU to be gone');
+      expect(existsSync(disk)).toBe(true);
+
+      const second = await startManager('6810-6814', env, first.base);
+      managers.push(second);
+      // Re-adoption is over once the manager says it started: the dead VM's disk is gone, the VM shown failed.
+      expect(existsSync(disk)).toBe(false);
+      expect(await second.call<{ state: string; exit: { reason: string } }>('GetVm', { id: vm.cvm_id })).toMatchObject({
+        state: 'failed',
+        exit: { reason: expect.stringMatching(/^QEMU ended while the manager was not running/) },
+      });
+      expect(dirEntries(second.runDir)).toEqual([]);
+      await second.call('RemoveVm', { cvm_id: vm.cvm_id });
+      expect(dirEntries(second.stateDir)).toEqual([]);
+      expect(readdirSync(disks)).toEqual([]);
+    } finally {
+      rmSync(disks, { recursive: true, force: true });
+    }
   });
 });

@@ -76,7 +76,7 @@ describe('the crash window (real QEMU, real binary)', () => {
     });
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toBe(
-      'cocos-manager: MANAGER_TEST_CRASH_AFTER: "launch" is not a create step; expected one of reserve-port, prepare-files, prepare-backend, prepare-boot, spawn, qmp-ready, supervise',
+      'cocos-manager: MANAGER_TEST_CRASH_AFTER: "launch" is not a create or removal step; expected one of reserve-port, prepare-files, prepare-backend, prepare-boot, spawn, qmp-ready, supervise, remove-stopping, remove-stopped, remove-released',
     );
     const m = await start('6620-6624', { MANAGER_TEST_CRASH_AFTER: 'reserve-port' });
     const created = await m.call<{ cvm_id: string }>('CreateVm', {});

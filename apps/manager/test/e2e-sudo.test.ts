@@ -5,13 +5,27 @@ import { execa, execaSync } from 'execa';
 import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadManagerProto } from '@cocos-manager/contract';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { dirEntries, MAIN, pidsWithArg, processState, startManager, testManagerEnv, until, waitForGuest, type CreatedVm, type WireVm } from './harness.js';
+import {
+  dirEntries,
+  MAIN,
+  pidsWithArg,
+  processState,
+  REPO,
+  startManager,
+  testManagerEnv,
+  until,
+  waitForGuest,
+  type CreatedVm,
+  type WireVm,
+} from './harness.js';
 
 // sudo mode with Debian's real sudo and real QEMU: as root (how CI runs) and
 // as a throw-away unprivileged user whose sudoers rule allows only QEMU,
 // kill and chown without a password.
 
 const SUDO = { MANAGER_QEMU_USE_SUDO: 'true', MANAGER_VM_POWERDOWN_TIMEOUT: '0s' };
+/** A real QEMU whose QMP never greets (tools/stand-in/qemu-silent-qmp). */
+const SILENT_QMP = path.join(REPO, 'tools/stand-in/qemu-silent-qmp');
 const USER = 'cm-sudo-e2e';
 const SUDOERS = `/etc/sudoers.d/${USER}`;
 
@@ -35,6 +49,17 @@ function qemusOf(runDir: string): number[] {
       return !argvOf(pid)[0]!.endsWith('sudo');
     } catch {
       return false;
+    }
+  });
+}
+/** Every process whose command line mentions `needle` (QEMU, its sudo, a stand-in's shell). */
+function processesMentioning(needle: string): number[] {
+  return readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      return readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle) ? [Number(entry)] : [];
+    } catch {
+      return [];
     }
   });
 }
@@ -148,9 +173,20 @@ describe('sudo mode as root (real sudo, real QEMU)', () => {
   });
 
   it('a create rolled back after spawning (QMP start timeout) SIGKILLs QEMU itself: no root QEMU left', async () => {
-    const m = await start('6705-6709', { MANAGER_VM_START_TIMEOUT: '50ms' });
-    await expect(m.call('CreateVm', {})).rejects.toMatchObject({ details: expect.stringMatching(/did not answer on its QMP socket/) });
-    await until(() => pidsWithArg(m.runDir).length === 0, 3000, 'QEMU and its sudo to go');
+    // A real QEMU (under sudo) whose QMP socket accepts but never greets: the timeout is reached however fast QEMU starts.
+    const m = await start('6705-6709', { MANAGER_VM_START_TIMEOUT: '1s', MANAGER_QEMU_BIN_PATH: SILENT_QMP });
+    const seen = new Set<number>();
+    const sampling = setInterval(() => qemusOf(m.runDir).forEach((pid) => seen.add(pid)), 50);
+    const began = Date.now();
+    const failure = await m.call('CreateVm', {}).catch((err: unknown) => err);
+    clearInterval(sampling);
+    expect(failure).toMatchObject({ details: 'QEMU did not answer on its QMP socket within MANAGER_VM_START_TIMEOUT (1000 ms)' });
+    expect(Date.now() - began).toBeGreaterThanOrEqual(1000);
+    // It was QEMU itself (root's, a child of sudo) that ran meanwhile, and it is gone, its sudo too.
+    expect(seen.size).toBe(1);
+    expect(m.output()).toMatch(/"msg":"launching QEMU"/);
+    await until(() => processesMentioning(m.runDir).length === 0, 3000, 'QEMU and its sudo to go');
+    for (const pid of seen) expect(processState(pid)).toBeNull();
     expect(dirEntries(m.runDir)).toEqual([]);
   });
 

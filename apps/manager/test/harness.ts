@@ -52,6 +52,8 @@ export interface WireVm {
   readonly guest_status: string;
   readonly adopted: boolean;
   readonly exit: { code: number; signal: string; reason: string } | null;
+  /** Why the VM's latest state is not on disk yet (empty when saved). */
+  readonly state_write_error: string;
 }
 
 type Unary = (req: unknown, md: Metadata, cb: (err: ServiceError | null, res: unknown) => void) => void;

@@ -102,6 +102,8 @@ export interface VmInfo {
   adopted: boolean;
   /** Host PCI addresses (BDF) of the GPUs passed through to the VM while it holds them. */
   gpus: string[];
+  /** Why the VM's latest state is not on disk yet while the manager retries (`STATE_DISK_FULL: …`); empty when saved. */
+  state_write_error: string;
 }
 
 export interface WatchEventsReq {

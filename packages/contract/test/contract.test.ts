@@ -77,6 +77,7 @@ const EXTENSIONS = {
     guest_status: [10, 'string'],
     adopted: [11, 'bool'],
     gpus: [12, 'string'],
+    state_write_error: [13, 'string'],
   } satisfies Fields<VmInfo>,
   WatchEventsReq: { vm_id: [1, 'string'], lifecycle_only: [2, 'bool'] } satisfies Fields<WatchEventsReq>,
   VmStreamEvent: {

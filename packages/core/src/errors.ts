@@ -19,8 +19,8 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Which limit a RESOURCE_EXHAUSTED hit: the VM count (retry after a removal) or the port pool. */
-export type ExhaustedResource = 'vm-capacity' | 'ports';
+/** Which limit a RESOURCE_EXHAUSTED hit: the VM count (retry after a removal), the port pool, or the state disk's space. */
+export type ExhaustedResource = 'vm-capacity' | 'ports' | 'state-disk';
 
 export interface ErrorCatalogueEntry {
   readonly code: ErrorCode;
@@ -31,6 +31,13 @@ export interface ErrorCatalogueEntry {
   readonly clientMessage: string;
   /** For RESOURCE_EXHAUSTED: which limit. */
   readonly resource?: ExhaustedResource;
+  /**
+   * A stable UPPER_SNAKE_CASE code of this one failure, for entries that share
+   * a status with others (google.rpc.ErrorInfo's `reason`): clients see it at
+   * the start of the message (gRPC details, the HTTP error body) and may
+   * branch on it, never on the rest of the text.
+   */
+  readonly reason?: string;
 }
 
 export const ERROR_CATALOGUE = {
@@ -58,6 +65,22 @@ export const ERROR_CATALOGUE = {
   unauthenticated: { code: ErrorCode.Unauthenticated, grpcStatus: 16, httpStatus: 401, clientMessage: 'authentication required' },
   'permission-denied': { code: ErrorCode.PermissionDenied, grpcStatus: 7, httpStatus: 403, clientMessage: 'permission denied' },
   internal: { code: ErrorCode.Internal, grpcStatus: 13, httpStatus: 500, clientMessage: 'internal error' },
+  // A VM exists for a client only once its state record is on disk: these fail (and roll back) the create.
+  'state-disk-full': {
+    code: ErrorCode.ResourceExhausted,
+    grpcStatus: 8,
+    httpStatus: 507,
+    clientMessage: 'the state disk is full',
+    resource: 'state-disk',
+    reason: 'STATE_DISK_FULL',
+  },
+  'state-write-failed': {
+    code: ErrorCode.Internal,
+    grpcStatus: 13,
+    httpStatus: 500,
+    clientMessage: 'the VM state could not be saved',
+    reason: 'STATE_WRITE_FAILED',
+  },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 /** One entry of the catalogue: a code, refined where transports answer differently (the two RESOURCE_EXHAUSTED limits). */
@@ -73,6 +96,8 @@ export class ManagerError extends Error {
   readonly code: ErrorCode;
   readonly resource: ExhaustedResource | undefined;
   readonly detail: string | undefined;
+  /** The entry's stable code, when it has one (`STATE_DISK_FULL`…). */
+  readonly reason: string | undefined;
 
   constructor(
     readonly kind: ErrorKind,
@@ -85,6 +110,7 @@ export class ManagerError extends Error {
     this.code = entry.code;
     this.resource = entry.resource;
     this.detail = options?.detail;
+    this.reason = entry.reason;
   }
 
   static invalidArgument(message: string): ManagerError {
@@ -94,7 +120,7 @@ export class ManagerError extends Error {
     return new ManagerError('not-found', message);
   }
   /** Without a resource, the VM count (the limit a caller can wait out). */
-  static resourceExhausted(message: string, resource: ExhaustedResource = 'vm-capacity'): ManagerError {
+  static resourceExhausted(message: string, resource: Exclude<ExhaustedResource, 'state-disk'> = 'vm-capacity'): ManagerError {
     return new ManagerError(resource, message);
   }
   static failedPrecondition(message: string, detail?: string): ManagerError {
@@ -136,12 +162,15 @@ export interface ClientError extends ErrorCatalogueEntry {
 /**
  * Any thrown value as the client should see it: a ManagerError with its own
  * message (written for the client; the catalogue's when empty), anything
- * else as INTERNAL with the generic "internal error".
+ * else as INTERNAL with the generic "internal error". An entry's stable
+ * `reason` leads the message (`STATE_DISK_FULL: …`), so every transport
+ * carries it.
  */
 export function clientErrorOf(err: unknown): ClientError {
   const known = err instanceof ManagerError;
   const kind: ErrorKind = known ? err.kind : 'internal';
   const entry: ErrorCatalogueEntry = ERROR_CATALOGUE[kind];
-  const message = (known && err.message) || entry.clientMessage;
+  const text = (known && err.message) || entry.clientMessage;
+  const message = entry.reason ? `${entry.reason}: ${text}` : text;
   return { ...entry, kind, message, detail: known ? err.detail : undefined, unexpected: !known };
 }

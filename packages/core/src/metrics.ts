@@ -3,6 +3,7 @@ import { VmState } from './vm/types.js';
 import type { ManagerMetrics } from './api/observability.js';
 import type { VmApi } from './api/vm-api.js';
 import { UpstreamApiMetrics } from './upstream-metrics.js';
+import type { StateStore } from './vm/state-store.js';
 
 /**
  * The manager's Prometheus metrics, shared by every transport: process
@@ -18,7 +19,7 @@ export class PrometheusMetrics implements ManagerMetrics {
   private readonly droppedStreams: Counter<'transport' | 'stream'>;
   private readonly upstream: UpstreamApiMetrics;
 
-  constructor(service: Pick<VmApi, 'list' | 'portUsage' | 'onConsole'>, maxVms: number) {
+  constructor(service: Pick<VmApi, 'list' | 'portUsage' | 'onConsole'>, maxVms: number, state?: Pick<StateStore, 'writeFailures'>) {
     const registers = [this.registry];
     this.upstream = new UpstreamApiMetrics(this.registry);
     collectDefaultMetrics({ register: this.registry });
@@ -77,6 +78,26 @@ export class PrometheusMetrics implements ManagerMetrics {
         const counts = new Map<string, number>(Object.values(VmState).map((s) => [s, 0]));
         for (const vm of service.list()) counts.set(vm.state, (counts.get(vm.state) ?? 0) + 1);
         for (const [state, n] of counts) this.set({ state }, n);
+      },
+    });
+    if (state) {
+      new Counter({
+        name: 'manager_state_write_failures_total',
+        help: 'VM state record writes that failed (reason disk-full: ENOSPC/EDQUOT, or other); a create fails on one, a running VM retries it.',
+        labelNames: ['reason'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [reason, n] of state.writeFailures()) this.inc({ reason }, n);
+        },
+      });
+    }
+    new Gauge({
+      name: 'manager_vms_state_unsaved',
+      help: 'VMs whose latest state is not on disk (its writes fail; the manager retries them and GetVm shows why).',
+      registers,
+      collect() {
+        this.set(service.list().filter((vm) => (vm.stateWriteError ?? null) !== null).length);
       },
     });
     new Gauge({

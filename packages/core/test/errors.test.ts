@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientErrorOf, ERROR_CATALOGUE, ErrorCode, errorCodeOf, ManagerError, type ErrorKind } from '../src/index.js';
+import { clientErrorOf, ERROR_CATALOGUE, ErrorCode, errorCodeOf, ManagerError, type ErrorCatalogueEntry, type ErrorKind } from '../src/index.js';
 
 /** The statuses each kind must map to: gRPC (doc/statuscodes.md) and HTTP. */
 const EXPECTED: Record<ErrorKind, [ErrorCode, number, number]> = {
@@ -14,6 +14,8 @@ const EXPECTED: Record<ErrorKind, [ErrorCode, number, number]> = {
   unauthenticated: ['UNAUTHENTICATED', 16, 401],
   'permission-denied': ['PERMISSION_DENIED', 7, 403],
   internal: ['INTERNAL', 13, 500],
+  'state-disk-full': ['RESOURCE_EXHAUSTED', 8, 507],
+  'state-write-failed': ['INTERNAL', 13, 500],
 };
 
 describe('error catalogue', () => {
@@ -77,6 +79,20 @@ describe('clientErrorOf', () => {
       message: 'QEMU exited during start-up',
       unexpected: false,
     });
+  });
+
+  it('leads with the stable reason of entries that have one (STATE_DISK_FULL, STATE_WRITE_FAILED), and only those', () => {
+    const full = new ManagerError('state-disk-full', 'the state disk is full (ENOSPC at write)');
+    expect(full).toMatchObject({ code: 'RESOURCE_EXHAUSTED', reason: 'STATE_DISK_FULL', resource: 'state-disk' });
+    expect(clientErrorOf(full)).toMatchObject({ grpcStatus: 8, httpStatus: 507, message: 'STATE_DISK_FULL: the state disk is full (ENOSPC at write)' });
+    expect(clientErrorOf(new ManagerError('state-write-failed', ''))).toMatchObject({
+      grpcStatus: 13,
+      message: 'STATE_WRITE_FAILED: the VM state could not be saved',
+    });
+    const reasons = Object.values<ErrorCatalogueEntry>(ERROR_CATALOGUE).flatMap((e) => (e.reason ? [e.reason] : []));
+    expect(new Set(reasons).size).toBe(reasons.length);
+    for (const reason of reasons) expect(reason).toMatch(/^[A-Z][A-Z_]+$/);
+    expect(clientErrorOf(ManagerError.notFound('no VM')).message).toBe('no VM');
   });
 
   it('falls back to the catalogue message when a ManagerError has none', () => {

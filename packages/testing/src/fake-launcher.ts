@@ -63,6 +63,14 @@ export class FakeLauncher implements ProcessLauncher {
       await new Promise((r) => setTimeout(r, Math.min(timeoutMs, 50)));
       throw new Error(`no QMP greeting on ${socket} within ${timeoutMs} ms (fake)`);
     }
+    const since = (qemu.firstConnectAt ??= Date.now());
+    if (Date.now() < since + (qemu.script.qmpListensAfterMs ?? 0)) throw new Error(`connect ENOENT ${socket} (fake, not yet listening)`);
+    const greetsInMs = since + (qemu.script.qmpGreetsAfterMs ?? 0) - Date.now();
+    if (greetsInMs > 0) {
+      // As a real socket: the greeting comes when it comes, and a connect gives up at its timeout.
+      await new Promise((r) => setTimeout(r, Math.min(greetsInMs, timeoutMs)));
+      if (greetsInMs > timeoutMs) throw new Error(`no QMP greeting on ${socket} within ${timeoutMs} ms (fake)`);
+    }
     const qmp = new FakeQmp(qemu);
     qemu.connections.push(qmp);
     return qmp;

@@ -11,6 +11,14 @@ export interface FakeQemuScript {
   /** `greets` (default), or `silent`: nothing ever answers on the QMP socket. */
   readonly qmp?: 'greets' | 'silent';
   /**
+   * Its QMP socket exists only this many ms after the first connect attempt
+   * (a slow start, timed from when the manager starts waiting): before, a
+   * connect fails at once (ENOENT).
+   */
+  readonly qmpListensAfterMs?: number;
+  /** QMP greets only this many ms after the first connect attempt; a connect whose timeout ends first fails. */
+  readonly qmpGreetsAfterMs?: number;
+  /**
    * What the guest does on an ACPI power-down: `power-off` (default), `ignore`
    * (a booted guest that does not handle it), or `panic` (QEMU reports
    * GUEST_PANICKED and keeps running).
@@ -94,6 +102,8 @@ export class FakeQemu implements SupervisedProcess {
   readonly consoleLines: string[] = [];
   /** Whether the guest's OS is up (configured its NIC): see `FakeQemuScript.guest`. */
   guestBooted: boolean;
+  /** When the first QMP connect was tried (Date.now()): the clock of `qmpListensAfterMs` and `qmpGreetsAfterMs`. */
+  firstConnectAt: number | null = null;
 
   constructor(
     readonly pid: number,

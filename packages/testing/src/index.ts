@@ -28,3 +28,4 @@ export {
 export { igvmFromOvmf, ovmfLaunchDirectives, ovmfSevSections, pageFromRuns, KVM_VMSA_GPA, type IgvmFromOvmfOptions } from './igvm-from-ovmf.js';
 export { mrtdReference, tdvfSectionsReference, type TdvfSectionReference } from './tdx-mrtd-reference.js';
 export { buildSnpReport, signSnpReport, milanTcb, makeTestAmdChain, type SnpReportFields, type TestAmdChain } from './snp-report-builder.js';
+export { FaultyStateFiles, errnoError, type StateFileCall } from './faulty-state-files.js';

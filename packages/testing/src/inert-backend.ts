@@ -10,7 +10,13 @@ export const INERT_BACKEND_NAME = 'inert';
  * only backend it is picks it with no configuration.
  */
 export function createInertBackendPlugin(
-  options: { prepare?: (vm: VmContext) => Promise<void>; attestationPolicy?: (vm: VmContext) => Promise<AttestationPolicyDocument> } = {},
+  options: {
+    prepare?: (vm: VmContext) => Promise<void>;
+    cleanup?: (vm: VmContext) => Promise<void>;
+    attestationPolicy?: (vm: VmContext) => Promise<AttestationPolicyDocument>;
+    /** The backend's name (default `inert`): a manager with another name does not load the VMs an `inert` one recorded. */
+    name?: string;
+  } = {},
 ) {
   return definePlugin({
     name: 'inert-backend',
@@ -19,13 +25,13 @@ export function createInertBackendPlugin(
     provides: [TEE_BACKEND],
     register(container) {
       const backend: TeeBackend = {
-        name: INERT_BACKEND_NAME,
+        name: options.name ?? INERT_BACKEND_NAME,
         selection: { priority: -1, detect: 'fallback' },
         probe: async () => ({ available: true, reason: 'test' }),
         validate: async () => undefined,
         prepare: options.prepare ?? (async () => undefined),
         contribute: () => undefined,
-        cleanup: async () => undefined,
+        cleanup: options.cleanup ?? (async () => undefined),
         attestationPolicy:
           options.attestationPolicy ??
           (async () => {

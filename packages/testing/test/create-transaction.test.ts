@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CREATE_STEPS, emptyCreateVmRequest, ErrorCode, type CreateStep, type Manager } from '@cocos-manager/core';
+import { CREATE_STEPS, emptyCreateVmRequest, ErrorCode, type CreateStep, type FaultStep, type Manager } from '@cocos-manager/core';
 import { FakeLauncher } from '../src/fake-launcher.js';
 import { startFakeManager, testDirs, type TestDirs } from './fake-manager.js';
 
@@ -35,7 +35,7 @@ describe('create transaction (fake launcher)', () => {
   it.each(CREATE_STEPS)('a failure after step %s rolls back everything', async (failing: CreateStep) => {
     dirs = testDirs();
     const launcher = new FakeLauncher();
-    const passed: CreateStep[] = [];
+    const passed: FaultStep[] = [];
     manager = await startFakeManager(dirs, {
       launcher,
       faults: {
@@ -86,6 +86,25 @@ describe('create transaction (fake launcher)', () => {
     });
     expect(launcher.processes[0]?.signals).toEqual(['SIGKILL']);
     await expectNothingLeft(manager, launcher);
+  });
+
+  it('MANAGER_VM_START_TIMEOUT is exact: a socket that listens in time but greets after the deadline fails the create', async () => {
+    dirs = testDirs();
+    // Listening at 380 ms, greeting at 450 ms: a connect begun shortly before the 400 ms deadline must not wait for the greeting.
+    const launcher = new FakeLauncher().script({ qmpListensAfterMs: 380, qmpGreetsAfterMs: 450 });
+    manager = await startFakeManager(dirs, { launcher, env: { MANAGER_VM_START_TIMEOUT: '400ms' } });
+    const began = Date.now();
+    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({
+      message: expect.stringContaining('did not answer on its QMP socket within MANAGER_VM_START_TIMEOUT (400 ms)'),
+    });
+    expect(Date.now() - began).toBeGreaterThanOrEqual(400);
+    expect(launcher.processes[0]?.signals).toEqual(['SIGKILL']);
+    await expectNothingLeft(manager, launcher);
+    // The same QEMU greeting before the deadline starts fine.
+    launcher.script({ qmpListensAfterMs: 380, qmpGreetsAfterMs: 450 });
+    await manager.stop({ removeVms: true });
+    manager = await startFakeManager(dirs, { launcher, env: { MANAGER_VM_START_TIMEOUT: '1s' } });
+    await manager.service.create(emptyCreateVmRequest());
   });
 
   it('a backend that fails to prepare: FAILED_PRECONDITION, nothing started, nothing left', async () => {

@@ -9,7 +9,10 @@ import {
   PORT_ALLOCATOR,
   PortAllocator,
   PROCESS_LAUNCHER,
+  STATE_STORE,
+  StateStore,
   type CreateFaults,
+  type StateFileSystem,
   type TokenOverride,
   type VmContext,
 } from '@cocos-manager/core';
@@ -60,6 +63,12 @@ export async function startFakeManager(
     logger?: Logger;
     /** Called with the manager before it starts (to use it while `start` runs). */
     onCreated?: (manager: Manager) => void;
+    /** The state store's filesystem (a FaultyStateFiles to fail its writes). */
+    stateFiles?: StateFileSystem;
+    /** The inert backend's name and cleanup. */
+    backend?: { name?: string; cleanup?: (vm: VmContext) => Promise<void> };
+    /** More plugins (a boot strategy, devices). */
+    plugins?: unknown[];
   },
 ) {
   const overrides: TokenOverride[] = [
@@ -68,8 +77,9 @@ export async function startFakeManager(
     { token: PORT_ALLOCATOR, useValue: new PortAllocator({ first: 7100, last: 7109 }, async () => true) },
   ];
   if (options.faults) overrides.push({ token: CREATE_FAULTS, useValue: options.faults });
+  if (options.stateFiles) overrides.push({ token: STATE_STORE, useValue: new StateStore(dirs.state, options.stateFiles) });
   const manager = Manager.create({
-    plugins: [createInertBackendPlugin(options.prepare ? { prepare: options.prepare } : {})],
+    plugins: [createInertBackendPlugin({ ...(options.prepare ? { prepare: options.prepare } : {}), ...options.backend }), ...(options.plugins ?? [])],
     env: {
       MANAGER_RUN_DIR: dirs.run,
       MANAGER_STATE_DIR: dirs.state,

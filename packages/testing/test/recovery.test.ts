@@ -110,4 +110,28 @@ describe('recovery after a manager restart (fake launcher)', () => {
     manager = await startFakeManager(dirs, { launcher });
     expect(manager.service.list()).toMatchObject([{ id: vm.id, state: 'failed', exit: { code: 3, reason: 'QEMU exited with code 3' } }]);
   });
+
+  it('a create the manager never finished (record "starting", its QEMU alive) is stopped at restart, not adopted: no client knows it', async () => {
+    dirs = testDirs();
+    const launcher = new FakeLauncher();
+    // The first manager's create stops for good once QMP answered, as a manager killed there would.
+    const first = await startFakeManager(dirs, {
+      launcher,
+      faults: { after: (step) => (step === 'qmp-ready' ? new Promise<void>(() => undefined) : undefined) },
+    });
+    void first.service.create(emptyCreateVmRequest());
+    await expect.poll(() => first.service.list()[0]?.pid ?? null).not.toBeNull();
+    await first.stop({ removeVms: false });
+    const qemu = launcher.processes[0]!;
+    expect(qemu.alive).toBe(true);
+
+    manager = await startFakeManager(dirs, { launcher });
+    expect(qemu.alive).toBe(false);
+    expect(qemu.signals).toEqual(['SIGTERM']);
+    expect(manager.service.list()).toMatchObject([
+      { state: 'failed', adopted: true, exit: { reason: `the manager stopped while creating the VM; its QEMU (pid ${qemu.pid}) was stopped` } },
+    ]);
+    expect((await dirs.leftovers()).run).toEqual([]);
+    expect(manager.service.portUsage().inUse).toBe(0);
+  });
 });

@@ -13,5 +13,11 @@ export interface BootStrategy {
   validate(): Promise<void>;
   prepare(vm: VmContext): Promise<void>;
   contribute(command: QemuCommand, vm: VmContext): void;
+  /**
+   * Removes the VM's boot media (a per-VM disk). Called once per VM by core's
+   * teardown — after a failed create (even in `prepare`), an exit, a removal,
+   * or a restart that found the VM dead — so it must cope with a half-done
+   * or missing `prepare`.
+   */
   cleanup(vm: VmContext): Promise<void>;
 }

@@ -65,7 +65,12 @@ export interface TeeBackend {
    * per VM at create and persisted with it, so a re-adopted VM keeps its own.
    */
   kernelParameters?(): readonly string[];
-  /** Removes whatever `prepare` made outside `vm.dir` (core removes `vm.dir`). */
+  /**
+   * Removes whatever `prepare` made outside `vm.dir` (core removes `vm.dir`).
+   * Core calls it once per VM from its one teardown — after a create that
+   * failed (even in `prepare`), an exit, a removal, or a restart that found
+   * the VM dead — so it must cope with a half-done or missing `prepare`.
+   */
   cleanup(vm: VmContext): Promise<void>;
   /**
    * What a verifier needs for this VM: the policy document in the upstream

@@ -1,6 +1,7 @@
 import type { BootStrategy } from '../api/boot-strategy.js';
 import type { TeeBackend } from '../api/tee-backend.js';
 import { createToken } from '../tokens.js';
+import type { StateStore } from '../vm/state-store.js';
 
 /** The active TEE backend and the others by name (implemented by BackendRegistry). */
 export interface BackendChoice {
@@ -35,3 +36,5 @@ export interface PortPool {
 export const BACKEND_REGISTRY = createToken<BackendChoice>('kernel.backend-registry');
 export const BOOT_REGISTRY = createToken<BootChoice>('kernel.boot-registry');
 export const PORT_ALLOCATOR = createToken<PortPool>('kernel.port-allocator');
+/** The VM state records under MANAGER_STATE_DIR (a test may give one over a failing filesystem). */
+export const STATE_STORE = createToken<StateStore>('kernel.state-store');

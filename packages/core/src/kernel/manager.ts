@@ -29,7 +29,7 @@ import { OtelTracing } from '../tracing.js';
 import type { Transport } from '../api/transport.js';
 import { HostEnvironment } from '../api/host.js';
 import { RamBootStrategy } from '../boot/ram-boot.js';
-import { coreSettings } from '../config/core-settings.js';
+import { coreSettings, resolveStateDir } from '../config/core-settings.js';
 import { authSettings } from '../security/auth-settings.js';
 import { attestationSettings } from '../attestation/attestation-settings.js';
 import { ConfiguredPolicyEncoder } from '../attestation/policy-encoder.js';
@@ -45,7 +45,8 @@ import { VmService } from '../vm/vm-service.js';
 import { VM_DEVICES } from '../vm/vm-runtime.js';
 import { BackendRegistry } from './backend-registry.js';
 import { BootRegistry } from './boot-registry.js';
-import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR } from './internal-tokens.js';
+import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR, STATE_STORE } from './internal-tokens.js';
+import { StateStore } from '../vm/state-store.js';
 import { checkPlugins, PluginError } from './plugin-checks.js';
 
 export const CORE_PACKAGE = '@cocos-manager/core';
@@ -103,6 +104,7 @@ export class Manager {
     container.register(LOGGER, { useValue: logger });
     container.register(HOST, { useValue: new HostEnvironment('/') });
     container.register(PORT_ALLOCATOR, { useValue: new PortAllocator(settings.qemu.hostFwdRange) });
+    container.register(STATE_STORE, { useValue: new StateStore(resolveStateDir(settings.manager.stateDir)) });
     container.register(BOOT_STRATEGY, { useClass: RamBootStrategy }, { lifecycle: Lifecycle.Singleton });
     container.register(BACKEND_REGISTRY, {
       useFactory: instanceCachingFactory((c) => new BackendRegistry(resolveAllTokens(c, TEE_BACKEND), config, resolveToken(c, HOST), logger)),
@@ -116,7 +118,9 @@ export class Manager {
     container.register(AUTHENTICATOR, { useValue: new Authenticator(config.read(authSettings).auth) });
     container.register(CONNECTION_GUARD, { useFactory: instanceCachingFactory((c) => new VmOriginGuard(resolveToken(c, VM_SERVICE), logger)) });
     container.register(VM_SERVICE, { useClass: VmService }, { lifecycle: Lifecycle.Singleton });
-    container.register(METRICS, { useFactory: instanceCachingFactory((c) => new PrometheusMetrics(resolveToken(c, VM_SERVICE), settings.manager.maxVms)) });
+    container.register(METRICS, {
+      useFactory: instanceCachingFactory((c) => new PrometheusMetrics(resolveToken(c, VM_SERVICE), settings.manager.maxVms, resolveToken(c, STATE_STORE))),
+    });
     const info: ManagerInfo = {
       instanceId: instanceId === '' ? randomUUID() : instanceId,
       version: CORE_VERSION,

@@ -7,7 +7,8 @@ import { Rollback } from './rollback.js';
 import type { SupervisedProcess } from './supervised-process.js';
 import type { Supervision } from './supervision.js';
 import { VmState, type CreatedVm, type CreateVmRequest } from './types.js';
-import { createVmDir, removeVmFiles, writeShares } from './vm-files.js';
+import { createVmDir, writeShares } from './vm-files.js';
+import { VmTeardown } from './vm-teardown.js';
 import { VmInstance } from './vm-instance.js';
 import type { CreateStep } from '../api/create-faults.js';
 import type { VmRuntime } from './vm-runtime.js';
@@ -53,43 +54,47 @@ export class CreateTransaction {
     const rollback = new Rollback();
     const after = (done: CreateStep) => rt.faults.after(done, id);
     let plan: LaunchPlan | null = null;
+    let teardown: VmTeardown | null = null;
     try {
-      // Prepare.
+      // Prepare: each thing the VM gets is held by its teardown, which the rollback runs (once, every step on its own).
       const hostPort = await rt.ports.allocate();
       rt.table.reservePort(id, hostPort);
-      rollback.add(() => rt.ports.release(hostPort));
-      await after('reserve-port');
-
+      rollback.add(() => (teardown ? teardown.run('create rolled back') : rt.ports.release(hostPort)));
       plan = rt.planner.plan(id, hostPort, request, backend, boot);
       const { layout, context } = plan;
+      const held = new VmTeardown(plan, rt.ports, log);
+      teardown = held;
+      held.hold('port');
+      await after('reserve-port');
+
       await rt.tracing.step(
         'vm.prepare-files',
         async () => {
-          await createVmDir(layout.dir);
-          rollback.add(() => removeVmFiles(layout));
+          await createVmDir(layout.dir); // fails on anything already there: only what this create made is removed
+          held.hold('files');
           await writeShares(layout, id, request);
         },
         { 'vm.id': id },
       );
       await after('prepare-files');
+      // Held before prepare: a prepare that fails half-way is cleaned up too.
+      held.hold('backend');
       await rt.tracing.step('vm.prepare-backend', () => step(`preparing the ${backend.name} backend`, () => backend.prepare(context)), {
         'vm.id': id,
         'vm.backend': backend.name,
       });
-      rollback.add(() => backend.cleanup(context));
       await after('prepare-backend');
+      held.hold('boot');
       await rt.tracing.step('vm.provision-boot', () => step(`preparing ${boot.name} boot`, () => boot.prepare(context)), { 'vm.id': id, 'vm.boot': boot.name });
-      rollback.add(() => boot.cleanup(context));
       await after('prepare-boot');
+      held.hold('devices');
       for (const device of rt.devices) {
         // A device's RESOURCE_EXHAUSTED (every GPU taken) reaches the client as is.
         const assignment = await rt.tracing.step('vm.acquire-device', () => step(`acquiring the ${device.name} device`, () => device.acquire(context)), {
           'vm.id': id,
           'vm.device': device.name,
         });
-        if (!assignment) continue;
-        plan.devices.push({ device, assignment });
-        rollback.add(() => device.release(context, assignment));
+        if (assignment) plan.devices.push({ device, assignment });
       }
       const spec = rt.planner.spec(plan);
 
@@ -100,11 +105,14 @@ export class CreateTransaction {
         new ConsoleLog(layout.consoleLog, rt.settings.manager.consoleLogSize),
         rt.store,
         rt.events,
+        held,
       );
       rt.table.add(vm);
       rollback.add(() => rt.table.delete(id));
       rollback.add(() => vm.forget());
       vm.transition(VmState.Starting, 'launching QEMU');
+      // The record of the VM is on disk before its QEMU exists (a full state disk fails the create here, no QEMU started).
+      await vm.durable();
       log.info({ argv: spec.argv, port: hostPort, backend: backend.name, boot: boot.name }, 'launching QEMU');
 
       // Launch.
@@ -126,8 +134,9 @@ export class CreateTransaction {
       vm.transition(VmState.Running, `QEMU pid ${proc.pid} is up`);
       this.supervision.armTtl(vm);
       await after('supervise');
-      // Durable before the client hears of it: a restart right after still knows the VM.
-      await vm.flushed();
+      // Durable before the client hears of it: a restart right after still knows the VM; a write that failed fails the create.
+      await vm.durable();
+      vm.announced();
       return { id, forwardedPort: hostPort };
     } catch (err) {
       await rollback.run(log);
@@ -145,7 +154,7 @@ export class CreateTransaction {
     }
   }
 
-  /** Waits for QEMU's QMP greeting: QEMU finished starting. Fails if QEMU exits first. */
+  /** Waits for QEMU's QMP greeting: QEMU finished starting. Fails if QEMU exits first, or at MANAGER_VM_START_TIMEOUT exactly. */
   private async awaitQmp(proc: SupervisedProcess, socket: string): Promise<QmpConnection> {
     const timeoutMs = this.rt.settings.manager.startTimeout;
     const deadline = Date.now() + timeoutMs;
@@ -162,13 +171,17 @@ export class CreateTransaction {
       const hint = /host forwarding rule/i.test(exitReason) ? ' (could not set up its host forwarding rule: the port is taken)' : '';
       return ManagerError.internal(`QEMU exited during start-up: ${how}${hint}; its last output is in the manager's log`);
     };
-    while (Date.now() < deadline) {
+    // Exact: no connection attempt or handshake runs past the deadline.
+    for (let left = timeoutMs; left > 0; left = deadline - Date.now()) {
       const gone = exited();
       if (gone) throw gone;
       try {
-        return await this.rt.launcher.connectQmp(socket, Math.max(100, deadline - Date.now()));
+        const qmp = await this.rt.launcher.connectQmp(socket, left);
+        if (Date.now() <= deadline) return qmp;
+        qmp.close(); // a handshake that finished past the deadline (a late timer) does not count
+        break;
       } catch {
-        await sleep(20);
+        await sleep(Math.max(0, Math.min(20, deadline - Date.now())));
       }
     }
     throw exited() ?? ManagerError.internal(`QEMU did not answer on its QMP socket within MANAGER_VM_START_TIMEOUT (${timeoutMs} ms)`);

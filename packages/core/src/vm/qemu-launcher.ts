@@ -13,12 +13,15 @@ export class QemuLauncher implements ProcessLauncher {
   }
 
   async connectQmp(socket: string, timeoutMs: number): Promise<QmpConnection> {
+    const deadline = Date.now() + timeoutMs;
     try {
       return await QmpClient.connect(socket, timeoutMs);
     } catch (err) {
-      // A QEMU run through sudo by a non-root manager made a root-owned socket: take it over once, then retry.
+      // A QEMU run through sudo by a non-root manager made a root-owned socket: take it over once, then retry (same deadline).
       if ((err as NodeJS.ErrnoException).code !== 'EACCES' || !(await claimRootSocket(socket))) throw err;
-      return QmpClient.connect(socket, timeoutMs);
+      const left = deadline - Date.now();
+      if (left <= 0) throw err;
+      return QmpClient.connect(socket, left);
     }
   }
 

@@ -49,6 +49,8 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; closed: [] }> {
    * hostfwd listener) was set up: a successful connect means QEMU started.
    */
   static async connect(path: string, timeoutMs = 5000): Promise<QmpClient> {
+    // One deadline for the whole handshake (greeting and capabilities): a caller's timeout is exact.
+    const deadline = Date.now() + timeoutMs;
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const s = net.connect(path);
       const timer = setTimeout(() => {
@@ -74,7 +76,9 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; closed: [] }> {
     const client = new QmpClient(socket);
     socket.resume();
     try {
-      await client.execute('qmp_capabilities', undefined, timeoutMs);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new QmpError(`no QMP handshake on ${path} within ${timeoutMs} ms`);
+      await client.execute('qmp_capabilities', undefined, left);
     } catch (err) {
       // QEMU serves one QMP client at a time: a handshake left half-way would keep the monitor taken for good.
       client.close();

@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ensurePrivateDir, openNoFollow } from './private-dir.js';
+import { NODE_STATE_FILE_SYSTEM, type StateFile, type StateFileSystem } from './state-file-system.js';
 import { parseStateRecord, VM_ID, type VmStateRecord } from './state-record.js';
+import { stateWriteError, stateWriteFailureOf, type StateWriteFailure, type StateWriteStep } from './state-write-error.js';
 
 export { STATE_VERSION, type VmStateRecord } from './state-record.js';
+export { NODE_STATE_FILE_SYSTEM, type StateFile, type StateFileSystem } from './state-file-system.js';
+export { stateWriteError, type StateWriteFailure, type StateWriteStep } from './state-write-error.js';
 
 const ID_FILE = /^[0-9a-f-]{36}\.json$/;
 /** Where records that fail validation are moved: inside the state directory, never acted on. */
@@ -27,7 +31,15 @@ export interface QuarantinedRecord {
  * load: each is validated, and a bad one is moved into quarantine/.
  */
 export class StateStore {
-  constructor(readonly dir: string) {}
+  private readonly failures = new Map<StateWriteFailure, number>([
+    ['disk-full', 0],
+    ['other', 0],
+  ]);
+
+  constructor(
+    readonly dir: string,
+    private readonly fs: StateFileSystem = NODE_STATE_FILE_SYSTEM,
+  ) {}
 
   /** Creates the directory 0700, or refuses one that is not private to this manager. */
   async init(): Promise<void> {
@@ -39,30 +51,45 @@ export class StateStore {
     return path.join(this.dir, `${id}.json`);
   }
 
+  /**
+   * Writes `record` atomically. On any failure — creating, writing, fsync or
+   * renaming the temporary file — the temporary file is removed and the
+   * catalogue error is thrown (STATE_DISK_FULL for ENOSPC/EDQUOT, else
+   * STATE_WRITE_FAILED), and the failure is counted.
+   */
   async save(record: VmStateRecord): Promise<void> {
     const target = this.file(record.id);
     const temp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
-    // 'wx' is O_CREAT|O_EXCL: fails on anything already there, a symbolic link included.
-    const handle = await open(temp, 'wx', 0o600);
+    let step: StateWriteStep = 'create';
+    let handle: StateFile | null = null;
     try {
+      // 'wx' is O_CREAT|O_EXCL: fails on anything already there, a symbolic link included.
+      handle = await this.fs.open(temp, 'wx', 0o600);
+      step = 'write';
       await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`);
+      step = 'fsync';
       await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
+      step = 'close';
+      const closing = handle;
+      handle = null;
+      await closing.close();
+      step = 'rename';
       // rename replaces the directory entry itself, never what a link there points to.
-      await rename(temp, target);
+      await this.fs.rename(temp, target);
+      step = 'directory fsync';
+      await this.fs.syncDirectory(this.dir);
     } catch (err) {
-      await rm(temp, { force: true });
-      throw err;
+      this.failures.set(stateWriteFailureOf(err), (this.failures.get(stateWriteFailureOf(err)) ?? 0) + 1);
+      await handle?.close().catch(() => undefined);
+      // Only a temporary file this write created (an O_EXCL collision is someone else's); after the rename there is none.
+      if (step !== 'create' && step !== 'directory fsync') await this.fs.remove(temp).catch(() => undefined);
+      throw stateWriteError(err, step);
     }
-    const dir = await open(this.dir, 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+  }
+
+  /** Failed state writes since start, by why (the metric's source). */
+  writeFailures(): ReadonlyMap<StateWriteFailure, number> {
+    return this.failures;
   }
 
   async remove(id: string): Promise<void> {

@@ -2,7 +2,6 @@ import type { QmpConnection } from '../api/process-launcher.js';
 import { ConsoleFollower } from './console-follower.js';
 import { TtlTimer } from './ttl-timer.js';
 import { VmState, type VmExit } from './types.js';
-import { removeVmFiles } from './vm-files.js';
 import type { VmInstance } from './vm-instance.js';
 import type { VmRuntime } from './vm-runtime.js';
 
@@ -11,18 +10,6 @@ const GUEST_STATUS_OF: Readonly<Record<string, string>> = { STOP: 'paused', RESU
 /** The QMP events worth a lifecycle event of their own. */
 const ANNOUNCED = new Set(['GUEST_PANICKED', 'STOP', 'RESUME']);
 
-/** Gives back what the VM devices gave the VM (core calls it once per VM, inside its `release`). */
-export async function releaseDevices(vm: VmInstance): Promise<void> {
-  for (const { device, assignment } of vm.plan.devices) {
-    try {
-      await device.release(vm.plan.context, assignment);
-      vm.logger.info({ device: device.name, assignment: assignment.values }, 'device released');
-    } catch (err) {
-      vm.logger.error({ err, device: device.name }, 'releasing a device failed');
-    }
-  }
-}
-
 interface Watch {
   ttl: TtlTimer | null;
   follower: ConsoleFollower | null;
@@ -30,7 +17,7 @@ interface Watch {
 
 /**
  * Watches running VMs: QMP events, console lines, the TTL deadline, and the
- * exit of QEMU — after which the VM's port and files are released, once.
+ * exit of QEMU — after which the VM's teardown gives back what it held.
  */
 export class Supervision {
   private readonly watches = new Map<string, Watch>();
@@ -121,21 +108,6 @@ export class Supervision {
     });
   }
 
-  /** Frees the VM's port, devices and files (plugins' cleanup first); once, whoever asks. */
-  release(vm: VmInstance): Promise<void> {
-    return vm.once('release', async () => {
-      try {
-        await vm.plan.boot.cleanup(vm.plan.context);
-        await vm.plan.backend.cleanup(vm.plan.context);
-      } catch (err) {
-        vm.logger.error({ err }, 'plugin cleanup failed');
-      }
-      await releaseDevices(vm);
-      await removeVmFiles(vm.plan.layout);
-      this.rt.ports.release(vm.plan.context.hostPort);
-    });
-  }
-
   private async onExit(vm: VmInstance, exit: VmExit): Promise<void> {
     const watch = this.watches.get(vm.id);
     // Detached: a rolled-back create (which cleans up itself) or a manager leaving its VMs.
@@ -152,6 +124,7 @@ export class Supervision {
       vm.transition(VmState.Failed, exit.reason, exit);
       this.forgetLater(vm);
     }
-    await this.release(vm);
+    // Its port, devices, boot media and files: the VM's one teardown.
+    await vm.teardown.run('QEMU exited');
   }
 }

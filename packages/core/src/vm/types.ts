@@ -80,6 +80,11 @@ export interface VmSummary {
   readonly adopted: boolean;
   /** What VM devices (GPUs…) gave the VM, while it holds them (absent: none). */
   readonly devices?: readonly DeviceAssignment[];
+  /**
+   * Why the VM's latest state is not on disk (the state disk is full…) while
+   * the manager retries the write; null (or absent) when its record is saved.
+   */
+  readonly stateWriteError?: string | null;
 }
 
 /** What CVMInfo answers (wire CVMInfoRes). */

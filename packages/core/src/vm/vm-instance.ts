@@ -3,6 +3,8 @@ import type { QmpConnection } from '../api/process-launcher.js';
 import type { ConsoleLog } from './console-log.js';
 import type { LaunchPlan } from './launch-plan.js';
 import { STATE_VERSION, type StateStore, type VmStateRecord } from './state-store.js';
+import { VmStateWriter, type StateRetryBackoff } from './state-writer.js';
+import type { VmTeardown } from './vm-teardown.js';
 import type { SupervisedProcess } from './supervised-process.js';
 import { VmState, type VmExit, type VmSummary } from './types.js';
 import type { VmEventBus } from './vm-events.js';
@@ -28,8 +30,7 @@ export class VmInstance {
   guestStatus: string | null = null;
   /** The guest showed its OS runs (it configured its NIC): an ACPI power-down can be acted on. */
   guestAlive = false;
-  private persisting: Promise<void> = Promise.resolve();
-  private forgotten = false;
+  private readonly writer: VmStateWriter;
   private readonly onceTasks = new Map<string, Promise<void>>();
 
   constructor(
@@ -39,7 +40,14 @@ export class VmInstance {
     readonly console: ConsoleLog,
     private readonly store: StateStore,
     private readonly events: VmEventBus,
-  ) {}
+    /** What the VM holds on the host, given back once by whichever path ends it. */
+    readonly teardown: VmTeardown,
+    backoff?: StateRetryBackoff,
+  ) {
+    this.writer = new VmStateWriter(store, () => this.record(), logger, backoff);
+    // A re-adopted VM is known to clients already: its failed writes are retried from the start.
+    if (origin.adopted) this.writer.retryFailures();
+  }
 
   get id(): string {
     return this.plan.id;
@@ -92,29 +100,34 @@ export class VmInstance {
     return running;
   }
 
-  /** Whether `once(key)` has started. */
-  started(key: string): boolean {
-    return this.onceTasks.has(key);
-  }
-
   /** Queues a write of the current record; writes happen in order, none after `forget`. */
   persist(): void {
-    const write = async () => {
-      if (this.forgotten) return;
-      await this.store.save(this.record());
-    };
-    this.persisting = this.persisting.then(write).catch((err: unknown) => this.logger.error({ err }, 'writing VM state failed'));
+    this.writer.save();
   }
 
-  /** Resolves once every queued write is on disk. */
+  /** Resolves once the latest state is on disk; rejects with STATE_DISK_FULL / STATE_WRITE_FAILED when it could not be written. */
+  durable(): Promise<void> {
+    return this.writer.durable();
+  }
+
+  /** The client knows the VM now: a failed state write is retried (and shown) from here on, not the create's failure. */
+  announced(): void {
+    this.writer.retryFailures();
+  }
+
+  /** Resolves once every queued write was tried (one waiting to be retried is tried now); never rejects. */
   flushed(): Promise<void> {
-    return this.persisting;
+    return this.writer.flushed();
+  }
+
+  /** Stops writing the record (the manager leaves the VM to the next one), after the write under way. */
+  stopPersisting(): Promise<void> {
+    return this.writer.close();
   }
 
   /** Stops persisting and deletes the state file. */
   async forget(): Promise<void> {
-    this.forgotten = true;
-    await this.persisting;
+    await this.writer.close();
     await this.store.remove(this.id);
   }
 
@@ -135,6 +148,7 @@ export class VmInstance {
       adopted: origin.adopted,
       // Held while the VM is active; a stopped or failed VM has given its devices back.
       devices: this.active ? plan.devices.map((d) => d.assignment) : [],
+      stateWriteError: this.writer.problem(),
     };
   }
 

@@ -14,10 +14,13 @@ export async function removeVm(rt: VmRuntime, supervision: Supervision, vm: VmIn
   const proc = vm.process;
   if (proc && vm.exit === null) {
     vm.transition(VmState.Stopping, 'stopping QEMU');
+    await rt.faults.after('remove-stopping', vm.id);
     const { powerdownTimeout: powerdownMs, stopTimeout: stopMs } = rt.settings.manager;
     await rt.tracing.step('vm.stop', () => stopProcess(proc, vm.qmp, { powerdownMs, stopMs }, vm.logger, vm), { 'vm.id': vm.id });
   }
-  await supervision.release(vm);
+  await rt.faults.after('remove-stopped', vm.id);
+  await vm.teardown.run('VM removed');
+  await rt.faults.after('remove-released', vm.id);
   await vm.forget();
   rt.table.delete(vm.id);
   vm.logger.info('VM removed');

@@ -7,9 +7,9 @@ import type { ManagerTracing } from '../api/observability.js';
 import type { ProcessLauncher } from '../api/process-launcher.js';
 import { CONFIG, CREATE_FAULTS, LOGGER, POLICY_ENCODER, PROCESS_LAUNCHER, TRACING } from '../api/tokens.js';
 import type { VmLifecycle } from '../api/vm-api.js';
-import { coreSettings, resolveStateDir } from '../config/core-settings.js';
+import { coreSettings } from '../config/core-settings.js';
 import type { ManagerConfig } from '../config/manager-config.js';
-import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR, type BackendChoice, type BootChoice, type PortPool } from '../kernel/internal-tokens.js';
+import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR, STATE_STORE, type BackendChoice, type BootChoice, type PortPool } from '../kernel/internal-tokens.js';
 import { CreateTransaction } from './create-transaction.js';
 import { PeriodicTasks } from './periodic-tasks.js';
 import { LaunchPlanner, PLACEHOLDER_VM_ID, previewDevices } from './launch-plan.js';
@@ -17,7 +17,7 @@ import { Reconciler, type ReconcileReport } from './reconciler.js';
 import { Recovery } from './recovery.js';
 import { ensurePrivateDir, ensureTrustedDir } from './private-dir.js';
 import { StateLock } from './state-lock.js';
-import { StateStore } from './state-store.js';
+import type { StateStore } from './state-store.js';
 import { Supervision } from './supervision.js';
 import { emptyCreateVmRequest, type ConsoleLine, type CreatedVm, type CreateVmRequest, type CvmInfo, type VmEvent, type VmSummary } from './types.js';
 import { VmEventBus } from './vm-events.js';
@@ -27,7 +27,6 @@ import { VM_DEVICES, type VmRuntime } from './vm-runtime.js';
 import type { VmDevice } from '../api/vm-device.js';
 import { VmTable } from './vm-table.js';
 import { cvmInfoOf, refreshGuestStatus } from './vm-views.js';
-import { ManagerError } from '../errors.js';
 
 /**
  * The VM lifecycle as the transports see it (VmApi): a thin facade over its
@@ -56,12 +55,13 @@ export class VmService implements VmLifecycle {
     @inject(CREATE_FAULTS) faults: CreateFaults,
     @inject(POLICY_ENCODER) private readonly policies: PolicyEncoder,
     @inject(VM_DEVICES) devices: readonly VmDevice[],
+    @inject(STATE_STORE) store: StateStore,
   ) {
     const settings = config.read(coreSettings);
     this.rt = {
       settings,
       logger,
-      store: new StateStore(resolveStateDir(settings.manager.stateDir)),
+      store,
       ports,
       events: new VmEventBus(),
       table: new VmTable(),
@@ -78,7 +78,7 @@ export class VmService implements VmLifecycle {
     this.creates = new CreateTransaction(this.rt, this.supervision);
     this.reconciler = new Reconciler(this.rt);
     this.lock = new StateLock(this.rt.store.dir);
-    this.recovery = new Recovery(this.rt, this.supervision);
+    this.recovery = new Recovery(this.rt, this.supervision, this.reconciler);
   }
 
   onEvent(listener: (event: VmEvent) => void): () => void {
@@ -97,10 +97,11 @@ export class VmService implements VmLifecycle {
     if (certsMount !== '') await ensureTrustedDir(certsMount, 'MANAGER_QEMU_CERTS_MOUNT');
     await this.rt.store.init();
     await this.lock.acquire();
-    await this.recovery.load();
+    const loaded = this.recovery.load(); // before serving: records read, unrecorded QEMUs stopped, unowned VM dirs torn down
     // Re-adoption runs while the transports start: list/get show those VMs as 'adopting'; creates and removals wait for it.
-    this.recovered = this.recovery.adopt();
+    this.recovered = loaded.then(() => this.recovery.adopt());
     this.recovered.catch(() => undefined); // awaited by ready(); failing it fails the start
+    await loaded;
     this.tasks.every(this.rt.settings.manager.reconcileInterval, 'reconcile', () => this.reconcile());
   }
 
@@ -115,7 +116,7 @@ export class VmService implements VmLifecycle {
 
   async remove(id: string): Promise<void> {
     await this.recovered;
-    const vm = this.rt.table.require(id);
+    const vm = this.known(id);
     await vm.once('removal', () => removeVm(this.rt, this.supervision, vm));
   }
 
@@ -168,7 +169,7 @@ export class VmService implements VmLifecycle {
     } else {
       for (const vm of vms) {
         this.supervision.detach(vm);
-        await vm.flushed();
+        await vm.flushed().then(() => vm.stopPersisting()); // a failing write is tried once more, then left as last saved
       }
       this.rt.logger.info({ vms: vms.length }, 'leaving VMs running for the next manager to re-adopt');
     }
@@ -186,8 +187,7 @@ export class VmService implements VmLifecycle {
 
   /** The VM, once re-adopted: until then its QEMU is not checked, so nothing is said about it. */
   private known(id: string) {
-    if (this.recovery.adopting(id) && !this.rt.table.find(id))
-      throw ManagerError.failedPrecondition(`VM ${id} is being re-adopted after a manager restart; retry in a moment`);
+    this.recovery.checkActionable(id);
     return this.rt.table.require(id);
   }
 

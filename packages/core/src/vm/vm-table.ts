@@ -9,6 +9,8 @@ import type { VmInstance } from './vm-instance.js';
 export class VmTable {
   private readonly vms = new Map<string, VmInstance>();
   private readonly creating = new Map<string, number | null>();
+  /** VMs recovery refused to adopt (their plugins are not loaded): their files, record and port (while their QEMU runs) are left alone. */
+  private readonly protectedIds = new Map<string, number | null>();
 
   get size(): number {
     return this.vms.size;
@@ -43,9 +45,10 @@ export class VmTable {
     return [...this.vms.values()].sort((a, b) => a.origin.createdAt.getTime() - b.origin.createdAt.getTime());
   }
 
-  /** Slots taken: VMs neither failed nor stopped, plus creates in flight. */
+  /** Slots taken: VMs neither failed nor stopped, plus creates in flight, plus refused VMs whose QEMU still runs. */
   slotsInUse(): number {
     let n = this.creating.size;
+    for (const port of this.protectedIds.values()) if (port !== null) n++;
     for (const vm of this.vms.values()) if (vm.active) n++;
     return n;
   }
@@ -62,16 +65,21 @@ export class VmTable {
     this.creating.delete(id);
   }
 
-  /** Ids of VMs and of creates in flight: what the reconciler must not touch. */
+  /** A VM this manager must leave alone (recovery refused it); `port` while its QEMU runs. */
+  protect(id: string, port: number | null): void {
+    this.protectedIds.set(id, port);
+  }
+
+  /** Ids of VMs, of creates in flight and of refused VMs: what the reconciler must not touch. */
   knownIds(): Set<string> {
-    return new Set([...this.vms.keys(), ...this.creating.keys()]);
+    return new Set([...this.vms.keys(), ...this.creating.keys(), ...this.protectedIds.keys()]);
   }
 
   /** Ports still held by a VM (not yet released) or by a create in flight. */
   heldPorts(): Set<number> {
     const held = new Set<number>();
-    for (const vm of this.vms.values()) if (!vm.started('release')) held.add(vm.plan.context.hostPort);
-    for (const port of this.creating.values()) if (port !== null) held.add(port);
+    for (const vm of this.vms.values()) if (!vm.teardown.started) held.add(vm.plan.context.hostPort);
+    for (const port of [...this.creating.values(), ...this.protectedIds.values()]) if (port !== null) held.add(port);
     return held;
   }
 }

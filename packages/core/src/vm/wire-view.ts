@@ -20,5 +20,6 @@ export function vmWireView(vm: VmSummary) {
     adopted: vm.adopted,
     // The host PCI addresses of the VM's passed-through GPUs.
     gpus: (vm.devices ?? []).filter((d) => d.device === GPU_DEVICE).map((d) => d.values['bdf'] ?? ''),
+    state_write_error: vm.stateWriteError ?? '',
   };
 }
