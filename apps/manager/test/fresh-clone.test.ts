@@ -11,6 +11,12 @@ import { DEV_GUEST, REPO } from './harness.js';
  * before anything is built, so this is checked on a real clone of the
  * committed tree, set up exactly once.
  */
+/** The machine's PATH, without what npm put first for this run (the repo's node_modules/.bin, npm's own bins): a fresh shell's. */
+const machinePath = (process.env['PATH'] ?? '')
+  .split(path.delimiter)
+  .filter((dir) => !dir.includes(`${path.sep}node_modules${path.sep}`))
+  .join(path.delimiter);
+
 describe('a fresh clone after one scripts/setup.sh', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-fresh-clone-'));
   const clone = path.join(dir, 'cocos-manager');
@@ -25,14 +31,19 @@ describe('a fresh clone after one scripts/setup.sh', () => {
       cwd: clone,
       all: true,
       reject: false,
-      env: { CI: '1', NX_CACHE_DIRECTORY: path.join(REPO, '.nx/cache') },
+      env: { CI: '1', NX_CACHE_DIRECTORY: path.join(REPO, '.nx/cache'), PATH: machinePath },
     });
     expect(setup.exitCode, setup.all).toBe(0);
 
-    const version = await execa('npx', ['--no-install', 'cocos-manager', '--version'], { cwd: clone, reject: false, all: true });
+    // Whatever Node the machine has (Node 20 here), the clone runs on the Node 24 it pins.
+    const cloneNode = await execa('npm', ['exec', '--', 'node', '--version'], { cwd: clone, env: { PATH: machinePath } });
+    expect(cloneNode.stdout.trim()).toMatch(/^v24\.\d+\.\d+$/);
+    expect(setup.all).toContain(`setup: native addons for Node ${cloneNode.stdout.trim()}`);
+
+    const version = await execa('npx', ['--no-install', 'cocos-manager', '--version'], { cwd: clone, reject: false, all: true, env: { PATH: machinePath } });
     expect(version.exitCode, version.all).toBe(0);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
-    const help = await execa('npx', ['--no-install', 'cocos-manager-cli', '--help'], { cwd: clone, reject: false, all: true });
+    const help = await execa('npx', ['--no-install', 'cocos-manager-cli', '--help'], { cwd: clone, reject: false, all: true, env: { PATH: machinePath } });
     expect(help.exitCode, help.all).toBe(0);
     expect(help.stdout).toContain('Usage: cocos-manager-cli');
   });

@@ -17,8 +17,9 @@ function holdPort(port: number): Promise<void> {
 }
 
 async function freeRange(size: number): Promise<{ first: number; last: number }> {
-  // A random high range; the allocator skips anything that happens to be busy anyway.
-  const first = 40000 + Math.floor(Math.random() * 20000);
+  // A random range below Linux's ephemeral ports (32768-60999): a busy machine's
+  // outgoing connections hold ports there, and a probe's bind would fail on them.
+  const first = 20000 + Math.floor(Math.random() * 12000);
   return { first, last: first + size - 1 };
 }
 
