@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Sets up a Debian 12 machine for cocos-manager: system packages, npm
+# Sets up a Debian 12 machine for cocos-manager: system packages (QEMU and
+# the dev guest's makings; what the tests use: promtool, Chromium, and for
+# the packages dpkg-dev, lintian, debootstrap, umoci, skopeo, runc), npm
 # dependencies, the build, and the dev guest image. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(qemu-system-x86 qemu-utils ovmf busybox-static cpio gcc libc6-dev grub-efi-amd64-bin grub-common mtools openssl python3-cbor2 python3-cryptography prometheus systemd sudo chromium g++ make python3)
+packages=(qemu-system-x86 qemu-utils ovmf busybox-static cpio gcc libc6-dev grub-efi-amd64-bin grub-common mtools openssl python3-cbor2 python3-cryptography prometheus systemd sudo chromium g++ make python3
+  dpkg-dev binutils lintian debootstrap umoci skopeo runc)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -7,13 +7,22 @@ import { MAIN, REPO } from './harness.js';
 
 const UNIT = path.join(REPO, 'init/systemd/cocos-manager.service');
 const ENV_TEMPLATE = path.join(REPO, 'init/systemd/cocos-manager.env');
+const DROP_IN = path.join(REPO, 'init/systemd/checkout.conf');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-systemd-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('systemd packaging', () => {
-  it('the unit passes systemd-analyze verify', async () => {
+  it('the unit, with the drop-in that runs it from a checkout, passes systemd-analyze verify', async () => {
+    // The package's ExecStart (/usr/bin/cocos-manager) is verified where it exists: package-deb.test.ts.
+    expect(readFileSync(UNIT, 'utf8')).toContain('\nExecStart=/usr/bin/cocos-manager\n');
     const unit = path.join(dir, 'cocos-manager.service');
     copyFileSync(UNIT, unit);
+    mkdirSync(`${unit}.d`);
+    // This checkout stands in for /opt/cocos-manager.
+    writeFileSync(
+      path.join(`${unit}.d`, 'checkout.conf'),
+      readFileSync(DROP_IN, 'utf8').replaceAll('/opt/cocos-manager/', REPO.endsWith('/') ? REPO : `${REPO}/`),
+    );
     const result = await execa('systemd-analyze', ['verify', unit], { reject: false });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr.trim()).toBe('');
