@@ -14,10 +14,11 @@ key=$(printf 'debootstrap %s\nsuite=%s variant=%s arch=%s mirror=%s include=%s\n
   "$(dpkg-query -W -f='${Version}' debootstrap)" "$suite" "$variant" "$arch" "$mirror" "$include" \
   "$(sha256sum scripts/package/debian-root.sh | cut -c1-64)" | sha256sum | cut -c1-16)
 root="$(cache_dir)/debootstrap-$key"
-if [ ! -f "$root/.complete" ]; then
+# Complete once its marker exists (outside it: a copy of the root carries nothing of ours).
+if [ ! -f "$root.complete" ]; then
   exec 9>"$root.lock"
   flock 9
-  if [ ! -f "$root/.complete" ]; then
+  if [ ! -f "$root.complete" ]; then
     echo "debian-root: debootstrap $suite ($variant${include:+, $include}) into $root" >&2
     tmp="$root.tmp"
     rm -rf "$tmp"
@@ -31,9 +32,9 @@ if [ ! -f "$root/.complete" ]; then
     # Nothing of the machine it was made on: no package lists, no downloaded debs.
     chroot "$tmp" apt-get clean
     rm -rf "$tmp"/var/lib/apt/lists/* "$tmp"/var/cache/apt/*.bin "$tmp"/var/log/*.log
-    touch "$tmp/.complete"
     rm -rf "$root"
     mv "$tmp" "$root"
+    touch "$root.complete"
   fi
 fi
 printf '%s\n' "$root"
