@@ -8,6 +8,7 @@ import { execa, type ResultPromise } from 'execa';
 import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadManagerProto } from '@cocos-manager/contract';
 import { devGuest, devGuestEnv } from '@cocos-manager/testing';
+import { expectDescribedByOpenApi } from './openapi-check.js';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const MAIN = path.join(REPO, 'apps/manager/dist/main.js');
@@ -129,6 +130,8 @@ export async function startManager(range: string, env: Record<string, string> = 
       } catch {
         // not JSON (metrics, console)
       }
+      // Every response the e2e tests get is one the manager's own /openapi.json describes.
+      await expectDescribedByOpenApi(httpPort, method, urlPath, { status: res.status, contentType: res.headers.get('content-type'), text, json });
       return { status: res.status, json, text };
     },
     process: child,

@@ -38,6 +38,7 @@ import { ConnectionGate, type ServerTls } from './connection-gate.js';
 import { fromFastifyRefusal, toHttpError } from './http-status.js';
 import { BrowserPolicy, credentialsOf, operationOf } from './request-policy.js';
 import { registerHostRoutes, registerPages, routeOperation } from './page-routes.js';
+import { registerOpenApi } from './openapi/openapi.js';
 import { registerRoutes } from './rest-routes.js';
 import { httpSettings } from './settings.js';
 
@@ -101,6 +102,7 @@ export class HttpTransport implements Transport {
     });
     const app = Fastify({ logger: false, bodyLimit: DEFAULT_BODY_LIMIT, serverFactory: gate.serverFactory }) as unknown as FastifyInstance;
     this.hooks(app);
+    await registerOpenApi(app, this.info);
     registerRoutes(app, {
       service: this.service,
       metrics: this.metrics,

@@ -1,0 +1,157 @@
+import { ATTESTATION_POLICY_FORMATS, ErrorCode, VmState } from '@cocos-manager/core';
+
+/**
+ * The JSON bodies of the HTTP API as JSON Schema (2020-12, OpenAPI 3.1's
+ * dialect), each with its `$id`: the component name in /openapi.json. Response
+ * objects admit no other property, so a field the code sends and the
+ * description lacks fails the e2e checks (apps/manager/test/openapi-check.ts).
+ * Enumerations come from core, where the values are defined.
+ */
+const text = { type: 'string' } as const;
+const timestamp = { type: 'string', format: 'date-time' } as const;
+const count = { type: 'integer', minimum: 0 } as const;
+const strict = <P extends Record<string, unknown>>(properties: P, description: string) => ({
+  type: 'object',
+  description,
+  properties,
+  required: Object.keys(properties),
+  additionalProperties: false,
+});
+
+export const ErrorBody = {
+  $id: 'Error',
+  ...strict(
+    {
+      error: strict(
+        {
+          code: { type: 'string', enum: Object.values(ErrorCode), description: "the gRPC status name of the failure (core's error catalogue)" },
+          message: { type: 'string', description: 'what was wrong and what is expected' },
+        },
+        'the failure',
+      ),
+    },
+    'Every failure: the HTTP status says its kind, `code` the same as the gRPC API would.',
+  ),
+};
+
+export const Vm = {
+  $id: 'Vm',
+  ...strict(
+    {
+      id: { type: 'string', format: 'uuid' },
+      state: { type: 'string', enum: Object.values(VmState) },
+      forwarded_port: { type: 'string', pattern: '^[0-9]+$', description: "the host port forwarded to the agent's port 7002" },
+      pid: { ...count, description: 'QEMU process id; 0 when none runs' },
+      backend: { type: 'string', description: 'the TEE backend (plain, sev-snp, tdx, …)' },
+      boot: { type: 'string', description: 'the boot strategy (ram, disk, …)' },
+      created_at: timestamp,
+      ttl_deadline: { anyOf: [timestamp, { const: '' }], description: 'when the TTL removes it; empty without a TTL' },
+      exit: {
+        description: 'why QEMU exited; null while it runs',
+        anyOf: [{ type: 'null' }, strict({ code: { type: 'integer' }, signal: text, reason: text }, 'the exit of QEMU')],
+      },
+      guest_status: { type: 'string', description: 'what the guest last reported (agent channel); empty when nothing' },
+      adopted: { type: 'boolean', description: 'whether this manager re-adopted it from an earlier one' },
+      gpus: { type: 'array', items: text, description: 'host PCI addresses of its passed-through GPUs' },
+    },
+    'A VM as GetVm returns it.',
+  ),
+};
+
+export const VmList = { $id: 'VmList', ...strict({ vms: { type: 'array', items: { $ref: 'Vm#' } } }, 'Every VM of this manager.') };
+
+export const CvmInfo = {
+  $id: 'CvmInfo',
+  ...strict(
+    { id: { type: 'string', format: 'uuid' }, ovmf_version: text, cpu_num: count, cpu_type: text, kernel_cmd: text, eos_version: text },
+    "CVM info (the Go manager's CVMInfoRes fields).",
+  ),
+};
+
+export const CreateVmRequest = {
+  $id: 'CreateVmRequest',
+  type: 'object',
+  description: 'CreateReq under its wire names, every field optional; the PEM files as base64. Unknown fields are refused.',
+  properties: {
+    ...Object.fromEntries(
+      [
+        'agent_log_level',
+        'agent_cvm_server_url',
+        'agent_cvm_ca_url',
+        'ttl',
+        'agent_certs_token',
+        'aws_access_key_id',
+        'aws_secret_access_key',
+        'aws_endpoint_url',
+        'aws_region',
+        'aa_kbs_params',
+      ].map((name) => [name, text]),
+    ),
+    ...Object.fromEntries(
+      ['agent_cvm_server_ca_cert', 'agent_cvm_client_key', 'agent_cvm_client_cert'].map((name) => [name, { type: 'string', contentEncoding: 'base64' }]),
+    ),
+  },
+  additionalProperties: false,
+};
+
+export const CreatedVm = {
+  $id: 'CreatedVm',
+  ...strict({ cvm_id: { type: 'string', format: 'uuid' }, forwarded_port: { type: 'string', pattern: '^[0-9]+$' } }, 'CreateRes.'),
+};
+
+export const Health = {
+  $id: 'Health',
+  ...strict(
+    {
+      status: { const: 'pass' },
+      version: text,
+      commit: text,
+      description: text,
+      build_time: text,
+      instance_id: text,
+      started_at: timestamp,
+      vms: count,
+    },
+    "The Go manager's health answer, plus this manager's instance, start time and VM count.",
+  ),
+};
+
+export const Session = {
+  $id: 'Session',
+  ...strict(
+    {
+      identity: text,
+      role: { type: 'string', enum: ['reader', 'admin'] },
+      via: { type: 'string', enum: ['token', 'mtls', 'none'] },
+      auth_enabled: { type: 'boolean' },
+      can_write: { type: 'boolean' },
+      rest_writes: { type: 'boolean' },
+    },
+    'Who the caller is and what it may do.',
+  ),
+};
+
+export const HostStatus = {
+  $id: 'Host',
+  ...strict(
+    {
+      version: text,
+      instance_id: text,
+      started_at: timestamp,
+      backend: text,
+      probe: strict({ available: { type: 'boolean' }, reason: text }, "the backend's host probe"),
+      kvm: { type: 'boolean' },
+      vm_slots: strict({ used: count, size: count }, 'VMs against MANAGER_MAX_VMS'),
+      port_pool: strict({ in_use: count, size: count }, 'ports of MANAGER_QEMU_HOST_FWD_RANGE in use'),
+      gpus_in_use: { type: 'array', items: text },
+      gpu_pool: { anyOf: [{ type: 'null' }, { type: 'array', items: text }], description: 'null without a GPU plugin' },
+      rest_writes: { type: 'boolean' },
+    },
+    'The backend and its probe, VM slots, port pool and GPUs of this host.',
+  ),
+};
+
+export const POLICY_FORMATS = [...ATTESTATION_POLICY_FORMATS];
+
+/** Every component, in the order /openapi.json lists them. */
+export const API_SCHEMAS = [ErrorBody, Vm, VmList, CvmInfo, CreateVmRequest, CreatedVm, Health, Session, HostStatus] as const;
