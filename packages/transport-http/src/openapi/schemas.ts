@@ -53,6 +53,10 @@ export const Vm = {
       guest_status: { type: 'string', description: 'what the guest last reported (agent channel); empty when nothing' },
       adopted: { type: 'boolean', description: 'whether this manager re-adopted it from an earlier one' },
       gpus: { type: 'array', items: text, description: 'host PCI addresses of its passed-through GPUs' },
+      state_write_error: {
+        type: 'string',
+        description: "why the VM's latest state is not on disk while the manager retries the write; empty when its record is saved",
+      },
     },
     'A VM as GetVm returns it.',
   ),
