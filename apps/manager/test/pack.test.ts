@@ -1,24 +1,33 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEV_GUEST, REPO } from './harness.js';
 
-const PACKAGES = [
-  'packages/core',
-  'packages/contract',
-  'packages/backend-plain',
-  'packages/backend-sev-snp',
-  'packages/backend-tdx',
-  'packages/storage-disk',
-  'packages/device-gpu',
-  'packages/transport-grpc',
-  'packages/transport-http',
-  'packages/web-console',
-  'apps/manager',
-  'apps/cli',
-];
+// What the two apps need, followed through the workspace's dependencies: a
+// package added to either app's tree is packed too, without this list to keep.
+const workspaceDirs = new Map(
+  ['packages', 'apps'].flatMap((root) =>
+    readdirSync(path.join(REPO, root)).map((dir) => {
+      const manifest = JSON.parse(readFileSync(path.join(REPO, root, dir, 'package.json'), 'utf8')) as { name: string };
+      return [manifest.name, `${root}/${dir}`] as const;
+    }),
+  ),
+);
+const dependencyClosure = (roots: string[]): string[] => {
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    const dir = workspaceDirs.get(name);
+    if (dir === undefined || seen.has(dir)) return;
+    seen.add(dir);
+    const manifest = JSON.parse(readFileSync(path.join(REPO, dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    for (const dep of Object.keys(manifest.dependencies ?? {})) visit(dep);
+  };
+  roots.forEach(visit);
+  return [...seen];
+};
+const PACKAGES = dependencyClosure(['cocos-manager', 'cocos-manager-cli']);
 const work = mkdtempSync(path.join(os.tmpdir(), 'cm-pack-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
