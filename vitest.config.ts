@@ -32,8 +32,39 @@ const project = (name: string, dir: string, extra: Record<string, unknown> = {})
   test: { name, root: src(dir), include: ['test/**/*.test.ts'], ...extra },
 });
 
+/**
+ * apps/manager's test files that launch no QEMU (they run the binary's
+ * subcommands, the packaging and the in-process wiring). Vitest runs the
+ * projects that allow parallel files first, then the one-at-a-time ones; on
+ * two cores the default is one worker for all, so these would wait in line
+ * with the VM files for nothing.
+ */
+const MANAGER_HOST_FILES = [
+  'alerts',
+  'architecture',
+  'cli',
+  'confidential',
+  'fresh-clone',
+  'gpu',
+  'gpu-wire',
+  'kubernetes',
+  'measure-cli',
+  'measure-policy',
+  'openapi',
+  'pack',
+  'package-oci',
+  'policy-format',
+  'runtime',
+  'startup-trust',
+  'systemd',
+  'verify-report-cli',
+  'wiring',
+].map((name) => `test/${name}.test.ts`);
+
 export default defineConfig({
   test: {
+    // Two at a time where a project allows it (its files then share the two cores); the VM files stay one at a time.
+    maxWorkers: 2,
     projects: [
       project('@cocos-manager/core', './packages/core'),
       project('@cocos-manager/contract', './packages/contract'),
@@ -50,8 +81,10 @@ export default defineConfig({
       project('@cocos-manager/web-console', './packages/web-console'),
       project('cocos-manager-backend-microvm', './examples/backend-microvm'),
       project('cocos-manager-cli', './apps/cli', { testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false }),
-      // End-to-end files boot VMs under TCG: one file at a time on a 2-core machine.
-      project('cocos-manager', './apps/manager', { testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false }),
+      // The binary's files that boot no VM (no QEMU, stand-in or real): with the packages' unit tests, two at a time.
+      project('cocos-manager:host', './apps/manager', { include: MANAGER_HOST_FILES, testTimeout: 180_000, hookTimeout: 120_000 }),
+      // End-to-end files boot VMs under TCG: one file at a time on a 2-core machine, after the rest.
+      project('cocos-manager', './apps/manager', { exclude: MANAGER_HOST_FILES, testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false }),
     ],
   },
 });

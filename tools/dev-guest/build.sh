@@ -2,7 +2,9 @@
 # Builds the dev guest (kernel + initramfs) used by the tests and the quick
 # start, from Debian packages only. Output: <repo>/build/dev-guest/.
 # Cached: nothing is done when the recipe (this script, /init, the kernel
-# package version) is unchanged since the last build.
+# package version, busybox, gcc) is unchanged since the last build; a build is
+# also kept outside the clone (scripts/cache-dir.sh) under its recipe, so a
+# fresh clone on a machine that built it once copies it instead.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -23,9 +25,19 @@ kernel_pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depe
 [ -n "$kernel_pkg" ] || { echo "build-dev-guest: cannot resolve linux-image-amd64 (run apt-get update)" >&2; exit 1; }
 kernel_ver=$(apt-cache policy "$kernel_pkg" | sed -n 's/^ *Candidate: //p')
 
-recipe=$( { cat "$here/build.sh" "$here/init" "$here/grub.cfg" "$here/race-probe.c"; echo "$kernel_pkg $kernel_ver"; sha256sum "$busybox"; } | sha256sum | cut -d' ' -f1)
+recipe=$( { cat "$here/build.sh" "$here/init" "$here/grub.cfg" "$here/race-probe.c"; echo "$kernel_pkg $kernel_ver"; sha256sum "$busybox"; gcc --version | head -1; } | sha256sum | cut -d' ' -f1)
 if [ -f "$out/recipe" ] && [ "$(cat "$out/recipe")" = "$recipe" ] && [ -f "$out/bzImage" ] && [ -f "$out/rootfs.cpio.gz" ] && [ -f "$out/disk.qcow2" ]; then
   echo "build-dev-guest: up to date ($out)"
+  exit 0
+fi
+. "$repo/scripts/cache-dir.sh"
+cached="$(cache_dir)/dev-guest-$recipe"
+if [ -f "$cached/recipe" ] && [ "$(cat "$cached/recipe")" = "$recipe" ]; then
+  mkdir -p "$out"
+  rm -f "$out/recipe"
+  for f in bzImage rootfs.cpio.gz disk.qcow2; do cp "$cached/$f" "$out/$f.tmp" && mv "$out/$f.tmp" "$out/$f"; done
+  echo "$recipe" > "$out/recipe"
+  echo "build-dev-guest: copied from the cache ($cached)"
   exit 0
 fi
 
@@ -68,4 +80,9 @@ mcopy -i "$esp" "$out/rootfs.cpio.gz" ::/initrd.img
 qemu-img convert -O qcow2 "$esp" "$out/disk.qcow2.tmp"
 mv "$out/disk.qcow2.tmp" "$out/disk.qcow2"
 echo "$recipe" > "$out/recipe"
+# Into the cache whole or not at all: a copy, then one rename.
+keep=$(mktemp -d "$cached.XXXXXX")
+cp "$out/bzImage" "$out/rootfs.cpio.gz" "$out/disk.qcow2" "$out/recipe" "$keep/"
+chmod 0755 "$keep"
+rm -rf "$cached" && mv "$keep" "$cached" || rm -rf "$keep"
 echo "build-dev-guest: built $out (kernel $kernel_pkg $kernel_ver)"

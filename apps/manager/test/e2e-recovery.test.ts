@@ -58,30 +58,24 @@ describe('supervision', () => {
 });
 
 describe('restart recovery', () => {
-  it('a new manager re-adopts the VMs of one killed with -9, and can remove them', async () => {
+  // One booted guest whose QEMU outlives the manager (many records re-adopted at once: e2e-hundred-vms.test.ts).
+  it('a new manager re-adopts the VM of one killed with -9, whose guest still answers, and can remove it', async () => {
     const first = await start('6350-6359');
-    const [a, b] = await Promise.all([first.call<Created>('CreateVm', {}), first.call<Created>('CreateVm', {})]);
-    await Promise.all([waitForGuest(Number(a!.forwarded_port)), waitForGuest(Number(b!.forwarded_port))]);
-    const pids = (await first.call<{ vms: VmInfo[] }>('ListVms', {})).vms.map((v) => v.pid).sort();
+    const a = await first.call<Created>('CreateVm', {});
+    await waitForGuest(Number(a.forwarded_port));
+    const pids = (await first.call<{ vms: VmInfo[] }>('ListVms', {})).vms.map((v) => v.pid);
     await first.kill9();
 
     const second = await start('6350-6359', {}, first.base);
     const vms = (await second.call<{ vms: VmInfo[] }>('ListVms', {})).vms;
-    expect(vms.map((v) => [v.id, v.state, v.adopted]).sort()).toEqual(
-      [
-        [a!.cvm_id, 'running', true],
-        [b!.cvm_id, 'running', true],
-      ].sort(),
-    );
-    expect(vms.map((v) => v.pid).sort()).toEqual(pids);
-    for (const vm of [a!, b!]) {
-      expect(parseGuestAnswer(await waitForGuest(Number(vm.forwarded_port), 5000))['AGENT_CVM_ID']).toBe(vm.cvm_id);
-    }
-    // New VMs get other ports: the adopted ones are claimed.
+    expect(vms.map((v) => [v.id, v.state, v.adopted])).toEqual([[a.cvm_id, 'running', true]]);
+    expect(vms.map((v) => v.pid)).toEqual(pids);
+    expect(parseGuestAnswer(await waitForGuest(Number(a.forwarded_port), 5000))['AGENT_CVM_ID']).toBe(a.cvm_id);
+    // New VMs get other ports: the adopted one is claimed.
     const c = await second.call<Created>('CreateVm', {});
-    expect([a!.forwarded_port, b!.forwarded_port]).not.toContain(c.forwarded_port);
+    expect(c.forwarded_port).not.toBe(a.forwarded_port);
 
-    await Promise.all([a!, b!, c].map((vm) => second.call('RemoveVm', { cvm_id: vm.cvm_id })));
+    await Promise.all([a, c].map((vm) => second.call('RemoveVm', { cvm_id: vm.cvm_id })));
     for (const pid of pids) expect(processState(pid)).toBeNull();
     expect(pidsWithArg(second.runDir)).toEqual([]);
     expect(dirEntries(second.runDir)).toEqual([]);

@@ -11,6 +11,7 @@ import {
   environmentFile,
   holdMachineLock,
   packageNames,
+  rebuildWithVersion,
   startPackaged,
   SYSTEM_PATH,
   VERSION,
@@ -42,7 +43,7 @@ describe('the Debian package', () => {
     current = await buildDeb();
     // Lintian reads every file (a minute or two): it runs while the other tests do.
     lintian = execa('lintian', ['--fail-on', 'error', current], { reject: false, all: true }).then((r) => ({ exitCode: r.exitCode, output: String(r.all) }));
-    previous = await buildDeb(PREVIOUS);
+    previous = await rebuildWithVersion(current, PREVIOUS);
   }, 900_000);
 
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { devGuest, devGuestEnv } from '@cocos-manager/testing';
@@ -15,6 +15,26 @@ export const VERSION = (JSON.parse(readFileSync(path.join(REPO, 'apps/manager/pa
 export async function buildDeb(version = VERSION): Promise<string> {
   await execa('bash', [path.join(REPO, 'scripts/package/deb.sh'), '--version', version], { cwd: REPO, all: true });
   return path.join(PACKAGES, `cocos-manager_${version}_amd64.deb`);
+}
+
+/**
+ * The package `deb` with another version and nothing else changed: what an
+ * upgrade test installs first. Unpacked and rebuilt with dpkg-deb, fast
+ * compression — a second run of the package build would only redo the same
+ * tree, strip and compression for the one field that differs.
+ */
+export async function rebuildWithVersion(deb: string, version: string): Promise<string> {
+  const work = mkdtempSync(path.join(PACKAGES, 'rebuild-'));
+  try {
+    await execa('dpkg-deb', ['--raw-extract', deb, work]);
+    const control = path.join(work, 'DEBIAN/control');
+    writeFileSync(control, readFileSync(control, 'utf8').replace(/^Version: .*$/m, `Version: ${version}`));
+    const out = path.join(PACKAGES, `cocos-manager_${version}_amd64.deb`);
+    await execa('dpkg-deb', ['--root-owner-group', '-Zgzip', '-z1', '--build', work, out]);
+    return out;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 /** A field of the package's control file. */
