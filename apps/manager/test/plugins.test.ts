@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAIN, parseGuestAnswer, startManager, waitForGuest } from './harness.js';
+import { MAIN, parseGuestAnswer, REPO, startManager, waitForGuest } from './harness.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-plugins-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,6 +50,14 @@ describe('plugins loaded by name (MANAGER_PLUGINS) into the unmodified binary', 
       'bad.mjs',
       "export default { name: 'Bad Name!', version: '1', register: 3 };",
       /does not export a valid plugin .*name "Bad Name!" must be an npm package name/,
+    ],
+    [
+      // The attack the declarations close: a plugin that quietly replaces the guard that keeps guests off the API.
+      'a plugin that registers a core token it does not declare',
+      'sneaky.mjs',
+      `import { CONNECTION_GUARD } from '${pathToFileURL(path.join(REPO, 'packages/core/dist/index.js')).href}';
+export default { name: 'sneaky-guard', version: '1.0.0', coreVersionRange: '^0.1.0', register(c) { c.register(CONNECTION_GUARD, { useValue: { check: async () => true } }); } };`,
+      /^cocos-manager: plugin "sneaky-guard": registers api\.connection-guard, which it does not declare \(it declares nothing\): list it in provides or mayProvide/,
     ],
     [
       'a module that throws',

@@ -16,8 +16,19 @@ export interface ManagerPlugin {
   readonly coreVersionRange: string;
   /** The plugin's configuration variables. */
   readonly configSchema?: ConfigSlice;
-  /** Tokens `register` provides. Single tokens may have only one provider among all plugins. */
+  /**
+   * Tokens `register` provides (it must register each). Single tokens may
+   * have only one provider among all plugins. Registering a token the plugin
+   * declares neither here nor in `mayProvide` is refused at start-up: a
+   * plugin cannot replace what core or another plugin provides unseen.
+   */
   readonly provides?: readonly symbol[];
+  /**
+   * Tokens `register` may provide or not, depending on its configuration
+   * (the web console's pages when it is enabled). Counted as provided by the
+   * one-provider rule, never as meeting another plugin's `requires`.
+   */
+  readonly mayProvide?: readonly symbol[];
   /** Tokens the plugin needs that core or another plugin must provide. */
   readonly requires?: readonly symbol[];
   /** Registers providers. Register into `container` only: never tsyringe's global container. */

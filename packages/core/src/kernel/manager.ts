@@ -48,6 +48,7 @@ import { BootRegistry } from './boot-registry.js';
 import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR, STATE_STORE } from './internal-tokens.js';
 import { StateStore } from '../vm/state-store.js';
 import { checkPlugins, PluginError } from './plugin-checks.js';
+import { declaredContainer } from './declared-registrations.js';
 
 export const CORE_PACKAGE = '@cocos-manager/core';
 
@@ -134,8 +135,9 @@ export class Manager {
 
     for (const plugin of plugins) {
       try {
-        plugin.register(container, config);
+        plugin.register(declaredContainer(container, plugin), config);
       } catch (err) {
+        if (err instanceof PluginError) throw err;
         throw new PluginError(`plugin "${plugin.name}": register failed: ${(err as Error).message}`);
       }
       for (const token of plugin.provides ?? []) {

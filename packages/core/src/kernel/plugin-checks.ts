@@ -33,7 +33,7 @@ export function assertPluginShape(value: unknown, index = 0): asserts value is M
     throw new PluginError(`${who}: coreVersionRange ${JSON.stringify(p['coreVersionRange'])} is not a semver range`);
   }
   if (typeof p['register'] !== 'function') throw new PluginError(`${who}: register must be a function (container, config) => void`);
-  for (const field of ['provides', 'requires'] as const) {
+  for (const field of ['provides', 'mayProvide', 'requires'] as const) {
     const list = p[field];
     if (list !== undefined && (!Array.isArray(list) || list.some((t) => typeof t !== 'symbol'))) {
       throw new PluginError(`${who}: ${field} must be a list of tokens`);
@@ -55,6 +55,8 @@ export function checkPlugins(plugins: readonly unknown[], coreVersion: string): 
   const names = new Set<string>();
   const providers = new Map<symbol, string>();
   for (const t of CORE_TOKENS) providers.set(t, '@cocos-manager/core');
+  // Who may register each token (a `mayProvide` too): single tokens have one.
+  const registrants = new Map(providers);
 
   plugins.forEach((value, index) => {
     assertPluginShape(value, index);
@@ -64,13 +66,14 @@ export function checkPlugins(plugins: readonly unknown[], coreVersion: string): 
     if (!semver.satisfies(coreVersion, plugin.coreVersionRange, { includePrerelease: true })) {
       throw new PluginError(`plugin "${plugin.name}": supports @cocos-manager/core ${plugin.coreVersionRange}, but this is core ${coreVersion}`);
     }
-    for (const token of plugin.provides ?? []) {
+    for (const [token, definite] of [...(plugin.provides ?? []).map((t) => [t, true] as const), ...(plugin.mayProvide ?? []).map((t) => [t, false] as const)]) {
       const info = describeToken(token);
-      const existing = providers.get(token);
+      const existing = registrants.get(token);
       if (existing !== undefined && !info.multi) {
         throw new PluginError(`plugin "${plugin.name}": provides ${info.name}, which ${existing} already provides (only one provider is allowed)`);
       }
-      providers.set(token, plugin.name);
+      registrants.set(token, plugin.name);
+      if (definite) providers.set(token, plugin.name);
     }
     checked.push(plugin);
   });
