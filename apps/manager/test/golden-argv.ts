@@ -1,5 +1,5 @@
 /**
- * DESIGN §4.3, element by element, for the default configuration: the run
+ * The Go manager's argv, element by element, for the default configuration: the run
  * directory the golden tests use and the placeholder VM `qemu-args` shows.
  * Backend- and boot-specific parts are spelled out in each test.
  */

@@ -30,7 +30,7 @@ describe('plain backend', () => {
     expect(new PlainBackend(config()).selection).toEqual({ priority: 0, detect: 'fallback' });
   });
 
-  it('adds the OVMF code and the per-VM vars as pflash drives (DESIGN §4.3)', async () => {
+  it('adds the OVMF code and the per-VM vars as pflash drives (the argv of the Go manager: apps/manager/test/golden-argv.ts)', async () => {
     const ctx = await vm();
     const cmd = new QemuCommand('qemu');
     new PlainBackend(config()).contribute(cmd, ctx);

@@ -30,7 +30,7 @@ const argsOf = (env: Record<string, string> = {}) => {
   return cmd.args();
 };
 
-describe('SEV-SNP QEMU arguments (DESIGN §4.3)', () => {
+describe('SEV-SNP QEMU arguments (the argv of the Go manager: apps/manager/test/golden-argv.ts)', () => {
   it('default configuration', () => {
     expect(argsOf()).toEqual([
       '-machine',

@@ -23,7 +23,7 @@ const argsOf = (env: Record<string, string> = {}) => {
   return cmd.args();
 };
 
-describe('TDX QEMU arguments (DESIGN §4.3)', () => {
+describe('TDX QEMU arguments (the argv of the Go manager: apps/manager/test/golden-argv.ts)', () => {
   it('default configuration', () => {
     expect(argsOf()).toEqual([
       '-object',

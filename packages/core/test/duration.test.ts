@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatGoDuration, parseGoDuration } from '../src/index.js';
+import { parseGoDuration } from '../src/index.js';
 
 describe('Go duration syntax', () => {
   it.each([
@@ -23,14 +23,6 @@ describe('Go duration syntax', () => {
 
   it.each(['', 'banana', '10', '1d', '1h 30m', 's', '.s', '-', '1.2.3s', '3S'])('refuses %j', (text) => {
     expect(() => parseGoDuration(text)).toThrow(/expected a Go duration/);
-  });
-
-  it('reads back what it writes, for any whole-millisecond duration', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: 400 * 24 * 3_600_000 }), (ms) => {
-        expect(parseGoDuration(formatGoDuration(ms))).toBeCloseTo(ms, 6);
-      }),
-    );
   });
 
   it('is additive over concatenation of parts', () => {

@@ -83,7 +83,7 @@ describe('disk provisioning with real qemu-img', () => {
   });
 });
 
-describe('disk QEMU arguments (DESIGN §4.3)', () => {
+describe('disk QEMU arguments (the argv of the Go manager: apps/manager/test/golden-argv.ts)', () => {
   const ctx = new VmContext('abc', '/run/x/abc', 6100, emptyCreateVmRequest(), '');
   const argsOf = (env: Record<string, string> = {}) => {
     const command = new QemuCommand('qemu');

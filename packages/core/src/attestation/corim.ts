@@ -1,14 +1,11 @@
 import { policyJsonBytes, type AttestationPolicyDocument } from '../api/attestation-policy.js';
 import type { AttestationPolicyFormat } from './attestation-settings.js';
 import { loadCorimSigningKey, signCorim, type CorimSigningKey } from './cose-sign1.js';
-import { encodeUnsignedCorim, HASH_ALG_IDS } from './corim-map.js';
+import { encodeUnsignedCorim } from './corim-map.js';
 
 export { ATTESTATION_POLICY_FORMATS, attestationSettings, type AttestationPolicyFormat } from './attestation-settings.js';
 export { CORIM_CONTENT_TYPE, COSE_ALG, corimSigningKey, loadCorimSigningKey, type CorimSigningKey } from './cose-sign1.js';
 export { HASH_ALG_IDS, MEASUREMENT_KEY_PREFIX, measurementKey } from './corim-map.js';
-
-/** IANA hash id of SHA-384, the digest TEE launch measurements usually are. */
-export const SHA384_ALG_ID = HASH_ALG_IDS.sha384;
 
 /** The signer name of CoRIMs signed without one configured (callers pass the instance id). */
 const FALLBACK_SIGNER_NAME = 'cocos-manager';
@@ -38,9 +35,4 @@ export function encodePolicy(doc: AttestationPolicyDocument, options: EncodePoli
   if (signingKey === undefined || signingKey === null || signingKey === '') return unsigned;
   const signer = typeof signingKey === 'string' ? loadCorimSigningKey(signingKey) : signingKey;
   return signCorim(unsigned, signer, options.signerName || FALLBACK_SIGNER_NAME);
-}
-
-/** The policy as a CoRIM, signed with the key file when one is named (the `attestation-policy` command's path). */
-export async function buildCorim(doc: AttestationPolicyDocument, signingKeyFile = '', signerName = ''): Promise<Buffer> {
-  return Buffer.from(encodePolicy(doc, { format: 'corim', signingKey: signingKeyFile, signerName }));
 }

@@ -15,8 +15,9 @@ export class RamBootStrategy implements BootStrategy {
 
   constructor(@inject(CONFIG) private readonly config: ManagerConfig) {}
 
+  /** Never selected by configuration: it is what the registry falls back to when nothing else is. */
   selected(): boolean {
-    return true;
+    return false;
   }
 
   async validate(): Promise<void> {

@@ -47,17 +47,3 @@ export function parseGoDuration(text: string): number {
   if (!Number.isFinite(total)) fail();
   return sign * total;
 }
-
-/** Renders milliseconds back in Go's canonical form (`1h30m0s`), for messages and state. */
-export function formatGoDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  const sign = ms < 0 ? '-' : '';
-  let rest = Math.abs(ms);
-  if (rest < 1000) return `${sign}${+rest.toFixed(6)}ms`;
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const m = Math.floor(rest / 60_000);
-  rest -= m * 60_000;
-  const s = +(rest / 1000).toFixed(9);
-  return `${sign}${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${s}s`;
-}

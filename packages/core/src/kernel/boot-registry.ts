@@ -12,7 +12,7 @@ export class BootRegistry {
   }
 
   choose(): BootStrategy {
-    const selected = this.strategies.filter((s) => s.name !== RAM_BOOT && s.selected());
+    const selected = this.strategies.filter((s) => s.selected());
     if (selected.length > 1) {
       throw new ConfigError(`configuration selects several boot strategies (${selected.map((s) => s.name).join(', ')}): enable only one`);
     }

@@ -1,6 +1,6 @@
 /**
  * Where an element's arguments go on the QEMU command line. The command is
- * assembled in this order (the Go manager's order, DESIGN §4.3); elements of
+ * assembled in this order (the Go manager's order: apps/manager/test/golden-argv.ts); elements of
  * one section keep the order they were added in.
  */
 export const QemuSection = {

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { copyFile, lstat, open, rename, rm } from 'node:fs/promises';
+import { copyFile, lstat, open, rm } from 'node:fs/promises';
 import { READ_NOFOLLOW } from './private-dir.js';
 import { cutLongLines } from './console-lines.js';
 
@@ -7,17 +7,17 @@ import { cutLongLines } from './console-lines.js';
  * A VM's serial console (QEMU's stdout/stderr, opened with O_APPEND). Kept
  * bounded by copy-and-truncate: QEMU keeps its descriptor and, appending,
  * goes on writing at the new end. At most `maxBytes` in the live file plus
- * `keep` rotated files.
+ * one rotated copy (`<path>.1`, which the follower reads across a rotation).
+ * The VM's directory goes with the VM: nothing here removes files.
  */
 export class ConsoleLog {
   constructor(
     readonly path: string,
     readonly maxBytes: number,
-    readonly keep = 1,
   ) {}
 
-  rotated(n: number): string {
-    return `${this.path}.${n}`;
+  get rotated(): string {
+    return `${this.path}.1`;
   }
 
   /** Rotates when over the limit; true when it did. */
@@ -31,14 +31,9 @@ export class ConsoleLog {
       return false;
     }
     if (size <= this.maxBytes) return false;
-    for (let n = this.keep; n > 1; n--) {
-      await rename(this.rotated(n - 1), this.rotated(n)).catch(() => undefined);
-    }
-    if (this.keep > 0) {
-      // Exclusive copy: a link at the rotated name is removed, never written through.
-      await rm(this.rotated(1), { force: true });
-      await copyFile(this.path, this.rotated(1), constants.COPYFILE_EXCL);
-    }
+    // Exclusive copy: a link at the rotated name is removed, never written through.
+    await rm(this.rotated, { force: true });
+    await copyFile(this.path, this.rotated, constants.COPYFILE_EXCL);
     const live = await open(this.path, constants.O_WRONLY | constants.O_NOFOLLOW);
     try {
       await live.truncate(0);
@@ -52,18 +47,13 @@ export class ConsoleLog {
   async tail(maxBytes = 64 * 1024): Promise<string> {
     const parts: Buffer[] = [];
     let wanted = maxBytes;
-    for (const file of [this.path, ...Array.from({ length: this.keep }, (_, i) => this.rotated(i + 1))]) {
+    for (const file of [this.path, this.rotated]) {
       if (wanted <= 0) break;
       const chunk = await readTail(file, wanted);
       parts.unshift(chunk);
       wanted -= chunk.length;
     }
     return cutLongLines(Buffer.concat(parts).toString('utf8'));
-  }
-
-  async remove(): Promise<void> {
-    for (let n = 1; n <= this.keep; n++) await rm(this.rotated(n), { force: true });
-    await rm(this.path, { force: true });
   }
 }
 

@@ -110,7 +110,7 @@ export class LaunchPlanner {
     if (q.noGraphic) command.add(new NoGraphic());
     command.add(
       new Monitor(q.monitor),
-      // Certs share first, then env: the Go manager's order (DESIGN §4.3).
+      // Certs share first, then env: the Go manager's order (apps/manager/test/golden-argv.ts).
       new LocalFsdev('cert_fs', layout.certsDir, 'mapped', true),
       new Virtio9pDevice('cert_fs', 'certs_share'),
       new LocalFsdev('env_fs', layout.envDir, 'mapped', true),

@@ -22,7 +22,7 @@ const TEXT_FIELDS = [
   ['ttl', 'ttl'],
 ] as const;
 
-/** Fields written as values of the guest's environment file (DESIGN §4.2). */
+/** Fields written as values of the guest's environment file (README: Lifecycle and supervision, the env share). */
 const ENV_FILE_FIELDS = [
   ['agentLogLevel', 'agent_log_level'],
   ['agentCvmServerUrl', 'agent_cvm_server_url'],

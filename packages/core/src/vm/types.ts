@@ -1,6 +1,6 @@
 import type { DeviceAssignment } from '../api/device-assignment.js';
 
-/** Lifecycle states of a VM (DESIGN §5). */
+/** Lifecycle states of a VM (README: Lifecycle and supervision). */
 export const VmState = {
   /** A VM an earlier manager left running, shown while this one re-adopts it after a restart (never persisted). */
   Adopting: 'adopting',

@@ -39,7 +39,7 @@ export function vmLayout(runDir: string, id: string, roots: ShareRoots = { envMo
   };
 }
 
-/** The `environment` file of the env share (DESIGN §4.2), as KEY=VALUE lines. */
+/** The `environment` file of the env share (README: Lifecycle and supervision, the env share), as KEY=VALUE lines. */
 export function renderEnvironmentFile(id: string, req: CreateVmRequest): string {
   const lines: Array<[string, string]> = [
     ['AGENT_LOG_LEVEL', req.agentLogLevel],
