@@ -8,7 +8,7 @@ function run(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('cocos-manager qemu-args', () => {
-  it('prints, for the default configuration, the Go manager's argv element by element', async () => {
+  it('prints, for the default configuration, the argv of the Go manager element by element', async () => {
     const result = await run(['qemu-args']);
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual([...head, ...pflash, ...network, ...boot, ...tail]);
