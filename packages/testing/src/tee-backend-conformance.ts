@@ -26,6 +26,8 @@ export interface TeeBackendConformanceOptions {
   readonly backendName: string;
   /** Configuration for the manager the backend is resolved from. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Plugins loaded alongside, for a backend that reads another plugin's settings (sev boots backend-plain's OVMF drives). */
+  readonly companions?: readonly ManagerPlugin[];
 }
 
 const SECTIONS = new Set<number>(Object.values(QemuSection));
@@ -39,7 +41,7 @@ const SECTIONS = new Set<number>(Object.values(QemuSection));
 export function describeTeeBackendConformance(options: TeeBackendConformanceOptions): void {
   const silent = pino({ level: 'silent' });
   const start = (env: Readonly<Record<string, string>> = {}) => {
-    const manager = Manager.create({ plugins: [options.plugin], env: { ...options.env, ...env }, logger: silent });
+    const manager = Manager.create({ plugins: [...(options.companions ?? []), options.plugin], env: { ...options.env, ...env }, logger: silent });
     const backend = manager.container.resolveAll<TeeBackend>(TEE_BACKEND).find((b) => b.name === options.backendName);
     if (!backend) throw new Error(`plugin ${options.plugin.name} registers no TEE backend named "${options.backendName}"`);
     return { manager, backend };
