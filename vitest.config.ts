@@ -56,6 +56,7 @@ const MANAGER_HOST_FILES = [
   'package-oci',
   'policy-format',
   'runtime',
+  'sev',
   'startup-trust',
   'systemd',
   'verify-report-cli',

@@ -1,5 +1,6 @@
 import type { ManagerPlugin } from '@cocos-manager/core';
 import { plainBackendPlugin } from '@cocos-manager/backend-plain';
+import { sevBackendPlugin } from '@cocos-manager/backend-sev';
 import { sevSnpBackendPlugin } from '@cocos-manager/backend-sev-snp';
 import { tdxBackendPlugin } from '@cocos-manager/backend-tdx';
 import { storageDiskPlugin } from '@cocos-manager/storage-disk';
@@ -17,6 +18,7 @@ export const defaultPlugins: readonly ManagerPlugin[] = [
   measurePlugin,
   plainBackendPlugin,
   sevSnpBackendPlugin,
+  sevBackendPlugin,
   tdxBackendPlugin,
   storageDiskPlugin,
   deviceGpuPlugin,

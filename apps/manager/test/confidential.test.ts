@@ -84,7 +84,7 @@ describe('backend selection', () => {
   it('an unknown MANAGER_TEE_BACKEND names the loaded backends', async () => {
     const result = await run(['qemu-args'], { MANAGER_TEE_BACKEND: 'sgx' });
     expect(text(result.stderr)).toBe(
-      'cocos-manager: MANAGER_TEE_BACKEND selects the "sgx" backend, but no loaded plugin provides it (loaded backends: plain, sev-snp, tdx)',
+      'cocos-manager: MANAGER_TEE_BACKEND selects the "sgx" backend, but no loaded plugin provides it (loaded backends: plain, sev-snp, sev, tdx)',
     );
   });
 });
@@ -153,7 +153,7 @@ describe('cocos-manager attestation-policy', () => {
   it('refuses plain VMs with one line', async () => {
     const result = await run(['attestation-policy', '--format', 'json']);
     expect(result.exitCode).toBe(2);
-    expect(text(result.stderr)).toBe('cocos-manager: plain VMs carry no attestation: there is no TEE measurement to verify (run a sev-snp or tdx backend)');
+    expect(text(result.stderr)).toBe('cocos-manager: plain VMs carry no attestation: there is no TEE measurement to verify (run a sev, sev-snp or tdx backend)');
   });
 
   const verify = async (corim: Buffer, publicKey = '') => {

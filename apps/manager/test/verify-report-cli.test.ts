@@ -123,7 +123,7 @@ describe('a public report (google/go-sev-guest verify/testdata) and bad input', 
   it.each([
     [[], {}, 'cocos-manager: missing --report FILE'],
     [['--report', 'r.bin', '--ask', 'a.pem'], {}, 'cocos-manager: --ask and --ark check the chain of --vcek: give --vcek too'],
-    [['--report', 'r.bin'], {}, 'cocos-manager: plain VMs carry no attestation: there is no TEE measurement to verify (run a sev-snp or tdx backend)'],
+    [['--report', 'r.bin'], {}, 'cocos-manager: plain VMs carry no attestation: there is no TEE measurement to verify (run a sev, sev-snp or tdx backend)'],
   ])('%j: exit 2 with one line', async (args, extra, message) => {
     const result = await verify(args, extra);
     expect(result.exitCode).toBe(2);

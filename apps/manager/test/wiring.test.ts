@@ -16,6 +16,7 @@ import {
   type VmService,
 } from '@cocos-manager/core';
 import { PlainBackend } from '@cocos-manager/backend-plain';
+import { SevBackend } from '@cocos-manager/backend-sev';
 import { SevSnpBackend } from '@cocos-manager/backend-sev-snp';
 import { TdxBackend } from '@cocos-manager/backend-tdx';
 import { GrpcTransport } from '@cocos-manager/transport-grpc';
@@ -32,10 +33,11 @@ describe('default plugin set wiring', () => {
 
   it('resolves every provider with all its dependencies', () => {
     const backends = manager.container.resolveAll<TeeBackend>(TEE_BACKEND);
-    expect(backends.map((b) => b.name)).toEqual(['plain', 'sev-snp', 'tdx']);
+    expect(backends.map((b) => b.name)).toEqual(['plain', 'sev-snp', 'sev', 'tdx']);
     expect(backends[0]).toBeInstanceOf(PlainBackend);
     expect(backends[1]).toBeInstanceOf(SevSnpBackend);
-    expect(backends[2]).toBeInstanceOf(TdxBackend);
+    expect(backends[2]).toBeInstanceOf(SevBackend);
+    expect(backends[3]).toBeInstanceOf(TdxBackend);
     for (const backend of backends) expect((backend as unknown as { config: unknown }).config).toBe(manager.container.resolve(CONFIG));
     expect((backends[1] as unknown as { host: unknown }).host).toBe(manager.container.resolve(HOST));
 
@@ -60,19 +62,26 @@ describe('default plugin set wiring', () => {
     expect(manager.container.resolve(LOGGER)).toBe(manager.logger);
   });
 
-  it("the shipped backends declare the Go manager's auto-detection order: tdx, then sev-snp, then plain as the unprobed fallback", () => {
+  it("the shipped backends declare the Go manager's auto-detection order: tdx, then sev-snp, then sev, then plain as the unprobed fallback", () => {
     const backends = manager.container.resolveAll<TeeBackend>(TEE_BACKEND);
     const byPriority = [...backends].sort((a, b) => (b.selection?.priority ?? 0) - (a.selection?.priority ?? 0));
     expect(byPriority.map((b) => [b.name, b.selection?.detect])).toEqual([
       ['tdx', 'probe'],
       ['sev-snp', 'probe'],
+      ['sev', 'probe'],
       ['plain', 'fallback'],
     ]);
     // Each switch is its own plugin's setting, so core's settings list none of them.
     const owners = Object.fromEntries(manager.config.settings().map((s) => [s.env, s.owner]));
     expect(owners['MANAGER_QEMU_ENABLE_TDX']).toBe('@cocos-manager/backend-tdx');
     expect(owners['MANAGER_QEMU_ENABLE_SEV_SNP']).toBe('@cocos-manager/backend-sev-snp');
-    expect(backends.map((b) => b.selection?.switch?.env)).toEqual([undefined, 'MANAGER_QEMU_ENABLE_SEV_SNP', 'MANAGER_QEMU_ENABLE_TDX']);
+    expect(owners['MANAGER_QEMU_ENABLE_SEV']).toBe('@cocos-manager/backend-sev');
+    expect(backends.map((b) => b.selection?.switch?.env)).toEqual([
+      undefined,
+      'MANAGER_QEMU_ENABLE_SEV_SNP',
+      'MANAGER_QEMU_ENABLE_SEV',
+      'MANAGER_QEMU_ENABLE_TDX',
+    ]);
   });
 
   it('gives each manager instance its own container', () => {
