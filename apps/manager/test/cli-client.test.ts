@@ -54,7 +54,8 @@ describe('cocos-manager-cli against a running manager', () => {
     const policy = await cli('attestation-policy', vm.cvm_id, '--out', path.join(dir, 'p.json'));
     expect(policy).toMatchObject({
       exitCode: 1,
-      stderr: 'cocos-manager-cli: plain VMs carry no attestation: there is no TEE measurement to verify (run a sev, sev-snp or tdx backend) (FAILED_PRECONDITION)',
+      stderr:
+        'cocos-manager-cli: plain VMs carry no attestation: there is no TEE measurement to verify (run a sev, sev-snp or tdx backend) (FAILED_PRECONDITION)',
     });
 
     const removed = await cli('remove-vm', vm.cvm_id);

@@ -153,7 +153,9 @@ describe('cocos-manager attestation-policy', () => {
   it('refuses plain VMs with one line', async () => {
     const result = await run(['attestation-policy', '--format', 'json']);
     expect(result.exitCode).toBe(2);
-    expect(text(result.stderr)).toBe('cocos-manager: plain VMs carry no attestation: there is no TEE measurement to verify (run a sev, sev-snp or tdx backend)');
+    expect(text(result.stderr)).toBe(
+      'cocos-manager: plain VMs carry no attestation: there is no TEE measurement to verify (run a sev, sev-snp or tdx backend)',
+    );
   });
 
   const verify = async (corim: Buffer, publicKey = '') => {
