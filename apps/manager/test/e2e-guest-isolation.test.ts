@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 
 import net from 'node:net';
 import { once } from 'node:events';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startManager, until, type CreatedVm, type RunningManager } from './harness.js';
 import { freePort } from './free-port.js';
 
@@ -37,12 +37,14 @@ function probeResults(consoleLog: string): Record<string, string> {
 }
 
 const TOKEN = 't'.repeat(48);
-const configurations: Array<[string, (base: string) => Record<string, string>]> = [
+/** Each configuration with its own forwarded ports: the three run at once, one manager and guest each. */
+const configurations: Array<[string, string, (base: string) => Record<string, string>]> = [
   // Empty means the default: both transports on localhost, REST writes off, no authentication.
-  ['the default configuration', () => ({ MANAGER_GRPC_HOST: '', MANAGER_HTTP_HOST: '', MANAGER_HTTP_REST_WRITES: '' })],
-  ['REST writes enabled', () => ({ MANAGER_HTTP_REST_WRITES: 'true' })],
+  ['the default configuration', '6520-6522', () => ({ MANAGER_GRPC_HOST: '', MANAGER_HTTP_HOST: '', MANAGER_HTTP_REST_WRITES: '' })],
+  ['REST writes enabled', '6523-6525', () => ({ MANAGER_HTTP_REST_WRITES: 'true' })],
   [
     'authentication enabled',
+    '6526-6529',
     (base) => {
       const file = path.join(base, 'tokens');
       writeFileSync(file, `admin ops ${TOKEN}\n`);
@@ -53,18 +55,18 @@ const configurations: Array<[string, (base: string) => Record<string, string>]> 
 ];
 
 describe('guests never drive the API (real QEMU, the dev guest probing 10.0.2.2)', () => {
-  let m: RunningManager | null = null;
-  afterEach(async () => {
-    await m?.dispose();
-    m = null;
+  const managers: RunningManager[] = [];
+  afterAll(async () => {
+    await Promise.all(managers.map((m) => m.dispose()));
   });
 
-  it.each(configurations)('%s: the guest is refused on both ports, the host is not', async (_name, extra) => {
+  // Three guests boot at once under TCG: slower each, a third of the time together.
+  it.concurrent.each(configurations)('%s: the guest is refused on both ports, the host is not', { timeout: 420_000 }, async (_name, range, extra) => {
     const [grpcPort, httpPort] = [await freePort(), await freePort()];
     const { mkdtemp } = await import('node:fs/promises');
     const base = await mkdtemp(path.join((await import('node:os')).tmpdir(), 'cm-e2e-guest-'));
-    m = await startManager(
-      '6520-6529',
+    const m = await startManager(
+      range,
       {
         MANAGER_GRPC_PORT: String(grpcPort),
         MANAGER_HTTP_PORT: String(httpPort),
@@ -75,12 +77,13 @@ describe('guests never drive the API (real QEMU, the dev guest probing 10.0.2.2)
       },
       base,
     );
+    managers.push(m);
     const auth = extra(base)['MANAGER_AUTH_TOKENS_FILE'] !== undefined;
     const created = await m.call<CreatedVm>('CreateVm', {}, auth ? TOKEN : undefined);
     const vmDir = path.join(m.runDir, created.cvm_id);
     const consoleLog = path.join(vmDir, 'console.log');
     const sharesBefore = readdirSync(path.join(vmDir, 'env')).sort();
-    await until(() => existsSync(consoleLog) && readFileSync(consoleLog, 'utf8').includes('dev-guest: probe done'), 120_000, 'the guest probes to finish');
+    await until(() => existsSync(consoleLog) && readFileSync(consoleLog, 'utf8').includes('dev-guest: probe done'), 360_000, 'the guest probes to finish');
 
     const guest = probeResults(consoleLog);
     // Every request from inside the guest: the connection is closed before any HTTP or gRPC byte.
