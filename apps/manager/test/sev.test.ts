@@ -1,6 +1,7 @@
 // The sev backend (AMD SEV / SEV-ES, seeds/002) through the real binary: its
 // argv, its selection among the confidential backends, and its attestation
 // policy against the committed sev-snp-measure vectors.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -141,5 +142,39 @@ describe("the sev backend's attestation policy equals sev-snp-measure's digest (
       MANAGER_QEMU_KERNEL_CMDLINE: 'console=ttyS0 quiet',
     });
     expect(doc.policy).toMatchObject({ measurement: expected('sev kernel hashes'), kernelHashes: true });
+  });
+
+  it('as a CoRIM (the default format), decoded by an independent decoder: the SEV-ES environment and SHA-256 digests (alg 1)', async () => {
+    const result = await execa('node', [MAIN, 'attestation-policy'], {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        MANAGER_RUN_DIR: RUN,
+        MANAGER_STATE_DIR: path.join(dir, 'state'),
+        MANAGER_QEMU_ENABLE_SEV: 'true',
+        MANAGER_QEMU_ENABLE_KVM: 'false',
+        ...debianOvmf,
+        MANAGER_QEMU_ENABLE_SEV_ES: 'true',
+        MANAGER_QEMU_SMP_COUNT: '4',
+        MANAGER_QEMU_CPU: 'EPYC-Milan',
+      },
+      extendEnv: false,
+      reject: false,
+      encoding: 'buffer',
+    });
+    expect(result.exitCode, Buffer.from(result.stderr).toString()).toBe(0);
+    writeFileSync(path.join(dir, 'policy.corim'), result.stdout);
+    const decoded = await execa('/usr/bin/python3', [
+      path.join(import.meta.dirname, 'verify_corim.py'),
+      path.join(dir, 'policy.corim'),
+      '',
+      'launch-measurement,firmware',
+    ]);
+    expect(JSON.parse(decoded.stdout)).toMatchObject({
+      environment: { vendor: 'AMD', model: 'SEV-ES' },
+      measurements: [
+        { name: 'launch-measurement', alg: 1, digest: expected('seves, 4 vCPUs EPYC-Milan') },
+        { name: 'firmware', alg: 1, digest: createHash('sha256').update(readFileSync('/usr/share/ovmf/OVMF.fd')).digest('hex') },
+      ],
+    });
   });
 });
