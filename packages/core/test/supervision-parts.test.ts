@@ -120,13 +120,15 @@ describe('process identity from /proc', () => {
     expect(await checkIdentity({ pid: 77, startTime: '100' }, 'cvm-abc', root)).toEqual({ same: true });
     expect(await checkIdentity({ pid: 77, startTime: '99' }, 'cvm-abc', root)).toMatchObject({
       same: false,
+      reason: 'reused',
       why: expect.stringMatching(/belongs to another process/),
     });
     expect(await checkIdentity({ pid: 77, startTime: '100' }, 'cvm-other', root)).toMatchObject({
       same: false,
+      reason: 'not-ours',
       why: expect.stringMatching(/does not carry -name cvm-other/),
     });
-    expect(await checkIdentity({ pid: 78, startTime: '100' }, 'cvm-abc', root)).toMatchObject({ same: false, why: 'pid 78 is not running' });
+    expect(await checkIdentity({ pid: 78, startTime: '100' }, 'cvm-abc', root)).toMatchObject({ same: false, reason: 'gone', why: 'pid 78 is not running' });
   });
 });
 

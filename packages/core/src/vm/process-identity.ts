@@ -33,7 +33,15 @@ export async function readCommandLine(pid: number, procRoot = '/proc'): Promise<
   }
 }
 
-export type IdentityCheck = { readonly same: true } | { readonly same: false; readonly why: string };
+/**
+ * Why a recorded pid is not our QEMU any more: `gone` (nothing runs under
+ * it), `reused` (another process, by its start time), `not-ours` (the start
+ * time matches but the argv does not name the VM). What callers branch on;
+ * `why` is for people.
+ */
+export type IdentityMismatch = 'gone' | 'reused' | 'not-ours';
+
+export type IdentityCheck = { readonly same: true } | { readonly same: false; readonly reason: IdentityMismatch; readonly why: string };
 
 /**
  * Is `pid` still the process we started for VM `vmName`? The pid must exist,
@@ -41,14 +49,14 @@ export type IdentityCheck = { readonly same: true } | { readonly same: false; re
  */
 export async function checkIdentity(identity: ProcessIdentity, vmName: string, procRoot = '/proc'): Promise<IdentityCheck> {
   const startTime = await readStartTime(identity.pid, procRoot);
-  if (startTime === null) return { same: false, why: `pid ${identity.pid} is not running` };
+  if (startTime === null) return { same: false, reason: 'gone', why: `pid ${identity.pid} is not running` };
   if (startTime !== identity.startTime) {
-    return { same: false, why: `pid ${identity.pid} now belongs to another process (start time ${startTime}, recorded ${identity.startTime})` };
+    return { same: false, reason: 'reused', why: `pid ${identity.pid} now belongs to another process (start time ${startTime}, recorded ${identity.startTime})` };
   }
   const argv = await readCommandLine(identity.pid, procRoot);
   const at = argv?.indexOf('-name') ?? -1;
   if (!argv || at < 0 || argv[at + 1] !== vmName) {
-    return { same: false, why: `pid ${identity.pid} does not carry -name ${vmName}` };
+    return { same: false, reason: 'not-ours', why: `pid ${identity.pid} does not carry -name ${vmName}` };
   }
   return { same: true };
 }

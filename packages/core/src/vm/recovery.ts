@@ -146,7 +146,7 @@ export class Recovery {
       return vm;
     }
 
-    if (check && !check.same && !check.why.endsWith('is not running')) {
+    if (check && !check.same && check.reason !== 'gone') {
       // The pid is someone else's now: never touch it; tear the VM down (its files, its disk) and forget it.
       log.warn({ reason: check.why }, 'not re-adopting: its pid belongs to another process; forgetting the VM');
       await teardown.run('recovery: its pid belongs to another process');
