@@ -81,7 +81,8 @@ export class FakeLauncher implements ProcessLauncher {
     const qemu = this.processes.find((p) => p.pid === identity.pid);
     if (qemu?.reusedBy) return { same: false, reason: 'reused', why: `pid ${identity.pid} now belongs to another process (${qemu.reusedBy})` };
     if (!qemu?.alive) return { same: false, reason: 'gone', why: `pid ${identity.pid} is not running` };
-    if (qemu.startTime !== identity.startTime) return { same: false, reason: 'reused', why: `pid ${identity.pid} now belongs to another process (start time ${qemu.startTime})` };
+    if (qemu.startTime !== identity.startTime)
+      return { same: false, reason: 'reused', why: `pid ${identity.pid} now belongs to another process (start time ${qemu.startTime})` };
     if (qemu.name !== name) return { same: false, reason: 'not-ours', why: `pid ${identity.pid} does not carry -name ${name}` };
     return { same: true };
   }

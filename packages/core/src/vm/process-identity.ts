@@ -51,7 +51,11 @@ export async function checkIdentity(identity: ProcessIdentity, vmName: string, p
   const startTime = await readStartTime(identity.pid, procRoot);
   if (startTime === null) return { same: false, reason: 'gone', why: `pid ${identity.pid} is not running` };
   if (startTime !== identity.startTime) {
-    return { same: false, reason: 'reused', why: `pid ${identity.pid} now belongs to another process (start time ${startTime}, recorded ${identity.startTime})` };
+    return {
+      same: false,
+      reason: 'reused',
+      why: `pid ${identity.pid} now belongs to another process (start time ${startTime}, recorded ${identity.startTime})`,
+    };
   }
   const argv = await readCommandLine(identity.pid, procRoot);
   const at = argv?.indexOf('-name') ?? -1;
