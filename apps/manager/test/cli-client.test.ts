@@ -22,7 +22,8 @@ describe('cocos-manager-cli against a running manager', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('create-vm --wait returns once the real guest answers; the other commands work on it; remove-vm removes it', async () => {
+  // The two VM cases boot their guests at once (each sees only its own VM).
+  it.concurrent('create-vm --wait returns once the real guest answers; the other commands work on it; remove-vm removes it', async () => {
     const cert = path.join(dir, 'cert.pem');
     writeFileSync(cert, 'cli certificate\n');
     const created = await cli(
@@ -60,10 +61,10 @@ describe('cocos-manager-cli against a running manager', () => {
 
     const removed = await cli('remove-vm', vm.cvm_id);
     expect(removed).toMatchObject({ exitCode: 0, stdout: `VM ${vm.cvm_id} removed` });
-    expect((await cli('list-vms')).stdout).toBe('no VMs');
+    expect((await cli('list-vms')).stdout).not.toContain(vm.cvm_id);
   });
 
-  it('logs --follow streams until the VM stops', async () => {
+  it.concurrent('logs --follow streams until the VM stops', async () => {
     const created = JSON.parse((await cli('--json', 'create-vm')).stdout) as { cvm_id: string; forwarded_port: string };
     const follow = cli('logs', '--follow', created.cvm_id);
     // Until the guest has booted (however long TCG takes on a busy machine), then a moment for its line to be streamed.
