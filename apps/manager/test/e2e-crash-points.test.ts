@@ -10,8 +10,8 @@ import { pidsWithArg, processState, REPO, startManager, type CreatedVm, type Run
 // manager's view and the host must agree. Several runs side by side, each its own directories and ports.
 
 const STAND_IN = path.join(REPO, 'tools/stand-in/qemu-paused');
-// Two runs: every step twice and 12 random delays per CI run (CRASH_POINTS_RUNS=6 for a longer hunt).
-const RUNS = Number(process.env['CRASH_POINTS_RUNS'] ?? 2);
+// Three runs side by side: every step three times and 18 random delays per CI run (CRASH_POINTS_RUNS=6 for a longer hunt).
+const RUNS = Number(process.env['CRASH_POINTS_RUNS'] ?? 3);
 const DELAY_POINTS = 6; // besides one point per create and removal step
 const BASE_ENV = {
   MANAGER_QEMU_BIN_PATH: STAND_IN,
