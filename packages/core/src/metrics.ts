@@ -3,7 +3,7 @@ import { VmState } from './vm/types.js';
 import type { ManagerMetrics } from './api/observability.js';
 import type { VmApi } from './api/vm-api.js';
 import { UpstreamApiMetrics } from './upstream-metrics.js';
-import type { StateStore } from './vm/state-store.js';
+import type { StateStore } from './vm/state/state-store.js';
 
 /**
  * The manager's Prometheus metrics, shared by every transport: process

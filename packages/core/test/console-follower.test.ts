@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConsoleFollower } from '../src/vm/console-follower.js';
-import { CONSOLE_CUT_MARK, cutLongLines, MAX_CONSOLE_LINE } from '../src/vm/console-lines.js';
-import { ConsoleLog } from '../src/vm/console-log.js';
+import { ConsoleFollower } from '../src/vm/console/console-follower.js';
+import { CONSOLE_CUT_MARK, cutLongLines, MAX_CONSOLE_LINE } from '../src/vm/console/console-lines.js';
+import { ConsoleLog } from '../src/vm/console/console-log.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cocos-follower-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ManagerError } from '../src/errors.js';
 import { emptyCreateVmRequest, type CreateVmRequest } from '../src/vm/types.js';
 import { validateCreateRequest } from '../src/vm/request-validation.js';
-import { renderEnvironmentFile } from '../src/vm/vm-files.js';
+import { renderEnvironmentFile } from '../src/vm/state/vm-files.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cocos-envfile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FwCfgString, QemuCommand, QemuSection, Device, vmWireView, type VmSummary } from '../src/index.js';
-import { parseStateRecord, STATE_VERSION } from '../src/vm/state-record.js';
+import { parseStateRecord, STATE_VERSION } from '../src/vm/state/state-record.js';
 
 const ID = '11111111-2222-3333-4444-555555555555';
 const record = (extra: Record<string, unknown> = {}) =>

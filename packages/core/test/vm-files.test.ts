@@ -13,7 +13,7 @@ import {
   vmLayout,
   writeShares,
 } from '../src/index.js';
-import { ensureTrustedDir } from '../src/vm/private-dir.js';
+import { ensureTrustedDir } from '../src/vm/state/private-dir.js';
 
 const dirs: string[] = [];
 afterEach(async () => {

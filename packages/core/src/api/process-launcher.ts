@@ -1,6 +1,6 @@
-import type { IdentityCheck, ProcessIdentity } from '../vm/process-identity.js';
-import type { QmpEvent } from '../vm/qmp-client.js';
-import type { SupervisedProcess } from '../vm/supervised-process.js';
+import type { IdentityCheck, ProcessIdentity } from '../vm/host/process-identity.js';
+import type { QmpEvent } from '../vm/host/qmp-client.js';
+import type { SupervisedProcess } from '../vm/host/supervised-process.js';
 
 /** A QMP control connection to one QEMU, as the lifecycle uses it. */
 export interface QmpConnection {

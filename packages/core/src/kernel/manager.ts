@@ -39,14 +39,14 @@ import { ManagerConfig } from '../config/manager-config.js';
 import { createLogger } from '../logging.js';
 import { describeToken, resolveAllTokens, resolveToken } from '../tokens.js';
 import { BUILD_INFO, CORE_VERSION } from '../version.js';
-import { PortAllocator } from '../vm/port-allocator.js';
-import { QemuLauncher } from '../vm/qemu-launcher.js';
+import { PortAllocator } from '../vm/host/port-allocator.js';
+import { QemuLauncher } from '../vm/host/qemu-launcher.js';
 import { VmService } from '../vm/vm-service.js';
 import { VM_DEVICES } from '../vm/vm-runtime.js';
 import { BackendRegistry } from './backend-registry.js';
 import { BootRegistry } from './boot-registry.js';
 import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR, STATE_STORE } from './internal-tokens.js';
-import { StateStore } from '../vm/state-store.js';
+import { StateStore } from '../vm/state/state-store.js';
 import { checkPlugins, PluginError } from './plugin-checks.js';
 import { declaredContainer } from './declared-registrations.js';
 

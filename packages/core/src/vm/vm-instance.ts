@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { QmpConnection } from '../api/process-launcher.js';
-import type { ConsoleLog } from './console-log.js';
-import type { LaunchPlan } from './launch-plan.js';
-import { STATE_VERSION, type StateStore, type VmStateRecord } from './state-store.js';
-import { VmStateWriter, type StateRetryBackoff } from './state-writer.js';
-import type { VmTeardown } from './vm-teardown.js';
-import type { SupervisedProcess } from './supervised-process.js';
+import type { ConsoleLog } from './console/console-log.js';
+import type { LaunchPlan } from './lifecycle/launch-plan.js';
+import { STATE_VERSION, type StateStore, type VmStateRecord } from './state/state-store.js';
+import { VmStateWriter, type StateRetryBackoff } from './state/state-writer.js';
+import type { VmTeardown } from './lifecycle/vm-teardown.js';
+import type { SupervisedProcess } from './host/supervised-process.js';
 import { VmState, type VmExit, type VmSummary } from './types.js';
 import type { VmEventBus } from './vm-events.js';
 

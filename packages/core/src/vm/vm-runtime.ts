@@ -7,8 +7,8 @@ import { createToken } from '../tokens.js';
 import type { coreSettings } from '../config/core-settings.js';
 import type { SliceValues } from '../config/setting.js';
 import type { BackendChoice, BootChoice, PortPool } from '../kernel/internal-tokens.js';
-import type { LaunchPlanner } from './launch-plan.js';
-import type { StateStore } from './state-store.js';
+import type { LaunchPlanner } from './lifecycle/launch-plan.js';
+import type { StateStore } from './state/state-store.js';
 import type { VmEventBus } from './vm-events.js';
 import type { VmTable } from './vm-table.js';
 

@@ -1,4 +1,4 @@
-import type { LaunchSpec, ProcessLauncher, QmpConnection } from '../api/process-launcher.js';
+import type { LaunchSpec, ProcessLauncher, QmpConnection } from '../../api/process-launcher.js';
 import { AdoptedProcess } from './adopted-process.js';
 import { checkIdentity, type IdentityCheck, type ProcessIdentity } from './process-identity.js';
 import { QemuProcess } from './qemu-process.js';

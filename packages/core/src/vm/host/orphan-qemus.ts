@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { readCommandLine, readStartTime } from './process-identity.js';
 import { signalProcess } from './sudo-signal.js';
-import { VM_ID } from './state-record.js';
+import { VM_ID } from '../state/state-record.js';
 
 /** A QEMU of ours found in /proc: it carries `-name cvm-<id>` and a path under our run directory. */
 export interface FoundQemu {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { PortPool } from '../kernel/internal-tokens.js';
+import type { PortPool } from '../../kernel/internal-tokens.js';
 import type { LaunchPlan } from './launch-plan.js';
-import { removeVmFiles } from './vm-files.js';
+import { removeVmFiles } from '../state/vm-files.js';
 
 /** What a VM holds on the host, in the order the teardown gives it back (the reverse of a create's). */
 export const TEARDOWN_STEPS = ['devices', 'boot', 'backend', 'files', 'port'] as const;

@@ -2,7 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { once } from 'node:events';
 import { execa } from 'execa';
-import type { VmExit } from './types.js';
+import type { VmExit } from '../types.js';
 import { readStartTime } from './process-identity.js';
 import { awaitQemuUnderSudo } from './sudo-qemu.js';
 import { isSudoArgv, signalProcess, sudoFailureLine } from './sudo-signal.js';

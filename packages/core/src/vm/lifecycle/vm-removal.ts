@@ -1,8 +1,8 @@
 import { stopProcess } from './stop-ladder.js';
 import type { Supervision } from './supervision.js';
-import { VmState } from './types.js';
-import type { VmInstance } from './vm-instance.js';
-import type { VmRuntime } from './vm-runtime.js';
+import { VmState } from '../types.js';
+import type { VmInstance } from '../vm-instance.js';
+import type { VmRuntime } from '../vm-runtime.js';
 
 /**
  * Removes one VM: stops its QEMU through the stop ladder (when it still

@@ -1,9 +1,9 @@
 import { checkIdentity, readStartTime, type ProcessIdentity } from './process-identity.js';
-import type { QmpConnection } from '../api/process-launcher.js';
+import type { QmpConnection } from '../../api/process-launcher.js';
 import { lastMeaningfulLines } from './qemu-process.js';
 import { signalProcess } from './sudo-signal.js';
 import type { SupervisedProcess } from './supervised-process.js';
-import type { VmExit } from './types.js';
+import type { VmExit } from '../types.js';
 
 /**
  * A QEMU started by an earlier manager and re-adopted after a restart. It is

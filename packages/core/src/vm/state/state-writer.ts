@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { clientErrorOf, type ManagerError } from '../errors.js';
+import { clientErrorOf, type ManagerError } from '../../errors.js';
 import type { StateStore, VmStateRecord } from './state-store.js';
 import { stateWriteError } from './state-write-error.js';
 

@@ -1,9 +1,9 @@
-import type { QmpConnection } from '../api/process-launcher.js';
-import { ConsoleFollower } from './console-follower.js';
+import type { QmpConnection } from '../../api/process-launcher.js';
+import { ConsoleFollower } from '../console/console-follower.js';
 import { TtlTimer } from './ttl-timer.js';
-import { VmState, type VmExit } from './types.js';
-import type { VmInstance } from './vm-instance.js';
-import type { VmRuntime } from './vm-runtime.js';
+import { VmState, type VmExit } from '../types.js';
+import type { VmInstance } from '../vm-instance.js';
+import type { VmRuntime } from '../vm-runtime.js';
 
 /** QMP events that change what the guest is doing, and the run state each means. */
 const GUEST_STATUS_OF: Readonly<Record<string, string>> = { STOP: 'paused', RESUME: 'running', GUEST_PANICKED: 'guest-panicked', SHUTDOWN: 'shutdown' };

@@ -1,4 +1,4 @@
-import { ManagerError } from '../errors.js';
+import { ManagerError } from '../../errors.js';
 
 /** The step of an atomic state write that failed. */
 export type StateWriteStep = 'create' | 'write' | 'fsync' | 'close' | 'rename' | 'directory fsync';

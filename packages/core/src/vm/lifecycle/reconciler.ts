@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { tearDownOrphan } from './orphan-teardown.js';
-import type { VmRuntime } from './vm-runtime.js';
+import type { VmRuntime } from '../vm-runtime.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { copyFile, lstat, open, rm } from 'node:fs/promises';
-import { READ_NOFOLLOW } from './private-dir.js';
+import { READ_NOFOLLOW } from '../state/private-dir.js';
 import { cutLongLines } from './console-lines.js';
 
 /**

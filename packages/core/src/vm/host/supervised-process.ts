@@ -1,4 +1,4 @@
-import type { VmExit } from './types.js';
+import type { VmExit } from '../types.js';
 
 /** A running QEMU the manager supervises: its own child, or one re-adopted after a restart. */
 export interface SupervisedProcess {

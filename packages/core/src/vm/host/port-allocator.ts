@@ -1,6 +1,6 @@
 import net from 'node:net';
-import { ManagerError } from '../errors.js';
-import type { PortRange } from '../config/formats.js';
+import { ManagerError } from '../../errors.js';
+import type { PortRange } from '../../config/formats.js';
 
 /** Whether nothing else on the host holds `port` (QEMU's hostfwd binds every IPv4 address). */
 export function isHostPortFree(port: number): Promise<boolean> {

@@ -1,5 +1,5 @@
-import { emptyCreateVmRequest } from './types.js';
-import type { VmRuntime } from './vm-runtime.js';
+import { emptyCreateVmRequest } from '../types.js';
+import type { VmRuntime } from '../vm-runtime.js';
 import { VmTeardown, type TeardownReport } from './vm-teardown.js';
 
 /**

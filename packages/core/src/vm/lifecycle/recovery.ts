@@ -1,16 +1,16 @@
-import { ManagerError } from '../errors.js';
-import { ConsoleLog } from './console-log.js';
+import { ManagerError } from '../../errors.js';
+import { ConsoleLog } from '../console/console-log.js';
 import { guestName, type AssignedDevice, type LaunchPlan } from './launch-plan.js';
-import type { ProcessIdentity } from './process-identity.js';
+import type { ProcessIdentity } from '../host/process-identity.js';
 import { stopProcess } from './stop-ladder.js';
-import { findQemusOf, stopOrphan } from './orphan-qemus.js';
+import { findQemusOf, stopOrphan } from '../host/orphan-qemus.js';
 import { adoptingView, missingPlugins, refusedView } from './recovery-views.js';
 import type { Reconciler } from './reconciler.js';
-import type { VmStateRecord } from './state-store.js';
+import type { VmStateRecord } from '../state/state-store.js';
 import type { Supervision } from './supervision.js';
-import { emptyCreateVmRequest, VmState, type VmSummary } from './types.js';
-import { VmInstance } from './vm-instance.js';
-import type { VmRuntime } from './vm-runtime.js';
+import { emptyCreateVmRequest, VmState, type VmSummary } from '../types.js';
+import { VmInstance } from '../vm-instance.js';
+import type { VmRuntime } from '../vm-runtime.js';
 import { VmTeardown } from './vm-teardown.js';
 
 /**

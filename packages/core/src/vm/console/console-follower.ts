@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { lstat, open, stat } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { CONSOLE_CUT_MARK, MAX_CONSOLE_LINE } from './console-lines.js';
-import { READ_NOFOLLOW } from './private-dir.js';
+import { READ_NOFOLLOW } from '../state/private-dir.js';
 
 /**
  * Bytes read at a time: small enough that a burst costs little memory per

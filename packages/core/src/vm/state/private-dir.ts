@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { lstat, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
-import { ManagerError } from '../errors.js';
+import { ManagerError } from '../../errors.js';
 
 const PRIVATE = 0o700;
 
