@@ -13,6 +13,14 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
+    {
+      name: 'core-api-is-plain',
+      severity: 'error',
+      comment:
+        "core's plugin API (packages/core/src/api/) is interfaces, tokens and plain types: it may import other api/ files, the QEMU command model (qemu/) and the token helper, never an implementation (vm/, kernel/, config/, security/, attestation/, boot/). Move the type into api/ and let the implementation import it.",
+      from: { path: '^packages/core/src/api/' },
+      to: { path: '^packages/core/src/(?!api/|qemu/|tokens\\.ts$|errors\\.ts$)' },
+    },
   ],
   options: {
     // Keep imports that vanish after compilation (import type, type-only specifiers).

@@ -32,6 +32,26 @@ export default [
     },
   },
   {
+    // A plugin builds on core's plugin API ("@cocos-manager/core"); the kernel
+    // and lifecycle behind it ("@cocos-manager/core/internal") are for the app
+    // that assembles a manager and the test kit that drives one, and for tests.
+    files: ['packages/*/src/**/*.ts', 'examples/*/src/**/*.ts'],
+    ignores: ['packages/testing/src/**', 'packages/core/src/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@cocos-manager/core/internal',
+              message: 'A plugin imports only the plugin API, "@cocos-manager/core"; ask for what you need through a token of api/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // A plugin's tests may also use the test kit; its sources may not.
     files: ['packages/*/test/**/*.ts', 'examples/*/test/**/*.ts', 'apps/*/test/**/*.ts'],
     rules: {

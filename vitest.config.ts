@@ -13,7 +13,9 @@ if (Number(process.versions.node.split('.')[0]) < 22) {
 const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // Tests run against sources: every package resolves @cocos-manager/* to src,
 // so one copy of core is loaded. End-to-end tests run the built binary.
+// `core/internal` before `core`: an alias also matches the paths below its key.
 const alias = {
+  '@cocos-manager/core/internal': src('./packages/core/src/internal.ts'),
   '@cocos-manager/core': src('./packages/core/src/index.ts'),
   '@cocos-manager/contract': src('./packages/contract/src/index.ts'),
   '@cocos-manager/backend-plain': src('./packages/backend-plain/src/index.ts'),

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { assertPluginShape, PluginError, type ManagerPlugin } from '@cocos-manager/core';
+import { type ManagerPlugin } from '@cocos-manager/core';
+import { assertPluginShape, PluginError } from '@cocos-manager/core/internal';
 
 /**
  * Resolves one MANAGER_PLUGINS entry: a path (starting with `.` or `/`), or

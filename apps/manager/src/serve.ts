@@ -1,15 +1,6 @@
 // The manager process itself: build from the plugins, start, serve until a signal.
-import {
-  ConfigError,
-  CREATE_FAULTS,
-  createFaultsFromEnv,
-  Manager,
-  ManagerError,
-  PluginError,
-  stderrLogDestination,
-  type ManagerPlugin,
-  type TokenOverride,
-} from '@cocos-manager/core';
+import { ConfigError, CREATE_FAULTS, createFaultsFromEnv, ManagerError, type ManagerPlugin } from '@cocos-manager/core';
+import { Manager, PluginError, stderrLogDestination, type TokenOverride } from '@cocos-manager/core/internal';
 import { restoreYoungGenerationGrowth } from './young-generation.js';
 
 export const VERSION = '0.1.0';

@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { status } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { emptyCreateVmRequest, ErrorCode, Manager, ManagerError, PORT_ALLOCATOR, PortAllocator } from '@cocos-manager/core';
+import { emptyCreateVmRequest, ErrorCode, ManagerError } from '@cocos-manager/core';
+import { Manager, PORT_ALLOCATOR, PortAllocator } from '@cocos-manager/core/internal';
 import { defaultPlugins } from '../src/plugins.js';
 import { DEV_GUEST, testManagerEnv, dirEntries, pidsWithArg, rssKiB, startManager, type RunningManager, type CreatedVm as Created } from './harness.js';
 

@@ -6,15 +6,14 @@ import {
   HOST,
   LOGGER,
   MANAGER_INFO,
-  Manager,
   TEE_BACKEND,
   TRANSPORT,
   VM_SERVICE,
   type BootStrategy,
   type TeeBackend,
   type Transport,
-  type VmService,
 } from '@cocos-manager/core';
+import { Manager, type VmService } from '@cocos-manager/core/internal';
 import { PlainBackend } from '@cocos-manager/backend-plain';
 import { SevBackend } from '@cocos-manager/backend-sev';
 import { SevSnpBackend } from '@cocos-manager/backend-sev-snp';

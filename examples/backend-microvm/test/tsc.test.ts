@@ -1,9 +1,10 @@
-import { coreSettings, ManagerConfig, type HostFiles } from '@cocos-manager/core';
+import { coreSettings, type HostFiles } from '@cocos-manager/core';
+import { loadManagerConfig } from '@cocos-manager/core/internal';
 import { describe, expect, it } from 'vitest';
 import { hostTscKhz, MicrovmBackend, microvmSettings } from '../src/index.js';
 
 const config = (env: Record<string, string>) =>
-  ManagerConfig.load(
+  loadManagerConfig(
     [
       { owner: '@cocos-manager/core', slice: coreSettings },
       { owner: 'cocos-manager-backend-microvm', slice: microvmSettings },

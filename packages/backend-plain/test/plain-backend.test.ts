@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, stat, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { coreSettings, emptyCreateVmRequest, ErrorCode, HostEnvironment, ManagerConfig, ManagerError, QemuCommand, VmContext } from '@cocos-manager/core';
+import { coreSettings, emptyCreateVmRequest, ErrorCode, HostEnvironment, ManagerError, QemuCommand, VmContext } from '@cocos-manager/core';
+import { loadManagerConfig } from '@cocos-manager/core/internal';
 import { buildProbeFirmware, PlainBackend, plainSettings, probeKvm } from '../src/index.js';
 
 const dirs: string[] = [];
@@ -11,7 +12,7 @@ afterEach(async () => {
 });
 
 const config = (env: Record<string, string> = {}) =>
-  ManagerConfig.load(
+  loadManagerConfig(
     [
       { owner: '@cocos-manager/core', slice: coreSettings },
       { owner: '@cocos-manager/backend-plain', slice: plainSettings },

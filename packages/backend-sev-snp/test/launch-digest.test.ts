@@ -2,13 +2,14 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { coreSettings, ErrorCode, ManagerConfig, ManagerError, type LaunchMeasurementRequest, type LaunchMeasurer, type Logger } from '@cocos-manager/core';
+import { coreSettings, ErrorCode, ManagerError, type LaunchMeasurementRequest, type LaunchMeasurer, type Logger } from '@cocos-manager/core';
+import { loadManagerConfig } from '@cocos-manager/core/internal';
 import { SnpLaunchDigest, sevSnpSettings } from '../src/index.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'cm-snp-digest-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const config = (env: Record<string, string> = {}) =>
-  ManagerConfig.load(
+  loadManagerConfig(
     [
       { owner: '@cocos-manager/core', slice: coreSettings },
       { owner: '@cocos-manager/backend-sev-snp', slice: sevSnpSettings },

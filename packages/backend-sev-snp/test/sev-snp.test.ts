@@ -2,7 +2,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { coreSettings, emptyCreateVmRequest, ErrorCode, HostEnvironment, ManagerConfig, ManagerError, QemuCommand, VmContext } from '@cocos-manager/core';
+import { coreSettings, emptyCreateVmRequest, ErrorCode, HostEnvironment, ManagerError, QemuCommand, VmContext } from '@cocos-manager/core';
+import { loadManagerConfig } from '@cocos-manager/core/internal';
 import { checkIgvmFile, decodeHostData, probeSevSnpHost, SevSnpBackend, sevSnpSettings, snpProductLine } from '../src/index.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'cm-snp-'));
@@ -16,7 +17,7 @@ const file = (name: string, content: string | Buffer, mode = 0o644) => {
 };
 
 const config = (env: Record<string, string> = {}) =>
-  ManagerConfig.load(
+  loadManagerConfig(
     [
       { owner: '@cocos-manager/core', slice: coreSettings },
       { owner: '@cocos-manager/backend-sev-snp', slice: sevSnpSettings },

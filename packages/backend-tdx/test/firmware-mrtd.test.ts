@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  coreSettings,
-  ErrorCode,
-  ManagerConfig,
-  ManagerError,
-  type LaunchMeasurementRequest,
-  type LaunchMeasurer,
-  type Logger,
-} from '@cocos-manager/core';
+import { ConfigError, coreSettings, ErrorCode, ManagerError, type LaunchMeasurementRequest, type LaunchMeasurer, type Logger } from '@cocos-manager/core';
+import { loadManagerConfig } from '@cocos-manager/core/internal';
 import { FirmwareMrtd, TdxBackend, tdxSettings } from '../src/index.js';
 
 const computed = '7d'.repeat(48);
@@ -25,7 +17,7 @@ function measurer(answer: string | Error) {
   return { double, requests };
 }
 const config = (env: Record<string, string>) =>
-  ManagerConfig.load(
+  loadManagerConfig(
     [
       { owner: '@cocos-manager/core', slice: coreSettings },
       { owner: '@cocos-manager/backend-tdx', slice: tdxSettings },

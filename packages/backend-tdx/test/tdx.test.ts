@@ -2,14 +2,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, coreSettings, emptyCreateVmRequest, HostEnvironment, ManagerConfig, QemuCommand, VmContext } from '@cocos-manager/core';
+import { ConfigError, coreSettings, emptyCreateVmRequest, HostEnvironment, QemuCommand, VmContext } from '@cocos-manager/core';
+import { loadManagerConfig } from '@cocos-manager/core/internal';
 import { probeTdxHost, TdxBackend, tdxSettings } from '../src/index.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'cm-tdx-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const config = (env: Record<string, string> = {}) =>
-  ManagerConfig.load(
+  loadManagerConfig(
     [
       { owner: '@cocos-manager/core', slice: coreSettings },
       { owner: '@cocos-manager/backend-tdx', slice: tdxSettings },

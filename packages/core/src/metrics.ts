@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { VmState } from './vm/types.js';
+import { VmState } from './api/vm-types.js';
 import type { ManagerMetrics } from './api/observability.js';
 import type { VmApi } from './api/vm-api.js';
 import { UpstreamApiMetrics } from './upstream-metrics.js';

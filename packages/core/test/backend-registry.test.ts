@@ -4,18 +4,18 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import {
-  BackendRegistry,
   ConfigError,
   coreSettings,
   ErrorCode,
   formats as f,
   HostEnvironment,
-  ManagerConfig,
+  type ManagerConfig,
   ManagerError,
   setting,
   type BackendSelection,
   type TeeBackend,
 } from '../src/index.js';
+import { loadManagerConfig, BackendRegistry } from '../src/internal.js';
 
 /** A backend that records its probes; `available` decides their answer. */
 function backend(name: string, selection: BackendSelection | undefined, available = true) {
@@ -43,7 +43,7 @@ const switchSlice = {
 };
 
 function loadConfig(env: Record<string, string>) {
-  return ManagerConfig.load(
+  return loadManagerConfig(
     [
       { owner: '@cocos-manager/core', slice: coreSettings },
       { owner: 'test-plugins', slice: switchSlice },

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, coreSettings, formats as f, ManagerConfig, setting, type PortRange } from '../src/index.js';
+import { ConfigError, coreSettings, formats as f, setting, type PortRange } from '../src/index.js';
+import { loadManagerConfig } from '../src/internal.js';
 
 const load = (env: Record<string, string> = {}, extra: Array<{ owner: string; slice: object }> = []) =>
-  ManagerConfig.load([{ owner: '@cocos-manager/core', slice: coreSettings }, ...(extra as never[])], env);
+  loadManagerConfig([{ owner: '@cocos-manager/core', slice: coreSettings }, ...(extra as never[])], env);
 
 describe('core configuration', () => {
   it('has the seed defaults', () => {

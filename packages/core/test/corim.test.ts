@@ -4,15 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  corimSigningKey,
-  encodePolicy,
-  ManagerConfig,
-  attestationSettings,
-  policyJsonBytes,
-  type AttestationPolicyDocument,
-} from '../src/index.js';
+import { ConfigError, policyJsonBytes, type AttestationPolicyDocument } from '../src/index.js';
+import { loadManagerConfig, corimSigningKey, encodePolicy, attestationSettings } from '../src/internal.js';
 
 // The independent decoder: python3 with cbor2 and cryptography (Debian packages scripts/setup.sh installs).
 const VERIFIER = path.resolve(import.meta.dirname, '../../../apps/manager/test/verify_corim.py');
@@ -151,7 +144,7 @@ describe('CoRIM encoding (decoded by python cbor2, an independent decoder)', () 
 
 describe('attestation settings', () => {
   const load = (env: Record<string, string>) =>
-    ManagerConfig.load([{ owner: '@cocos-manager/core', slice: attestationSettings }], env).read(attestationSettings).attestation;
+    loadManagerConfig([{ owner: '@cocos-manager/core', slice: attestationSettings }], env).read(attestationSettings).attestation;
   it('defaults to CoRIM with the signer name left to the instance id; json is accepted; anything else is a one-line error', () => {
     expect(load({})).toEqual({ policyFormat: 'corim', corimSignerName: '' });
     expect(load({ MANAGER_ATTESTATION_POLICY_FORMAT: 'json', MANAGER_CORIM_SIGNER_NAME: 'eu-west-manager' })).toEqual({

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManagerError } from '../src/errors.js';
-import { emptyCreateVmRequest, type CreateVmRequest } from '../src/vm/types.js';
+import { emptyCreateVmRequest, type CreateVmRequest } from '../src/api/vm-types.js';
 import { validateCreateRequest } from '../src/vm/request-validation.js';
 import { renderEnvironmentFile } from '../src/vm/state/vm-files.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManagerError } from '../src/errors.js';
-import { emptyCreateVmRequest } from '../src/vm/types.js';
+import { emptyCreateVmRequest } from '../src/api/vm-types.js';
 import { validateCreateRequest } from '../src/vm/request-validation.js';
 
 /**

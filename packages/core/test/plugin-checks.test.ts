@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BOOT_STRATEGY, checkPlugins, CONFIG, CORE_VERSION, createToken, definePlugin, TEE_BACKEND, TRANSPORT, type ManagerPlugin } from '../src/index.js';
+import { BOOT_STRATEGY, CONFIG, CORE_VERSION, createToken, definePlugin, TEE_BACKEND, TRANSPORT, type ManagerPlugin } from '../src/index.js';
+import { checkPlugins } from '../src/internal.js';
 
 const plugin = (overrides: Partial<ManagerPlugin> = {}): ManagerPlugin =>
   definePlugin({ name: '@acme/thing', version: '1.0.0', coreVersionRange: '^0.1.0', register: () => undefined, ...overrides });

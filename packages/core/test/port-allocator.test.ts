@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode, ManagerError, PortAllocator } from '../src/index.js';
+import { ErrorCode, ManagerError } from '../src/index.js';
+import { PortAllocator } from '../src/internal.js';
 
 const servers: net.Server[] = [];
 afterEach(async () => {

@@ -3,7 +3,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkIdentity, ConsoleLog, QmpClient, readStartTime, STATE_VERSION, StateStore, type VmStateRecord } from '../src/index.js';
+
+import { checkIdentity, ConsoleLog, QmpClient, readStartTime, STATE_VERSION, StateStore, type VmStateRecord } from '../src/internal.js';
 
 const dirs: string[] = [];
 const tmp = () => {

@@ -1,9 +1,10 @@
 import { trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import { coreSettings, ManagerConfig, OtelTracing } from '../src/index.js';
+import { coreSettings, type ManagerConfig } from '../src/index.js';
+import { loadManagerConfig, OtelTracing } from '../src/internal.js';
 
 const tracing = (env: Record<string, string>) =>
-  new OtelTracing(ManagerConfig.load([{ owner: '@cocos-manager/core', slice: coreSettings }], env), 'instance', '0.0.0');
+  new OtelTracing(loadManagerConfig([{ owner: '@cocos-manager/core', slice: coreSettings }], env), 'instance', '0.0.0');
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 // The SDK is loaded lazily (idle memory, per-call cost); these are the cases where it must still record.

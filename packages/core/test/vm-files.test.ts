@@ -2,17 +2,8 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createVmDir,
-  emptyCreateVmRequest,
-  ErrorCode,
-  ManagerError,
-  removeVmFiles,
-  renderEnvironmentFile,
-  validateCreateRequest,
-  vmLayout,
-  writeShares,
-} from '../src/index.js';
+import { emptyCreateVmRequest, ErrorCode, ManagerError } from '../src/index.js';
+import { createVmDir, removeVmFiles, renderEnvironmentFile, validateCreateRequest, vmLayout, writeShares } from '../src/internal.js';
 import { ensureTrustedDir } from '../src/vm/state/private-dir.js';
 
 const dirs: string[] = [];

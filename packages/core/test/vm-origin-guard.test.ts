@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalIp, decodeProcAddress, findLocalPeerSocket } from '../src/security/socket-owner.js';
 import { isHostAddress, VmOriginGuard } from '../src/security/vm-origin-guard.js';
 import { networkInterfaces } from 'node:os';
-import type { VmSummary } from '../src/vm/types.js';
+import type { VmSummary } from '../src/api/vm-types.js';
 
 const silent = pino({ level: 'silent' });
 const cleanups: Array<() => void> = [];

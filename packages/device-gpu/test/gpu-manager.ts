@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { HOST, HostEnvironment, Manager, PORT_ALLOCATOR, PortAllocator, PROCESS_LAUNCHER } from '@cocos-manager/core';
+import { HOST, HostEnvironment, PROCESS_LAUNCHER } from '@cocos-manager/core';
+import { Manager, PORT_ALLOCATOR, PortAllocator } from '@cocos-manager/core/internal';
 import { createInertBackendPlugin, FakeLauncher } from '@cocos-manager/testing';
 import { deviceGpuPlugin } from '../src/index.js';
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { emptyCreateVmRequest, ManagerError, vmWireView, type Manager } from '@cocos-manager/core';
+import { emptyCreateVmRequest, ManagerError, vmWireView } from '@cocos-manager/core';
+import { type Manager } from '@cocos-manager/core/internal';
 import { FakeLauncher } from '@cocos-manager/testing';
 import { gpuTestDirs, recordedHost, startGpuManager } from './gpu-manager.js';
 

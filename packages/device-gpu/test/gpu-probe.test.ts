@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { HOST, Manager, VM_DEVICE } from '@cocos-manager/core';
+import { HOST, VM_DEVICE } from '@cocos-manager/core';
+import { Manager } from '@cocos-manager/core/internal';
 import { inertBackendPlugin } from '@cocos-manager/testing';
 import { deviceGpuPlugin, GpuDevice, gpuProblem, readPciDevice } from '../src/index.js';
 import { recordedHost } from './gpu-manager.js';

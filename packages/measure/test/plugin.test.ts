@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger, ErrorCode, LAUNCH_MEASURER, Manager, ManagerError, resolveToken } from '@cocos-manager/core';
+import { ErrorCode, LAUNCH_MEASURER, ManagerError, resolveToken } from '@cocos-manager/core';
+import { createLogger, Manager } from '@cocos-manager/core/internal';
 import { writeIgvm, IgvmPageFlag, IgvmPlatformType } from '@cocos-manager/testing';
 import { MeasureError, MeasureErrorCode, measurePlugin, NativeLaunchMeasurer } from '../src/index.js';
 import { DEBIAN_OVMF, debianOvmf, reference } from './reference-vectors.js';

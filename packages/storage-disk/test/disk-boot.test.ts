@@ -3,14 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { coreSettings, emptyCreateVmRequest, ManagerConfig, QemuCommand, VmContext } from '@cocos-manager/core';
+import { coreSettings, emptyCreateVmRequest, QemuCommand, VmContext } from '@cocos-manager/core';
+import { loadManagerConfig } from '@cocos-manager/core/internal';
 import { DiskBootStrategy, diskSettings, GIB, imageInfo, perVmDiskSize } from '../src/index.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'cm-disk-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const config = (env: Record<string, string> = {}) =>
-  ManagerConfig.load(
+  loadManagerConfig(
     [
       { owner: '@cocos-manager/core', slice: coreSettings },
       { owner: '@cocos-manager/storage-disk', slice: diskSettings },

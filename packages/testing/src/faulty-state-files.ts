@@ -1,4 +1,4 @@
-import { NODE_STATE_FILE_SYSTEM, type StateFile, type StateFileSystem } from '@cocos-manager/core';
+import { NODE_STATE_FILE_SYSTEM, type StateFile, type StateFileSystem } from '@cocos-manager/core/internal';
 
 /** A call of a state write that a test can make fail. */
 export type StateFileCall = 'open' | 'write' | 'fsync' | 'rename' | 'directory fsync';

@@ -4,12 +4,10 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import {
-  BackendRegistry,
   ConfigError,
   emptyCreateVmRequest,
   ErrorCode,
   HostEnvironment,
-  Manager,
   ManagerError,
   QemuCommand,
   QemuSection,
@@ -18,6 +16,7 @@ import {
   type ManagerPlugin,
   type TeeBackend,
 } from '@cocos-manager/core';
+import { BackendRegistry, Manager } from '@cocos-manager/core/internal';
 
 export interface TeeBackendConformanceOptions {
   /** The plugin under test (it must provide a TEE backend). */

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { Manager, type TokenOverride } from '@cocos-manager/core';
+
+import { Manager, type TokenOverride } from '@cocos-manager/core/internal';
 
 export interface TestManagerOptions {
   readonly plugins: readonly unknown[];

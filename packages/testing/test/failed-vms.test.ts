@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { emptyCreateVmRequest, ErrorCode, ManagerError, type Manager, type VmContext } from '@cocos-manager/core';
+import { emptyCreateVmRequest, ErrorCode, ManagerError, type VmContext } from '@cocos-manager/core';
+import { type Manager } from '@cocos-manager/core/internal';
 import { FakeLauncher } from '../src/fake-launcher.js';
 import { startFakeManager, testDirs, type TestDirs } from './fake-manager.js';
 

@@ -3,19 +3,8 @@ import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import {
-  CREATE_FAULTS,
-  Manager,
-  PORT_ALLOCATOR,
-  PortAllocator,
-  PROCESS_LAUNCHER,
-  STATE_STORE,
-  StateStore,
-  type CreateFaults,
-  type StateFileSystem,
-  type TokenOverride,
-  type VmContext,
-} from '@cocos-manager/core';
+import { CREATE_FAULTS, PROCESS_LAUNCHER, type CreateFaults, type VmContext } from '@cocos-manager/core';
+import { Manager, PORT_ALLOCATOR, PortAllocator, STATE_STORE, StateStore, type StateFileSystem, type TokenOverride } from '@cocos-manager/core/internal';
 import { createInertBackendPlugin } from '../src/inert-backend.js';
 import { FakeLauncher } from '../src/fake-launcher.js';
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { emptyCreateVmRequest, type Manager } from '@cocos-manager/core';
+import { emptyCreateVmRequest } from '@cocos-manager/core';
+import { type Manager } from '@cocos-manager/core/internal';
 import { FakeLauncher } from '../src/fake-launcher.js';
 import { startFakeManager, testDirs, type TestDirs } from './fake-manager.js';
 

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, statSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { emptyCreateVmRequest, type Manager } from '@cocos-manager/core';
+import { emptyCreateVmRequest } from '@cocos-manager/core';
+import { type Manager } from '@cocos-manager/core/internal';
 import { FakeLauncher } from '../src/fake-launcher.js';
 import { capturingLogger, startFakeManager, testDirs, type TestDirs } from './fake-manager.js';
 

@@ -1,7 +1,8 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clientErrorOf, emptyCreateVmRequest, ErrorCode, METRICS, STATE_VERSION, StateStore, type Manager, type VmStateRecord } from '@cocos-manager/core';
+import { clientErrorOf, emptyCreateVmRequest, ErrorCode, METRICS } from '@cocos-manager/core';
+import { STATE_VERSION, StateStore, type Manager, type VmStateRecord } from '@cocos-manager/core/internal';
 import { FakeLauncher } from '../src/fake-launcher.js';
 import { FaultyStateFiles, type StateFileCall } from '../src/faulty-state-files.js';
 import { capturingLogger, startFakeManager, testDirs, type TestDirs } from './fake-manager.js';

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { emptyCreateVmRequest, stopProcess, type Manager } from '@cocos-manager/core';
+import { emptyCreateVmRequest } from '@cocos-manager/core';
+import { stopProcess, type Manager } from '@cocos-manager/core/internal';
 import { FakeLauncher } from '../src/fake-launcher.js';
 import { FakeQemu, FakeQmp, type FakeQemuScript } from '../src/fake-qemu.js';
 import { startFakeManager, testDirs, type TestDirs } from './fake-manager.js';

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { emptyCreateVmRequest, ErrorCode, type Manager } from '@cocos-manager/core';
+import { emptyCreateVmRequest, ErrorCode } from '@cocos-manager/core';
+import { type Manager } from '@cocos-manager/core/internal';
 import { FakeLauncher } from '../src/fake-launcher.js';
 import { bootPlugin, DiskLikeBoot } from './disk-like-boot.js';
 import { capturingLogger, startFakeManager, testDirs, type TestDirs } from './fake-manager.js';

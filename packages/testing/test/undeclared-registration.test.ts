@@ -3,14 +3,13 @@ import {
   CONNECTION_GUARD,
   definePlugin,
   HTTP_PAGES,
-  PluginError,
   PROCESS_LAUNCHER,
   TRANSPORT,
   type HttpPages,
-  type Manager,
   type ManagerPlugin,
   type Transport,
 } from '@cocos-manager/core';
+import { PluginError, type Manager } from '@cocos-manager/core/internal';
 import { FakeLauncher } from '../src/fake-launcher.js';
 import { startFakeManager, testDirs, type TestDirs } from './fake-manager.js';
 

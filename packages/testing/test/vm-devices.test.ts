@@ -4,10 +4,7 @@ import {
   definePlugin,
   Device,
   emptyCreateVmRequest,
-  Manager,
   ManagerError,
-  PORT_ALLOCATOR,
-  PortAllocator,
   PROCESS_LAUNCHER,
   QemuSection,
   VM_DEVICE,
@@ -16,6 +13,7 @@ import {
   type VmContext,
   type VmDevice,
 } from '@cocos-manager/core';
+import { Manager, PORT_ALLOCATOR, PortAllocator } from '@cocos-manager/core/internal';
 import { createInertBackendPlugin } from '../src/inert-backend.js';
 import { FakeLauncher } from '../src/fake-launcher.js';
 import { testDirs, type TestDirs } from './fake-manager.js';

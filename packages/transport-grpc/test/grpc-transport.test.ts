@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import { ERROR_CATALOGUE, Manager, ManagerError, TRANSPORT, type Logger } from '@cocos-manager/core';
+import { ERROR_CATALOGUE, ManagerError, TRANSPORT, type Logger } from '@cocos-manager/core';
+import { Manager } from '@cocos-manager/core/internal';
 import { pino } from 'pino';
 import { createInertBackendPlugin } from '@cocos-manager/testing';
 

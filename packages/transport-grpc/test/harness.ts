@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { credentials, Metadata, type ChannelCredentials, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
-import { METRICS, PROCESS_LAUNCHER, TRANSPORT, type PrometheusMetrics, type TokenOverride } from '@cocos-manager/core';
+import { METRICS, PROCESS_LAUNCHER, TRANSPORT } from '@cocos-manager/core';
+import { type PrometheusMetrics, type TokenOverride } from '@cocos-manager/core/internal';
 import { createInertBackendPlugin, FakeLauncher, startTestManager, type TestManager } from '@cocos-manager/testing';
 import { grpcTransportPlugin, loadManagerProto, type GrpcTransport } from '../src/index.js';
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { credentials, Metadata, status, type ChannelCredentials, type Client, type ServiceError } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Manager, TRANSPORT } from '@cocos-manager/core';
+import { TRANSPORT } from '@cocos-manager/core';
+import { Manager } from '@cocos-manager/core/internal';
 import { inertBackendPlugin, makeTestPki } from '@cocos-manager/testing';
 import { GrpcTransport, grpcTransportPlugin, loadManagerProto } from '../src/index.js';
 

@@ -2,7 +2,6 @@ import type { Server } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import {
   AUTHENTICATOR,
-  BACKEND_REGISTRY,
   CONFIG,
   CONNECTION_GUARD,
   POLICY_ENCODER,
@@ -19,7 +18,6 @@ import {
   TRACING,
   VM_SERVICE,
   type ApiAuth,
-  type BackendChoice,
   type HostFiles,
   type HttpPages,
   type ConnectionGuard,
@@ -33,6 +31,7 @@ import {
   type Transport,
   type VmApi,
 } from '@cocos-manager/core';
+import { BACKEND_REGISTRY, type BackendChoice } from '@cocos-manager/core/internal';
 import { BoundedStreams } from './bounded-streams.js';
 import { ConnectionGate, type ServerTls } from './connection-gate.js';
 import { fromFastifyRefusal, toHttpError } from './http-status.js';

@@ -5,13 +5,13 @@ import {
   allows,
   type ApiAuth,
   type ApiOperation,
-  type BackendChoice,
   type HostFiles,
   type HttpPages,
   type ManagerConfig,
   type ManagerInfo,
   type VmApi,
 } from '@cocos-manager/core';
+import { type BackendChoice } from '@cocos-manager/core/internal';
 import { credentialsOf } from './request-policy.js';
 
 /** The operation of a route that declared one in its config (page files: `health`, public). */

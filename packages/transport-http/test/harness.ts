@@ -1,7 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { fileURLToPath } from 'node:url';
-import { METRICS, PROCESS_LAUNCHER, TRANSPORT, VM_SERVICE, type ManagerMetrics, type TokenOverride, type VmApi } from '@cocos-manager/core';
+import { METRICS, PROCESS_LAUNCHER, TRANSPORT, VM_SERVICE, type ManagerMetrics, type VmApi } from '@cocos-manager/core';
+import { type TokenOverride } from '@cocos-manager/core/internal';
 import { createInertBackendPlugin, FakeLauncher, startTestManager, type TestManager } from '@cocos-manager/testing';
 import { httpTransportPlugin, type HttpTransport } from '../src/index.js';
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, Manager, ManagerError, TRANSPORT, VM_SERVICE } from '@cocos-manager/core';
+import { ErrorCode, ManagerError, TRANSPORT, VM_SERVICE } from '@cocos-manager/core';
+import { Manager } from '@cocos-manager/core/internal';
 import { inertBackendPlugin, makeTestPki, type TestPki } from '@cocos-manager/testing';
 import { createRequestFromJson, fromFastifyRefusal, HttpTransport, httpTransportPlugin, toHttpError } from '../src/index.js';
 

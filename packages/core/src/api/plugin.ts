@@ -1,6 +1,6 @@
 import type { DependencyContainer } from 'tsyringe';
-import type { ConfigSlice } from '../config/setting.js';
-import type { ManagerConfig } from '../config/manager-config.js';
+import type { ConfigSlice } from './settings.js';
+import type { ManagerConfig } from './manager-config.js';
 
 /**
  * A plugin: a value (no class, no side effect) an npm package exports. The kernel checks the list

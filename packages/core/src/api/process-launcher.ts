@@ -1,6 +1,39 @@
-import type { IdentityCheck, ProcessIdentity } from '../vm/host/process-identity.js';
-import type { QmpEvent } from '../vm/host/qmp-client.js';
-import type { SupervisedProcess } from '../vm/host/supervised-process.js';
+import type { VmExit } from './vm-types.js';
+
+/** Who a pid is: enough to tell our QEMU from a process that reused its pid. */
+export interface ProcessIdentity {
+  readonly pid: number;
+  /** Field 22 of /proc/<pid>/stat: start time in clock ticks after boot. */
+  readonly startTime: string;
+}
+
+/**
+ * Why a recorded pid is not our QEMU any more: `gone` (nothing runs under
+ * it), `reused` (another process, by its start time), `not-ours` (the start
+ * time matches but the argv does not name the VM). What callers branch on;
+ * `why` is for people.
+ */
+export type IdentityMismatch = 'gone' | 'reused' | 'not-ours';
+
+export type IdentityCheck = { readonly same: true } | { readonly same: false; readonly reason: IdentityMismatch; readonly why: string };
+
+/** An asynchronous event QEMU sent (`SHUTDOWN`, `STOP`, `GUEST_PANICKED`…). */
+export interface QmpEvent {
+  readonly event: string;
+  readonly data?: Record<string, unknown>;
+  readonly timestamp?: { seconds: number; microseconds: number };
+}
+
+/** A running QEMU the manager supervises: its own child, or one re-adopted after a restart. */
+export interface SupervisedProcess {
+  readonly pid: number;
+  /** /proc start time, recorded so a reused pid is never mistaken for it. */
+  readonly startTime: string;
+  /** Settles once, when the process is gone (and reaped, for a child). */
+  readonly exited: Promise<VmExit>;
+  /** Sends a signal; false when the process is already gone. */
+  kill(signal: NodeJS.Signals): Promise<boolean>;
+}
 
 /** A QMP control connection to one QEMU, as the lifecycle uses it. */
 export interface QmpConnection {

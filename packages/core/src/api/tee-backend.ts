@@ -1,5 +1,5 @@
 import type { QemuCommand } from '../qemu/command.js';
-import type { CvmInfo } from '../vm/types.js';
+import type { CvmInfo } from './vm-types.js';
 import type { AttestationPolicyDocument } from './attestation-policy.js';
 import type { HostFiles, ProbeResult } from './host.js';
 import type { VmContext } from './vm-context.js';

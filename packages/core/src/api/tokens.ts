@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ManagerConfig } from '../config/manager-config.js';
+import type { ManagerConfig } from './manager-config.js';
 import { createToken } from '../tokens.js';
 import type { BootStrategy } from './boot-strategy.js';
 import type { HostFiles } from './host.js';
@@ -9,9 +9,9 @@ import type { VmDevice } from './vm-device.js';
 import type { VmLifecycle } from './vm-api.js';
 import type { ProcessLauncher } from './process-launcher.js';
 import type { CreateFaults } from './create-faults.js';
-import type { ApiAuth } from '../security/authenticator.js';
-import type { ConnectionGuard } from '../security/vm-origin-guard.js';
-import type { PolicyEncoder } from '../attestation/policy-encoder.js';
+import type { ApiAuth } from './api-auth.js';
+import type { ConnectionGuard } from './connection-guard.js';
+import type { PolicyEncoder } from './policy-encoder.js';
 import type { ManagerInfo, ManagerMetrics, ManagerTracing } from './observability.js';
 import type { LaunchMeasurer } from './launch-measurement.js';
 

@@ -1,6 +1,6 @@
 import type { AttestationPolicyDocument } from './attestation-policy.js';
-import type { AttestationPolicyFormat } from '../attestation/attestation-settings.js';
-import type { ConsoleLine, CreatedVm, CreateVmRequest, CvmInfo, VmEvent, VmSummary } from '../vm/types.js';
+import type { AttestationPolicyFormat } from './policy-encoder.js';
+import type { ConsoleLine, CreatedVm, CreateVmRequest, CvmInfo, VmEvent, VmSummary } from './vm-types.js';
 
 /**
  * What the transports (and the manager's own commands) ask of the VM

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { emptyCreateVmRequest, type CreateVmRequest } from '../vm/types.js';
+import { emptyCreateVmRequest, type CreateVmRequest } from './vm-types.js';
 
 /** What a backend or boot strategy knows about the VM it works on. */
 export class VmContext {

@@ -1,9 +1,8 @@
 import * as f from '../config/formats.js';
-import { setting } from '../config/setting.js';
+import { setting } from '../api/settings.js';
+import { ATTESTATION_POLICY_FORMATS, type AttestationPolicyFormat } from '../api/policy-encoder.js';
 
-/** The wire formats the AttestationPolicy RPC can answer with. */
-export const ATTESTATION_POLICY_FORMATS = ['corim', 'json'] as const;
-export type AttestationPolicyFormat = (typeof ATTESTATION_POLICY_FORMATS)[number];
+export { ATTESTATION_POLICY_FORMATS, type AttestationPolicyFormat };
 
 /**
  * How attestation policies go on the wire. The signing key itself

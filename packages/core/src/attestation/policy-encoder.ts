@@ -1,18 +1,12 @@
 import { coreSettings } from '../config/core-settings.js';
 import type { ManagerConfig } from '../config/manager-config.js';
 import type { AttestationPolicyDocument } from '../api/attestation-policy.js';
+import type { PolicyEncoder } from '../api/policy-encoder.js';
 import { attestationSettings, type AttestationPolicyFormat } from './attestation-settings.js';
+
+export type { PolicyEncoder };
 import { CORIM_CONTENT_TYPE, loadCorimSigningKey, type CorimSigningKey } from './cose-sign1.js';
 import { encodePolicy } from './corim.js';
-
-/** Turns a policy document into what clients receive (POLICY_ENCODER token). */
-export interface PolicyEncoder {
-  /** MANAGER_ATTESTATION_POLICY_FORMAT: what a request that names no format gets. */
-  readonly defaultFormat: AttestationPolicyFormat;
-  encode(doc: AttestationPolicyDocument, format?: AttestationPolicyFormat): Uint8Array;
-  /** The media type of `encode`'s bytes in that format. */
-  contentType(format?: AttestationPolicyFormat): string;
-}
 
 /**
  * The configured encoding: CoRIM by default (COSE_Sign1-signed when

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import * as f from './formats.js';
-import { setting } from './setting.js';
+import { setting } from '../api/settings.js';
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 

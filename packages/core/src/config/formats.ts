@@ -1,14 +1,8 @@
 import { parseGoDuration } from './duration.js';
 
-/**
- * How one setting's raw value (an environment string or a default) is checked
- * and turned into its typed value. `expected` completes the sentence
- * "VAR=value: expected …" printed when start-up refuses a value.
- */
-export interface SettingFormat<T> {
-  readonly expected: string;
-  parse(raw: unknown): T;
-}
+import type { SettingFormat } from '../api/settings.js';
+
+export type { SettingFormat };
 
 class InvalidValue extends Error {}
 

@@ -1,5 +1,8 @@
 import convict from 'convict';
-import { flattenSlice, isSetting, type ConfigSlice, type SettingSpec, type SliceValues } from './setting.js';
+import type { ManagerConfig, SettingDescription } from '../api/manager-config.js';
+import { flattenSlice, isSetting, type ConfigSlice, type SettingSpec, type SliceValues } from '../api/settings.js';
+
+export type { ManagerConfig, SettingDescription };
 
 /** A start-up configuration problem: one line naming the variable, the value and what is expected. */
 export class ConfigError extends Error {
@@ -15,38 +18,12 @@ export interface ConfigSliceSource {
   readonly slice: ConfigSlice;
 }
 
-export interface SettingDescription {
-  readonly key: string;
-  readonly env: string;
-  readonly aliases: readonly string[];
-  readonly doc: string;
-  readonly default: string;
-  readonly expected: string;
-  readonly owner: string;
-  readonly sensitive: boolean;
-}
-
 type Schema = Record<string, unknown>;
 
-/**
- * The validated configuration of one manager instance, as plugins and core
- * read it (the CONFIG token).
- */
-export interface ManagerConfig {
-  /** The typed values of a declared slice: `config.read(grpcSettings).grpc.port` is a number. */
-  read<S extends ConfigSlice>(slice: S): SliceValues<S>;
-  /** One value by dotted key, untyped: prefer `read(slice)`, which the compiler checks. */
-  get<T>(key: string): T;
-  /** Every declared setting, for `--help`, generated docs and `config` output. */
-  settings(): readonly SettingDescription[];
-  /** The effective values by environment variable, sensitive ones redacted. */
-  toEnvRecord(): Record<string, string>;
-}
-
 /** Loads a configuration from slices and an environment (see `LoadedConfig.load`). */
-export const ManagerConfig = {
-  load: (sources: readonly ConfigSliceSource[], env: Readonly<Record<string, string | undefined>>): ManagerConfig => LoadedConfig.load(sources, env),
-};
+export function loadManagerConfig(sources: readonly ConfigSliceSource[], env: Readonly<Record<string, string | undefined>>): ManagerConfig {
+  return LoadedConfig.load(sources, env);
+}
 
 /**
  * The merged, validated configuration of one manager instance. Backed by

@@ -35,7 +35,7 @@ import { attestationSettings } from '../attestation/attestation-settings.js';
 import { ConfiguredPolicyEncoder } from '../attestation/policy-encoder.js';
 import { Authenticator } from '../security/authenticator.js';
 import { VmOriginGuard } from '../security/vm-origin-guard.js';
-import { ManagerConfig } from '../config/manager-config.js';
+import { loadManagerConfig, type ManagerConfig } from '../config/manager-config.js';
 import { createLogger } from '../logging.js';
 import { describeToken, resolveAllTokens, resolveToken } from '../tokens.js';
 import { BUILD_INFO, CORE_VERSION } from '../version.js';
@@ -45,7 +45,7 @@ import { VmService } from '../vm/vm-service.js';
 import { VM_DEVICES } from '../vm/vm-runtime.js';
 import { BackendRegistry } from './backend-registry.js';
 import { BootRegistry } from './boot-registry.js';
-import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR, STATE_STORE } from './internal-tokens.js';
+import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR, STATE_STORE } from '../internal-tokens.js';
 import { StateStore } from '../vm/state/state-store.js';
 import { checkPlugins, PluginError } from './plugin-checks.js';
 import { declaredContainer } from './declared-registrations.js';
@@ -86,7 +86,7 @@ export class Manager {
 
   static create(options: ManagerOptions): Manager {
     const plugins = checkPlugins(options.plugins, CORE_VERSION);
-    const config = ManagerConfig.load(
+    const config = loadManagerConfig(
       [
         { owner: CORE_PACKAGE, slice: coreSettings },
         { owner: CORE_PACKAGE, slice: authSettings },

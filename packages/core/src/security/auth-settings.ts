@@ -1,5 +1,5 @@
 import * as f from '../config/formats.js';
-import { setting } from '../config/setting.js';
+import { setting } from '../api/settings.js';
 
 /** Who may call the API: shared by every transport. Empty everywhere: no authentication (as the Go manager). */
 export const authSettings = {

@@ -1,37 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { SliceValues } from '../config/setting.js';
+import type { SliceValues } from '../api/settings.js';
 import { ManagerError } from '../errors.js';
 import type { authSettings } from './auth-settings.js';
-import { allows, requiredRole, type ApiOperation, type Role } from './roles.js';
+import type { ApiAuth, Caller, ClientCertificate, Credentials } from '../api/api-auth.js';
+import { allows, requiredRole, type ApiOperation } from './roles.js';
+
+export type { ApiAuth, Caller, ClientCertificate, Credentials };
 import { readTokenFile, type TokenEntry } from './token-file.js';
-
-/** Who is calling, as a transport established it. */
-export interface Caller {
-  /** The token's name, or the certificate identity; `anonymous` without authentication. */
-  readonly identity: string;
-  readonly role: Role;
-  readonly via: 'token' | 'mtls' | 'none';
-}
-
-/** A verified client certificate, as TLS reports it (node's PeerCertificate shape). */
-export interface ClientCertificate {
-  readonly subject?: { readonly CN?: string | string[] } | null;
-  readonly subjectaltname?: string;
-}
-
-/** What a transport learnt of a call: its bearer token (if any) and its verified client certificate (if any). */
-export interface Credentials {
-  readonly bearer: string | null;
-  readonly certificate: ClientCertificate | null;
-}
-
-/** Authentication and roles for every transport (AUTHENTICATOR token). */
-export interface ApiAuth {
-  /** Whether calls must be authenticated (tokens or mTLS identities configured). */
-  readonly enabled: boolean;
-  /** The caller, or throws UNAUTHENTICATED / PERMISSION_DENIED for `operation`. */
-  authorize(credentials: Credentials, operation: ApiOperation): Caller;
-}
 
 const ANONYMOUS_ADMIN: Caller = { identity: 'anonymous', role: 'admin', via: 'none' };
 

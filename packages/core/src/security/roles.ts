@@ -1,8 +1,6 @@
-/** What a caller may do: `reader` reads, `admin` also creates and removes VMs. */
-export type Role = 'reader' | 'admin';
+import type { ApiOperation, Role } from '../api/api-auth.js';
 
-/** Every API operation, by what it does (the transports map their routes and RPCs onto these). */
-export type ApiOperation = 'create' | 'remove' | 'list' | 'get' | 'info' | 'policy' | 'console' | 'events' | 'health';
+export type { ApiOperation, Role };
 
 const REQUIRED: Readonly<Record<ApiOperation, Role | null>> = {
   create: 'admin',

@@ -1,13 +1,8 @@
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
+import type { ConnectionEnds } from '../api/connection-guard.js';
 
-/** Both ends of an accepted TCP connection, as the server's socket reports them. */
-export interface ConnectionEnds {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-}
+export type { ConnectionEnds };
 
 /** The host socket at the far end of a local connection. */
 export interface LocalPeerSocket {

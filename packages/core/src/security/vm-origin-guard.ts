@@ -2,24 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import type { VmApi } from '../api/vm-api.js';
+import type { ConnectionGuard, ConnectionVerdict, RefusalCause } from '../api/connection-guard.js';
 import { FreshReads } from './fresh-reads.js';
+
+export type { ConnectionGuard, ConnectionVerdict, RefusalCause };
 import { canonicalIp, findPeerInTables, processHoldsSocket, readSocketTables, type ConnectionEnds, type LocalPeerSocket } from './socket-owner.js';
-
-/**
- * Why a connection was refused: `vm-origin` when one of our QEMUs holds its
- * peer socket, `peer-unverified` when the peer could not be positively
- * identified (gone, orphaned, changed while we looked).
- */
-export type RefusalCause = 'vm-origin' | 'peer-unverified';
-
-/** The verdict on one incoming connection. */
-export type ConnectionVerdict =
-  { readonly allowed: true } | { readonly allowed: false; readonly cause: RefusalCause; readonly vmId: string | null; readonly reason: string };
-
-/** Refuses connections that come from one of this manager's VMs (CONNECTION_GUARD token). */
-export interface ConnectionGuard {
-  check(ends: ConnectionEnds): Promise<ConnectionVerdict>;
-}
 
 /**
  * A guest reaches the host through QEMU's user-mode network: its

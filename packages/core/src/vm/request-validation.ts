@@ -1,6 +1,6 @@
 import { ManagerError } from '../errors.js';
 import { DurationSyntaxError, parseGoDuration } from '../config/duration.js';
-import type { CreateVmRequest } from './types.js';
+import type { CreateVmRequest } from '../api/vm-types.js';
 
 /** Upper bounds on request fields: enough for real certificates and URLs, far from memory abuse. */
 export const REQUEST_LIMITS = {

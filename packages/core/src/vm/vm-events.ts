@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { ConsoleLine, VmEvent, VmState } from './types.js';
+import type { ConsoleLine, VmEvent, VmState } from '../api/vm-types.js';
 
 /** Lifecycle events and console lines of every VM, for the transports' streams. */
 export class VmEventBus {

@@ -5,8 +5,8 @@ import type { LaunchPlan } from './lifecycle/launch-plan.js';
 import { STATE_VERSION, type StateStore, type VmStateRecord } from './state/state-store.js';
 import { VmStateWriter, type StateRetryBackoff } from './state/state-writer.js';
 import type { VmTeardown } from './lifecycle/vm-teardown.js';
-import type { SupervisedProcess } from './host/supervised-process.js';
-import { VmState, type VmExit, type VmSummary } from './types.js';
+import type { SupervisedProcess } from '../api/process-launcher.js';
+import { VmState, type VmExit, type VmSummary } from '../api/vm-types.js';
 import type { VmEventBus } from './vm-events.js';
 
 /** How a VM came to this manager, fixed for its life. */

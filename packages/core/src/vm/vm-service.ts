@@ -9,7 +9,7 @@ import { CONFIG, CREATE_FAULTS, LOGGER, POLICY_ENCODER, PROCESS_LAUNCHER, TRACIN
 import type { VmLifecycle } from '../api/vm-api.js';
 import { coreSettings } from '../config/core-settings.js';
 import type { ManagerConfig } from '../config/manager-config.js';
-import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR, STATE_STORE, type BackendChoice, type BootChoice, type PortPool } from '../kernel/internal-tokens.js';
+import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR, STATE_STORE, type BackendChoice, type BootChoice, type PortPool } from '../internal-tokens.js';
 import { CreateTransaction } from './lifecycle/create-transaction.js';
 import { PeriodicTasks } from './lifecycle/periodic-tasks.js';
 import { LaunchPlanner, PLACEHOLDER_VM_ID, previewDevices } from './lifecycle/launch-plan.js';
@@ -19,7 +19,7 @@ import { ensurePrivateDir, ensureTrustedDir } from './state/private-dir.js';
 import { StateLock } from './state/state-lock.js';
 import type { StateStore } from './state/state-store.js';
 import { Supervision } from './lifecycle/supervision.js';
-import { emptyCreateVmRequest, type ConsoleLine, type CreatedVm, type CreateVmRequest, type CvmInfo, type VmEvent, type VmSummary } from './types.js';
+import { emptyCreateVmRequest, type ConsoleLine, type CreatedVm, type CreateVmRequest, type CvmInfo, type VmEvent, type VmSummary } from '../api/vm-types.js';
 import { VmEventBus } from './vm-events.js';
 import { removeVm } from './lifecycle/vm-removal.js';
 import type { CreateFaults } from '../api/create-faults.js';

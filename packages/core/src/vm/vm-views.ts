@@ -1,4 +1,4 @@
-import { VmState, type CvmInfo } from './types.js';
+import { VmState, type CvmInfo } from '../api/vm-types.js';
 import type { VmInstance } from './vm-instance.js';
 import type { VmRuntime } from './vm-runtime.js';
 

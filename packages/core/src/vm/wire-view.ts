@@ -1,5 +1,5 @@
 import { GPU_DEVICE } from '../api/vm-device.js';
-import type { VmSummary } from './types.js';
+import type { VmSummary } from '../api/vm-types.js';
 
 /**
  * A VM as the APIs show it, under the gRPC VmInfo field names: the gRPC

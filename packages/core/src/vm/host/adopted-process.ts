@@ -2,8 +2,8 @@ import { checkIdentity, readStartTime, type ProcessIdentity } from './process-id
 import type { QmpConnection } from '../../api/process-launcher.js';
 import { lastMeaningfulLines } from './qemu-process.js';
 import { signalProcess } from './sudo-signal.js';
-import type { SupervisedProcess } from './supervised-process.js';
-import type { VmExit } from '../types.js';
+import type { SupervisedProcess } from '../../api/process-launcher.js';
+import type { VmExit } from '../../api/vm-types.js';
 
 /**
  * A QEMU started by an earlier manager and re-adopted after a restart. It is

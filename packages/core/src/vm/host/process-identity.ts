@@ -1,11 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import type { IdentityCheck, ProcessIdentity } from '../../api/process-launcher.js';
 
-/** Who a pid is: enough to tell our QEMU from a process that reused its pid. */
-export interface ProcessIdentity {
-  readonly pid: number;
-  /** Field 22 of /proc/<pid>/stat: start time in clock ticks after boot. */
-  readonly startTime: string;
-}
+export type { IdentityCheck, IdentityMismatch, ProcessIdentity } from '../../api/process-launcher.js';
 
 /**
  * The process's start time, or null when there is no such process. A zombie
@@ -32,16 +28,6 @@ export async function readCommandLine(pid: number, procRoot = '/proc'): Promise<
     return null;
   }
 }
-
-/**
- * Why a recorded pid is not our QEMU any more: `gone` (nothing runs under
- * it), `reused` (another process, by its start time), `not-ours` (the start
- * time matches but the argv does not name the VM). What callers branch on;
- * `why` is for people.
- */
-export type IdentityMismatch = 'gone' | 'reused' | 'not-ours';
-
-export type IdentityCheck = { readonly same: true } | { readonly same: false; readonly reason: IdentityMismatch; readonly why: string };
 
 /**
  * Is `pid` still the process we started for VM `vmName`? The pid must exist,

@@ -4,7 +4,7 @@ import { checkIdentity, type IdentityCheck, type ProcessIdentity } from './proce
 import { QemuProcess } from './qemu-process.js';
 import { QmpClient } from './qmp-client.js';
 import { claimRootSocket } from './sudo-qemu.js';
-import type { SupervisedProcess } from './supervised-process.js';
+import type { SupervisedProcess } from '../../api/process-launcher.js';
 
 /** The real launcher: QEMU as an execa child, QMP over its unix socket, identity from /proc. */
 export class QemuLauncher implements ProcessLauncher {

@@ -2,11 +2,11 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { once } from 'node:events';
 import { execa } from 'execa';
-import type { VmExit } from '../types.js';
+import type { VmExit } from '../../api/vm-types.js';
 import { readStartTime } from './process-identity.js';
 import { awaitQemuUnderSudo } from './sudo-qemu.js';
 import { isSudoArgv, signalProcess, sudoFailureLine } from './sudo-signal.js';
-import type { SupervisedProcess } from './supervised-process.js';
+import type { SupervisedProcess } from '../../api/process-launcher.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,12 +1,8 @@
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
+import type { QmpEvent } from '../../api/process-launcher.js';
 
-/** An asynchronous event QEMU sent (`SHUTDOWN`, `STOP`, `GUEST_PANICKED`…). */
-export interface QmpEvent {
-  readonly event: string;
-  readonly data?: Record<string, unknown>;
-  readonly timestamp?: { seconds: number; microseconds: number };
-}
+export type { QmpEvent };
 
 export class QmpError extends Error {
   constructor(

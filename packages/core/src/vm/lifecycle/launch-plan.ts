@@ -4,7 +4,7 @@ import type { TeeBackend } from '../../api/tee-backend.js';
 import type { DeviceAssignment, VmDevice } from '../../api/vm-device.js';
 import { VmContext } from '../../api/vm-context.js';
 import { resolveRunDir, type coreSettings } from '../../config/core-settings.js';
-import type { SliceValues } from '../../config/setting.js';
+import type { SliceValues } from '../../api/settings.js';
 import { QemuCommand } from '../../qemu/command.js';
 import { EnableKvm } from '../../qemu/elements/accelerator.js';
 import { Cpu, Smp } from '../../qemu/elements/cpu.js';
@@ -15,7 +15,7 @@ import { Memory } from '../../qemu/elements/memory.js';
 import { UserNetdev } from '../../qemu/elements/network.js';
 import { LocalFsdev, Virtio9pDevice } from '../../qemu/elements/shared-fs.js';
 import { GuestName, NoReboot, QmpSocket } from '../../qemu/elements/supervision.js';
-import type { CreateVmRequest } from '../types.js';
+import type { CreateVmRequest } from '../../api/vm-types.js';
 import { vmLayout, type VmLayout } from '../state/vm-files.js';
 
 /** The VM id `qemu-args` shows: a placeholder, since no VM is created. */

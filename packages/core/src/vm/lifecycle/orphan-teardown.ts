@@ -1,4 +1,4 @@
-import { emptyCreateVmRequest } from '../types.js';
+import { emptyCreateVmRequest } from '../../api/vm-types.js';
 import type { VmRuntime } from '../vm-runtime.js';
 import { VmTeardown, type TeardownReport } from './vm-teardown.js';
 

@@ -1,5 +1,5 @@
 import type { VmStateRecord } from '../state/state-store.js';
-import { VmState, type VmSummary } from '../types.js';
+import { VmState, type VmSummary } from '../../api/vm-types.js';
 
 /** What the API shows of a saved VM before its QEMU was checked: the record, in state 'adopting'. */
 export function adoptingView(r: VmStateRecord): VmSummary {

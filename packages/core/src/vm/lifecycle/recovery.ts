@@ -8,7 +8,7 @@ import { adoptingView, missingPlugins, refusedView } from './recovery-views.js';
 import type { Reconciler } from './reconciler.js';
 import type { VmStateRecord } from '../state/state-store.js';
 import type { Supervision } from './supervision.js';
-import { emptyCreateVmRequest, VmState, type VmSummary } from '../types.js';
+import { emptyCreateVmRequest, VmState, type VmSummary } from '../../api/vm-types.js';
 import { VmInstance } from '../vm-instance.js';
 import type { VmRuntime } from '../vm-runtime.js';
 import { VmTeardown } from './vm-teardown.js';

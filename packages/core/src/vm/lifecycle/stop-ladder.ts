@@ -1,6 +1,6 @@
 import type { QmpConnection } from '../../api/process-launcher.js';
 import type { Logger } from 'pino';
-import type { SupervisedProcess } from '../host/supervised-process.js';
+import type { SupervisedProcess } from '../../api/process-launcher.js';
 
 /** Resolves true if `promise` settles within `ms`. */
 export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

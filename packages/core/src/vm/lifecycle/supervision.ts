@@ -1,7 +1,7 @@
 import type { QmpConnection } from '../../api/process-launcher.js';
 import { ConsoleFollower } from '../console/console-follower.js';
 import { TtlTimer } from './ttl-timer.js';
-import { VmState, type VmExit } from '../types.js';
+import { VmState, type VmExit } from '../../api/vm-types.js';
 import type { VmInstance } from '../vm-instance.js';
 import type { VmRuntime } from '../vm-runtime.js';
 

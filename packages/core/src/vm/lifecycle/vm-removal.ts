@@ -1,6 +1,6 @@
 import { stopProcess } from './stop-ladder.js';
 import type { Supervision } from './supervision.js';
-import { VmState } from '../types.js';
+import { VmState } from '../../api/vm-types.js';
 import type { VmInstance } from '../vm-instance.js';
 import type { VmRuntime } from '../vm-runtime.js';
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { PortPool } from '../../kernel/internal-tokens.js';
+import type { PortPool } from '../../internal-tokens.js';
 import type { LaunchPlan } from './launch-plan.js';
 import { removeVmFiles } from '../state/vm-files.js';
 

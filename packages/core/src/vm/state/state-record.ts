@@ -1,5 +1,5 @@
 import type { DeviceAssignment } from '../../api/vm-device.js';
-import { VmState, type VmExit } from '../types.js';
+import { VmState, type VmExit } from '../../api/vm-types.js';
 
 export const STATE_VERSION = 1;
 

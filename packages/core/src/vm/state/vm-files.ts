@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { CreateVmRequest } from '../types.js';
+import type { CreateVmRequest } from '../../api/vm-types.js';
 
 /** Where the guest finds its certificates (the certs share is mounted there). */
 export const GUEST_CERT_PATHS = {

@@ -1,4 +1,4 @@
-import type { DeviceAssignment } from '../api/device-assignment.js';
+import type { DeviceAssignment } from './device-assignment.js';
 
 /** Lifecycle states of a VM (README: Lifecycle and supervision). */
 export const VmState = {

@@ -1,4 +1,12 @@
-import type { SettingFormat } from './formats.js';
+/**
+ * How one setting's raw value (an environment string or a default) is checked
+ * and turned into its typed value. `expected` completes the sentence
+ * "VAR=value: expected …" printed when start-up refuses a value.
+ */
+export interface SettingFormat<T> {
+  readonly expected: string;
+  parse(raw: unknown): T;
+}
 
 /** One configuration variable: where it comes from, what it means, how it is checked. */
 export interface SettingSpec<T = unknown> {

@@ -1,7 +1,7 @@
-import type { BootStrategy } from '../api/boot-strategy.js';
-import type { TeeBackend } from '../api/tee-backend.js';
-import { createToken } from '../tokens.js';
-import type { StateStore } from '../vm/state/state-store.js';
+import type { BootStrategy } from './api/boot-strategy.js';
+import type { TeeBackend } from './api/tee-backend.js';
+import { createToken } from './tokens.js';
+import type { StateStore } from './vm/state/state-store.js';
 
 /** The active TEE backend and the others by name (implemented by BackendRegistry). */
 export interface BackendChoice {
