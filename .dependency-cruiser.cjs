@@ -19,7 +19,7 @@ module.exports = {
       comment:
         "core's plugin API (packages/core/src/api/) is interfaces, tokens and plain types: it may import other api/ files, the QEMU command model (qemu/) and the token helper, never an implementation (vm/, kernel/, config/, security/, attestation/, boot/). Move the type into api/ and let the implementation import it.",
       from: { path: '^packages/core/src/api/' },
-      to: { path: '^packages/core/src/(?!api/|qemu/|tokens\\.ts$|errors\\.ts$)' },
+      to: { path: '^packages/core/src/(?!api/|qemu/|errors/|tokens\\.ts$|errors\\.ts$)' },
     },
   ],
   options: {

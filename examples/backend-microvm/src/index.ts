@@ -99,7 +99,7 @@ export class MicrovmBackend implements TeeBackend {
   async cleanup(): Promise<void> {}
 
   async attestationPolicy(): Promise<AttestationPolicyDocument> {
-    throw ManagerError.failedPrecondition('microvm development VMs carry no attestation');
+    throw new ManagerError('ATTESTATION_UNAVAILABLE', 'microvm development VMs carry no attestation');
   }
 }
 

@@ -47,7 +47,7 @@ export class SnpLaunchDigest {
       return Buffer.from((await (this.measurer as LaunchMeasurer).measure({ mode: 'snp', igvm: igvmFile })).digest);
     } catch (err) {
       if (err instanceof ManagerError) throw err;
-      throw ManagerError.failedPrecondition(`${UNMEASURED}: the file is not a measurable IGVM file`, (err as Error).message);
+      throw new ManagerError('LAUNCH_MEASUREMENT_FAILED', `${UNMEASURED}: the file is not a measurable IGVM file`, { detail: (err as Error).message });
     }
   }
 

@@ -12,7 +12,7 @@ const HEX_LENGTH = { sha256: 64, sha384: 96 } as const;
 /** Reads and checks MANAGER_PCR_VALUES (`{"pcr_values": {"sha256": {...}, "sha384": {...}}}`). */
 export async function loadPcrValues(file: string): Promise<PcrValues> {
   const fail = (why: string): never => {
-    throw ManagerError.failedPrecondition(`MANAGER_PCR_VALUES=${JSON.stringify(file)}: ${why}`);
+    throw new ManagerError('REFERENCE_VALUES_INVALID', `MANAGER_PCR_VALUES=${JSON.stringify(file)}: ${why}`);
   };
   let parsed: unknown;
   try {

@@ -77,7 +77,7 @@ describe('the SNP launch digest source', () => {
 
   it("a file the native engine cannot measure: igvmmeasure's answer, with a warning that it could not be cross-checked", async () => {
     const log = logger();
-    const failing = measurer(ManagerError.failedPrecondition('/fw/x.igvm: bad header checksum'));
+    const failing = measurer(new ManagerError('ATTESTATION_UNAVAILABLE', '/fw/x.igvm: bad header checksum'));
     const digest = await new SnpLaunchDigest(config({ MANAGER_IGVMMEASURE_BINARY: igvmmeasure('ext2', external) }), failing.double, log.logger).of(
       '/fw/x.igvm',
     );
@@ -86,7 +86,7 @@ describe('the SNP launch digest source', () => {
   });
 
   it("the native engine refusing a file (no igvmmeasure configured) is the policy's error", async () => {
-    const failing = measurer(ManagerError.failedPrecondition('/fw/x.igvm: not an IGVM file'));
+    const failing = measurer(new ManagerError('ATTESTATION_UNAVAILABLE', '/fw/x.igvm: not an IGVM file'));
     const err = await new SnpLaunchDigest(config(), failing.double).of('/fw/x.igvm').catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.FailedPrecondition, message: '/fw/x.igvm: not an IGVM file' });
   });

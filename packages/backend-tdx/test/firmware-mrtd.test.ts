@@ -55,7 +55,7 @@ describe('the MRTD of the TDX policy', () => {
     );
   });
   it('a firmware that cannot be measured: with MANAGER_MRTD, a warning and the given value; without, FAILED_PRECONDITION naming the file', async () => {
-    const failing = measurer(ManagerError.failedPrecondition('/fw/x.fd: no TDVF metadata'));
+    const failing = measurer(new ManagerError('ATTESTATION_UNAVAILABLE', '/fw/x.fd: no TDVF metadata'));
     const warnings: string[] = [];
     const logger = { warn: (_f: unknown, msg: string) => warnings.push(msg) } as unknown as Logger;
     expect((await mrtdOf({ MANAGER_QEMU_OVMF_FILE: '/fw/x.fd', MANAGER_MRTD: '44'.repeat(48) }, failing.double, logger)).mrtd).toBe('44'.repeat(48));

@@ -1,4 +1,5 @@
 import type { DependencyContainer } from 'tsyringe';
+import { ManagerError } from './errors.js';
 
 /**
  * A typed injection token. At runtime it is a registered symbol
@@ -25,13 +26,13 @@ const TOKEN_NAME = /^[a-z0-9][a-z0-9.-]*(?:\/[a-z0-9][a-z0-9.-]*)*$/;
 
 export function createToken<T>(name: string, options: { multi?: boolean } = {}): Token<T> {
   if (!TOKEN_NAME.test(name)) {
-    throw new Error(`token name "${name}" must be lower-case words separated by '.', '-' or '/'`);
+    throw new ManagerError('PLUGIN_INVALID', `token name "${name}" must be lower-case words separated by '.', '-' or '/'`);
   }
   const token = Symbol.for(`cocos-manager:${name}`) as Token<T>;
   const multi = options.multi ?? false;
   const known = tokenInfo.get(token);
   if (known && known.multi !== multi) {
-    throw new Error(`token "${name}" was created before as ${known.multi ? 'multi' : 'single'}`);
+    throw new ManagerError('PLUGIN_INVALID', `token "${name}" was created before as ${known.multi ? 'multi' : 'single'}`);
   }
   tokenInfo.set(token, { name, multi });
   return token;

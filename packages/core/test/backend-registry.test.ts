@@ -30,7 +30,7 @@ function backend(name: string, selection: BackendSelection | undefined, availabl
     contribute: () => undefined,
     cleanup: async () => undefined,
     attestationPolicy: async () => {
-      throw ManagerError.failedPrecondition('none');
+      throw new ManagerError('ATTESTATION_UNAVAILABLE', 'none');
     },
   };
   return b;

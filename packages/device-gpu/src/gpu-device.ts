@@ -81,7 +81,7 @@ export class GpuDevice implements VmDevice {
 
   private bdfOf(assignment: DeviceAssignment): string {
     const bdf = assignment.values['bdf'];
-    if (bdf === undefined) throw new Error(`a ${this.name} assignment without a bdf: ${JSON.stringify(assignment.values)}`);
+    if (bdf === undefined) throw new ManagerError('STATE_RECORD_INVALID', `a ${this.name} assignment without a bdf: ${JSON.stringify(assignment.values)}`);
     return bdf;
   }
 

@@ -1,4 +1,4 @@
-import { formats as f, setting, type SettingFormat } from '@cocos-manager/core';
+import { formats as f, ManagerError, setting, type SettingFormat } from '@cocos-manager/core';
 
 /** A PCI address as sysfs spells it: domain:bus:device.function. */
 const BDF = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$/;
@@ -10,12 +10,12 @@ const BDF = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$/;
 export const bdfList: SettingFormat<readonly string[]> = {
   expected: 'a comma-separated list of distinct PCI addresses DDDD:BB:DD.F such as 0000:41:00.0 (empty for no GPU)',
   parse(raw) {
-    if (typeof raw !== 'string') throw new Error('not a string');
+    if (typeof raw !== 'string') throw new ManagerError('CONFIG_INVALID', 'not a string');
     const bdfs = raw
       .split(',')
       .map((s) => s.trim().toLowerCase())
       .filter((s) => s !== '');
-    if (bdfs.some((b) => !BDF.test(b)) || new Set(bdfs).size !== bdfs.length) throw new Error('not a list of distinct PCI addresses');
+    if (bdfs.some((b) => !BDF.test(b)) || new Set(bdfs).size !== bdfs.length) throw new ManagerError('CONFIG_INVALID', 'not a list of distinct PCI addresses');
     return bdfs;
   },
 };

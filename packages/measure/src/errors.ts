@@ -1,6 +1,8 @@
+import { ManagerError } from '@cocos-manager/core';
+
 /**
  * What can be wrong with a measurement's inputs, as stable codes: callers
- * branch on `code`, never on the message. The message is one line naming the
+ * branch on `measureCode`, never on the message. The message is one line naming the
  * file and the problem.
  */
 export const MeasureErrorCode = {
@@ -48,14 +50,15 @@ export const MeasureErrorCode = {
 export type MeasureErrorCode = (typeof MeasureErrorCode)[keyof typeof MeasureErrorCode];
 
 /** A measurement input that cannot be measured: `<file>: <problem>` on one line. */
-export class MeasureError extends Error {
+export class MeasureError extends ManagerError {
   constructor(
-    readonly code: MeasureErrorCode,
+    /** What is wrong (core's code of every MeasureError is MEASUREMENT_INPUT_INVALID). */
+    readonly measureCode: MeasureErrorCode,
     /** The file at fault, or null for an option. */
     readonly file: string | null,
     readonly problem: string,
   ) {
-    super(file === null ? problem : `${file}: ${problem}`);
+    super('MEASUREMENT_INPUT_INVALID', file === null ? problem : `${file}: ${problem}`);
     this.name = 'MeasureError';
   }
 }

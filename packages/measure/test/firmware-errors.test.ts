@@ -113,7 +113,7 @@ describe('bad firmware gets one-line errors naming the file and the problem', ()
   ] as const)('%s', async (_name, make, extra, code, message) => {
     const file = make();
     const err = await failure(snp(file, extra as Partial<MeasureOptions>));
-    expect(err.code).toBe(code);
+    expect(err.measureCode).toBe(code);
     expect(err.message.startsWith(`${file}: `)).toBe(true);
     expect(err.message).toMatch(message);
   });
@@ -153,7 +153,7 @@ describe('options are checked as sev-snp-measure checks them', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(MeasureError);
-    expect((err as MeasureError).code).toBe(MeasureErrorCode.BadOption);
+    expect((err as MeasureError).measureCode).toBe(MeasureErrorCode.BadOption);
     expect((err as Error).message).toMatch(message);
   });
 

@@ -157,7 +157,7 @@ describe('SNP ID block', () => {
       }
     })();
     expect(err).toBeInstanceOf(MeasureError);
-    expect((err as MeasureError).code).toBe(MeasureErrorCode.IgvmIdBlockMismatch);
+    expect((err as MeasureError).measureCode).toBe(MeasureErrorCode.IgvmIdBlockMismatch);
     expect((err as Error).message).toBe(
       `test.igvm: its SNP ID block expects launch digest ${'ee'.repeat(48)}, but the file measures ${expected.toString('hex')} (--ignore-idblock measures anyway)`,
     );

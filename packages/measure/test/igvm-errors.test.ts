@@ -173,7 +173,7 @@ describe('bad IGVM files get one-line errors naming the file and the problem', (
     ],
   ] as const)('%s', (_name, make, code, message) => {
     const err = failure(make());
-    expect(err.code).toBe(code);
+    expect(err.measureCode).toBe(code);
     expect(err.message).toMatch(message);
   });
 

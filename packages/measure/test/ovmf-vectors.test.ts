@@ -26,7 +26,7 @@ describe(`the committed ${reference.tool.name} vectors (commit ${reference.tool.
   it.each(reference.errors.map((e) => [e.name, e] as const))('refused like the reference tool: %s', async (_name, vector) => {
     const err = await measure(vector.args).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MeasureError);
-    expect((err as MeasureError).code).toBe(MeasureErrorCode.NoKernelHashes);
+    expect((err as MeasureError).measureCode).toBe(MeasureErrorCode.NoKernelHashes);
     expect((err as Error).message).toMatch(/^\/usr\/share\/ovmf\/OVMF\.fd: a kernel is given, but the SEV metadata has no KERNEL_HASHES section/);
     expect(vector.stderr).toMatch(/doesn't include SNP_KERNEL_HASHES section/);
   });

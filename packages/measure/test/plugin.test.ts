@@ -57,7 +57,7 @@ describe('the measure plugin', () => {
         message: `${bad}: not an IGVM file: it does not start with the "IGVM" magic (found "MZ n")`,
       });
       expect((err as Error).cause).toBeInstanceOf(MeasureError);
-      expect(((err as Error).cause as MeasureError).code).toBe(MeasureErrorCode.NotIgvm);
+      expect(((err as Error).cause as MeasureError).measureCode).toBe(MeasureErrorCode.NotIgvm);
       expect(measurer.computations).toBe(i);
     }
   });

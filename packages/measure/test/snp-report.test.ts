@@ -143,7 +143,7 @@ describe('files that are not reports or certificates', () => {
     writeFileSync(file, data);
     const err = await verifySnpReport({ report: file }, null).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MeasureError);
-    expect((err as MeasureError).code).toBe(MeasureErrorCode.BadReport);
+    expect((err as MeasureError).measureCode).toBe(MeasureErrorCode.BadReport);
     expect((err as Error).message).toMatch(new RegExp(`^${file}${message.source}`));
   });
   it('a VCEK that is not a certificate', async () => {

@@ -106,7 +106,7 @@ describe("TDX MRTD, checked against a derivation from Intel's TDX module specifi
     try {
       mrtd(image);
     } catch (err) {
-      expect((err as MeasureError).code).toBe(MeasureErrorCode.BadTdvfMetadata);
+      expect((err as MeasureError).measureCode).toBe(MeasureErrorCode.BadTdvfMetadata);
       expect((err as Error).message.startsWith('tdvf.fd: ')).toBe(true);
     }
   });

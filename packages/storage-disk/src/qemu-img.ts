@@ -1,3 +1,4 @@
+import { ManagerError } from '@cocos-manager/core';
 import { execa } from 'execa';
 
 export interface ImageInfo {
@@ -6,7 +7,11 @@ export interface ImageInfo {
   readonly backingFile: string | null;
 }
 
-export class QemuImgError extends Error {}
+export class QemuImgError extends ManagerError {
+  constructor(message: string) {
+    super('DISK_IMAGE_FAILED', message);
+  }
+}
 
 async function qemuImg(args: string[]): Promise<string> {
   const result = await execa('qemu-img', args, { reject: false, stdin: 'ignore' });

@@ -35,7 +35,7 @@ export function createInertBackendPlugin(
         attestationPolicy:
           options.attestationPolicy ??
           (async () => {
-            throw ManagerError.failedPrecondition('no attestation');
+            throw new ManagerError('ATTESTATION_UNAVAILABLE', 'no attestation');
           }),
       };
       container.register(TEE_BACKEND, { useValue: backend });

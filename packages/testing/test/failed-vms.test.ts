@@ -141,7 +141,7 @@ describe('client-facing errors carry no host paths (fake launcher)', () => {
     };
 
     expect((await failure()).code).toBe(ErrorCode.FailedPrecondition);
-    failWith = ManagerError.failedPrecondition(`firmware ${configured} is not readable`);
+    failWith = new ManagerError('ATTESTATION_UNAVAILABLE', `firmware ${configured} is not readable`);
     expect((await failure()).code).toBe(ErrorCode.FailedPrecondition);
     failWith = null;
     launcher.script({

@@ -27,7 +27,7 @@ class StubDevice implements VmDevice {
     this.calls.push('validate');
   }
   async acquire(vm: VmContext): Promise<DeviceAssignment | null> {
-    if (this.exhausted) throw ManagerError.resourceExhausted(`no ${this.name} left`);
+    if (this.exhausted) throw new ManagerError('VM_CAPACITY_REACHED', `no ${this.name} left`);
     this.calls.push(`acquire ${vm.id}`);
     return { device: this.name, values: { slot: '1' } };
   }

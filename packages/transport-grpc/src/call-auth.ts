@@ -51,7 +51,7 @@ export function metadataBytes(metadata: Metadata): number {
 export function authorizeCall(auth: ApiAuth, call: AuthenticatedCall, rpc: ManagerRpc, maxHeaderBytes: number, clientCertificates = true): Caller {
   const size = metadataBytes(call.metadata);
   if (size > maxHeaderBytes) {
-    throw ManagerError.resourceExhausted(`the call's metadata is ${size} bytes; MANAGER_GRPC_SERVER_MAX_HEADER_BYTES allows ${maxHeaderBytes}`);
+    throw new ManagerError('CALL_METADATA_TOO_LARGE', `the call's metadata is ${size} bytes; MANAGER_GRPC_SERVER_MAX_HEADER_BYTES allows ${maxHeaderBytes}`);
   }
   // grpc-js reports a certificate only when the TLS handshake verified it against MANAGER_GRPC_CLIENT_CA_CERTS.
   const certificate = clientCertificates ? (call.getAuthContext().sslPeerCertificate ?? null) : null;

@@ -41,7 +41,7 @@ function withTimeout<T>(work: Promise<T>, ms: number, method: string): Promise<T
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(ManagerError.deadlineExceeded(`${method} took longer than MANAGER_GRPC_TIMEOUT (${ms} ms); it may still complete, check ListVms`)),
+      () => reject(new ManagerError('CALL_DEADLINE_EXCEEDED', `${method} took longer than MANAGER_GRPC_TIMEOUT (${ms} ms); it may still complete, check ListVms`)),
       ms,
     );
   });
@@ -138,7 +138,7 @@ export class GrpcTransport implements Transport {
       this.boundPort = await gate.listen(s.host, s.port);
     } catch (err) {
       server.forceShutdown();
-      throw new Error(`gRPC cannot listen on ${this.host()}:${s.port}: ${(err as Error).message}`);
+      throw new ManagerError('TRANSPORT_LISTEN_FAILED', `gRPC cannot listen on ${this.host()}:${s.port}: ${(err as Error).message}`);
     }
     this.server = server;
     this.gate = gate;

@@ -6,6 +6,6 @@ export function policyFormatFrom(value: MetadataValue | undefined): AttestationP
   if (value === undefined) return undefined;
   const text = value.toString();
   const known = ATTESTATION_POLICY_FORMATS.find((f) => f === text);
-  if (!known) throw ManagerError.invalidArgument(`policy format "${text.slice(0, 40)}" is not one of ${ATTESTATION_POLICY_FORMATS.join(', ')}`);
+  if (!known) throw new ManagerError('POLICY_FORMAT_UNKNOWN', `policy format "${text.slice(0, 40)}" is not one of ${ATTESTATION_POLICY_FORMATS.join(', ')}`);
   return known;
 }

@@ -55,15 +55,15 @@ describe('wire compatibility with the Go manager', () => {
 
 describe('status codes', () => {
   it.each([
-    [ManagerError.invalidArgument('bad ttl'), status.INVALID_ARGUMENT],
-    [ManagerError.notFound('unknown id'), status.NOT_FOUND],
-    [ManagerError.resourceExhausted('VM limit', 'vm-capacity'), status.RESOURCE_EXHAUSTED],
-    [ManagerError.resourceExhausted('no port', 'ports'), status.RESOURCE_EXHAUSTED],
-    [ManagerError.failedPrecondition('host cannot'), status.FAILED_PRECONDITION],
-    [ManagerError.deadlineExceeded('too slow'), status.DEADLINE_EXCEEDED],
-    [ManagerError.unauthenticated('no token'), status.UNAUTHENTICATED],
-    [ManagerError.permissionDenied('reader role'), status.PERMISSION_DENIED],
-    [ManagerError.internal('QEMU died'), status.INTERNAL],
+    [new ManagerError('REQUEST_FIELD_INVALID', 'bad ttl'), status.INVALID_ARGUMENT],
+    [new ManagerError('VM_NOT_FOUND', 'unknown id'), status.NOT_FOUND],
+    [new ManagerError('VM_CAPACITY_REACHED', 'VM limit'), status.RESOURCE_EXHAUSTED],
+    [new ManagerError('PORTS_EXHAUSTED', 'no port'), status.RESOURCE_EXHAUSTED],
+    [new ManagerError('ATTESTATION_UNAVAILABLE', 'host cannot'), status.FAILED_PRECONDITION],
+    [new ManagerError('CALL_DEADLINE_EXCEEDED', 'too slow'), status.DEADLINE_EXCEEDED],
+    [new ManagerError('CREDENTIALS_REQUIRED', 'no token'), status.UNAUTHENTICATED],
+    [new ManagerError('ROLE_INSUFFICIENT', 'reader role'), status.PERMISSION_DENIED],
+    [new ManagerError('INTERNAL_ERROR', 'QEMU died'), status.INTERNAL],
   ])('%s → status %i with its message', (err, code) => {
     expect(toServiceError(err)).toEqual({ code, details: err.message, message: err.message });
   });

@@ -14,7 +14,7 @@ export function toHttpError(err: unknown): HttpFailure {
 }
 
 /** Fastify's own refusals by their status; any other 4xx of Fastify's is a bad request. */
-const FASTIFY_REFUSALS: Readonly<Record<number, ErrorKind>> = { 413: 'payload-too-large', 415: 'unsupported-media-type' };
+const FASTIFY_REFUSALS: Readonly<Record<number, ErrorKind>> = { 413: 'REQUEST_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
 
 /**
  * Fastify refuses some requests itself (malformed JSON, body too large,
@@ -24,5 +24,5 @@ const FASTIFY_REFUSALS: Readonly<Record<number, ErrorKind>> = { 413: 'payload-to
 export function fromFastifyRefusal(err: unknown): unknown {
   const statusCode = (err as { statusCode?: unknown } | null)?.statusCode;
   if (err instanceof ManagerError || !(err instanceof Error) || typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) return err;
-  return new ManagerError(FASTIFY_REFUSALS[statusCode] ?? 'invalid-argument', err.message);
+  return new ManagerError(FASTIFY_REFUSALS[statusCode] ?? 'REQUEST_BODY_INVALID', err.message);
 }

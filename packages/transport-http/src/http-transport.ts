@@ -194,7 +194,7 @@ export class HttpTransport implements Transport {
       const path = (request.url.split('?')[0] ?? '').slice(0, 200);
       const write = (request.method === 'POST' && path === '/vms') || (request.method === 'DELETE' && /^\/vms\/[^/]+$/.test(path));
       const hint = write && !this.settings.restWrites ? "; the REST mirror's writes are off (MANAGER_HTTP_REST_WRITES=true turns them on)" : '';
-      throw ManagerError.notFound(`no route ${request.method} ${path}${hint}`);
+      throw new ManagerError('ROUTE_NOT_FOUND', `no route ${request.method} ${path}${hint}`);
     });
     app.setErrorHandler((err, request, reply) => {
       const { status, body, unexpected } = toHttpError(fromFastifyRefusal(err));

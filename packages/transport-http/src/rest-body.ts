@@ -22,19 +22,19 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  */
 export function createRequestFromJson(body: unknown): CreateVmRequest {
   if (body === undefined || body === null || body === '') body = {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw ManagerError.invalidArgument('the body must be a JSON object of CreateReq fields');
+  if (typeof body !== 'object' || Array.isArray(body)) throw new ManagerError('REQUEST_BODY_INVALID', 'the body must be a JSON object of CreateReq fields');
   const b = body as Record<string, unknown>;
   const known = new Set<string>([...TEXT, ...BYTES]);
   const unknown = Object.keys(b).filter((k) => !known.has(k));
-  if (unknown.length > 0) throw ManagerError.invalidArgument(`unknown field(s) ${unknown.join(', ')}; expected CreateReq fields (${[...known].join(', ')})`);
+  if (unknown.length > 0) throw new ManagerError('REQUEST_BODY_INVALID', `unknown field(s) ${unknown.join(', ')}; expected CreateReq fields (${[...known].join(', ')})`);
   const text = (k: (typeof TEXT)[number]) => {
     const v = b[k] ?? '';
-    if (typeof v !== 'string') throw ManagerError.invalidArgument(`${k} must be a string`);
+    if (typeof v !== 'string') throw new ManagerError('REQUEST_BODY_INVALID', `${k} must be a string`);
     return v;
   };
   const bytes = (k: (typeof BYTES)[number]) => {
     const v = b[k] ?? '';
-    if (typeof v !== 'string' || !BASE64.test(v)) throw ManagerError.invalidArgument(`${k} must be base64 (the bytes of a PEM file)`);
+    if (typeof v !== 'string' || !BASE64.test(v)) throw new ManagerError('REQUEST_BODY_INVALID', `${k} must be base64 (the bytes of a PEM file)`);
     return Buffer.from(v, 'base64');
   };
   return {

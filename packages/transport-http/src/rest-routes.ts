@@ -32,7 +32,7 @@ export interface RouteDeps {
 function policyFormat(value: string | undefined): AttestationPolicyFormat | undefined {
   if (value === undefined || value === '') return undefined;
   const known = ATTESTATION_POLICY_FORMATS.find((f) => f === value);
-  if (!known) throw ManagerError.invalidArgument(`format "${value.slice(0, 40)}" is not one of ${ATTESTATION_POLICY_FORMATS.join(', ')}`);
+  if (!known) throw new ManagerError('POLICY_FORMAT_UNKNOWN', `format "${value.slice(0, 40)}" is not one of ${ATTESTATION_POLICY_FORMATS.join(', ')}`);
   return known;
 }
 

@@ -15,15 +15,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('HTTP status of service errors', () => {
   it.each([
-    [ManagerError.invalidArgument('bad ttl'), 400, 'INVALID_ARGUMENT'],
-    [ManagerError.notFound('unknown id'), 404, 'NOT_FOUND'],
-    [ManagerError.failedPrecondition('host cannot'), 412, 'FAILED_PRECONDITION'],
-    [ManagerError.resourceExhausted('VM limit', 'vm-capacity'), 429, 'RESOURCE_EXHAUSTED'],
-    [ManagerError.resourceExhausted('no port', 'ports'), 503, 'RESOURCE_EXHAUSTED'],
-    [ManagerError.deadlineExceeded('too slow'), 504, 'DEADLINE_EXCEEDED'],
-    [ManagerError.unauthenticated('no token'), 401, 'UNAUTHENTICATED'],
-    [ManagerError.permissionDenied('reader role'), 403, 'PERMISSION_DENIED'],
-    [ManagerError.internal('QEMU died'), 500, 'INTERNAL'],
+    [new ManagerError('REQUEST_FIELD_INVALID', 'bad ttl'), 400, 'INVALID_ARGUMENT'],
+    [new ManagerError('VM_NOT_FOUND', 'unknown id'), 404, 'NOT_FOUND'],
+    [new ManagerError('ATTESTATION_UNAVAILABLE', 'host cannot'), 412, 'FAILED_PRECONDITION'],
+    [new ManagerError('VM_CAPACITY_REACHED', 'VM limit'), 429, 'RESOURCE_EXHAUSTED'],
+    [new ManagerError('PORTS_EXHAUSTED', 'no port'), 503, 'RESOURCE_EXHAUSTED'],
+    [new ManagerError('CALL_DEADLINE_EXCEEDED', 'too slow'), 504, 'DEADLINE_EXCEEDED'],
+    [new ManagerError('CREDENTIALS_REQUIRED', 'no token'), 401, 'UNAUTHENTICATED'],
+    [new ManagerError('ROLE_INSUFFICIENT', 'reader role'), 403, 'PERMISSION_DENIED'],
+    [new ManagerError('INTERNAL_ERROR', 'QEMU died'), 500, 'INTERNAL'],
   ])('%s → %d %s', (err, status, code) => {
     expect(toHttpError(err)).toEqual({ status, body: { error: { code, message: err.message } }, unexpected: false });
   });
@@ -73,7 +73,7 @@ describe('errors over a real HTTP server', () => {
     onConsole: () => () => undefined,
     get: async (id: string) => {
       if (id === 'broken') throw broken;
-      throw ManagerError.notFound(`no VM with id "${id}"`);
+      throw new ManagerError('VM_NOT_FOUND', `no VM with id "${id}"`);
     },
   };
   let manager: Manager;

@@ -1,3 +1,4 @@
+import { ManagerError } from '../errors.js';
 /** A named point of a create, after which a test (or a fault drill) may make it fail. */
 export type CreateStep = 'reserve-port' | 'prepare-files' | 'prepare-backend' | 'prepare-boot' | 'spawn' | 'qmp-ready' | 'supervise';
 
@@ -55,7 +56,7 @@ export function createFaultsFromEnv(env: Readonly<Record<string, string | undefi
   if (step === '') return null;
   const steps: readonly string[] = [...CREATE_STEPS, ...REMOVE_STEPS];
   if (!steps.includes(step)) {
-    throw new Error(`MANAGER_TEST_CRASH_AFTER: "${step}" is not a create or removal step; expected one of ${steps.join(', ')}`);
+    throw new ManagerError('CONFIG_INVALID', `MANAGER_TEST_CRASH_AFTER: "${step}" is not a create or removal step; expected one of ${steps.join(', ')}`);
   }
   return crashAfter(step as FaultStep);
 }

@@ -82,7 +82,7 @@ export function measurementKey(name: string): Buffer {
 export function hashAlgIdFor(m: ReferenceMeasurement): number {
   const id = HASH_ALG_BY_LENGTH.get(m.digest.length);
   if (id === undefined) {
-    throw ManagerError.failedPrecondition(
+    throw new ManagerError('POLICY_WITHOUT_MEASUREMENTS', 
       `reference measurement ${m.name} is ${m.digest.length} bytes: expected a SHA-256, SHA-384 or SHA-512 digest (32, 48 or 64 bytes)`,
     );
   }
@@ -101,7 +101,7 @@ function measurementMap(m: ReferenceMeasurement): Map<number, unknown> {
 /** The CoMID (before tagging): one reference-value triple for the backend's environment. */
 function comidMap(doc: AttestationPolicyDocument): Map<number, unknown> {
   if (doc.measurements.length === 0) {
-    throw ManagerError.failedPrecondition(`the ${doc.tee} policy has no reference measurements to put in a CoRIM (configure them first)`);
+    throw new ManagerError('POLICY_WITHOUT_MEASUREMENTS', `the ${doc.tee} policy has no reference measurements to put in a CoRIM (configure them first)`);
   }
   const { vendor, model } = doc.environment;
   const classMap = new Map<number, string>([

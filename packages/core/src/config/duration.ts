@@ -1,3 +1,5 @@
+import { ManagerError } from '../errors.js';
+
 /**
  * Go `time.ParseDuration` syntax (`90s`, `1h30m`, `1.5h`, `300ms`, `-2m`), the
  * format of CreateReq.ttl on the wire. Returns milliseconds (fractions of a
@@ -16,7 +18,12 @@ const UNIT_MS: Record<string, number> = {
 
 const SYNTAX = 'a Go duration such as 90s, 1h30m or 1.5h (units ns, us, ms, s, m, h)';
 
-export class DurationSyntaxError extends Error {}
+/** Not a Go duration (CONFIG_INVALID; a request's ttl turns it into TTL_INVALID). */
+export class DurationSyntaxError extends ManagerError {
+  constructor(message: string) {
+    super('CONFIG_INVALID', message);
+  }
+}
 
 export function parseGoDuration(text: string): number {
   const fail = (): never => {

@@ -1,10 +1,15 @@
 import { parseGoDuration } from './duration.js';
 
 import type { SettingFormat } from '../api/settings.js';
+import { ManagerError } from '../errors.js';
 
 export type { SettingFormat };
 
-class InvalidValue extends Error {}
+class InvalidValue extends ManagerError {
+  constructor(expected: string) {
+    super('CONFIG_INVALID', expected);
+  }
+}
 
 function format<T>(expected: string, parse: (raw: unknown) => T | undefined): SettingFormat<T> {
   return {

@@ -1,13 +1,14 @@
 import convict from 'convict';
 import type { ManagerConfig, SettingDescription } from '../api/manager-config.js';
 import { flattenSlice, isSetting, type ConfigSlice, type SettingSpec, type SliceValues } from '../api/settings.js';
+import { ManagerError } from '../errors.js';
 
 export type { ManagerConfig, SettingDescription };
 
 /** A start-up configuration problem: one line naming the variable, the value and what is expected. */
-export class ConfigError extends Error {
+export class ConfigError extends ManagerError {
   constructor(message: string) {
-    super(message);
+    super('CONFIG_INVALID', message);
     this.name = 'ConfigError';
   }
 }

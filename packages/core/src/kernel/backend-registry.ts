@@ -94,7 +94,7 @@ export class BackendRegistry {
     }
     const loaded = this.loadedNames();
     if (refused.length > 0) {
-      throw ManagerError.failedPrecondition(
+      throw new ManagerError('BACKEND_UNAVAILABLE', 
         `auto-detection found no backend this host can run (${refused.join('; ')}); set MANAGER_TEE_BACKEND to one of the loaded backends (${loaded})`,
       );
     }
@@ -122,7 +122,7 @@ export class BackendRegistry {
     const backend = await this.choose({ probe: true });
     const result = await backend.probe(this.host);
     if (!result.available) {
-      throw ManagerError.failedPrecondition(`the ${backend.name} backend cannot run on this host: ${result.reason}`);
+      throw new ManagerError('BACKEND_UNAVAILABLE', `the ${backend.name} backend cannot run on this host: ${result.reason}`);
     }
     await backend.validate();
     this.logger.info({ backend: backend.name, probe: result.reason }, 'TEE backend selected');
@@ -132,7 +132,7 @@ export class BackendRegistry {
 
   /** The backend chosen by `activate`. */
   current(): TeeBackend {
-    if (!this.active) throw ManagerError.internal('no TEE backend is active (the manager was not started)');
+    if (!this.active) throw new ManagerError('BACKEND_NOT_ACTIVE', 'no TEE backend is active (the manager was not started)');
     return this.active;
   }
 }

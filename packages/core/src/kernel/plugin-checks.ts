@@ -2,10 +2,12 @@ import semver from 'semver';
 import type { ManagerPlugin } from '../api/plugin.js';
 import { CORE_TOKENS } from '../api/tokens.js';
 import { describeToken } from '../tokens.js';
+import { ManagerError } from '../errors.js';
 
-export class PluginError extends Error {
+/** A plugin that cannot be loaded as it is (PLUGIN_INVALID): one line naming it and what is wrong. */
+export class PluginError extends ManagerError {
   constructor(message: string) {
-    super(message);
+    super('PLUGIN_INVALID', message);
     this.name = 'PluginError';
   }
 }

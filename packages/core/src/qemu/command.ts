@@ -1,4 +1,5 @@
 import type { QemuElement } from './element.js';
+import { ManagerError } from '../errors.js';
 
 /**
  * A QEMU invocation as a typed list of elements. Core, the backend and the
@@ -13,7 +14,7 @@ export class QemuCommand {
     readonly binary: string,
     readonly useSudo = false,
   ) {
-    if (binary.trim() === '') throw new Error('QEMU binary must not be empty');
+    if (binary.trim() === '') throw new ManagerError('QEMU_ARGUMENT_INVALID', 'QEMU binary must not be empty');
   }
 
   add(...elements: QemuElement[]): this {

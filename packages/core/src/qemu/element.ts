@@ -1,3 +1,5 @@
+import { ManagerError } from '../errors.js';
+
 /**
  * Where an element's arguments go on the QEMU command line. The command is
  * assembled in this order (the Go manager's order: apps/manager/test/golden-argv.ts); elements of
@@ -29,9 +31,9 @@ export interface QemuElement {
   render(): string[];
 }
 
-export class QemuElementError extends Error {
+export class QemuElementError extends ManagerError {
   constructor(element: string, message: string) {
-    super(`${element}: ${message}`);
+    super('QEMU_ARGUMENT_INVALID', `${element}: ${message}`);
     this.name = 'QemuElementError';
   }
 }

@@ -51,9 +51,9 @@ export class Authenticator implements ApiAuth {
   authorize(credentials: Credentials, operation: ApiOperation): Caller {
     if (requiredRole(operation) === null) return ANONYMOUS_ADMIN;
     const caller = this.identify(credentials);
-    if (!caller) throw ManagerError.unauthenticated('this manager needs a bearer token or a client certificate it knows');
+    if (!caller) throw new ManagerError('CREDENTIALS_REQUIRED', 'this manager needs a bearer token or a client certificate it knows');
     if (!allows(caller.role, operation)) {
-      throw ManagerError.permissionDenied(`"${caller.identity}" has the ${caller.role} role; ${operation} needs ${requiredRole(operation)}`);
+      throw new ManagerError('ROLE_INSUFFICIENT', `"${caller.identity}" has the ${caller.role} role; ${operation} needs ${requiredRole(operation)}`);
     }
     return caller;
   }

@@ -63,29 +63,29 @@ export function validateCreateRequest(req: CreateVmRequest): ValidatedRequest {
   for (const [field, wire] of TEXT_FIELDS) {
     const value = req[field];
     if (Buffer.byteLength(value, 'utf8') > REQUEST_LIMITS.textBytes) {
-      throw ManagerError.invalidArgument(`${wire} is ${Buffer.byteLength(value, 'utf8')} bytes; at most ${REQUEST_LIMITS.textBytes} are accepted`);
+      throw new ManagerError('REQUEST_FIELD_INVALID', `${wire} is ${Buffer.byteLength(value, 'utf8')} bytes; at most ${REQUEST_LIMITS.textBytes} are accepted`);
     }
     if (/[\u0000-\u001f\u007f]/.test(value)) {
-      throw ManagerError.invalidArgument(`${wire} contains a control character (line break, NUL, …); only printable text is accepted`);
+      throw new ManagerError('REQUEST_FIELD_INVALID', `${wire} contains a control character (line break, NUL, …); only printable text is accepted`);
     }
   }
   for (const [field, wire] of BYTE_FIELDS) {
     if (req[field].byteLength > REQUEST_LIMITS.pemBytes) {
-      throw ManagerError.invalidArgument(`${wire} is ${req[field].byteLength} bytes; at most ${REQUEST_LIMITS.pemBytes} are accepted`);
+      throw new ManagerError('REQUEST_FIELD_INVALID', `${wire} is ${req[field].byteLength} bytes; at most ${REQUEST_LIMITS.pemBytes} are accepted`);
     }
   }
   // Printable ASCII without space or '"': the kernel splits its command line
   // on spaces, on byte 0xA0 (inside UTF-8 characters such as "†") and at
   // quotes, so anything else could smuggle in parameters such as init=.
   if (!/^[\x21\x23-\x7e]*$/.test(req.aaKbsParams)) {
-    throw ManagerError.invalidArgument(
+    throw new ManagerError('REQUEST_FIELD_INVALID', 
       "aa_kbs_params must be printable ASCII without spaces or '\"': it is appended to the kernel command line as exactly one parameter",
     );
   }
   for (const [field, wire] of ENV_FILE_FIELDS) {
     const bad = UNSAFE_IN_ENV_FILE.exec(req[field]);
     if (bad) {
-      throw ManagerError.invalidArgument(
+      throw new ManagerError('REQUEST_FIELD_INVALID', 
         `${wire} contains ${JSON.stringify(bad[0])}: values of the guest's environment file must not contain whitespace or any of \\ ' " $ \` ; & | < > ( ) ~ (a shell or systemd would misread them)`,
       );
     }
@@ -99,10 +99,10 @@ function parseTtl(ttl: string): number | null {
   try {
     ms = parseGoDuration(ttl);
   } catch (err) {
-    if (err instanceof DurationSyntaxError) throw ManagerError.invalidArgument(`ttl: ${err.message}`);
+    if (err instanceof DurationSyntaxError) throw new ManagerError('TTL_INVALID', `ttl: ${err.message}`);
     throw err;
   }
-  if (ms <= 0) throw ManagerError.invalidArgument(`ttl ${JSON.stringify(ttl)} must be positive`);
-  if (ms > REQUEST_LIMITS.maxTtlMs) throw ManagerError.invalidArgument(`ttl ${JSON.stringify(ttl)} is longer than the maximum of 8784h (366 days)`);
+  if (ms <= 0) throw new ManagerError('TTL_INVALID', `ttl ${JSON.stringify(ttl)} must be positive`);
+  if (ms > REQUEST_LIMITS.maxTtlMs) throw new ManagerError('TTL_INVALID', `ttl ${JSON.stringify(ttl)} is longer than the maximum of 8784h (366 days)`);
   return ms;
 }

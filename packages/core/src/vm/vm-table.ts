@@ -30,9 +30,9 @@ export class VmTable {
 
   /** The VM with `id`, or the API's NOT_FOUND / INVALID_ARGUMENT. */
   require(id: string): VmInstance {
-    if (id === '') throw ManagerError.invalidArgument('the VM id is empty');
+    if (id === '') throw new ManagerError('REQUEST_FIELD_INVALID', 'the VM id is empty');
     const vm = this.vms.get(id);
-    if (!vm) throw ManagerError.notFound(`no VM with id "${id}"`);
+    if (!vm) throw new ManagerError('VM_NOT_FOUND', `no VM with id "${id}"`);
     return vm;
   }
 

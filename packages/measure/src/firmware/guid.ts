@@ -1,7 +1,8 @@
+import { ManagerError } from '@cocos-manager/core';
 /** A GUID as its 16 bytes in EFI order (first three fields little-endian). */
 export function guidToBytes(guid: string): Buffer {
   const hex = guid.replaceAll('-', '');
-  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new TypeError(`not a GUID: ${guid}`);
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new ManagerError('MEASUREMENT_INPUT_INVALID', `not a GUID: ${guid}`);
   const raw = Buffer.from(hex, 'hex');
   const swap = (start: number, end: number) => Buffer.from(raw.subarray(start, end)).reverse();
   return Buffer.concat([swap(0, 4), swap(4, 6), swap(6, 8), raw.subarray(8)]);

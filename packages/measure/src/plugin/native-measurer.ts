@@ -23,7 +23,7 @@ export class NativeLaunchMeasurer implements LaunchMeasurer {
         for (const warning of computed.warnings) this.logger?.warn({ files, mode: request.mode }, `launch measurement: ${warning}`);
         return computed;
       } catch (err) {
-        if (err instanceof MeasureError) throw new ManagerError('failed-precondition', err.message, { cause: err });
+        if (err instanceof MeasureError) throw new ManagerError('LAUNCH_MEASUREMENT_FAILED', err.message, { cause: err });
         throw err;
       }
     });

@@ -54,7 +54,7 @@ export async function registerOpenApi(app: FastifyInstance, info: ManagerInfo): 
       if (!doc) {
         // Files of page contributions (the web console, public): not API operations.
         if (declared === 'health') return { schema: { hide: true }, url };
-        throw ManagerError.internal(`the HTTP route ${method} ${url} has no description in ROUTE_DOCS`);
+        throw new ManagerError('INTERNAL_ERROR', `the HTTP route ${method} ${url} has no description in ROUTE_DOCS`);
       }
       // As the authentication hook decides: the route's own operation, else its method and URL's.
       const role = requiredRole(declared ?? operationOf(method, url));

@@ -1,5 +1,6 @@
 import { QemuSection, type QemuElement } from '../element.js';
 import { checkNonEmpty, renderOption, renderProperties, type QemuProperties } from '../properties.js';
+import { ManagerError } from '../../errors.js';
 
 /** `-machine <type>[,props]`: the machine type. */
 export class Machine implements QemuElement {
@@ -23,7 +24,7 @@ export class Machine implements QemuElement {
 export class MachineProperties implements QemuElement {
   readonly section = QemuSection.Confidential;
   constructor(readonly properties: QemuProperties) {
-    if (properties.length === 0) throw new Error('machine properties: at least one property is needed');
+    if (properties.length === 0) throw new ManagerError('QEMU_ARGUMENT_INVALID', 'machine properties: at least one property is needed');
   }
   render(): string[] {
     return ['-machine', renderProperties(this.properties)];

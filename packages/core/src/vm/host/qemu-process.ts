@@ -7,6 +7,7 @@ import { readStartTime } from './process-identity.js';
 import { awaitQemuUnderSudo } from './sudo-qemu.js';
 import { isSudoArgv, signalProcess, sudoFailureLine } from './sudo-signal.js';
 import type { SupervisedProcess } from '../../api/process-launcher.js';
+import { ManagerError } from '../../errors.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -89,7 +90,7 @@ export class QemuProcess implements SupervisedProcess {
   /** Starts QEMU from `argv`; `name` (its `-name`) finds QEMU under sudo. */
   static async start(argv: readonly string[], consoleLog: string, name: string): Promise<QemuProcess> {
     const [file, ...args] = argv;
-    if (file === undefined) throw new Error('empty QEMU argv');
+    if (file === undefined) throw new ManagerError('QEMU_ARGUMENT_INVALID', 'empty QEMU argv');
     // 0600 before QEMU (or the guest) writes anything to it.
     const output = createWriteStream(consoleLog, { flags: 'a', mode: 0o600 });
     await once(output, 'open');
@@ -114,7 +115,7 @@ export class QemuProcess implements SupervisedProcess {
     const outcome = await Promise.race([spawned, failed]);
     if (outcome !== true || child.pid === undefined) {
       const result = await failed;
-      throw new Error(`cannot start ${file}: ${result.originalMessage || result.shortMessage || 'spawn failed'}`);
+      throw new ManagerError('QEMU_SPAWN_FAILED', `cannot start ${file}: ${result.originalMessage || result.shortMessage || 'spawn failed'}`);
     }
     let pid = child.pid;
     const viaSudo = isSudoArgv(argv);
@@ -135,11 +136,11 @@ export class QemuProcess implements SupervisedProcess {
     if (!ended()) {
       child.kill('SIGTERM');
       await exit;
-      throw new Error(`sudo started no QEMU named ${name} within 10 s`);
+      throw new ManagerError('QEMU_SPAWN_FAILED', `sudo started no QEMU named ${name} within 10 s`);
     }
     await exit;
     const refusal = sudoFailureLine(await tailLines(consoleLog, 20));
-    if (refusal !== null) throw new Error(`"sudo -n" refused to start QEMU: ${refusal}`);
+    if (refusal !== null) throw new ManagerError('QEMU_SPAWN_FAILED', `"sudo -n" refused to start QEMU: ${refusal}`);
     return null;
   }
 

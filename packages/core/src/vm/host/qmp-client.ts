@@ -1,15 +1,16 @@
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import type { QmpEvent } from '../../api/process-launcher.js';
+import { ManagerError } from '../../errors.js';
 
 export type { QmpEvent };
 
-export class QmpError extends Error {
+export class QmpError extends ManagerError {
   constructor(
     message: string,
     readonly errorClass?: string,
   ) {
-    super(message);
+    super('QMP_COMMAND_FAILED', message);
     this.name = 'QmpError';
   }
 }

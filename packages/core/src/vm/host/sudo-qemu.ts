@@ -2,6 +2,7 @@ import { lstat, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { readCommandLine } from './process-identity.js';
+import { ManagerError } from '../../errors.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -101,7 +102,7 @@ export async function claimRootSocket(socket: string): Promise<boolean> {
         .trim()
         .split('\n')
         .pop() || result.shortMessage;
-    throw new Error(`cannot take over QEMU's root-owned QMP socket through "sudo -n chown": ${why} (the manager's user needs a NOPASSWD sudo rule for chown)`);
+    throw new ManagerError('QEMU_SPAWN_FAILED', `cannot take over QEMU's root-owned QMP socket through "sudo -n chown": ${why} (the manager's user needs a NOPASSWD sudo rule for chown)`);
   }
   return true;
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { execa } from 'execa';
+import { ManagerError } from '../../errors.js';
 
 /** Whether an argv starts QEMU through sudo (`sudo -n <qemu> …`). */
 export function isSudoArgv(argv: readonly string[]): boolean {
@@ -41,5 +42,5 @@ export async function signalProcess(pid: number, signal: NodeJS.Signals): Promis
       .trim()
       .split('\n')
       .pop() || result.shortMessage;
-  throw new Error(`cannot send ${signal} to root QEMU pid ${pid} through "sudo -n kill": ${why} (the manager's user needs a NOPASSWD sudo rule for kill)`);
+  throw new ManagerError('QEMU_SIGNAL_FAILED', `cannot send ${signal} to root QEMU pid ${pid} through "sudo -n kill": ${why} (the manager's user needs a NOPASSWD sudo rule for kill)`);
 }

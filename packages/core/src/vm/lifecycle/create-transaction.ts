@@ -23,7 +23,7 @@ async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (err) {
     if (err instanceof ManagerError) throw err;
-    throw new ManagerError('failed-precondition', `${what} failed: ${(err as Error).message}`, { cause: err });
+    throw new ManagerError('VM_PREPARE_FAILED', `${what} failed: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -46,7 +46,7 @@ export class CreateTransaction {
     const boot = rt.boots.choose();
     const maxVms = rt.settings.manager.maxVms;
     if (rt.table.slotsInUse() >= maxVms) {
-      throw ManagerError.resourceExhausted(`MANAGER_MAX_VMS=${maxVms} VMs are already running; remove one first`, 'vm-capacity');
+      throw new ManagerError('VM_CAPACITY_REACHED', `MANAGER_MAX_VMS=${maxVms} VMs are already running; remove one first`, { fields: { maxVms } });
     }
     const id = randomUUID();
     rt.table.reserve(id);
@@ -146,7 +146,7 @@ export class CreateTransaction {
         throw clientSafe(err);
       }
       log.error({ err }, 'create failed; rolled back');
-      throw clientSafe(ManagerError.internal(`creating the VM failed: ${(err as Error).message}`, err));
+      throw clientSafe(new ManagerError('VM_CREATE_FAILED', `creating the VM failed: ${(err as Error).message}`, { cause: err }));
     } finally {
       rt.table.unreserve(id);
       // The request's secrets are in the VM's shares now (or gone with the rollback).
@@ -169,7 +169,7 @@ export class CreateTransaction {
       this.rt.logger.warn({ socket, reason: exitReason }, 'QEMU exited during start-up');
       const how = exitReason.split(';')[0] ?? 'QEMU exited';
       const hint = /host forwarding rule/i.test(exitReason) ? ' (could not set up its host forwarding rule: the port is taken)' : '';
-      return ManagerError.internal(`QEMU exited during start-up: ${how}${hint}; its last output is in the manager's log`);
+      return new ManagerError('QEMU_EXITED_AT_START', `QEMU exited during start-up: ${how}${hint}; its last output is in the manager's log`);
     };
     // Exact: no connection attempt or handshake runs past the deadline.
     for (let left = timeoutMs; left > 0; left = deadline - Date.now()) {
@@ -184,6 +184,6 @@ export class CreateTransaction {
         await sleep(Math.max(0, Math.min(20, deadline - Date.now())));
       }
     }
-    throw exited() ?? ManagerError.internal(`QEMU did not answer on its QMP socket within MANAGER_VM_START_TIMEOUT (${timeoutMs} ms)`);
+    throw exited() ?? new ManagerError('QEMU_START_TIMEOUT', `QEMU did not answer on its QMP socket within MANAGER_VM_START_TIMEOUT (${timeoutMs} ms)`);
   }
 }

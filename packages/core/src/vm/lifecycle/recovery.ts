@@ -75,9 +75,9 @@ export class Recovery {
   /** FAILED_PRECONDITION for a VM that was refused (its plugins are not loaded) or is still being re-adopted: nothing may be done to it (yet). */
   checkActionable(id: string): void {
     const refused = this.refused.get(id);
-    if (refused) throw ManagerError.failedPrecondition(`VM ${id} was ${refused.exit?.reason ?? 'not re-adopted'}`);
+    if (refused) throw new ManagerError('VM_NOT_READOPTED', `VM ${id} was ${refused.exit?.reason ?? 'not re-adopted'}`);
     if (this.pending.has(id) && !this.rt.table.find(id)) {
-      throw ManagerError.failedPrecondition(`VM ${id} is being re-adopted after a manager restart; retry in a moment`);
+      throw new ManagerError('VM_READOPTING', `VM ${id} is being re-adopted after a manager restart; retry in a moment`);
     }
   }
 

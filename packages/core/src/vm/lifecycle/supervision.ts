@@ -4,6 +4,7 @@ import { TtlTimer } from './ttl-timer.js';
 import { VmState, type VmExit } from '../../api/vm-types.js';
 import type { VmInstance } from '../vm-instance.js';
 import type { VmRuntime } from '../vm-runtime.js';
+import { ManagerError } from '../../errors.js';
 
 /** QMP events that change what the guest is doing, and the run state each means. */
 const GUEST_STATUS_OF: Readonly<Record<string, string>> = { STOP: 'paused', RESUME: 'running', GUEST_PANICKED: 'guest-panicked', SHUTDOWN: 'shutdown' };
@@ -33,7 +34,7 @@ export class Supervision {
   /** Supervises a VM whose QEMU is up: exit, QMP events, console, TTL. */
   async begin(vm: VmInstance, consoleFromStart: boolean): Promise<void> {
     const proc = vm.process;
-    if (!proc) throw new Error(`VM ${vm.id} has no process to supervise`);
+    if (!proc) throw new ManagerError('INTERNAL_ERROR', `VM ${vm.id} has no process to supervise`);
     const watch: Watch = { ttl: null, follower: null };
     this.watches.set(vm.id, watch);
     if (vm.qmp) this.watchQmp(vm, vm.qmp);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { PortPool } from '../../internal-tokens.js';
 import type { LaunchPlan } from './launch-plan.js';
 import { removeVmFiles } from '../state/vm-files.js';
+import { ManagerError } from '../../errors.js';
 
 /** What a VM holds on the host, in the order the teardown gives it back (the reverse of a create's). */
 export const TEARDOWN_STEPS = ['devices', 'boot', 'backend', 'files', 'port'] as const;
@@ -81,7 +82,7 @@ export class VmTeardown {
             this.logger.error({ err, device: device.name }, 'releasing a device failed');
           }
         }
-        if (failures > 0) throw new Error(`${failures} device(s) could not be released`);
+        if (failures > 0) throw new ManagerError('DEVICE_RELEASE_FAILED', `${failures} device(s) could not be released`);
         return;
       }
       case 'boot':

@@ -41,7 +41,7 @@ async function checkPrivate(dir: string, what: string): Promise<void> {
 }
 
 function refuse(what: string, dir: string, problem: string): ManagerError {
-  return ManagerError.failedPrecondition(`${what} ${dir} ${problem}`);
+  return new ManagerError('STATE_DIR_UNSAFE', `${what} ${dir} ${problem}`);
 }
 
 /** Opens `file` for reading unless it is a symbolic link; null when it does not exist. */

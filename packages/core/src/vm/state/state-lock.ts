@@ -46,7 +46,7 @@ export class StateLock {
       }
       const holder = await this.holder();
       if (holder.alive) {
-        throw ManagerError.failedPrecondition(
+        throw new ManagerError('STATE_LOCKED', 
           `another manager (pid ${holder.pid}) already uses the state directory ${this.stateDir}; stop it first or give this one its own MANAGER_STATE_DIR`,
         );
       }
@@ -54,7 +54,7 @@ export class StateLock {
       // lock in the same millisecond could both get in; systemd starts one unit at a time.)
       await rm(this.file, { force: true });
     }
-    throw ManagerError.failedPrecondition(`cannot take the lock ${this.file}: it keeps being re-created`);
+    throw new ManagerError('STATE_LOCKED', `cannot take the lock ${this.file}: it keeps being re-created`);
   }
 
   /** Removes the lock if it is still ours. */

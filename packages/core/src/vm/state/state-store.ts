@@ -5,6 +5,7 @@ import { ensurePrivateDir, openNoFollow } from './private-dir.js';
 import { NODE_STATE_FILE_SYSTEM, type StateFile, type StateFileSystem } from './state-file-system.js';
 import { parseStateRecord, VM_ID, type VmStateRecord } from './state-record.js';
 import { stateWriteError, stateWriteFailureOf, type StateWriteFailure, type StateWriteStep } from './state-write-error.js';
+import { ManagerError } from '../../errors.js';
 
 export { STATE_VERSION, type VmStateRecord } from './state-record.js';
 export { NODE_STATE_FILE_SYSTEM, type StateFile, type StateFileSystem } from './state-file-system.js';
@@ -47,7 +48,7 @@ export class StateStore {
   }
 
   file(id: string): string {
-    if (!VM_ID.test(id)) throw new Error(`not a VM id: ${JSON.stringify(id)}`);
+    if (!VM_ID.test(id)) throw new ManagerError('STATE_RECORD_INVALID', `not a VM id: ${JSON.stringify(id)}`);
     return path.join(this.dir, `${id}.json`);
   }
 
@@ -164,7 +165,7 @@ export class StateStore {
         if (err.code !== 'EEXIST') throw err;
       });
       const st = await lstat(dir);
-      if (!st.isDirectory() || st.isSymbolicLink()) throw new Error(`${dir} is not a directory`);
+      if (!st.isDirectory() || st.isSymbolicLink()) throw new ManagerError('STATE_DIR_UNSAFE', `${dir} is not a directory`);
       await rename(from, to);
       return { file: name, problem, movedTo: to };
     } catch {

@@ -25,12 +25,12 @@ export function stateWriteError(err: unknown, step: StateWriteStep): ManagerErro
   const errno = errnoOf(err) ?? 'unknown error';
   if (stateWriteFailureOf(err) === 'disk-full') {
     return new ManagerError(
-      'state-disk-full',
+      'STATE_DISK_FULL',
       `the state disk is full (${errno} at ${step} of the VM's state record): free space on the filesystem of MANAGER_STATE_DIR`,
       { cause: err, detail: (err as Error).message },
     );
   }
-  return new ManagerError('state-write-failed', `writing the VM's state record failed (${errno} at ${step})`, { cause: err, detail: (err as Error).message });
+  return new ManagerError('STATE_WRITE_FAILED', `writing the VM's state record failed (${errno} at ${step})`, { cause: err, detail: (err as Error).message });
 }
 
 function errnoOf(err: unknown): string | undefined {
