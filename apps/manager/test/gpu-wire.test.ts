@@ -54,6 +54,9 @@ describe('GPUs on the wire: gRPC CreateVm/GetVm/ListVms and the REST mirror (fak
     expect(Object.fromEntries(listed.vms.map((vm) => [vm.id, vm.gpus]))).toEqual({ [a.cvm_id]: ['0000:41:00.0'], [b.cvm_id]: ['0000:c1:00.0'] });
     const rest = (await (await fetch(`http://127.0.0.1:${httpPort}/vms/${b.cvm_id}`)).json()) as { gpus: string[] };
     expect(rest.gpus).toEqual(['0000:c1:00.0']);
+    // The status page's pool: what the GPU device reports of itself (the HTTP transport knows no GPU).
+    const host = (await (await fetch(`http://127.0.0.1:${httpPort}/host`)).json()) as Record<string, unknown>;
+    expect(host).toMatchObject({ gpus_in_use: ['0000:41:00.0', '0000:c1:00.0'], gpu_pool: ['0000:41:00.0', '0000:c1:00.0'] });
 
     const refused = await call('CreateVm', {}).then(
       () => null,
@@ -65,5 +68,7 @@ describe('GPUs on the wire: gRPC CreateVm/GetVm/ListVms and the REST mirror (fak
     await call('RemoveVm', { cvm_id: a.cvm_id });
     const c = await call<CreateRes>('CreateVm', {});
     expect((await call<VmInfo>('GetVm', { id: c.cvm_id })).gpus).toEqual(['0000:41:00.0']);
+    const after = (await (await fetch(`http://127.0.0.1:${httpPort}/host`)).json()) as Record<string, unknown>;
+    expect(after['gpus_in_use']).toEqual(['0000:c1:00.0', '0000:41:00.0']);
   });
 });

@@ -30,6 +30,8 @@ export * from './api/vm-api.js';
 export * from './api/vm-context.js';
 export * from './api/vm-device.js';
 export * from './api/vm-types.js';
+export * from './api/host-status.js';
+export * from './api/wire-views.js';
 export { ConfigError } from './config/manager-config.js';
 export * from './config/core-settings.js';
 export * from './config/duration.js';

@@ -1,4 +1,5 @@
 import type { BootStrategy } from './api/boot-strategy.js';
+import type { ProbeResult } from './api/host.js';
 import type { TeeBackend } from './api/tee-backend.js';
 import { createToken } from './tokens.js';
 import type { StateStore } from './vm/state/state-store.js';
@@ -12,6 +13,8 @@ export interface BackendChoice {
   activate(): Promise<TeeBackend>;
   /** The backend `activate` chose. */
   current(): TeeBackend;
+  /** What the probe of `activate` found on this host. */
+  currentProbe(): ProbeResult;
 }
 
 /** The boot strategy configuration selects (implemented by BootRegistry). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FwCfgString, QemuCommand, QemuSection, Device, vmWireView, type VmSummary } from '../src/index.js';
+import { FwCfgString, QemuCommand, QemuSection, Device } from '../src/index.js';
 import { parseStateRecord, STATE_VERSION } from '../src/vm/state/state-record.js';
 
 const ID = '11111111-2222-3333-4444-555555555555';
@@ -56,33 +56,5 @@ describe('device assignments in a VM state record', () => {
   ])('refuse %s', (_what, extra, problem) => {
     const parsed = parseStateRecord(record(extra), ID);
     expect('problem' in parsed ? parsed.problem : 'accepted').toMatch(problem);
-  });
-});
-
-describe('the wire view of a VM', () => {
-  it('shows the bdf of its gpu assignments as gpus, other devices not', () => {
-    const vm = {
-      id: ID,
-      state: 'running',
-      forwardedPort: 6100,
-      pid: 1,
-      backend: 'x',
-      boot: 'ram',
-      createdAt: '',
-      ttlDeadline: null,
-      exit: null,
-      guestStatus: null,
-      adopted: false,
-    } satisfies VmSummary;
-    expect(vmWireView(vm).gpus).toEqual([]);
-    expect(
-      vmWireView({
-        ...vm,
-        devices: [
-          { device: 'gpu', values: { bdf: '0000:41:00.0' } },
-          { device: 'nic', values: { vf: '3' } },
-        ],
-      }).gpus,
-    ).toEqual(['0000:41:00.0']);
   });
 });

@@ -1,12 +1,12 @@
 import {
   CONFIG,
   ConfigError,
-  GPU_DEVICE,
   HOST,
   inject,
   injectable,
   LOGGER,
   type DeviceAssignment,
+  type DevicePoolStatus,
   type HostFiles,
   type Logger,
   type ManagerConfig,
@@ -17,6 +17,7 @@ import {
 import { PcieRootPort, PciMmio64Window, VfioPci } from './gpu-elements.js';
 import { GpuPool } from './gpu-pool.js';
 import { gpuProblem } from './gpu-probe.js';
+import { gpuWire } from './gpu-wire.js';
 import { gpuSettings } from './settings.js';
 
 /**
@@ -25,9 +26,13 @@ import { gpuSettings } from './settings.js';
  * GPU's BARs — the Go manager's three elements. Unlike the Go manager, a GPU
  * is held by one VM at a time (the pool), until the VM goes away.
  */
+/** The device's name: the `device` of its assignments in VM state records. */
+export const GPU_DEVICE = 'gpu';
+
 @injectable()
 export class GpuDevice implements VmDevice {
   readonly name = GPU_DEVICE;
+  readonly wire = gpuWire;
   readonly pool: GpuPool;
 
   constructor(
@@ -63,6 +68,11 @@ export class GpuDevice implements VmDevice {
 
   release(vm: VmContext, assignment: DeviceAssignment): void {
     this.pool.release(this.bdfOf(assignment), vm.id);
+  }
+
+  status(): DevicePoolStatus {
+    const inUse = this.pool.held();
+    return { device: this.name, resources: this.pool.bdfs, inUse, free: this.pool.bdfs.filter((bdf) => !inUse.includes(bdf)).length };
   }
 
   reclaim(vm: VmContext, assignment: DeviceAssignment): void {

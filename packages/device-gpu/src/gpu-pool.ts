@@ -46,6 +46,11 @@ export class GpuPool {
     return true;
   }
 
+  /** The GPUs VMs hold now, in the order they were taken (a re-adopted VM's may be one `bdfs` no longer lists). */
+  held(): string[] {
+    return [...this.holders.keys()];
+  }
+
   holder(bdf: string): string | null {
     return this.holders.get(bdf) ?? null;
   }

@@ -2,7 +2,8 @@ import { definePlugin, Lifecycle, VM_DEVICE } from '@cocos-manager/core';
 import { GpuDevice } from './gpu-device.js';
 import { gpuSettings } from './settings.js';
 
-export { GpuDevice } from './gpu-device.js';
+export { GPU_DEVICE, GpuDevice } from './gpu-device.js';
+export { gpuWire } from './gpu-wire.js';
 export { GpuPool } from './gpu-pool.js';
 export { gpuProblem, readPciDevice, NVIDIA_VENDOR, VFIO_PCI_DIR, type PciDevice } from './gpu-probe.js';
 export { PcieRootPort, VfioPci, PciMmio64Window, PCI_MMIO64_FW_CFG } from './gpu-elements.js';

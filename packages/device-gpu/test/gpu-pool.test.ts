@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { emptyCreateVmRequest, ManagerError, vmWireView } from '@cocos-manager/core';
+import { emptyCreateVmRequest, ManagerError, resolveToken, WIRE_VIEWS, type VmSummary } from '@cocos-manager/core';
 import { type Manager } from '@cocos-manager/core/internal';
 import { FakeLauncher } from '@cocos-manager/testing';
 import { gpuTestDirs, recordedHost, startGpuManager } from './gpu-manager.js';
 
 const TWO_GPUS = { MANAGER_QEMU_GPU_BDF: '0000:41:00.0,0000:C1:00.0' };
-const gpuOf = async (manager: Manager, id: string) => vmWireView(await manager.service.get(id)).gpus;
+/** A VM's `gpus` as GetVm and GET /vms/:id show it (the manager's WIRE_VIEWS, with the GPU device's fields). */
+const gpusIn = (manager: Manager, vm: VmSummary) => resolveToken(manager.container, WIRE_VIEWS).vm(vm)['gpus'] as string[];
+const gpuOf = async (manager: Manager, id: string) => gpusIn(manager, await manager.service.get(id));
 const vfioHost = (argv: readonly string[]) => argv.filter((a) => a.startsWith('vfio-pci,')).map((a) => /host=([^,]+)/.exec(a)?.[1]);
 const eventually = async (check: () => Promise<boolean> | boolean) => {
   for (let i = 0; i < 200 && !(await check()); i++) await new Promise((r) => setTimeout(r, 10));
@@ -44,7 +46,7 @@ describe('the GPU pool (fake launcher, recorded /sys)', () => {
     expect(
       manager.service
         .list()
-        .flatMap((vm) => vmWireView(vm).gpus)
+        .flatMap((vm) => gpusIn(manager!, vm))
         .sort(),
     ).toEqual(['0000:41:00.0', '0000:c1:00.0']);
 
@@ -59,6 +61,29 @@ describe('the GPU pool (fake launcher, recorded /sys)', () => {
     await manager.service.remove(a.id);
     const c = await manager.service.create(emptyCreateVmRequest());
     expect(await gpuOf(manager, c.id)).toEqual(['0000:41:00.0']);
+  });
+
+  it('the pool status: configured GPUs, those VMs hold, how many are free; shown on the host status as gpus_in_use and gpu_pool', async () => {
+    dirs = gpuTestDirs();
+    manager = await startGpuManager(dirs, new FakeLauncher(), TWO_GPUS);
+    const views = resolveToken(manager.container, WIRE_VIEWS);
+    const pool = async () => (await manager!.service.hostStatus()).devices;
+    expect(await pool()).toEqual([{ device: 'gpu', resources: ['0000:41:00.0', '0000:c1:00.0'], inUse: [], free: 2 }]);
+    const a = await manager.service.create(emptyCreateVmRequest());
+    expect(await pool()).toEqual([{ device: 'gpu', resources: ['0000:41:00.0', '0000:c1:00.0'], inUse: ['0000:41:00.0'], free: 1 }]);
+    expect(views.hostFields(await manager.service.hostStatus())).toEqual({ gpus_in_use: ['0000:41:00.0'], gpu_pool: ['0000:41:00.0', '0000:c1:00.0'] });
+    await manager.service.remove(a.id);
+    expect((await pool())[0]).toMatchObject({ inUse: [], free: 2 });
+    expect(Object.keys(views.schemas.vm)).toEqual(['gpus']);
+    expect(Object.keys(views.schemas.host)).toEqual(['gpus_in_use', 'gpu_pool']);
+  });
+
+  it('no GPU configured: an empty pool, and every VM shows gpus: []', async () => {
+    dirs = gpuTestDirs();
+    manager = await startGpuManager(dirs, new FakeLauncher(), {});
+    expect((await manager.service.hostStatus()).devices).toEqual([{ device: 'gpu', resources: [], inUse: [], free: 0 }]);
+    const vm = await manager.service.create(emptyCreateVmRequest());
+    expect(await gpuOf(manager, vm.id)).toEqual([]);
   });
 
   it('a create that fails after the GPU was taken gives it back', async () => {

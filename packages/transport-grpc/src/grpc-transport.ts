@@ -14,7 +14,7 @@ import {
   readTlsMaterial,
   TRACING,
   VM_SERVICE,
-  vmWireView,
+  WIRE_VIEWS,
   type ApiAuth,
   type ConnectionGuard,
   type Logger,
@@ -24,8 +24,17 @@ import {
   type SliceValues,
   type Transport,
   type VmApi,
+  type VmWireView,
+  type WireViews,
 } from '@cocos-manager/core';
-import { loadManagerPackageDefinition, loadManagerProto, POLICY_FORMAT_METADATA, type ManagerUnaryRpc, type ManagerUnaryRpcs } from '@cocos-manager/contract';
+import {
+  loadManagerPackageDefinition,
+  loadManagerProto,
+  POLICY_FORMAT_METADATA,
+  type ManagerUnaryRpc,
+  type ManagerUnaryRpcs,
+  type VmInfo,
+} from '@cocos-manager/contract';
 import { policyFormatFrom } from './policy-format.js';
 import { authorizeCall } from './call-auth.js';
 import { authFirst } from './auth-interceptor.js';
@@ -54,6 +63,9 @@ const SESSION_MEMORY_MB = 32;
 
 type Request<M extends ManagerUnaryRpc> = ManagerUnaryRpcs[M]['request'];
 type Response<M extends ManagerUnaryRpc> = ManagerUnaryRpcs[M]['response'];
+/** A VM's wire view as VmInfo: the VM devices' fields are VmInfo's (one no loaded device fills goes out as its proto3 default). */
+const asVmInfo = (view: VmWireView): VmInfo => view as VmWireView & VmInfo;
+
 type Handler<M extends ManagerUnaryRpc> = (call: ServerUnaryCall<Request<M>, Response<M>>, callback: sendUnaryData<Response<M>>) => void;
 
 /** `manager.ManagerService` over gRPC, wire-compatible with the Go manager. */
@@ -77,6 +89,7 @@ export class GrpcTransport implements Transport {
     @inject(TRACING) private readonly tracing: ManagerTracing,
     @inject(AUTHENTICATOR) private readonly auth: ApiAuth,
     @inject(CONNECTION_GUARD) private readonly guard: ConnectionGuard,
+    @inject(WIRE_VIEWS) private readonly views: WireViews,
   ) {
     this.settings = config.read(grpcSettings).grpc;
     const s = this.settings;
@@ -212,8 +225,8 @@ export class GrpcTransport implements Transport {
         const info = await s.attestationPolicy(req.id, policyFormatFrom(metadata.get(POLICY_FORMAT_METADATA)[0]));
         return { info: Buffer.from(info), id: req.id };
       }),
-      ListVms: this.unary('ListVms', async () => ({ vms: s.list().map(vmWireView) })),
-      GetVm: this.unary('GetVm', async (req) => vmWireView(await s.get(req.id))),
+      ListVms: this.unary('ListVms', async () => ({ vms: s.list().map((vm) => asVmInfo(this.views.vm(vm))) })),
+      GetVm: this.unary('GetVm', async (req) => asVmInfo(this.views.vm(await s.get(req.id)))),
       GetConsole: this.unary('GetConsole', async (req) => ({
         text: await s.consoleOutput(req.id, req.max_bytes > 0 ? Math.min(req.max_bytes, 4 * 1024 * 1024) : undefined),
       })),

@@ -5,7 +5,6 @@ import {
   CONFIG,
   CONNECTION_GUARD,
   POLICY_ENCODER,
-  HOST,
   HTTP_PAGES,
   inject,
   injectable,
@@ -17,8 +16,8 @@ import {
   readTlsMaterial,
   TRACING,
   VM_SERVICE,
+  WIRE_VIEWS,
   type ApiAuth,
-  type HostFiles,
   type HttpPages,
   type ConnectionGuard,
   type PolicyEncoder,
@@ -30,8 +29,8 @@ import {
   type SliceValues,
   type Transport,
   type VmApi,
+  type WireViews,
 } from '@cocos-manager/core';
-import { BACKEND_REGISTRY, type BackendChoice } from '@cocos-manager/core/internal';
 import { BoundedStreams } from './bounded-streams.js';
 import { ConnectionGate, type ServerTls } from './connection-gate.js';
 import { fromFastifyRefusal, toHttpError } from './http-status.js';
@@ -70,8 +69,7 @@ export class HttpTransport implements Transport {
     @inject(AUTHENTICATOR) private readonly auth: ApiAuth,
     @inject(CONNECTION_GUARD) private readonly guard: ConnectionGuard,
     @inject(POLICY_ENCODER) private readonly policies: PolicyEncoder,
-    @inject(BACKEND_REGISTRY) private readonly backends: BackendChoice,
-    @inject(HOST) private readonly host: HostFiles,
+    @inject(WIRE_VIEWS) private readonly views: WireViews,
     @injectAll(HTTP_PAGES, { isOptional: true }) private readonly pages: HttpPages[],
   ) {
     this.settings = this.config.read(httpSettings).http;
@@ -101,7 +99,7 @@ export class HttpTransport implements Transport {
     });
     const app = Fastify({ logger: false, bodyLimit: DEFAULT_BODY_LIMIT, serverFactory: gate.serverFactory }) as unknown as FastifyInstance;
     this.hooks(app);
-    await registerOpenApi(app, this.info);
+    await registerOpenApi(app, this.info, this.views.schemas);
     registerRoutes(app, {
       service: this.service,
       metrics: this.metrics,
@@ -109,14 +107,13 @@ export class HttpTransport implements Transport {
       streams: this.streams,
       restWrites: s.restWrites,
       policies: this.policies,
+      views: this.views,
     });
     registerHostRoutes(app, {
       service: this.service,
       info: this.info,
       auth: this.auth,
-      config: this.config,
-      backends: this.backends,
-      host: this.host,
+      views: this.views,
       restWrites: s.restWrites,
     });
     registerPages(app, this.pages);

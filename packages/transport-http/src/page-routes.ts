@@ -1,17 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import {
-  coreSettings,
-  GPU_DEVICE,
-  allows,
-  type ApiAuth,
-  type ApiOperation,
-  type HostFiles,
-  type HttpPages,
-  type ManagerConfig,
-  type ManagerInfo,
-  type VmApi,
-} from '@cocos-manager/core';
-import { type BackendChoice } from '@cocos-manager/core/internal';
+import { allows, type ApiAuth, type ApiOperation, type HttpPages, type ManagerInfo, type VmApi, type WireViews } from '@cocos-manager/core';
 import { credentialsOf } from './request-policy.js';
 
 /** The operation of a route that declared one in its config (page files: `health`, public). */
@@ -37,15 +25,15 @@ export interface HostRouteDeps {
   readonly service: VmApi;
   readonly info: ManagerInfo;
   readonly auth: ApiAuth;
-  readonly config: ManagerConfig;
-  readonly backends: BackendChoice;
-  readonly host: HostFiles;
+  /** The VM devices' fields of the host status. */
+  readonly views: WireViews;
   readonly restWrites: boolean;
 }
 
 /**
  * Read routes a browser needs besides the REST mirror: `/session` (who the
- * caller is, what it may do) and `/host` (the backend and its probe, VM slots, port pool).
+ * caller is, what it may do) and `/host` (the backend and its probe, VM slots,
+ * port pool, and what the VM devices show of their pools).
  */
 export function registerHostRoutes(app: FastifyInstance, d: HostRouteDeps): void {
   app.get('/session', async (request) => {
@@ -59,35 +47,20 @@ export function registerHostRoutes(app: FastifyInstance, d: HostRouteDeps): void
       rest_writes: d.restWrites,
     };
   });
-  let probe: Promise<{ available: boolean; reason: string }> | null = null;
   app.get('/host', async () => {
-    const settings = d.config.read(coreSettings);
-    const backend = d.backends.current();
-    // The probe reads /proc and /sys: once is enough, the host does not change under a running manager.
-    probe ??= backend.probe(d.host).catch((err: unknown) => ({ available: false, reason: String(err) }));
-    const ports = d.service.portUsage();
-    const vms = d.service.list();
-    const gpus = vms.flatMap((vm) => (vm.devices ?? []).filter((x) => x.device === GPU_DEVICE).map((x) => x.values['bdf'] ?? ''));
-    // The GPU plugin's pool, by its setting's name: absent when no GPU plugin is loaded.
-    const pool = d.config.toEnvRecord()['MANAGER_QEMU_GPU_BDF'];
-    return {
+    const status = await d.service.hostStatus();
+    const own = {
       version: d.info.version,
       instance_id: d.info.instanceId,
       started_at: d.info.startedAt,
-      backend: backend.name,
-      probe: await probe,
-      kvm: settings.qemu.enableKvm,
-      vm_slots: { used: vms.length, size: settings.manager.maxVms },
-      port_pool: { in_use: ports.inUse, size: ports.size },
-      gpus_in_use: gpus,
-      gpu_pool:
-        pool === undefined
-          ? null
-          : pool
-              .split(',')
-              .map((b) => b.trim())
-              .filter((b) => b !== ''),
-      rest_writes: d.restWrites,
+      backend: status.backend.name,
+      probe: { available: status.backend.probe.available, reason: status.backend.probe.reason },
+      kvm: status.kvm,
+      vm_slots: status.vmSlots,
+      port_pool: { in_use: status.ports.inUse, size: status.ports.size },
     };
+    // The devices' fields after the host's own (which they cannot replace), then rest_writes.
+    const devices = Object.entries(d.views.hostFields(status)).filter(([name]) => !(name in own) && name !== 'rest_writes');
+    return { ...own, ...Object.fromEntries(devices), rest_writes: d.restWrites };
   });
 }

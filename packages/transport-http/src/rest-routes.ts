@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import {
   ATTESTATION_POLICY_FORMATS,
   ManagerError,
-  vmWireView,
   VmState,
   type AttestationPolicyFormat,
   type ManagerInfo,
@@ -10,6 +9,7 @@ import {
   type PolicyEncoder,
   type VmApi,
   type VmStreamEvent,
+  type WireViews,
 } from '@cocos-manager/core';
 import type { BoundedStreams } from './bounded-streams.js';
 import { createRequestFromJson, MAX_CREATE_BODY_BYTES } from './rest-body.js';
@@ -26,6 +26,8 @@ export interface RouteDeps {
   /** Whether POST /vms and DELETE /vms/:id exist (MANAGER_HTTP_REST_WRITES). */
   readonly restWrites: boolean;
   readonly policies: PolicyEncoder;
+  /** VMs as the APIs show them, with the VM devices' fields. */
+  readonly views: WireViews;
 }
 
 /** `?format=corim|json`, or the manager's default when absent. */
@@ -37,7 +39,7 @@ function policyFormat(value: string | undefined): AttestationPolicyFormat | unde
 }
 
 /** `/health`, `/metrics`, the JSON REST mirror of the gRPC service, `/events` (SSE) and VM consoles. */
-export function registerRoutes(app: FastifyInstance, { service: s, metrics, info, streams, restWrites, policies }: RouteDeps): void {
+export function registerRoutes(app: FastifyInstance, { service: s, metrics, info, streams, restWrites, policies, views }: RouteDeps): void {
   // The Go manager's health answer (supermq's handler: its content type and fields), plus ours.
   app.get('/health', async (_request, reply) =>
     reply.type('application/health+json').send({
@@ -73,8 +75,8 @@ export function registerRoutes(app: FastifyInstance, { service: s, metrics, info
       return reply.code(204).send();
     });
   }
-  app.get('/vms', async () => ({ vms: s.list().map(vmWireView) }));
-  app.get<IdParams>('/vms/:id', async (request) => vmWireView(await s.get(request.params.id)));
+  app.get('/vms', async () => ({ vms: s.list().map((vm) => views.vm(vm)) }));
+  app.get<IdParams>('/vms/:id', async (request) => views.vm(await s.get(request.params.id)));
   app.get<IdParams>('/vms/:id/info', async (request) => {
     const cvm = s.cvmInfo(request.params.id);
     return {

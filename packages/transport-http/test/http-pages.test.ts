@@ -75,7 +75,8 @@ describe('HTTP page contributions', () => {
       probe: { available: true },
       vm_slots: { size: 10 },
       port_pool: { in_use: expect.any(Number) as number },
-      gpu_pool: null,
     });
+    // No VM device loaded: nothing but the host's own fields (a device adds its own: device-fields.test.ts).
+    expect(Object.keys(host)).toEqual(['version', 'instance_id', 'started_at', 'backend', 'probe', 'kvm', 'vm_slots', 'port_pool', 'rest_writes']);
   });
 });

@@ -77,10 +77,11 @@ describe('GET /openapi.json', () => {
 
 describe('registerOpenApi', () => {
   const info = { version: '9.9.9' } as ManagerInfo;
+  const noDevices = { vm: {}, host: {} };
 
   it('fails the document for a route with no description rather than leave it out', async () => {
     const app = Fastify();
-    await registerOpenApi(app, info);
+    await registerOpenApi(app, info, noDevices);
     app.get('/health', async () => ({}));
     app.get('/surprise', async () => ({}));
     await app.ready();
@@ -90,7 +91,7 @@ describe('registerOpenApi', () => {
 
   it("hides the files of page contributions (public routes with no description) and GET's HEAD twins", async () => {
     const app = Fastify();
-    await registerOpenApi(app, info);
+    await registerOpenApi(app, info, noDevices);
     app.get('/health', async () => ({}));
     app.get('/console/*', { config: { operation: 'health' } }, async () => '');
     await app.ready();

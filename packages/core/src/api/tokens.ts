@@ -14,6 +14,7 @@ import type { ConnectionGuard } from './connection-guard.js';
 import type { PolicyEncoder } from './policy-encoder.js';
 import type { ManagerInfo, ManagerMetrics, ManagerTracing } from './observability.js';
 import type { LaunchMeasurer } from './launch-measurement.js';
+import type { WireViews } from './wire-views.js';
 
 /** The validated configuration of this manager instance (core). */
 export const CONFIG = createToken<ManagerConfig>('config');
@@ -49,8 +50,11 @@ export const TRANSPORT = createToken<Transport>('transport', { multi: true });
 /** Launch measurements computed from firmware and IGVM files (a plugin: @cocos-manager/measure); optional for backends. */
 export const LAUNCH_MEASURER = createToken<LaunchMeasurer>('attestation.launch-measurer');
 
-/** Per-VM devices (GPUs…) that contribute QEMU elements and host resources (plugins). */
+/** Per-VM devices (passed-through PCI devices…) that contribute QEMU elements and host resources (plugins). */
 export const VM_DEVICE = createToken<VmDevice>('vm.device', { multi: true });
+
+/** The APIs' views of VMs and of the host with the VM devices' fields in them (core). */
+export const WIRE_VIEWS = createToken<WireViews>('api.wire-views');
 
 /** Tokens the kernel itself provides; plugins may not provide them again. */
 export const CORE_TOKENS: readonly symbol[] = [
@@ -66,4 +70,5 @@ export const CORE_TOKENS: readonly symbol[] = [
   AUTHENTICATOR,
   CONNECTION_GUARD,
   POLICY_ENCODER,
+  WIRE_VIEWS,
 ];

@@ -1,5 +1,6 @@
 import type { AttestationPolicyDocument } from './attestation-policy.js';
 import type { AttestationPolicyFormat } from './policy-encoder.js';
+import type { HostStatus } from './host-status.js';
 import type { ConsoleLine, CreatedVm, CreateVmRequest, CvmInfo, VmEvent, VmSummary } from './vm-types.js';
 
 /**
@@ -28,6 +29,8 @@ export interface VmApi {
   onConsole(listener: (line: ConsoleLine) => void): () => void;
   /** Host ports of the forwarding range held by VMs, and the range's size. */
   portUsage(): { inUse: number; size: number };
+  /** The backend (and its probe), boot strategy, VM slots, port pool and device pools of this host. */
+  hostStatus(): Promise<HostStatus>;
 }
 
 /** The VM_SERVICE of a manager that is started and stopped by the kernel, and previews for the CLI commands. */

@@ -1,22 +1,25 @@
 import type { QemuCommand } from '../qemu/command.js';
 import type { VmContext } from './vm-context.js';
 import type { DeviceAssignment } from './device-assignment.js';
+import type { DevicePoolStatus, DeviceWire } from './device-wire.js';
 
-export { GPU_DEVICE, type DeviceAssignment } from './device-assignment.js';
+export type { DeviceAssignment } from './device-assignment.js';
+export type { DevicePoolStatus, DeviceWire, WireFields, WireFieldSchema } from './device-wire.js';
 
 /**
  * A per-VM host resource and the QEMU elements that hand it to the guest
- * (a passed-through GPU, a NIC's virtual function, …), contributed by a
+ * (a passed-through PCI device, a NIC's virtual function, …), contributed by a
  * plugin through the VM_DEVICE multi token. Core drives it through a VM's
  * life: `validate` once at start (after the backend), `acquire` during each
  * create (after the boot media; a later failure rolls back with `release`),
  * `contribute` when the command is built, `release` once when the VM goes
  * away (removed, or its QEMU exited), `reclaim` when a restarted manager
  * re-adopts a VM that still runs. The device owns its pool; core only keeps
- * the assignment with the VM and persists it.
+ * the assignment with the VM and persists it; what the APIs show of it the
+ * device describes itself (`wire`, `status`).
  */
 export interface VmDevice {
-  /** Stable name, the `device` of its assignments (`gpu`). Letters, digits, `.`, `_`, `-`. */
+  /** Stable name, the `device` of its assignments. Letters, digits, `.`, `_`, `-`. */
   readonly name: string;
   /**
    * Start-time host checks (the configured resources exist and are usable);
@@ -50,4 +53,8 @@ export interface VmDevice {
    * gets it.
    */
   reclaim(vm: VmContext, assignment: DeviceAssignment): void;
+  /** Its fields of a VM's view and of the host status, with their schemas (absent: the APIs show nothing of it). */
+  readonly wire?: DeviceWire;
+  /** Its pool now (absent: it has none to show). Cheap and synchronous: the status page asks it on every read. */
+  status?(): DevicePoolStatus;
 }

@@ -78,7 +78,7 @@ export interface VmSummary {
   readonly guestStatus: string | null;
   /** True when this manager re-adopted the VM from an earlier one. */
   readonly adopted: boolean;
-  /** What VM devices (GPUs…) gave the VM, while it holds them (absent: none). */
+  /** What VM devices (passed-through PCI devices…) gave the VM, while it holds them (absent: none). */
   readonly devices?: readonly DeviceAssignment[];
   /**
    * Why the VM's latest state is not on disk (the state disk is full…) while

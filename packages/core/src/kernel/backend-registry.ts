@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { HostFiles } from '../api/host.js';
+import type { HostFiles, ProbeResult } from '../api/host.js';
 import type { BackendSelection, TeeBackend } from '../api/tee-backend.js';
 import { coreSettings } from '../config/core-settings.js';
 import type { ManagerConfig } from '../config/manager-config.js';
@@ -23,7 +23,7 @@ const spoken = (words: readonly string[]): string => (words.length < 2 ? words.j
  * probe.
  */
 export class BackendRegistry {
-  private active: TeeBackend | undefined;
+  private active: { readonly backend: TeeBackend; readonly probe: ProbeResult } | undefined;
 
   constructor(
     readonly backends: readonly TeeBackend[],
@@ -126,12 +126,21 @@ export class BackendRegistry {
     }
     await backend.validate();
     this.logger.info({ backend: backend.name, probe: result.reason }, 'TEE backend selected');
-    this.active = backend;
+    this.active = { backend, probe: result };
     return backend;
   }
 
   /** The backend chosen by `activate`. */
   current(): TeeBackend {
+    return this.activated().backend;
+  }
+
+  /** What the probe of `activate` found on this host. */
+  currentProbe(): ProbeResult {
+    return this.activated().probe;
+  }
+
+  private activated() {
     if (!this.active) throw new ManagerError('BACKEND_NOT_ACTIVE', 'no TEE backend is active (the manager was not started)');
     return this.active;
   }

@@ -21,6 +21,7 @@ import {
   TRANSPORT,
   VM_DEVICE,
   VM_SERVICE,
+  WIRE_VIEWS,
 } from '../api/tokens.js';
 import type { ManagerInfo } from '../api/observability.js';
 import type { VmLifecycle } from '../api/vm-api.js';
@@ -43,6 +44,7 @@ import { PortAllocator } from '../vm/host/port-allocator.js';
 import { QemuLauncher } from '../vm/host/qemu-launcher.js';
 import { VmService } from '../vm/vm-service.js';
 import { VM_DEVICES } from '../vm/vm-runtime.js';
+import { DeviceWireViews } from '../vm/wire-view.js';
 import { BackendRegistry } from './backend-registry.js';
 import { BootRegistry } from './boot-registry.js';
 import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR, STATE_STORE } from '../internal-tokens.js';
@@ -114,6 +116,7 @@ export class Manager {
       useFactory: instanceCachingFactory((c) => new BootRegistry(resolveAllTokens(c, BOOT_STRATEGY))),
     });
     container.register(VM_DEVICES, { useFactory: instanceCachingFactory((c) => resolveAllTokens(c, VM_DEVICE)) });
+    container.register(WIRE_VIEWS, { useFactory: instanceCachingFactory((c) => new DeviceWireViews(resolveToken(c, VM_DEVICES))) });
     container.register(PROCESS_LAUNCHER, { useValue: new QemuLauncher() });
     container.register(CREATE_FAULTS, { useValue: NO_CREATE_FAULTS });
     container.register(AUTHENTICATOR, { useValue: new Authenticator(config.read(authSettings).auth) });
@@ -168,7 +171,7 @@ export class Manager {
   /** Selects and checks the backend, the VM devices and the boot media, then starts every transport. */
   async start(): Promise<void> {
     const backend = await resolveToken(this.container, BACKEND_REGISTRY).activate();
-    // Each device checks the host resources it is configured with (a GPU bound to vfio-pci…).
+    // Each device checks the host resources it is configured with (a PCI device bound to its passthrough driver…).
     for (const device of resolveToken(this.container, VM_DEVICES)) await device.validate();
     const boot = resolveToken(this.container, BOOT_REGISTRY).choose();
     await boot.validate();

@@ -14,7 +14,7 @@ export const QemuSection = {
   Firmware: 60,
   Network: 70,
   Storage: 80,
-  /** Passed-through host devices (GPUs): after the disks, before the TEE objects. */
+  /** Passed-through host devices (PCI devices…): after the disks, before the TEE objects. */
   Devices: 85,
   Confidential: 90,
   Boot: 100,

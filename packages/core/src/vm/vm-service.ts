@@ -6,6 +6,7 @@ import type { PolicyEncoder } from '../attestation/policy-encoder.js';
 import type { ManagerTracing } from '../api/observability.js';
 import type { ProcessLauncher } from '../api/process-launcher.js';
 import { CONFIG, CREATE_FAULTS, LOGGER, POLICY_ENCODER, PROCESS_LAUNCHER, TRACING } from '../api/tokens.js';
+import type { HostStatus } from '../api/host-status.js';
 import type { VmLifecycle } from '../api/vm-api.js';
 import { coreSettings } from '../config/core-settings.js';
 import type { ManagerConfig } from '../config/manager-config.js';
@@ -178,6 +179,18 @@ export class VmService implements VmLifecycle {
 
   portUsage(): { inUse: number; size: number } {
     return { inUse: this.rt.ports.inUse, size: this.rt.ports.size };
+  }
+
+  async hostStatus(): Promise<HostStatus> {
+    const backend = this.rt.backends.current();
+    return {
+      backend: { name: backend.name, probe: this.rt.backends.currentProbe() },
+      boot: this.rt.boots.choose().name,
+      kvm: this.rt.settings.qemu.enableKvm,
+      vmSlots: { used: this.list().length, size: this.rt.settings.manager.maxVms },
+      ports: this.portUsage(),
+      devices: this.rt.devices.flatMap((device) => (device.status ? [device.status()] : [])),
+    };
   }
 
   async reconcile(): Promise<ReconcileReport> {

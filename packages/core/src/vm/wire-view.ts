@@ -1,11 +1,11 @@
-import { GPU_DEVICE } from '../api/vm-device.js';
+import type { HostStatus } from '../api/host-status.js';
+import type { VmDevice, WireFields, WireFieldSchema } from '../api/vm-device.js';
+import type { VmWireView, WireViews } from '../api/wire-views.js';
+import { ConfigError } from '../config/manager-config.js';
 import type { VmSummary } from '../api/vm-types.js';
 
-/**
- * A VM as the APIs show it, under the gRPC VmInfo field names: the gRPC
- * transport sends it as the message, the REST mirror as JSON.
- */
-export function vmWireView(vm: VmSummary) {
+/** A VM's own fields, under the gRPC VmInfo field names, in VmInfo's order. */
+function ownFields(vm: VmSummary) {
   return {
     id: vm.id,
     state: vm.state,
@@ -18,8 +18,77 @@ export function vmWireView(vm: VmSummary) {
     exit: vm.exit ? { code: vm.exit.code ?? -1, signal: vm.exit.signal ?? '', reason: vm.exit.reason } : null,
     guest_status: vm.guestStatus ?? '',
     adopted: vm.adopted,
-    // The host PCI addresses of the VM's passed-through GPUs.
-    gpus: (vm.devices ?? []).filter((d) => d.device === GPU_DEVICE).map((d) => d.values['bdf'] ?? ''),
-    state_write_error: vm.stateWriteError ?? '',
   };
+}
+
+/** The names of a VM's own wire fields (those of `vmWireView` without a device): no device may add one. */
+export const VM_WIRE_FIELDS: readonly string[] = [
+  'id',
+  'state',
+  'forwarded_port',
+  'pid',
+  'backend',
+  'boot',
+  'created_at',
+  'ttl_deadline',
+  'exit',
+  'guest_status',
+  'adopted',
+  'state_write_error',
+];
+
+/**
+ * A VM as the APIs show it, under the gRPC VmInfo field names: the gRPC
+ * transport sends it as the message, the REST mirror as JSON. Each device
+ * with a `wire` adds its fields (from the VM's assignments of that device),
+ * after the VM's own and before `state_write_error`, as VmInfo numbers them.
+ */
+export function vmWireView(vm: VmSummary, devices: readonly VmDevice[]): VmWireView {
+  const fields: Record<string, unknown> = {};
+  for (const device of devices) {
+    if (!device.wire) continue;
+    const held = (vm.devices ?? []).filter((a) => a.device === device.name);
+    for (const [name, value] of Object.entries(device.wire.vmFields(held))) {
+      if (!VM_WIRE_FIELDS.includes(name)) fields[name] = value;
+    }
+  }
+  return { ...ownFields(vm), ...fields, state_write_error: vm.stateWriteError ?? '' };
+}
+
+/** Every device's schemas of one view, checked: no field of `reserved`, none added by two devices. */
+function mergedSchemas(devices: readonly VmDevice[], view: 'vm' | 'host', reserved: readonly string[]): Record<string, WireFieldSchema> {
+  const merged: Record<string, WireFieldSchema> = {};
+  const owner = new Map<string, string>();
+  for (const device of devices) {
+    for (const [name, schema] of Object.entries(device.wire?.schemas[view] ?? {})) {
+      if (reserved.includes(name)) throw new ConfigError(`the "${device.name}" device adds the ${view} field "${name}", which is core's own`);
+      const other = owner.get(name);
+      if (other !== undefined) throw new ConfigError(`the "${other}" and "${device.name}" devices both add the ${view} field "${name}"`);
+      owner.set(name, device.name);
+      merged[name] = schema;
+    }
+  }
+  return merged;
+}
+
+/** The WIRE_VIEWS of a manager: its VM devices' fields in the views the APIs send. */
+export class DeviceWireViews implements WireViews {
+  readonly schemas: WireViews['schemas'];
+
+  constructor(private readonly devices: readonly VmDevice[]) {
+    this.schemas = { vm: mergedSchemas(devices, 'vm', VM_WIRE_FIELDS), host: mergedSchemas(devices, 'host', []) };
+  }
+
+  vm(vm: VmSummary): VmWireView {
+    return vmWireView(vm, this.devices);
+  }
+
+  hostFields(status: HostStatus): WireFields {
+    const fields: Record<string, unknown> = {};
+    for (const device of this.devices) {
+      const pool = status.devices.find((p) => p.device === device.name);
+      if (device.wire && pool) Object.assign(fields, device.wire.hostFields(pool));
+    }
+    return fields;
+  }
 }

@@ -1,9 +1,9 @@
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
-import { ManagerError, requiredRole, type ApiOperation, type ManagerInfo } from '@cocos-manager/core';
+import { ManagerError, requiredRole, type ApiOperation, type ManagerInfo, type WireViews } from '@cocos-manager/core';
 import { operationOf } from '../request-policy.js';
 import { ROUTE_DOCS } from './operations.js';
-import { API_SCHEMAS } from './schemas.js';
+import { apiSchemas } from './schemas.js';
 
 declare module 'fastify' {
   // Routes may declare their API operation (page-routes.ts); @fastify/swagger adds its own keys here.
@@ -22,10 +22,11 @@ const PUBLIC = { operation: 'health' as ApiOperation };
  * the document fail rather than go missing from it). The descriptions are for
  * the document only: Fastify neither validates requests nor serializes
  * responses with them, so the API behaves the same with or without this; the
- * e2e tests check that real responses match the document instead. Call before
- * the routes are registered.
+ * e2e tests check that real responses match the document instead. The VM
+ * devices describe the fields they add (`devices`). Call before the routes
+ * are registered.
  */
-export async function registerOpenApi(app: FastifyInstance, info: ManagerInfo): Promise<void> {
+export async function registerOpenApi(app: FastifyInstance, info: ManagerInfo, devices: WireViews['schemas']): Promise<void> {
   // Shared schemas, named by their $id: what the document's components are.
   await app.register(fastifySwagger, {
     openapi: {
@@ -62,6 +63,6 @@ export async function registerOpenApi(app: FastifyInstance, info: ManagerInfo): 
       return { schema: { ...doc, tags: [...doc.tags], security, 'x-required-role': role ?? 'none' } as never, url };
     },
   });
-  for (const schema of API_SCHEMAS) app.addSchema(schema);
+  for (const schema of apiSchemas(devices)) app.addSchema(schema);
   app.get('/openapi.json', { config: PUBLIC }, async (_request, reply) => reply.type('application/json').send(app.swagger()));
 }

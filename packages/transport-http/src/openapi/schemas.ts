@@ -1,11 +1,12 @@
-import { ATTESTATION_POLICY_FORMATS, ErrorCode, VmState } from '@cocos-manager/core';
+import { ATTESTATION_POLICY_FORMATS, ErrorCode, VmState, type WireViews } from '@cocos-manager/core';
 
 /**
  * The JSON bodies of the HTTP API as JSON Schema (2020-12, OpenAPI 3.1's
  * dialect), each with its `$id`: the component name in /openapi.json. Response
  * objects admit no other property, so a field the code sends and the
  * description lacks fails the e2e checks (apps/manager/test/openapi-check.ts).
- * Enumerations come from core, where the values are defined.
+ * Enumerations come from core, where the values are defined; the fields VM
+ * devices add to a VM and to the host status come from the devices.
  */
 const text = { type: 'string' } as const;
 const timestamp = { type: 'string', format: 'date-time' } as const;
@@ -34,7 +35,10 @@ export const ErrorBody = {
   ),
 };
 
-export const Vm = {
+/** The devices' fields of each view (WireViews.schemas). */
+type DeviceSchemas = WireViews['schemas'];
+
+const vm = (devices: DeviceSchemas) => ({
   $id: 'Vm',
   ...strict(
     {
@@ -52,7 +56,7 @@ export const Vm = {
       },
       guest_status: { type: 'string', description: 'what the guest last reported (agent channel); empty when nothing' },
       adopted: { type: 'boolean', description: 'whether this manager re-adopted it from an earlier one' },
-      gpus: { type: 'array', items: text, description: 'host PCI addresses of its passed-through GPUs' },
+      ...devices.vm,
       state_write_error: {
         type: 'string',
         description: "why the VM's latest state is not on disk while the manager retries the write; empty when its record is saved",
@@ -60,7 +64,7 @@ export const Vm = {
     },
     'A VM as GetVm returns it.',
   ),
-};
+});
 
 export const VmList = { $id: 'VmList', ...strict({ vms: { type: 'array', items: { $ref: 'Vm#' } } }, 'Every VM of this manager.') };
 
@@ -135,7 +139,7 @@ export const Session = {
   ),
 };
 
-export const HostStatus = {
+const hostStatus = (devices: DeviceSchemas) => ({
   $id: 'Host',
   ...strict(
     {
@@ -147,15 +151,15 @@ export const HostStatus = {
       kvm: { type: 'boolean' },
       vm_slots: strict({ used: count, size: count }, 'VMs against MANAGER_MAX_VMS'),
       port_pool: strict({ in_use: count, size: count }, 'ports of MANAGER_QEMU_HOST_FWD_RANGE in use'),
-      gpus_in_use: { type: 'array', items: text },
-      gpu_pool: { anyOf: [{ type: 'null' }, { type: 'array', items: text }], description: 'null without a GPU plugin' },
+      ...devices.host,
       rest_writes: { type: 'boolean' },
     },
-    'The backend and its probe, VM slots, port pool and GPUs of this host.',
+    'The backend and its probe, VM slots, port pool and VM device pools of this host.',
   ),
-};
+});
 
 export const POLICY_FORMATS = [...ATTESTATION_POLICY_FORMATS];
 
-/** Every component, in the order /openapi.json lists them. */
-export const API_SCHEMAS = [ErrorBody, Vm, VmList, CvmInfo, CreateVmRequest, CreatedVm, Health, Session, HostStatus] as const;
+/** Every component, in the order /openapi.json lists them, with the VM devices' fields. */
+export const apiSchemas = (devices: DeviceSchemas) =>
+  [ErrorBody, vm(devices), VmList, CvmInfo, CreateVmRequest, CreatedVm, Health, Session, hostStatus(devices)] as const;

@@ -13,7 +13,8 @@ export interface WireVm {
   readonly guest_status: string;
   readonly adopted: boolean;
   readonly exit: { code: number; signal: string; reason: string } | null;
-  readonly gpus: readonly string[];
+  /** The GPU plugin's field: absent in a build without it. */
+  readonly gpus?: readonly string[];
 }
 
 export interface Session {
@@ -34,9 +35,9 @@ export interface HostView {
   readonly kvm: boolean;
   readonly vm_slots: { used: number; size: number };
   readonly port_pool: { in_use: number; size: number };
-  readonly gpus_in_use: readonly string[];
-  /** The GPU plugin's GPUs (null: no GPU plugin loaded). */
-  readonly gpu_pool: readonly string[] | null;
+  /** The GPU plugin's fields (absent, or a null pool: no GPU plugin loaded). */
+  readonly gpus_in_use?: readonly string[];
+  readonly gpu_pool?: readonly string[] | null;
 }
 
 export interface LifecycleEvent {

@@ -18,7 +18,7 @@ const COLUMNS: Column[] = [
     value: (vm, now) => ttlLeft(vm.ttl_deadline, now),
     sort: (vm) => (vm.ttl_deadline ? Date.parse(vm.ttl_deadline) : Infinity),
   },
-  { key: 'gpu', label: 'GPU', value: (vm) => vm.gpus.join(', ') || '—' },
+  { key: 'gpu', label: 'GPU', value: (vm) => (vm.gpus ?? []).join(', ') || '—' },
   { key: 'adopted', label: 'Adopted', value: (vm) => (vm.adopted ? 'yes' : 'no') },
 ];
 
@@ -67,13 +67,7 @@ function HostCard() {
           {host.port_pool.in_use} of {host.port_pool.size} in use ({pct(host.port_pool.in_use, host.port_pool.size)}%)
         </dd>
         <dt>GPU pool</dt>
-        <dd data-testid="gpu-pool">
-          {host.gpu_pool === null
-            ? 'no GPU plugin'
-            : host.gpu_pool.length === 0
-              ? 'no GPU configured'
-              : `${host.gpus_in_use.length} of ${host.gpu_pool.length} in use (${host.gpu_pool.map((b) => (host.gpus_in_use.includes(b) ? `${b} taken` : `${b} free`)).join(', ')})`}
-        </dd>
+        <dd data-testid="gpu-pool">{gpuPool(host)}</dd>
         <dt>Manager</dt>
         <dd>
           {host.version} · instance {host.instance_id} · since {new Date(host.started_at).toLocaleString()}
@@ -155,4 +149,13 @@ export function Overview({ session }: { session: Session }) {
       </section>
     </>
   );
+}
+
+/** The GPU plugin's pool as the host status shows it (its fields are absent without the plugin). */
+function gpuPool(host: HostView): string {
+  const pool = host.gpu_pool;
+  if (pool === undefined || pool === null) return 'no GPU plugin';
+  if (pool.length === 0) return 'no GPU configured';
+  const inUse = host.gpus_in_use ?? [];
+  return `${inUse.length} of ${pool.length} in use (${pool.map((b) => (inUse.includes(b) ? `${b} taken` : `${b} free`)).join(', ')})`;
 }

@@ -102,7 +102,7 @@ export function VmPage({ id, session }: { id: string; session: Session }) {
           <dt>Guest</dt>
           <dd>{vm.guest_status || '—'}</dd>
           <dt>GPUs</dt>
-          <dd>{vm.gpus.join(', ') || '—'}</dd>
+          <dd>{(vm.gpus ?? []).join(', ') || '—'}</dd>
           <dt>Adopted</dt>
           <dd>{vm.adopted ? 'yes (from an earlier manager run)' : 'no'}</dd>
           {vm.exit ? (

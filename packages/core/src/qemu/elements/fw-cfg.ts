@@ -6,7 +6,7 @@ const MAX_NAME = 55;
 
 /**
  * `-fw_cfg name=<name>,string=<value>`: an item the firmware reads (OVMF's
- * `opt/ovmf/X-PciMmio64Mb` sizes the 64-bit PCI window a large GPU BAR needs).
+ * `opt/ovmf/X-PciMmio64Mb` sizes the 64-bit PCI window a passed-through device's large BAR needs).
  */
 export class FwCfgString implements QemuElement {
   constructor(

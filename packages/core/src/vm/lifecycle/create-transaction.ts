@@ -89,7 +89,7 @@ export class CreateTransaction {
       await after('prepare-boot');
       held.hold('devices');
       for (const device of rt.devices) {
-        // A device's RESOURCE_EXHAUSTED (every GPU taken) reaches the client as is.
+        // A device's RESOURCE_EXHAUSTED (every one of its resources taken) reaches the client as is.
         const assignment = await rt.tracing.step('vm.acquire-device', () => step(`acquiring the ${device.name} device`, () => device.acquire(context)), {
           'vm.id': id,
           'vm.device': device.name,

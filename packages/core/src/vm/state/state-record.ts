@@ -18,7 +18,7 @@ export interface VmStateRecord {
   readonly ttlDeadline: string | null;
   readonly kernelCommandLine: string;
   readonly exit: VmExit | null;
-  /** What VM devices (GPUs…) gave the VM; absent in records written before devices existed (read as none). */
+  /** What VM devices (passed-through PCI devices…) gave the VM; absent in records written before devices existed (read as none). */
   readonly devices?: readonly DeviceAssignment[];
 }
 
