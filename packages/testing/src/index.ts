@@ -29,3 +29,7 @@ export { igvmFromOvmf, ovmfLaunchDirectives, ovmfSevSections, pageFromRuns, KVM_
 export { mrtdReference, tdvfSectionsReference, type TdvfSectionReference } from './tdx-mrtd-reference.js';
 export { buildSnpReport, signSnpReport, milanTcb, makeTestAmdChain, type SnpReportFields, type TestAmdChain } from './snp-report-builder.js';
 export { FaultyStateFiles, errnoError, type StateFileCall } from './faulty-state-files.js';
+export { bootStrategyConformanceCases, describeBootStrategyConformance, type BootStrategyConformanceOptions } from './boot-strategy-conformance.js';
+export { BOOT_SECTIONS } from './boot-conformance-command.js';
+export { conformanceCase, describeConformance, type ConformanceCase } from './conformance-case.js';
+export { snapshotTree, diffSnapshots, isInside, type FsSnapshot, type FsDiff } from './fs-snapshot.js';
