@@ -1,4 +1,4 @@
-import { chmod, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   CONFIG,
@@ -7,6 +7,7 @@ import {
   Drive,
   inject,
   injectable,
+  ManagerError,
   QemuSection,
   type BootStrategy,
   type ManagerConfig,
@@ -57,14 +58,26 @@ export class DiskBootStrategy implements BootStrategy {
   }
 
   async prepare(vm: VmContext): Promise<void> {
-    const reference = this.reference ?? (await imageInfo(this.source()));
     const disk = this.diskPath(vm);
-    const size = perVmDiskSize(reference.virtualSize);
-    const { provisioning, format } = this.settings();
-    if (provisioning === 'overlay') await createOverlay(this.source(), reference.format, disk, size);
-    else await createCopy(this.source(), disk, format, size);
-    // The guest's data: only the manager (and QEMU, same user) may read it.
-    await chmod(disk, 0o600);
+    // Made here first, exclusively: O_EXCL refuses anything already at the path (a planted link too, so
+    // nothing is written through it), and the file is 0600 — only the manager (and QEMU, same user) may
+    // read the guest's data — before qemu-img writes into it (qemu-img keeps an existing file's mode).
+    try {
+      const handle = await open(disk, 'wx', 0o600);
+      await handle.chmod(0o600).finally(() => handle.close());
+    } catch (err) {
+      throw ManagerError.failedPrecondition("the VM's disk could not be made", `${disk}: ${(err as Error).message}`);
+    }
+    try {
+      const reference = this.reference ?? (await imageInfo(this.source()));
+      const size = perVmDiskSize(reference.virtualSize);
+      const { provisioning, format } = this.settings();
+      if (provisioning === 'overlay') await createOverlay(this.source(), reference.format, disk, size);
+      else await createCopy(this.source(), disk, format, size);
+    } catch (err) {
+      // The client hears that it failed; the host paths and qemu-img's words are the operator's (logged).
+      throw ManagerError.failedPrecondition("the VM's disk could not be made from the reference image", (err as Error).message);
+    }
   }
 
   contribute(command: QemuCommand, vm: VmContext): void {
