@@ -8,8 +8,13 @@ import { inWorld, VM_A, VM_B, type BootStrategyConformanceOptions, type BootWorl
 /** The sections a boot strategy's elements may go in: how the guest gets its OS (firmware, disks, -kernel/-initrd/-append). */
 export const BOOT_SECTIONS: ReadonlySet<QemuSection> = new Set([QemuSection.Firmware, QemuSection.Storage, QemuSection.Boot]);
 
-/** Options QEMU takes once: a second one overrides the first (or is refused). */
-const SINGLE_OPTIONS = ['-machine', '-cpu', '-smp', '-m', '-kernel', '-initrd', '-append', '-bios', '-name', '-qmp', '-nographic', '-no-reboot', '-enable-kvm'];
+/**
+ * Options of which QEMU keeps only the last: a second one silently replaces
+ * the first (another element's kernel, firmware, CPU). `-machine`, `-m` and
+ * `-smp` may repeat: QEMU merges their properties (backends add
+ * confidential-guest-support that way).
+ */
+const SINGLE_OPTIONS = ['-kernel', '-initrd', '-append', '-bios', '-cpu'];
 
 /** The elements a contribution adds, and its argv. */
 export function contribution(world: BootWorld, ctx: VmContext): { elements: QemuElement[]; args: string[] } {
@@ -119,7 +124,7 @@ const contributes = (o: BootStrategyConformanceOptions): ConformanceCase => ({
 
 const command = (o: BootStrategyConformanceOptions): ConformanceCase => ({
   id: 'command',
-  title: "fits the manager's whole command: it is in it, and no once-only option or element id appears twice",
+  title: "fits the manager's whole command: it is in it, and no option QEMU keeps once and no element id appears twice",
   run: () =>
     inWorld(o, false, async (world) => {
       const manager = world.manager();
