@@ -1,4 +1,11 @@
 import { describeTeeBackendConformance } from '@cocos-manager/testing';
 import plugin from '../src/index.js';
 
-describeTeeBackendConformance({ plugin, backendName: 'microvm', env: { MANAGER_QEMU_MACHINE: 'microvm', MANAGER_QEMU_ENABLE_KVM: 'false' } });
+// Development VMs carry no attestation: the policy is refused.
+describeTeeBackendConformance({
+  plugin,
+  backendName: 'microvm',
+  env: { MANAGER_QEMU_MACHINE: 'microvm', MANAGER_QEMU_ENABLE_KVM: 'false' },
+  attestation: 'refused',
+  invalidEnv: { MANAGER_QEMU_MACHINE: 'q35' },
+});

@@ -32,4 +32,13 @@ const plainFirmwarePlugin = definePlugin({
   register() {},
 });
 
-describeTeeBackendConformance({ plugin, backendName: 'sev', companions: [plainFirmwarePlugin], env: { MANAGER_QEMU_ENABLE_KVM: 'false' } });
+// Its launch measurement is computed by @cocos-manager/measure, which a plugin's tests may not load
+// (module boundaries): without it the policy is refused with FAILED_PRECONDITION, as in a build without it.
+describeTeeBackendConformance({
+  plugin,
+  backendName: 'sev',
+  companions: [plainFirmwarePlugin],
+  env: { MANAGER_QEMU_ENABLE_KVM: 'false' },
+  attestation: 'refused',
+  invalidEnv: { MANAGER_QEMU_OVMF_VARS_FILE: '/nonexistent/OVMF_VARS.fd' },
+});

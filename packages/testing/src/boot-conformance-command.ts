@@ -2,7 +2,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { ConfigError, PLACEHOLDER_VM_ID, QemuCommand, QemuSection, type QemuElement, type VmContext } from '@cocos-manager/core';
 import { BOOT_STRATEGY, resolveAllTokens } from '@cocos-manager/core';
-import type { ConformanceCase } from './conformance-case.js';
+import { mustResolve, type ConformanceCase } from './conformance-case.js';
 import { inWorld, VM_A, VM_B, type BootStrategyConformanceOptions, type BootWorld } from './boot-conformance-world.js';
 
 /** The sections a boot strategy's elements may go in: how the guest gets its OS (firmware, disks, -kernel/-initrd/-append). */
@@ -81,7 +81,7 @@ const validate = (o: BootStrategyConformanceOptions): ConformanceCase => ({
   title: 'validate accepts its boot media and refuses them once gone, with a ConfigError naming the file',
   run: () =>
     inWorld(o, false, async (world) => {
-      await expect(world.strategy().validate(), 'validate with the media there').resolves.toBeUndefined();
+      await mustResolve(world.strategy().validate(), 'validate with the media there');
       const files = world.mediaFiles();
       expect(files.length, 'the media function made files').toBeGreaterThan(0);
       world.removeMedia();

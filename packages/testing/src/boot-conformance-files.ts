@@ -2,7 +2,7 @@ import { lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, sym
 import path from 'node:path';
 import { expect } from 'vitest';
 import { clientErrorOf, ERROR_CATALOGUE, ManagerError, type BootStrategy, type VmContext } from '@cocos-manager/core';
-import type { ConformanceCase } from './conformance-case.js';
+import { mustResolve, type ConformanceCase } from './conformance-case.js';
 import { contribution, pathsIn } from './boot-conformance-command.js';
 import { BootWorld, inWorld, VM_A, VM_B, type BootStrategyConformanceOptions } from './boot-conformance-world.js';
 import { diffSnapshots, isInside, snapshotTree, type FsSnapshot } from './fs-snapshot.js';
@@ -123,21 +123,21 @@ const cleanup = (o: BootStrategyConformanceOptions): ConformanceCase => ({
     expect(d.removed.sort(), `${where}: cleanup(a) removes exactly a's files`).toEqual(madeForA);
     expect({ added: d.added, changed: d.changed }, `${where}: and touches nothing else (b's files, the shares, the media)`).toEqual({ added: [], changed: [] });
     const afterA = world.snapshot();
-    await expect(
+    await mustResolve(
       world.sandboxed(() => strategy.cleanup(a)),
       `${where}: a second cleanup`,
-    ).resolves.toBeUndefined();
+    );
     expect(diffSnapshots(afterA, world.snapshot()), `${where}: a second cleanup changes nothing`).toEqual(NO_CHANGE);
     await world.sandboxed(() => strategy.cleanup(b));
     expect(diffSnapshots(before, world.snapshot()), `${where}: once both are cleaned up, nothing of theirs is left`).toEqual(NO_CHANGE);
-    await expect(
+    await mustResolve(
       world.sandboxed(() => strategy.cleanup(never)),
       `${where}: cleanup without prepare`,
-    ).resolves.toBeUndefined();
-    await expect(
+    );
+    await mustResolve(
       world.sandboxed(() => strategy.cleanup(world.context('dddddddd-0000-4000-8000-00000000000d'))),
       `${where}: cleanup without a VM directory`,
-    ).resolves.toBeUndefined();
+    );
     expect(diffSnapshots(before, world.snapshot()), `${where}: which change nothing`).toEqual(NO_CHANGE);
   }),
 });

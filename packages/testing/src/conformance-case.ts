@@ -27,3 +27,12 @@ export function conformanceCase(cases: readonly ConformanceCase[], id: string): 
   if (!found) throw new Error(`no conformance case "${id}" (there are: ${cases.map((c) => c.id).join(', ')})`);
   return found;
 }
+
+/** Awaits what must succeed; a rejection fails the case naming what failed (vitest's `resolves` drops the label). */
+export async function mustResolve(work: Promise<unknown>, what: string): Promise<void> {
+  try {
+    await work;
+  } catch (err) {
+    throw new Error(`${what} failed: ${String(err)}`, { cause: err });
+  }
+}

@@ -1,4 +1,4 @@
-export { describeTeeBackendConformance, type TeeBackendConformanceOptions } from './tee-backend-conformance.js';
+export { describeTeeBackendConformance, teeBackendConformanceCases, type TeeBackendConformanceOptions } from './tee-backend-conformance.js';
 export { createInertBackendPlugin, inertBackendPlugin } from './inert-backend.js';
 export { makeTestPki, type TestPki } from './test-pki.js';
 export { startTestManager, type TestManager, type TestManagerOptions } from './test-manager.js';
