@@ -1,13 +1,14 @@
 // The manager process itself: build from the plugins, start, serve until a signal.
 import { ConfigError, CREATE_FAULTS, createFaultsFromEnv, ManagerError, type ManagerPlugin } from '@cocos-manager/core';
-import { Manager, PluginError, stderrLogDestination, type TokenOverride } from '@cocos-manager/core/internal';
+import { Manager, stderrLogDestination, type TokenOverride } from '@cocos-manager/core/internal';
 import { restoreYoungGenerationGrowth } from './young-generation.js';
 
 export const VERSION = '0.1.0';
 
 /** Start-up problems are one line on stderr, not a stack trace. */
 export function fail(err: unknown): never {
-  const known = err instanceof ConfigError || err instanceof PluginError || err instanceof ManagerError;
+  // Every error the manager raises is a ManagerError (ConfigError, PluginError… are its kinds).
+  const known = err instanceof ManagerError;
   // The operator's own command: a ManagerError's detail (paths, a tool's output) is theirs to see.
   const detail = err instanceof ManagerError && err.detail ? ` (${err.detail})` : '';
   const message = `${err instanceof Error ? err.message : String(err)}${detail}`.trim().split(/\r?\n/).join(' | ');

@@ -17,24 +17,23 @@ export async function measureIgvm(binary: string, igvmFile: string): Promise<Buf
   const result = await execa(binary, [igvmFile, 'measure', '-b'], { reject: false, stdin: 'ignore', timeout: 60_000 });
   const printed = `${result.stdout ?? ''}${result.stderr ? ` ${result.stderr}` : ''}`.trim().slice(0, 500);
   if (result.exitCode === undefined) {
-    throw new ManagerError('LAUNCH_MEASUREMENT_FAILED', 
+    throw new ManagerError(
+      'LAUNCH_MEASUREMENT_FAILED',
       `${UNMEASURED}: igvmmeasure could not run (set MANAGER_IGVMMEASURE_BINARY or MANAGER_ATTESTATION_POLICY_BINARY_PATH)`,
-      `igvmmeasure ${JSON.stringify(binary)} could not run: ${result.originalMessage ?? result.shortMessage}`,
+      { detail: `igvmmeasure ${JSON.stringify(binary)} could not run: ${result.originalMessage ?? result.shortMessage}` },
     );
   }
   if (result.exitCode !== 0) {
-    throw new ManagerError('LAUNCH_MEASUREMENT_FAILED', 
-      `${UNMEASURED}: igvmmeasure failed with exit status ${result.exitCode}`,
-      `igvmmeasure ${JSON.stringify(binary)} failed on ${igvmFile} with exit status ${result.exitCode}: ${printed || '(no output)'}`,
-    );
+    throw new ManagerError('LAUNCH_MEASUREMENT_FAILED', `${UNMEASURED}: igvmmeasure failed with exit status ${result.exitCode}`, {
+      detail: `igvmmeasure ${JSON.stringify(binary)} failed on ${igvmFile} with exit status ${result.exitCode}: ${printed || '(no output)'}`,
+    });
   }
   const lines = result.stdout.trim().split(/\r?\n/);
   const hex = (lines[0] ?? '').trim().toLowerCase().replace(/^0x/, '');
   if (lines.length !== 1 || !/^[0-9a-f]+$/.test(hex) || hex.length !== LAUNCH_DIGEST_BYTES * 2) {
-    throw new ManagerError('LAUNCH_MEASUREMENT_FAILED', 
-      `${UNMEASURED}: igvmmeasure printed something other than a launch digest`,
-      `igvmmeasure ${JSON.stringify(binary)} printed ${JSON.stringify(printed)}, expected one line of ${LAUNCH_DIGEST_BYTES * 2} hex digits (the SHA-384 launch digest)`,
-    );
+    throw new ManagerError('LAUNCH_MEASUREMENT_FAILED', `${UNMEASURED}: igvmmeasure printed something other than a launch digest`, {
+      detail: `igvmmeasure ${JSON.stringify(binary)} printed ${JSON.stringify(printed)}, expected one line of ${LAUNCH_DIGEST_BYTES * 2} hex digits (the SHA-384 launch digest)`,
+    });
   }
   return Buffer.from(hex, 'hex');
 }

@@ -23,7 +23,8 @@ export class SevMeasurement {
 
   async of(launch: SevLaunch): Promise<Buffer> {
     if (this.measurer === null) {
-      throw new ManagerError('LAUNCH_MEASUREMENT_FAILED', 
+      throw new ManagerError(
+        'LAUNCH_MEASUREMENT_FAILED',
         'the SEV launch measurement is computed by @cocos-manager/measure, which this build does not load: no SEV attestation policy',
       );
     }
@@ -43,7 +44,7 @@ export class SevMeasurement {
         .update(await readFile(ovmf))
         .digest();
     } catch (err) {
-      throw new ManagerError('LAUNCH_MEASUREMENT_FAILED', 'the SEV firmware (OVMF code) is not readable', `${ovmf}: ${(err as Error).message}`);
+      throw new ManagerError('LAUNCH_MEASUREMENT_FAILED', 'the SEV firmware (OVMF code) is not readable', { detail: `${ovmf}: ${(err as Error).message}` });
     }
   }
 }

@@ -1,119 +1,127 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { clientErrorOf, ERROR_CATALOGUE, ErrorCode, errorCodeOf, ManagerError, type ErrorCatalogueEntry, type ErrorKind } from '../src/index.js';
+import {
+  clientErrorOf,
+  ConfigError,
+  ERROR_CATALOGUE,
+  ErrorCode,
+  errorCodeOf,
+  isManagerError,
+  ManagerError,
+  QemuCommand,
+  QemuElementError,
+  renderErrorCatalogue,
+  type ErrorCatalogueEntry,
+  type ErrorKind,
+} from '../src/index.js';
+import { DurationSyntaxError } from '../src/config/duration.js';
+import { PluginError, QmpError } from '../src/internal.js';
 
-/** The statuses each kind must map to: gRPC (doc/statuscodes.md) and HTTP. */
-const EXPECTED: Record<ErrorKind, [ErrorCode, number, number]> = {
-  'invalid-argument': ['INVALID_ARGUMENT', 3, 400],
-  'payload-too-large': ['INVALID_ARGUMENT', 3, 413],
-  'unsupported-media-type': ['INVALID_ARGUMENT', 3, 415],
-  'not-found': ['NOT_FOUND', 5, 404],
-  'vm-capacity': ['RESOURCE_EXHAUSTED', 8, 429],
-  ports: ['RESOURCE_EXHAUSTED', 8, 503],
-  'failed-precondition': ['FAILED_PRECONDITION', 9, 412],
-  'deadline-exceeded': ['DEADLINE_EXCEEDED', 4, 504],
-  unauthenticated: ['UNAUTHENTICATED', 16, 401],
-  'permission-denied': ['PERMISSION_DENIED', 7, 403],
-  internal: ['INTERNAL', 13, 500],
-  'state-disk-full': ['RESOURCE_EXHAUSTED', 8, 507],
-  'state-write-failed': ['INTERNAL', 13, 500],
+/** The gRPC spec's numbers (doc/statuscodes.md) and the HTTP statuses each class may use. */
+const STATUS: Record<ErrorCode, { grpc: number; http: readonly number[] }> = {
+  INVALID_ARGUMENT: { grpc: 3, http: [400, 413, 415] },
+  DEADLINE_EXCEEDED: { grpc: 4, http: [504] },
+  NOT_FOUND: { grpc: 5, http: [404] },
+  PERMISSION_DENIED: { grpc: 7, http: [403] },
+  RESOURCE_EXHAUSTED: { grpc: 8, http: [429, 431, 503, 507] },
+  FAILED_PRECONDITION: { grpc: 9, http: [412] },
+  INTERNAL: { grpc: 13, http: [500] },
+  UNAUTHENTICATED: { grpc: 16, http: [401] },
 };
 
+const entries = Object.entries<ErrorCatalogueEntry>(ERROR_CATALOGUE) as Array<[ErrorKind, ErrorCatalogueEntry]>;
+
 describe('error catalogue', () => {
-  it.each(Object.entries(EXPECTED))('%s → %j', (kind, [code, grpcStatus, httpStatus]) => {
-    expect(ERROR_CATALOGUE[kind as ErrorKind]).toMatchObject({ code, grpcStatus, httpStatus });
+  it.each(entries)('%s: a stable code with statuses of its class', (kind, entry) => {
+    expect(kind).toMatch(/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/);
+    expect(entry.grpcStatus).toBe(STATUS[entry.code].grpc);
+    expect(STATUS[entry.code].http).toContain(entry.httpStatus);
+    expect(entry.clientMessage).toMatch(/^[a-zA-Z][a-zA-Z -]+$/);
+    expect(entry.doc.length).toBeGreaterThan(20);
+    // A call error names the transports whose calls can carry it; the others none.
+    if (entry.scope === 'call') expect(entry.transports.length).toBeGreaterThan(0);
+    else expect(entry.transports).toEqual([]);
   });
 
-  it('lists every code, and nothing the expectations do not', () => {
-    expect(Object.keys(ERROR_CATALOGUE).sort()).toEqual(Object.keys(EXPECTED).sort());
-    expect(new Set(Object.values(ERROR_CATALOGUE).map((e) => e.code))).toEqual(new Set(Object.values(ErrorCode)));
+  it('has a code for every status class', () => {
+    expect(new Set(entries.map(([, e]) => e.code))).toEqual(new Set(Object.values(ErrorCode)));
   });
 
-  it('gives each entry a one-line client message that names no internals', () => {
-    for (const entry of Object.values(ERROR_CATALOGUE)) {
-      expect(entry.clientMessage).toMatch(/^[a-z][a-zA-Z ]+$/);
-    }
+  it('is what docs/errors.md says, every code in it (npm run docs writes it)', () => {
+    const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+    expect(doc).toBe(renderErrorCatalogue());
+    for (const [kind] of entries) expect(doc).toContain(`| \`${kind}\` |`);
   });
 });
 
 describe('ManagerError', () => {
-  it.each([
-    [ManagerError.invalidArgument('m'), 'invalid-argument', 'INVALID_ARGUMENT'],
-    [ManagerError.notFound('m'), 'not-found', 'NOT_FOUND'],
-    [ManagerError.resourceExhausted('m'), 'vm-capacity', 'RESOURCE_EXHAUSTED'],
-    [ManagerError.resourceExhausted('m', 'vm-capacity'), 'vm-capacity', 'RESOURCE_EXHAUSTED'],
-    [ManagerError.resourceExhausted('m', 'ports'), 'ports', 'RESOURCE_EXHAUSTED'],
-    [ManagerError.failedPrecondition('m'), 'failed-precondition', 'FAILED_PRECONDITION'],
-    [ManagerError.deadlineExceeded('m'), 'deadline-exceeded', 'DEADLINE_EXCEEDED'],
-    [ManagerError.unauthenticated('m'), 'unauthenticated', 'UNAUTHENTICATED'],
-    [ManagerError.permissionDenied('m'), 'permission-denied', 'PERMISSION_DENIED'],
-    [ManagerError.internal('m'), 'internal', 'INTERNAL'],
-  ])('%s is %s with code %s', (err, kind, code) => {
-    expect(err).toBeInstanceOf(Error);
-    expect(err).toMatchObject({ name: 'ManagerError', kind, code, message: 'm' });
-    expect(errorCodeOf(err)).toBe(code);
+  it('takes every status from its code', () => {
+    const err = new ManagerError('PORTS_EXHAUSTED', 'no free host port in 6100-6200', { fields: { first: 6100 } });
+    expect(err).toMatchObject({ kind: 'PORTS_EXHAUSTED', reason: 'PORTS_EXHAUSTED', code: 'RESOURCE_EXHAUSTED', fields: { first: 6100 } });
+    expect(errorCodeOf(err)).toBe('RESOURCE_EXHAUSTED');
+    expect(errorCodeOf(new Error('x'))).toBe('INTERNAL');
+    expect(isManagerError(err, 'PORTS_EXHAUSTED')).toBe(true);
+    expect(isManagerError(err, 'VM_CAPACITY_REACHED')).toBe(false);
+    expect(isManagerError(new Error('PORTS_EXHAUSTED'), 'PORTS_EXHAUSTED')).toBe(false);
   });
 
-  it('names the exhausted resource', () => {
-    expect(ManagerError.resourceExhausted('m', 'ports').resource).toBe('ports');
-    expect(ManagerError.resourceExhausted('m').resource).toBe('vm-capacity');
-    expect(ManagerError.notFound('m').resource).toBeUndefined();
-  });
-
-  it('keeps the cause of an internal error', () => {
-    const cause = new Error('disk full');
-    expect(ManagerError.internal('saving state failed', cause).cause).toBe(cause);
+  it('is the base class of every error the manager raises', () => {
+    const raised: Array<[ManagerError, ErrorKind]> = [
+      [new ConfigError('MANAGER_X=1: expected a port'), 'CONFIG_INVALID'],
+      [new PluginError('plugin "x": no name'), 'PLUGIN_INVALID'],
+      [new QemuElementError('-machine', 'bad'), 'QEMU_ARGUMENT_INVALID'],
+      [new QmpError('DeviceNotFound', 'GenericError'), 'QMP_COMMAND_FAILED'],
+      [new DurationSyntaxError('invalid duration'), 'CONFIG_INVALID'],
+    ];
+    for (const [err, kind] of raised) {
+      expect(err).toBeInstanceOf(ManagerError);
+      expect(err.kind).toBe(kind);
+    }
+    // And what core's own checks throw is one too, with its code.
+    let thrown: unknown;
+    try {
+      new QemuCommand('  ');
+    } catch (err) {
+      thrown = err;
+    }
+    expect(isManagerError(thrown, 'QEMU_ARGUMENT_INVALID')).toBe(true);
   });
 });
 
 describe('clientErrorOf', () => {
-  it('passes a ManagerError message through with its statuses', () => {
-    expect(clientErrorOf(ManagerError.resourceExhausted('no free host port in 6100-6200', 'ports'))).toMatchObject({
-      code: 'RESOURCE_EXHAUSTED',
-      grpcStatus: 8,
-      httpStatus: 503,
-      message: 'no free host port in 6100-6200',
-      unexpected: false,
-    });
-    expect(clientErrorOf(ManagerError.internal('QEMU exited during start-up'))).toMatchObject({
-      grpcStatus: 13,
-      message: 'QEMU exited during start-up',
+  it('leads the message with the code, on every transport the same', () => {
+    expect(clientErrorOf(new ManagerError('VM_NOT_FOUND', 'no VM with id "x"'))).toMatchObject({
+      reason: 'VM_NOT_FOUND',
+      code: 'NOT_FOUND',
+      grpcStatus: 5,
+      httpStatus: 404,
+      message: 'VM_NOT_FOUND: no VM with id "x"',
       unexpected: false,
     });
   });
 
-  it('leads with the stable reason of entries that have one (STATE_DISK_FULL, STATE_WRITE_FAILED), and only those', () => {
-    const full = new ManagerError('state-disk-full', 'the state disk is full (ENOSPC at write)');
-    expect(full).toMatchObject({ code: 'RESOURCE_EXHAUSTED', reason: 'STATE_DISK_FULL', resource: 'state-disk' });
-    expect(clientErrorOf(full)).toMatchObject({ grpcStatus: 8, httpStatus: 507, message: 'STATE_DISK_FULL: the state disk is full (ENOSPC at write)' });
-    expect(clientErrorOf(new ManagerError('state-write-failed', ''))).toMatchObject({
-      grpcStatus: 13,
-      message: 'STATE_WRITE_FAILED: the VM state could not be saved',
-    });
-    const reasons = Object.values<ErrorCatalogueEntry>(ERROR_CATALOGUE).flatMap((e) => (e.reason ? [e.reason] : []));
-    expect(new Set(reasons).size).toBe(reasons.length);
-    for (const reason of reasons) expect(reason).toMatch(/^[A-Z][A-Z_]+$/);
-    expect(clientErrorOf(ManagerError.notFound('no VM')).message).toBe('no VM');
+  it("uses the entry's message when the error has none", () => {
+    expect(clientErrorOf(new ManagerError('STATE_DISK_FULL', '')).message).toBe('STATE_DISK_FULL: the state disk is full');
   });
 
-  it('falls back to the catalogue message when a ManagerError has none', () => {
-    expect(clientErrorOf(ManagerError.notFound(''))).toMatchObject({ httpStatus: 404, message: 'not found' });
-  });
-
-  it.each([
-    [new Error('EACCES: permission denied, open /var/lib/secret')],
-    [new TypeError("cannot read properties of undefined (reading 'pid')")],
-    ['a string'],
-    [undefined],
-    [{ code: 'NOT_FOUND' }],
-  ])('withholds the text of %j: INTERNAL, "internal error", unexpected', (err) => {
-    expect(clientErrorOf(err)).toMatchObject({
-      kind: 'internal',
+  it('hides what is no ManagerError behind INTERNAL_ERROR', () => {
+    expect(clientErrorOf(new Error('/var/lib/secret: EACCES'))).toMatchObject({
+      reason: 'INTERNAL_ERROR',
       code: 'INTERNAL',
-      grpcStatus: 13,
-      httpStatus: 500,
-      message: 'internal error',
+      message: 'INTERNAL_ERROR: internal error',
       unexpected: true,
     });
-    expect(errorCodeOf(err)).toBe('INTERNAL');
+  });
+
+  it("shows a start-up or log kind's generic text, not its operator text, when one reaches a call", () => {
+    const failure = clientErrorOf(new QmpError("Could not open '/var/lib/cocos/vm-1/disk.img'", 'GenericError'));
+    expect(failure).toMatchObject({ reason: 'QMP_COMMAND_FAILED', code: 'INTERNAL', unexpected: true });
+    expect(failure.message).toBe('QMP_COMMAND_FAILED: a QMP command failed');
+  });
+
+  it('keeps the detail for the log only', () => {
+    const failure = clientErrorOf(new ManagerError('VM_PREPARE_FAILED', 'the disk could not be made', { detail: '/srv/img: ENOSPC' }));
+    expect(failure.message).not.toContain('/srv');
+    expect(failure.detail).toBe('/srv/img: ENOSPC');
   });
 });

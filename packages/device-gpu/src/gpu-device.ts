@@ -1,6 +1,7 @@
 import {
   CONFIG,
   ConfigError,
+  ManagerError,
   HOST,
   inject,
   injectable,

@@ -23,10 +23,7 @@ export class GpuPool {
   take(vmId: string): string {
     const free = this.bdfs.find((bdf) => !this.holders.has(bdf));
     if (free === undefined) {
-      throw new ManagerError('DEVICE_POOL_EXHAUSTED', 
-        `every GPU in MANAGER_QEMU_GPU_BDF (${this.bdfs.length}) is passed through to a VM; remove one first`,
-        'vm-capacity',
-      );
+      throw new ManagerError('DEVICE_POOL_EXHAUSTED', `every GPU in MANAGER_QEMU_GPU_BDF (${this.bdfs.length}) is passed through to a VM; remove one first`);
     }
     this.holders.set(free, vmId);
     return free;

@@ -66,7 +66,7 @@ export class DiskBootStrategy implements BootStrategy {
       const handle = await open(disk, 'wx', 0o600);
       await handle.chmod(0o600).finally(() => handle.close());
     } catch (err) {
-      throw ManagerError.failedPrecondition("the VM's disk could not be made", `${disk}: ${(err as Error).message}`);
+      throw new ManagerError('VM_PREPARE_FAILED', "the VM's disk could not be made", { detail: `${disk}: ${(err as Error).message}` });
     }
     try {
       const reference = this.reference ?? (await imageInfo(this.source()));
@@ -76,7 +76,7 @@ export class DiskBootStrategy implements BootStrategy {
       else await createCopy(this.source(), disk, format, size);
     } catch (err) {
       // The client hears that it failed; the host paths and qemu-img's words are the operator's (logged).
-      throw ManagerError.failedPrecondition("the VM's disk could not be made from the reference image", (err as Error).message);
+      throw new ManagerError('VM_PREPARE_FAILED', "the VM's disk could not be made from the reference image", { detail: (err as Error).message });
     }
   }
 

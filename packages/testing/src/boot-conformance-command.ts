@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { expect } from 'vitest';
-import { ConfigError, PLACEHOLDER_VM_ID, QemuCommand, QemuSection, type QemuElement, type VmContext } from '@cocos-manager/core';
+import { ConfigError, QemuCommand, QemuSection, type QemuElement, type VmContext } from '@cocos-manager/core';
+import { PLACEHOLDER_VM_ID } from '@cocos-manager/core/internal';
 import { BOOT_STRATEGY, resolveAllTokens } from '@cocos-manager/core';
 import { mustResolve, type ConformanceCase } from './conformance-case.js';
 import { inWorld, VM_A, VM_B, type BootStrategyConformanceOptions, type BootWorld } from './boot-conformance-world.js';

@@ -2,20 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import {
-  BOOT_REGISTRY,
-  BOOT_STRATEGY,
-  createVmDir,
-  emptyCreateVmRequest,
-  Manager,
-  resolveAllTokens,
-  resolveToken,
-  VmContext,
-  vmLayout,
-  writeShares,
-  type BootStrategy,
-  type ManagerPlugin,
-} from '@cocos-manager/core';
+import { BOOT_STRATEGY, emptyCreateVmRequest, resolveAllTokens, resolveToken, VmContext, type BootStrategy, type ManagerPlugin } from '@cocos-manager/core';
+import { BOOT_REGISTRY, createVmDir, Manager, vmLayout, writeShares } from '@cocos-manager/core/internal';
 import { inertBackendPlugin } from './inert-backend.js';
 import { snapshotTree, type FsSnapshot } from './fs-snapshot.js';
 

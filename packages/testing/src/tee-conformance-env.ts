@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { emptyCreateVmRequest, Manager, TEE_BACKEND, VmContext, type ManagerPlugin, type TeeBackend } from '@cocos-manager/core';
+import { emptyCreateVmRequest, TEE_BACKEND, VmContext, type ManagerPlugin, type TeeBackend } from '@cocos-manager/core';
+import { Manager } from '@cocos-manager/core/internal';
 
 export interface TeeBackendConformanceOptions {
   /** The plugin under test (it must provide a TEE backend). */

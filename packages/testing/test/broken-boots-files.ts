@@ -132,7 +132,7 @@ export const BROKEN_BOOT_FILES: BrokenBoot[] = [
     /shows no host path/,
     class extends CopyBoot {
       override async prepare(vm: VmContext) {
-        await super.prepare(vm).catch(() => Promise.reject(ManagerError.failedPrecondition(`cannot read ${this.settings().image}`)));
+        await super.prepare(vm).catch(() => Promise.reject(new ManagerError('VM_PREPARE_FAILED', `cannot read ${this.settings().image}`)));
       }
     },
   ),

@@ -77,7 +77,7 @@ export class RefTee implements TeeBackend {
 
   async attestationPolicy(_vm: VmContext): Promise<AttestationPolicyDocument> {
     const digest = await readFile(this.settings().firmware).catch(() => {
-      throw ManagerError.failedPrecondition('the ref-tee firmware cannot be measured');
+      throw new ManagerError('LAUNCH_MEASUREMENT_FAILED', 'the ref-tee firmware cannot be measured');
     });
     return {
       tee: this.name,

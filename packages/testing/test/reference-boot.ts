@@ -54,7 +54,7 @@ export class CopyBoot implements BootStrategy {
     try {
       await writeFile(this.disk(vm), data, { mode: 0o600, flag: 'wx' });
     } catch (err) {
-      throw ManagerError.failedPrecondition("the VM's boot disk could not be made", String(err));
+      throw new ManagerError('VM_PREPARE_FAILED', "the VM's boot disk could not be made", { detail: String(err) });
     }
   }
 
@@ -82,7 +82,7 @@ export class CopyBoot implements BootStrategy {
     try {
       return await readFile(this.settings().image);
     } catch (err) {
-      throw ManagerError.failedPrecondition('the boot image could not be read', String(err));
+      throw new ManagerError('VM_PREPARE_FAILED', 'the boot image could not be read', { detail: String(err) });
     }
   }
 

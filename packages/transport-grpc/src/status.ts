@@ -1,11 +1,20 @@
-import type { ServiceError } from '@grpc/grpc-js';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { clientErrorOf, type ClientError } from '@cocos-manager/core';
 
 export type GrpcFailure = Partial<ServiceError> & { code: number; details: string };
 
-/** A catalogued failure as the error a gRPC handler answers with. */
+/** The trailing metadata key that carries a failure's stable code (docs/errors.md). */
+export const ERROR_CODE_METADATA = 'cocos-error-code';
+
+/**
+ * A catalogued failure as the error a gRPC handler answers with: its status,
+ * details `CODE: message`, and the code alone in the trailing metadata
+ * `cocos-error-code`, for clients that branch on it.
+ */
 export function serviceErrorOf(failure: ClientError): GrpcFailure {
-  return { code: failure.grpcStatus, details: failure.message, message: failure.message };
+  const metadata = new Metadata();
+  metadata.set(ERROR_CODE_METADATA, failure.reason);
+  return { code: failure.grpcStatus, details: failure.message, message: failure.message, metadata };
 }
 
 /**

@@ -1,7 +1,8 @@
 import { constants as http2 } from 'node:http2';
-import { status, type ServerWritableStream } from '@grpc/grpc-js';
+import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { ManagerStreamRpcs } from '@cocos-manager/contract';
-import type { Logger, ManagerMetrics, VmApi, VmStreamEvent } from '@cocos-manager/core';
+import { ManagerError, type Logger, type ManagerMetrics, type VmApi, type VmStreamEvent } from '@cocos-manager/core';
+import { toServiceError } from './status.js';
 
 type WatchEvent = ManagerStreamRpcs['WatchEvents']['response'];
 export type WatchCall = ServerWritableStream<ManagerStreamRpcs['WatchEvents']['request'], WatchEvent>;
@@ -85,10 +86,10 @@ export class WatchStreams {
   serve(call: WatchCall): void {
     if (this.open >= this.limits.maxStreams) {
       this.metrics.observeCall('grpc', 'WatchEvents', 'RESOURCE_EXHAUSTED', 0);
-      call.emit('error', {
-        code: status.RESOURCE_EXHAUSTED,
-        details: `${this.limits.maxStreams} WatchEvents streams are open already (MANAGER_GRPC_MAX_STREAMS)`,
-      });
+      call.emit(
+        'error',
+        toServiceError(new ManagerError('STREAM_LIMIT_REACHED', `${this.limits.maxStreams} WatchEvents streams are open already (MANAGER_GRPC_MAX_STREAMS)`)),
+      );
       return;
     }
     this.open++;
@@ -136,7 +137,10 @@ export class WatchStreams {
       // The messages it never read are freed now, not when its connection goes.
       call.destroy();
     } else {
-      call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: 'this WatchEvents client read too slowly (MANAGER_GRPC_STREAM_BACKLOG_BYTES)' });
+      call.emit(
+        'error',
+        toServiceError(new ManagerError('STREAM_READER_TOO_SLOW', 'this WatchEvents client read too slowly (MANAGER_GRPC_STREAM_BACKLOG_BYTES)')),
+      );
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCode, type Logger, type ManagerMetrics } from '@cocos-manager/core';
+import { ManagerError, type Logger, type ManagerMetrics } from '@cocos-manager/core';
+import { toHttpError } from './http-status.js';
 
 /** The long-lived responses, as labelled in manager_stream_clients_dropped_total. */
 export type StreamName = 'events' | 'console';
@@ -35,15 +36,10 @@ export class BoundedStreams {
   /** Starts a stream on `reply`, or answers 503 when too many are open (then returns the reply to send). */
   start(request: FastifyRequest, reply: FastifyReply, name: StreamName, contentType: string, opener: StreamOpener): FastifyReply | undefined {
     if (this.open.size >= this.limits.maxStreams) {
-      return reply
-        .code(503)
-        .header('retry-after', '5')
-        .send({
-          error: {
-            code: ErrorCode.ResourceExhausted,
-            message: `${this.limits.maxStreams} streams are open, the most MANAGER_HTTP_MAX_STREAMS allows; retry later`,
-          },
-        });
+      const { status, body } = toHttpError(
+        new ManagerError('STREAM_LIMIT_REACHED', `${this.limits.maxStreams} streams are open, the most MANAGER_HTTP_MAX_STREAMS allows; retry later`),
+      );
+      return reply.code(status).header('retry-after', '5').send(body);
     }
     // HEAD gets the stream's headers and nothing to wait for.
     if (request.method === 'HEAD') return reply.type(contentType).header('cache-control', 'no-cache').send();

@@ -2,15 +2,16 @@ import { clientErrorOf, ManagerError, type ErrorKind } from '@cocos-manager/core
 
 export interface HttpFailure {
   status: number;
-  body: { error: { code: string; message: string } };
+  /** `code`: the status class (NOT_FOUND…); `reason`: the stable code of the failure (VM_NOT_FOUND…, docs/errors.md). */
+  body: { error: { code: string; reason: string; message: string } };
   /** No ManagerError: the client got the generic message, the real error belongs in the log. */
   unexpected: boolean;
 }
 
 /** A service failure as an HTTP status and a JSON body naming the code and what was wrong (core's error catalogue). */
 export function toHttpError(err: unknown): HttpFailure {
-  const { httpStatus, code, message, unexpected } = clientErrorOf(err);
-  return { status: httpStatus, body: { error: { code, message } }, unexpected };
+  const { httpStatus, code, reason, message, unexpected } = clientErrorOf(err);
+  return { status: httpStatus, body: { error: { code, reason, message } }, unexpected };
 }
 
 /** Fastify's own refusals by their status; any other 4xx of Fastify's is a bad request. */

@@ -1,4 +1,4 @@
-import { ATTESTATION_POLICY_FORMATS, ErrorCode, VmState, type WireViews } from '@cocos-manager/core';
+import { ATTESTATION_POLICY_FORMATS, ERROR_CATALOGUE, ErrorCode, VmState, type WireViews } from '@cocos-manager/core';
 
 /**
  * The JSON bodies of the HTTP API as JSON Schema (2020-12, OpenAPI 3.1's
@@ -26,12 +26,17 @@ export const ErrorBody = {
       error: strict(
         {
           code: { type: 'string', enum: Object.values(ErrorCode), description: "the gRPC status name of the failure (core's error catalogue)" },
-          message: { type: 'string', description: 'what was wrong and what is expected' },
+          reason: {
+            type: 'string',
+            enum: Object.keys(ERROR_CATALOGUE),
+            description: 'the stable code of this one failure (docs/errors.md): what a client branches on, never the message',
+          },
+          message: { type: 'string', description: 'what was wrong and what is expected, after the stable code (`VM_NOT_FOUND: …`)' },
         },
         'the failure',
       ),
     },
-    'Every failure: the HTTP status says its kind, `code` the same as the gRPC API would.',
+    'Every failure: the HTTP status says its kind, `code` the same as the gRPC API would, `reason` which failure it is.',
   ),
 };
 

@@ -17,13 +17,17 @@ import type { LaunchPlan } from './launch-plan.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Turns a plugin's failure in `what` into FAILED_PRECONDITION naming the step (host paths are taken out at the end). */
+/**
+ * Turns a plugin's failure in `what` that is no ManagerError (its text was
+ * not written for a client: a tool's output, host paths) into
+ * VM_PREPARE_FAILED naming the step; the text is the operator's detail.
+ */
 async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
     if (err instanceof ManagerError) throw err;
-    throw new ManagerError('VM_PREPARE_FAILED', `${what} failed: ${(err as Error).message}`, { cause: err });
+    throw new ManagerError('VM_PREPARE_FAILED', `${what} failed`, { cause: err, detail: String((err as Error).message ?? err) });
   }
 }
 
