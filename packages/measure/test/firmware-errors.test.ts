@@ -120,7 +120,7 @@ describe('bad firmware gets one-line errors naming the file and the problem', ()
 
   it('a missing file names it and the reason', async () => {
     const err = await failure(snp(path.join(dir, 'missing.fd')));
-    expect(err).toMatchObject({ code: MeasureErrorCode.Unreadable, message: `${path.join(dir, 'missing.fd')}: cannot read the firmware (ENOENT)` });
+    expect(err).toMatchObject({ measureCode: MeasureErrorCode.Unreadable, message: `${path.join(dir, 'missing.fd')}: cannot read the firmware (ENOENT)` });
     const noKernel = await failure(snp(firmware({}), { kernel: path.join(dir, 'no-kernel') }));
     expect(noKernel.message).toBe(`${path.join(dir, 'no-kernel')}: cannot read the kernel (ENOENT)`);
   });

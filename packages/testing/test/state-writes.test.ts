@@ -37,12 +37,12 @@ const stateEntries = () => readdirSync(dirs.state).filter((n) => n !== 'manager.
 
 describe('StateStore.save: an atomic write that leaves no temporary file, whichever step fails', () => {
   it.each<[StateFileCall, string, string, ErrorCode]>([
-    ['write', 'ENOSPC', 'state-disk-full', ErrorCode.ResourceExhausted],
-    ['write', 'EDQUOT', 'state-disk-full', ErrorCode.ResourceExhausted],
-    ['fsync', 'ENOSPC', 'state-disk-full', ErrorCode.ResourceExhausted],
-    ['fsync', 'EIO', 'state-write-failed', ErrorCode.Internal],
-    ['rename', 'EIO', 'state-write-failed', ErrorCode.Internal],
-    ['open', 'ENOSPC', 'state-disk-full', ErrorCode.ResourceExhausted],
+    ['write', 'ENOSPC', 'STATE_DISK_FULL', ErrorCode.ResourceExhausted],
+    ['write', 'EDQUOT', 'STATE_DISK_FULL', ErrorCode.ResourceExhausted],
+    ['fsync', 'ENOSPC', 'STATE_DISK_FULL', ErrorCode.ResourceExhausted],
+    ['fsync', 'EIO', 'STATE_WRITE_FAILED', ErrorCode.Internal],
+    ['rename', 'EIO', 'STATE_WRITE_FAILED', ErrorCode.Internal],
+    ['open', 'ENOSPC', 'STATE_DISK_FULL', ErrorCode.ResourceExhausted],
   ])('%s failing with %s: %s (%s), the old record intact, no temporary file', async (call, code, kind, status) => {
     dirs = testDirs();
     mkdirSync(dirs.state, { mode: 0o700 });
@@ -68,7 +68,7 @@ describe('StateStore.save: an atomic write that leaves no temporary file, whiche
     dirs = testDirs();
     mkdirSync(path.join(dirs.state, `${ID}.json`), { recursive: true, mode: 0o700 });
     const store = new StateStore(dirs.state);
-    await expect(store.save(record('running'))).rejects.toMatchObject({ kind: 'state-write-failed', message: expect.stringMatching(/\(EISDIR at rename\)$/) });
+    await expect(store.save(record('running'))).rejects.toMatchObject({ kind: 'STATE_WRITE_FAILED', message: expect.stringMatching(/\(EISDIR at rename\)$/) });
     expect(stateEntries()).toEqual([`${ID}.json`]);
   });
 });
@@ -85,7 +85,7 @@ describe('creates and a full state disk (fake launcher)', () => {
 
     files.fill();
     const err = await m.service.create(emptyCreateVmRequest()).catch((e: unknown) => e);
-    expect(err).toMatchObject({ kind: 'state-disk-full', code: ErrorCode.ResourceExhausted });
+    expect(err).toMatchObject({ kind: 'STATE_DISK_FULL', code: ErrorCode.ResourceExhausted });
     expect(clientErrorOf(err)).toMatchObject({ grpcStatus: 8, httpStatus: 507 });
     expect(clientErrorOf(err).message).toMatch(/^STATE_DISK_FULL: the state disk is full \(ENOSPC at write of the VM's state record\)/);
     expect(clientErrorOf(err).message).not.toContain(dirs.dir);
@@ -102,9 +102,9 @@ describe('creates and a full state disk (fake launcher)', () => {
   });
 
   it.each<[string, StateFileCall, string, string]>([
-    ['the disk fills after QEMU started', 'write', 'ENOSPC', 'state-disk-full'],
-    ['fsync fails after QEMU started', 'fsync', 'EIO', 'state-write-failed'],
-    ['the rename fails after QEMU started', 'rename', 'EIO', 'state-write-failed'],
+    ['the disk fills after QEMU started', 'write', 'ENOSPC', 'STATE_DISK_FULL'],
+    ['fsync fails after QEMU started', 'fsync', 'EIO', 'STATE_WRITE_FAILED'],
+    ['the rename fails after QEMU started', 'rename', 'EIO', 'STATE_WRITE_FAILED'],
   ])('%s: the create fails (%s), QEMU is killed, nothing left', async (_what, call, code, kind) => {
     dirs = testDirs();
     const launcher = new FakeLauncher();

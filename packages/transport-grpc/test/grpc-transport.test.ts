@@ -64,8 +64,10 @@ describe('status codes', () => {
     [new ManagerError('CREDENTIALS_REQUIRED', 'no token'), status.UNAUTHENTICATED],
     [new ManagerError('ROLE_INSUFFICIENT', 'reader role'), status.PERMISSION_DENIED],
     [new ManagerError('INTERNAL_ERROR', 'QEMU died'), status.INTERNAL],
-  ])('%s → status %i with its message', (err, code) => {
-    expect(toServiceError(err)).toEqual({ code, details: err.message, message: err.message });
+  ])('%s → status %i with its code and message', (err, code) => {
+    const failure = toServiceError(err);
+    expect(failure).toMatchObject({ code, details: `${err.kind}: ${err.message}`, message: `${err.kind}: ${err.message}` });
+    expect(failure.metadata?.get('cocos-error-code')).toEqual([err.kind]);
   });
 
   it('every catalogue entry is the grpc-js status of the same name', () => {
@@ -73,7 +75,9 @@ describe('status codes', () => {
   });
 
   it('an unexpected error is INTERNAL and its text stays out of the answer', () => {
-    expect(toServiceError(new Error('EACCES: /var/lib/cocos/secret'))).toEqual({ code: status.INTERNAL, details: 'internal error', message: 'internal error' });
+    const failure = toServiceError(new Error('EACCES: /var/lib/cocos/secret'));
+    expect(failure).toMatchObject({ code: status.INTERNAL, details: 'INTERNAL_ERROR: internal error', message: 'INTERNAL_ERROR: internal error' });
+    expect(failure.metadata?.get('cocos-error-code')).toEqual(['INTERNAL_ERROR']);
   });
 });
 
@@ -132,7 +136,9 @@ describe('gRPC server over a real socket', () => {
     ['RemoveVm', { cvm_id: 'nope' }],
     ['GetVm', { id: 'nope' }],
   ])('%s of an unknown id is NOT_FOUND', async (method, req) => {
-    await expect(call(method, req)).rejects.toMatchObject({ code: status.NOT_FOUND, details: 'no VM with id "nope"' });
+    const err = (await call(method, req).catch((e: unknown) => e)) as { code: number; details: string; metadata: { get(key: string): unknown[] } };
+    expect(err).toMatchObject({ code: status.NOT_FOUND, details: 'VM_NOT_FOUND: no VM with id "nope"' });
+    expect(err.metadata.get('cocos-error-code')).toEqual(['VM_NOT_FOUND']);
   });
 
   it('a bad ttl is INVALID_ARGUMENT with the reason', async () => {

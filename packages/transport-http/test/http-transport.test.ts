@@ -25,13 +25,13 @@ describe('HTTP status of service errors', () => {
     [new ManagerError('ROLE_INSUFFICIENT', 'reader role'), 403, 'PERMISSION_DENIED'],
     [new ManagerError('INTERNAL_ERROR', 'QEMU died'), 500, 'INTERNAL'],
   ])('%s → %d %s', (err, status, code) => {
-    expect(toHttpError(err)).toEqual({ status, body: { error: { code, message: err.message } }, unexpected: false });
+    expect(toHttpError(err)).toEqual({ status, body: { error: { code, reason: err.kind, message: `${err.kind}: ${err.message}` } }, unexpected: false });
   });
 
   it('an unexpected error is 500 INTERNAL and its text stays out of the body', () => {
     expect(toHttpError(new Error('EACCES: /var/lib/cocos/secret'))).toEqual({
       status: 500,
-      body: { error: { code: 'INTERNAL', message: 'internal error' } },
+      body: { error: { code: 'INTERNAL', reason: 'INTERNAL_ERROR', message: 'INTERNAL_ERROR: internal error' } },
       unexpected: true,
     });
   });
@@ -43,9 +43,10 @@ describe('HTTP status of service errors', () => {
     [405, 400],
   ])("Fastify's own %d refusal → %d INVALID_ARGUMENT with Fastify's message", (fastifyStatus, status) => {
     const refusal = Object.assign(new Error('Body is not valid JSON'), { statusCode: fastifyStatus });
+    const reason = { 400: 'REQUEST_BODY_INVALID', 413: 'REQUEST_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' }[status];
     expect(toHttpError(fromFastifyRefusal(refusal))).toEqual({
       status,
-      body: { error: { code: 'INVALID_ARGUMENT', message: 'Body is not valid JSON' } },
+      body: { error: { code: 'INVALID_ARGUMENT', reason, message: `${reason}: Body is not valid JSON` } },
       unexpected: false,
     });
   });
@@ -102,12 +103,12 @@ describe('errors over a real HTTP server', () => {
 
   it('a ManagerError keeps its status and message', async () => {
     const res = await fetch(`${base}/vms/nope`);
-    expect([res.status, await res.json()]).toEqual([404, { error: { code: 'NOT_FOUND', message: 'no VM with id "nope"' } }]);
+    expect([res.status, await res.json()]).toEqual([404, { error: { code: 'NOT_FOUND', reason: 'VM_NOT_FOUND', message: 'VM_NOT_FOUND: no VM with id "nope"' } }]);
   });
 
   it('an unexpected error is 500 "internal error" to the client and logged in full', async () => {
     const res = await fetch(`${base}/vms/broken`);
-    expect([res.status, await res.json()]).toEqual([500, { error: { code: 'INTERNAL', message: 'internal error' } }]);
+    expect([res.status, await res.json()]).toEqual([500, { error: { code: 'INTERNAL', reason: 'INTERNAL_ERROR', message: 'INTERNAL_ERROR: internal error' } }]);
     expect(logged).toContainEqual(
       expect.objectContaining({ msg: 'HTTP request failed unexpectedly', err: expect.objectContaining({ message: broken.message }) }),
     );

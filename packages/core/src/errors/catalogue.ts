@@ -281,7 +281,7 @@ export const ERROR_CATALOGUE = {
   QEMU_SPAWN_FAILED: logged(
     E.Internal,
     'QEMU could not be started',
-    'QEMU (or `sudo -n` for it) could not be spawned; the create fails with VM_CREATE_FAILED.',
+    'QEMU (or `sudo -n` for it) could not be spawned; the create fails with VM_PREPARE_FAILED ("starting QEMU failed").',
   ),
   QEMU_SIGNAL_FAILED: logged(E.Internal, 'QEMU could not be signalled', 'A signal to a root QEMU through `sudo -n kill` failed; the stop ladder goes on.'),
   DEVICE_RELEASE_FAILED: logged(

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { QmpConnection } from '../../api/process-launcher.js';
-import { ManagerError } from '../../errors.js';
+import { ERROR_CATALOGUE, ManagerError } from '../../errors.js';
 import { ConsoleLog } from '../console/console-log.js';
 import { validateCreateRequest } from '../request-validation.js';
 import { Rollback } from './rollback.js';
@@ -18,16 +18,17 @@ import type { LaunchPlan } from './launch-plan.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Turns a plugin's failure in `what` that is no ManagerError (its text was
- * not written for a client: a tool's output, host paths) into
- * VM_PREPARE_FAILED naming the step; the text is the operator's detail.
+ * Turns a failure in `what` that is not a client's kind of error (no
+ * ManagerError, or one of the log's: its text was not written for a client —
+ * a tool's output) into VM_PREPARE_FAILED naming the step; host paths are
+ * taken out of its text at the end (clientSafe).
  */
 async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    if (err instanceof ManagerError) throw err;
-    throw new ManagerError('VM_PREPARE_FAILED', `${what} failed`, { cause: err, detail: String((err as Error).message ?? err) });
+    if (err instanceof ManagerError && ERROR_CATALOGUE[err.kind].scope === 'call') throw err;
+    throw new ManagerError('VM_PREPARE_FAILED', `${what} failed: ${(err as Error).message}`, { cause: err });
   }
 }
 
