@@ -47,6 +47,7 @@ const MANAGER_HOST_FILES = [
   'architecture',
   'cli',
   'confidential',
+  'error-codes',
   'fresh-clone',
   'gpu',
   'gpu-wire',

@@ -63,7 +63,8 @@ describe('GPUs on the wire: gRPC CreateVm/GetVm/ListVms and the REST mirror (fak
       (e: ServiceError) => e,
     );
     expect(refused?.code).toBe(8); // RESOURCE_EXHAUSTED
-    expect(refused?.details).toBe('every GPU in MANAGER_QEMU_GPU_BDF (2) is passed through to a VM; remove one first');
+    expect(refused?.details).toBe('DEVICE_POOL_EXHAUSTED: every GPU in MANAGER_QEMU_GPU_BDF (2) is passed through to a VM; remove one first');
+    expect(refused?.metadata.get('cocos-error-code')).toEqual(['DEVICE_POOL_EXHAUSTED']);
 
     await call('RemoveVm', { cvm_id: a.cvm_id });
     const c = await call<CreateRes>('CreateVm', {});

@@ -57,7 +57,7 @@ describe('attestation policy formats on every surface', () => {
     expect(await json.json()).toEqual(policy.json);
     const bad = await get('?format=xml');
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { message: string } }).error.message).toBe('format "xml" is not one of corim, json');
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toBe('POLICY_FORMAT_UNKNOWN: format "xml" is not one of corim, json');
   });
 
   it('gRPC: the upstream request gets the default; our metadata picks the format', async () => {
@@ -72,7 +72,7 @@ describe('attestation policy formats on every surface', () => {
       });
     expect(isCorim(await call())).toBe(true);
     expect(JSON.parse((await call('json')).toString())).toEqual(policy.json);
-    await expect(call('yaml')).rejects.toMatchObject({ code: 3, details: 'policy format "yaml" is not one of corim, json' });
+    await expect(call('yaml')).rejects.toMatchObject({ code: 3, details: 'POLICY_FORMAT_UNKNOWN: policy format "yaml" is not one of corim, json' });
     client.close();
   });
 

@@ -91,7 +91,10 @@ export class PlainBackend implements TeeBackend {
   }
 
   async attestationPolicy(): Promise<AttestationPolicyDocument> {
-    throw new ManagerError('ATTESTATION_UNAVAILABLE', 'plain VMs carry no attestation: there is no TEE measurement to verify (run a sev, sev-snp or tdx backend)');
+    throw new ManagerError(
+      'ATTESTATION_UNAVAILABLE',
+      'plain VMs carry no attestation: there is no TEE measurement to verify (run a sev, sev-snp or tdx backend)',
+    );
   }
 
   private async hasKvmDevice(host: HostEnvironment): Promise<boolean> {

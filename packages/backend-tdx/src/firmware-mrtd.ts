@@ -21,7 +21,8 @@ export class FirmwareMrtd {
     } catch (err) {
       const why = (err as Error).message;
       if (configured === '') {
-        throw new ManagerError('LAUNCH_MEASUREMENT_FAILED', 
+        throw new ManagerError(
+          'LAUNCH_MEASUREMENT_FAILED',
           `MANAGER_QEMU_OVMF_FILE=${JSON.stringify(ovmfFile)}: cannot compute the TDX MRTD (${why}); set MANAGER_MRTD to give it`,
         );
       }

@@ -171,9 +171,4 @@ describe('QemuCommand', () => {
       '-nographic',
     ]);
   });
-
-  it('finds elements by class', () => {
-    const cmd = new QemuCommand('q').add(new Cpu('a'), new NoGraphic());
-    expect(cmd.find(Cpu).map((c) => c.model)).toEqual(['a']);
-  });
 });

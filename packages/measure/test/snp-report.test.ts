@@ -149,6 +149,9 @@ describe('files that are not reports or certificates', () => {
   it('a VCEK that is not a certificate', async () => {
     writeFileSync(path.join(dir, 'junk.pem'), 'not a certificate');
     const err = await verifySnpReport({ report: reportFile(good), vcek: path.join(dir, 'junk.pem') }, null).catch((e: unknown) => e);
-    expect(err).toMatchObject({ measureCode: MeasureErrorCode.BadCertificate, message: expect.stringMatching(/junk\.pem: not a PEM or DER X\.509 certificate/) });
+    expect(err).toMatchObject({
+      measureCode: MeasureErrorCode.BadCertificate,
+      message: expect.stringMatching(/junk\.pem: not a PEM or DER X\.509 certificate/),
+    });
   });
 });

@@ -50,7 +50,8 @@ function withTimeout<T>(work: Promise<T>, ms: number, method: string): Promise<T
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new ManagerError('CALL_DEADLINE_EXCEEDED', `${method} took longer than MANAGER_GRPC_TIMEOUT (${ms} ms); it may still complete, check ListVms`)),
+      () =>
+        reject(new ManagerError('CALL_DEADLINE_EXCEEDED', `${method} took longer than MANAGER_GRPC_TIMEOUT (${ms} ms); it may still complete, check ListVms`)),
       ms,
     );
   });

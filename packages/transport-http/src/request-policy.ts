@@ -67,13 +67,15 @@ export class BrowserPolicy {
     const header = request.headers.host;
     const host = header === undefined ? null : hostOf(header);
     if (host === null || !this.hostAllowed(host)) {
-      return new ManagerError('HOST_NOT_ALLOWED', 
+      return new ManagerError(
+        'HOST_NOT_ALLOWED',
         `the Host header ${JSON.stringify(header ?? '')} names no host of this manager; expected localhost, an IP address or a host of MANAGER_HTTP_ALLOWED_HOSTS`,
       );
     }
     const origin = request.headers.origin;
     if (origin !== undefined && !this.origins.has(origin.trim().toLowerCase()) && !this.isSameOrigin(request, origin)) {
-      return new ManagerError('ORIGIN_NOT_ALLOWED', 
+      return new ManagerError(
+        'ORIGIN_NOT_ALLOWED',
         `requests from the browser origin ${JSON.stringify(origin)} are refused; allowed origins are set with MANAGER_HTTP_ALLOWED_ORIGINS`,
       );
     }

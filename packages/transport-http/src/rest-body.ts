@@ -26,7 +26,8 @@ export function createRequestFromJson(body: unknown): CreateVmRequest {
   const b = body as Record<string, unknown>;
   const known = new Set<string>([...TEXT, ...BYTES]);
   const unknown = Object.keys(b).filter((k) => !known.has(k));
-  if (unknown.length > 0) throw new ManagerError('REQUEST_BODY_INVALID', `unknown field(s) ${unknown.join(', ')}; expected CreateReq fields (${[...known].join(', ')})`);
+  if (unknown.length > 0)
+    throw new ManagerError('REQUEST_BODY_INVALID', `unknown field(s) ${unknown.join(', ')}; expected CreateReq fields (${[...known].join(', ')})`);
   const text = (k: (typeof TEXT)[number]) => {
     const v = b[k] ?? '';
     if (typeof v !== 'string') throw new ManagerError('REQUEST_BODY_INVALID', `${k} must be a string`);

@@ -103,7 +103,10 @@ describe('errors over a real HTTP server', () => {
 
   it('a ManagerError keeps its status and message', async () => {
     const res = await fetch(`${base}/vms/nope`);
-    expect([res.status, await res.json()]).toEqual([404, { error: { code: 'NOT_FOUND', reason: 'VM_NOT_FOUND', message: 'VM_NOT_FOUND: no VM with id "nope"' } }]);
+    expect([res.status, await res.json()]).toEqual([
+      404,
+      { error: { code: 'NOT_FOUND', reason: 'VM_NOT_FOUND', message: 'VM_NOT_FOUND: no VM with id "nope"' } },
+    ]);
   });
 
   it('an unexpected error is 500 "internal error" to the client and logged in full', async () => {

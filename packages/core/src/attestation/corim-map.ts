@@ -82,7 +82,8 @@ export function measurementKey(name: string): Buffer {
 export function hashAlgIdFor(m: ReferenceMeasurement): number {
   const id = HASH_ALG_BY_LENGTH.get(m.digest.length);
   if (id === undefined) {
-    throw new ManagerError('POLICY_WITHOUT_MEASUREMENTS', 
+    throw new ManagerError(
+      'POLICY_WITHOUT_MEASUREMENTS',
       `reference measurement ${m.name} is ${m.digest.length} bytes: expected a SHA-256, SHA-384 or SHA-512 digest (32, 48 or 64 bytes)`,
     );
   }

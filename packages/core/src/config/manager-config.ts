@@ -142,13 +142,9 @@ class LoadedConfig implements ManagerConfig {
   }
 }
 
+/** A raw value as convict holds it (the environment's string or the default, never parsed). */
 function renderValue(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'object' && 'first' in value && 'last' in value) {
-    const r = value as { first: number; last: number };
-    return `${r.first}-${r.last}`;
-  }
-  return String(value);
+  return value === null || value === undefined ? '' : String(value);
 }
 
 interface Entry {

@@ -94,7 +94,8 @@ export class BackendRegistry {
     }
     const loaded = this.loadedNames();
     if (refused.length > 0) {
-      throw new ManagerError('BACKEND_UNAVAILABLE', 
+      throw new ManagerError(
+        'BACKEND_UNAVAILABLE',
         `auto-detection found no backend this host can run (${refused.join('; ')}); set MANAGER_TEE_BACKEND to one of the loaded backends (${loaded})`,
       );
     }

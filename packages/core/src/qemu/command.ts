@@ -22,11 +22,6 @@ export class QemuCommand {
     return this;
   }
 
-  /** Elements of a given class, for backends that need to see what is already there. */
-  find<T extends QemuElement>(type: abstract new (...args: never[]) => T): T[] {
-    return this.elements.map((e) => e.element).filter((e): e is T => e instanceof type);
-  }
-
   /** The arguments after the program name. */
   args(): string[] {
     return [...this.elements].sort((a, b) => a.element.section - b.element.section || a.seq - b.seq).flatMap(({ element }) => element.render());

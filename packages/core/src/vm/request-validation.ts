@@ -78,14 +78,16 @@ export function validateCreateRequest(req: CreateVmRequest): ValidatedRequest {
   // on spaces, on byte 0xA0 (inside UTF-8 characters such as "†") and at
   // quotes, so anything else could smuggle in parameters such as init=.
   if (!/^[\x21\x23-\x7e]*$/.test(req.aaKbsParams)) {
-    throw new ManagerError('REQUEST_FIELD_INVALID', 
+    throw new ManagerError(
+      'REQUEST_FIELD_INVALID',
       "aa_kbs_params must be printable ASCII without spaces or '\"': it is appended to the kernel command line as exactly one parameter",
     );
   }
   for (const [field, wire] of ENV_FILE_FIELDS) {
     const bad = UNSAFE_IN_ENV_FILE.exec(req[field]);
     if (bad) {
-      throw new ManagerError('REQUEST_FIELD_INVALID', 
+      throw new ManagerError(
+        'REQUEST_FIELD_INVALID',
         `${wire} contains ${JSON.stringify(bad[0])}: values of the guest's environment file must not contain whitespace or any of \\ ' " $ \` ; & | < > ( ) ~ (a shell or systemd would misread them)`,
       );
     }

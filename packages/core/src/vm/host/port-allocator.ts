@@ -42,7 +42,8 @@ export class PortAllocator {
       this.reserved.delete(port);
       busyElsewhere++;
     }
-    throw new ManagerError('PORTS_EXHAUSTED', 
+    throw new ManagerError(
+      'PORTS_EXHAUSTED',
       `no free host port in MANAGER_QEMU_HOST_FWD_RANGE ${this.range.first}-${this.range.last}: ` +
         `${this.reserved.size} used by VMs, ${busyElsewhere} held by other processes`,
     );

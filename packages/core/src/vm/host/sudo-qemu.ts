@@ -102,7 +102,10 @@ export async function claimRootSocket(socket: string): Promise<boolean> {
         .trim()
         .split('\n')
         .pop() || result.shortMessage;
-    throw new ManagerError('QEMU_SPAWN_FAILED', `cannot take over QEMU's root-owned QMP socket through "sudo -n chown": ${why} (the manager's user needs a NOPASSWD sudo rule for chown)`);
+    throw new ManagerError(
+      'QEMU_SPAWN_FAILED',
+      `cannot take over QEMU's root-owned QMP socket through "sudo -n chown": ${why} (the manager's user needs a NOPASSWD sudo rule for chown)`,
+    );
   }
   return true;
 }

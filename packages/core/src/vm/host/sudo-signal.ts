@@ -42,5 +42,8 @@ export async function signalProcess(pid: number, signal: NodeJS.Signals): Promis
       .trim()
       .split('\n')
       .pop() || result.shortMessage;
-  throw new ManagerError('QEMU_SIGNAL_FAILED', `cannot send ${signal} to root QEMU pid ${pid} through "sudo -n kill": ${why} (the manager's user needs a NOPASSWD sudo rule for kill)`);
+  throw new ManagerError(
+    'QEMU_SIGNAL_FAILED',
+    `cannot send ${signal} to root QEMU pid ${pid} through "sudo -n kill": ${why} (the manager's user needs a NOPASSWD sudo rule for kill)`,
+  );
 }

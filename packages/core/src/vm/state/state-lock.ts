@@ -46,7 +46,8 @@ export class StateLock {
       }
       const holder = await this.holder();
       if (holder.alive) {
-        throw new ManagerError('STATE_LOCKED', 
+        throw new ManagerError(
+          'STATE_LOCKED',
           `another manager (pid ${holder.pid}) already uses the state directory ${this.stateDir}; stop it first or give this one its own MANAGER_STATE_DIR`,
         );
       }
