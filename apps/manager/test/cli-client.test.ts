@@ -56,7 +56,7 @@ describe('cocos-manager-cli against a running manager', () => {
     expect(policy).toMatchObject({
       exitCode: 1,
       stderr:
-        'cocos-manager-cli: plain VMs carry no attestation: there is no TEE measurement to verify (run a sev, sev-snp or tdx backend) (FAILED_PRECONDITION)',
+        'cocos-manager-cli: ATTESTATION_UNAVAILABLE: plain VMs carry no attestation: there is no TEE measurement to verify (run a sev, sev-snp or tdx backend) (FAILED_PRECONDITION)',
     });
 
     const removed = await cli('remove-vm', vm.cvm_id);
@@ -77,8 +77,8 @@ describe('cocos-manager-cli against a running manager', () => {
   });
 
   it.each([
-    [['remove-vm', 'no-such-vm'], /^cocos-manager-cli: no VM with id "no-such-vm" \(NOT_FOUND\)$/],
-    [['create-vm', '--ttl', 'soon'], /^cocos-manager-cli: ttl: invalid duration "soon".* \(INVALID_ARGUMENT\)$/],
+    [['remove-vm', 'no-such-vm'], /^cocos-manager-cli: VM_NOT_FOUND: no VM with id "no-such-vm" \(NOT_FOUND\)$/],
+    [['create-vm', '--ttl', 'soon'], /^cocos-manager-cli: TTL_INVALID: ttl: invalid duration "soon".* \(INVALID_ARGUMENT\)$/],
     [['create-vm', '--client-cert', '/no/such.pem'], /^cocos-manager-cli: --client-cert \/no\/such\.pem: ENOENT$/],
     [['list-vms', '--bogus'], /^error: unknown option '--bogus'$/],
   ])('%j fails with one clear line and a non-zero exit', async (args, message) => {

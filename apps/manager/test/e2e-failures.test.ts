@@ -141,7 +141,7 @@ describe('failure injection: a failed create leaves nothing behind', () => {
       // The client hears why without host paths; QEMU's own words (with the path) are in the manager's log.
       await expect(m.call('CreateVm', {})).rejects.toMatchObject({
         code: status.INTERNAL,
-        details: "QEMU exited during start-up: QEMU exited with code 1; its last output is in the manager's log",
+        details: "QEMU_EXITED_AT_START: QEMU exited during start-up: QEMU exited with code 1; its last output is in the manager's log",
       });
       expect(m.output()).toMatch(/could not open kernel file '[^']*bzImage': No such file/);
       expect(footprint(m)).toEqual({ processes: 0, dirs: [], states: [] });

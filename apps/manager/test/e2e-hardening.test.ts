@@ -99,11 +99,11 @@ describe('client-facing errors carry no host paths (real QEMU, real binary)', ()
     const noKernel = await m.call('CreateVm', {}).catch((e: ServiceError) => e);
     expect(noVars).toMatchObject({
       code: status.FAILED_PRECONDITION,
-      details: expect.stringMatching(/^preparing the plain backend failed: .*…\/OVMF_VARS\.fd/),
+      details: expect.stringMatching(/^VM_PREPARE_FAILED: preparing the plain backend failed: .*…\/OVMF_VARS\.fd/),
     });
     expect(noKernel).toMatchObject({
       code: status.INTERNAL,
-      details: "QEMU exited during start-up: QEMU exited with code 1; its last output is in the manager's log",
+      details: "QEMU_EXITED_AT_START: QEMU exited during start-up: QEMU exited with code 1; its last output is in the manager's log",
     });
     for (const err of [noVars, noKernel] as ServiceError[]) {
       expect(err.details).not.toContain(files);

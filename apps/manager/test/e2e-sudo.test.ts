@@ -180,7 +180,7 @@ describe('sudo mode as root (real sudo, real QEMU)', () => {
     const began = Date.now();
     const failure = await m.call('CreateVm', {}).catch((err: unknown) => err);
     clearInterval(sampling);
-    expect(failure).toMatchObject({ details: 'QEMU did not answer on its QMP socket within MANAGER_VM_START_TIMEOUT (1000 ms)' });
+    expect(failure).toMatchObject({ details: 'QEMU_START_TIMEOUT: QEMU did not answer on its QMP socket within MANAGER_VM_START_TIMEOUT (1000 ms)' });
     expect(Date.now() - began).toBeGreaterThanOrEqual(1000);
     // It was QEMU itself (root's, a child of sudo) that ran meanwhile, and it is gone, its sudo too.
     expect(seen.size).toBe(1);
