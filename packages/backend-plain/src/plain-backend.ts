@@ -1,6 +1,7 @@
 import { access, constants, copyFile, chmod } from 'node:fs/promises';
 import { execa } from 'execa';
 import {
+  firmwareVersionOf,
   CONFIG,
   ConfigError,
   coreSettings,
@@ -41,6 +42,9 @@ export class PlainBackend implements TeeBackend {
   readonly name = 'plain';
   readonly selection = PLAIN_SELECTION;
 
+  /** The EDK II release of MANAGER_QEMU_OVMF_CODE_FILE, read at start-up. */
+  private firmware: string | null = null;
+
   constructor(@inject(CONFIG) private readonly config: ManagerConfig) {}
 
   async probe(host: HostEnvironment): Promise<ProbeResult> {
@@ -70,6 +74,11 @@ export class PlainBackend implements TeeBackend {
     const { ovmfCode, ovmfVars } = this.settings();
     await requireReadable(ovmfCode.file, plainSettings.plain.ovmfCode.file.env);
     await requireReadable(ovmfVars.file, plainSettings.plain.ovmfVars.file.env);
+    this.firmware = await firmwareVersionOf(ovmfCode.file);
+  }
+
+  firmwareVersion(): string | null {
+    return this.firmware;
   }
 
   async prepare(vm: VmContext): Promise<void> {

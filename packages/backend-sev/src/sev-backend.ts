@@ -1,5 +1,6 @@
 import { access, chmod, constants, copyFile } from 'node:fs/promises';
 import {
+  firmwareVersionOf,
   CONFIG,
   ConfigError,
   coreSettings,
@@ -41,6 +42,8 @@ export const VARS_FILE_NAME = 'OVMF_VARS.fd';
 @injectable()
 export class SevBackend implements TeeBackend {
   readonly name = 'sev';
+  /** The EDK II release of the firmware file, read at start-up. */
+  private firmware: string | null = null;
 
   constructor(
     @inject(CONFIG) private readonly config: ManagerConfig,
@@ -63,6 +66,11 @@ export class SevBackend implements TeeBackend {
     await requireReadable(code.file, 'MANAGER_QEMU_OVMF_CODE_FILE');
     await requireReadable(vars.file, 'MANAGER_QEMU_OVMF_VARS_FILE');
     this.policy();
+    this.firmware = await firmwareVersionOf(code.file);
+  }
+
+  firmwareVersion(): string | null {
+    return this.firmware;
   }
 
   async prepare(vm: VmContext): Promise<void> {

@@ -1,5 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import {
+  firmwareVersionOf,
   Bios,
   CONFIG,
   ConfigError,
@@ -36,6 +37,8 @@ export const TDX_PRIORITY = 200;
 @injectable()
 export class TdxBackend implements TeeBackend {
   readonly name = 'tdx';
+  /** The EDK II release of the firmware file, read at start-up. */
+  private firmware: string | null = null;
 
   constructor(
     @inject(CONFIG) private readonly config: ManagerConfig,
@@ -60,6 +63,11 @@ export class TdxBackend implements TeeBackend {
       throw new ConfigError(`MANAGER_QEMU_OVMF_FILE=${JSON.stringify(file)}: expected a readable OVMF image built for TDX`);
     }
     await this.attestationPolicy(); // the expected-measurement settings are consistent
+    this.firmware = await firmwareVersionOf(file);
+  }
+
+  firmwareVersion(): string | null {
+    return this.firmware;
   }
 
   async prepare(): Promise<void> {}

@@ -14,6 +14,7 @@ export * from './api/boot-strategy.js';
 export * from './api/connection-guard.js';
 export * from './api/create-faults.js';
 export * from './api/device-assignment.js';
+export * from './api/firmware-version.js';
 export * from './api/host.js';
 export * from './api/http-pages.js';
 export * from './api/launch-measurement.js';

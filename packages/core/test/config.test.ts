@@ -32,7 +32,7 @@ describe('core configuration', () => {
       'qemu.kernelCmdline': 'quiet console=null',
       'qemu.noGraphic': true,
       'qemu.monitor': 'pty',
-      'qemu.ovmfVersion': 'edk2-stable202408',
+      'qemu.ovmfVersion': '',
       'manager.maxVms': 10,
       'manager.logLevel': 'info',
     };

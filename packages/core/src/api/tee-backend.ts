@@ -1,5 +1,4 @@
 import type { QemuCommand } from '../qemu/command.js';
-import type { CvmInfo } from './vm-types.js';
 import type { AttestationPolicyDocument } from './attestation-policy.js';
 import type { HostFiles, ProbeResult } from './host.js';
 import type { VmContext } from './vm-context.js';
@@ -78,6 +77,11 @@ export interface TeeBackend {
    * a TEE measurement throws FAILED_PRECONDITION.
    */
   attestationPolicy(vm: VmContext): Promise<AttestationPolicyDocument>;
-  /** Lets the backend adjust CVM info (e.g. its firmware version). */
-  cvmInfo?(vm: VmContext, base: CvmInfo): CvmInfo;
+  /**
+   * The EDK II release of the firmware this backend boots (CVMInfo's
+   * ovmf_version), when it can tell — e.g. from the package that installed
+   * the file (`firmwareVersionOf`), read in `validate`. Null or absent: the
+   * MANAGER_QEMU_OVMF_VERSION default. An operator's own value always wins.
+   */
+  firmwareVersion?(): string | null;
 }

@@ -221,8 +221,8 @@ export const coreSettings = {
     monitor: setting({ env: 'MANAGER_QEMU_MONITOR', doc: 'The -monitor character device.', default: 'pty', format: f.nonEmptyText }),
     ovmfVersion: setting({
       env: 'MANAGER_QEMU_OVMF_VERSION',
-      doc: 'EDK II version the firmware was built from, reported in CVM info.',
-      default: 'edk2-stable202408',
+      doc: "EDK II version the firmware was built from, reported in CVM info (ovmf_version). Empty: what the backend reads from its firmware file (the release of the Debian package that installed it, e.g. edk2-stable202211 for ovmf 2022.11), else edk2-stable202408 (the Go manager's default).",
+      default: '',
       format: f.text,
     }),
   },

@@ -1,19 +1,19 @@
+import { DEFAULT_OVMF_VERSION } from '../api/firmware-version.js';
 import { VmState, type CvmInfo } from '../api/vm-types.js';
 import type { VmInstance } from './vm-instance.js';
 import type { VmRuntime } from './vm-runtime.js';
 
-/** CVMInfo of a VM: the configuration it was launched with, adjusted by its backend (firmware version…). */
+/** CVMInfo of a VM: the configuration it was launched with; the firmware version the operator's, else its backend's. */
 export function cvmInfoOf(vm: VmInstance, settings: VmRuntime['settings']): CvmInfo {
   const { qemu, manager } = settings;
-  const base: CvmInfo = {
+  return {
     id: vm.id,
-    ovmfVersion: qemu.ovmfVersion,
+    ovmfVersion: qemu.ovmfVersion || vm.plan.backend.firmwareVersion?.() || DEFAULT_OVMF_VERSION,
     cpuNum: qemu.smpCount,
     cpuType: qemu.cpu,
     kernelCmd: vm.plan.context.kernelCommandLine,
     eosVersion: manager.eosVersion,
   };
-  return vm.plan.backend.cvmInfo ? vm.plan.backend.cvmInfo(vm.plan.context, base) : base;
 }
 
 /** Asks QEMU for the guest's run state of a running VM (GetVm); keeps the last known one when QEMU does not answer at once. */
