@@ -1,4 +1,8 @@
 import { destination as pinoDestination, pino, type DestinationStream, type Logger } from 'pino';
+import { CREATE_REQUEST_FIELDS } from './api/create-request-fields.js';
+
+/** The request's credentials, wherever an object carrying them is logged, and any whole `request`. */
+const REDACTED = [...CREATE_REQUEST_FIELDS.filter((f) => f.secret).map((f) => `*.${f.key}`), 'request'];
 
 /**
  * The manager's pino logger. Known secret-bearing request fields are redacted
@@ -10,15 +14,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       level,
       base: { service: 'cocos-manager' },
       redact: {
-        paths: [
-          '*.agentCvmClientKey',
-          '*.agentCvmClientCert',
-          '*.agentCvmServerCaCert',
-          '*.awsSecretAccessKey',
-          '*.awsAccessKeyId',
-          '*.agentCertsToken',
-          'request',
-        ],
+        paths: REDACTED,
         censor: '<redacted>',
       },
     },

@@ -1,5 +1,5 @@
-import net, { type AddressInfo, type Server, type Socket } from 'node:net';
-import type { ConnectionGuard, Logger, ManagerMetrics } from '@cocos-manager/core';
+import net, { type Server, type Socket } from 'node:net';
+import { guardRefusal, IGNORE_SOCKET_ERRORS, listenOnAll, type ConnectionGuard, type Logger, type ManagerMetrics } from '@cocos-manager/core';
 
 /** Connection-level limits of the gRPC listener. */
 export interface GateLimits {
@@ -11,9 +11,7 @@ export interface GateLimits {
 /** The HTTP/2 client preface is 24 bytes; a TLS ClientHello is longer. Either way a live client sends this much at once. */
 export const PREFACE_BYTES = 24;
 
-const IGNORE = () => undefined;
-/** Errors that mean "this machine has no IPv6 loopback": `localhost` then binds IPv4 only. */
-const NO_ADDRESS = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT']);
+const IGNORE = IGNORE_SOCKET_ERRORS;
 
 /**
  * Our own TCP listener in front of grpc-js: every accepted connection is
@@ -58,21 +56,11 @@ export class ConnectionGate {
   }
 
   private async listenOnce(host: string, port: number): Promise<number> {
-    const [first = host, ...others] = host === 'localhost' ? ['127.0.0.1', '::1'] : [host === '' ? '0.0.0.0' : host];
-    const main = this.createServer();
-    await listenOn(main, first, port);
-    this.servers.push(main);
-    const bound = (main.address() as AddressInfo).port;
-    for (const address of others) {
-      const extra = this.createServer();
-      try {
-        await listenOn(extra, address, bound);
-        this.servers.push(extra);
-      } catch (err) {
-        if (!NO_ADDRESS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
-        this.logger.warn({ address }, `gRPC: ${address} is not available on this host; serving on ${first} only`);
-      }
-    }
+    const { port: bound, servers } = await listenOnAll(this.createServer(), () => this.createServer(), host, port, {
+      logger: this.logger,
+      transport: 'gRPC',
+    });
+    this.servers.push(...servers);
     return bound;
   }
 
@@ -101,20 +89,7 @@ export class ConnectionGate {
       this.open--;
       this.sockets.delete(socket);
     });
-    let reason: string | null;
-    try {
-      const verdict = await this.guard.check({
-        remoteAddress: socket.remoteAddress ?? '',
-        remotePort: socket.remotePort ?? 0,
-        localAddress: socket.localAddress ?? '',
-        localPort: socket.localPort ?? 0,
-      });
-      reason = verdict.allowed ? null : verdict.cause;
-    } catch (err) {
-      // The guard could not decide: refused (fail closed).
-      this.logger.error({ err }, 'gRPC: the connection guard failed; connection refused');
-      reason = 'guard-error';
-    }
+    let reason = await guardRefusal(this.guard, socket, { logger: this.logger, transport: 'gRPC' });
     if (reason === null && !socket.destroyed) reason = (await this.preface(socket)) ? null : 'header-timeout';
     if (socket.destroyed) return;
     if (reason !== null) return this.refuse(socket, reason);
@@ -147,14 +122,4 @@ export class ConnectionGate {
     this.metrics.observeRefusedConnection('grpc', reason);
     socket.destroy();
   }
-}
-
-function listenOn(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }

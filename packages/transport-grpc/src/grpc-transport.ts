@@ -4,6 +4,7 @@ import { ReflectionService } from '@grpc/reflection';
 import {
   AUTHENTICATOR,
   clientErrorOf,
+  cvmInfoWire,
   CONFIG,
   CONNECTION_GUARD,
   inject,
@@ -211,15 +212,7 @@ export class GrpcTransport implements Transport {
         return {};
       }),
       CVMInfo: this.unary('CVMInfo', async (req) => {
-        const info = s.cvmInfo(req.id);
-        return {
-          id: info.id,
-          ovmf_version: info.ovmfVersion,
-          cpu_num: info.cpuNum,
-          cpu_type: info.cpuType,
-          kernel_cmd: info.kernelCmd,
-          eos_version: info.eosVersion,
-        };
+        return cvmInfoWire(s.cvmInfo(req.id));
       }),
       AttestationPolicy: this.unary('AttestationPolicy', async (req, metadata) => {
         // The upstream request has no format field: our clients may ask for one out of band.

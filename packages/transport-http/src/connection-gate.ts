@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo, Server, Socket } from 'node:net';
-import type { ConnectionGuard, Logger, ManagerMetrics } from '@cocos-manager/core';
+import type { Server, Socket } from 'node:net';
+import { guardRefusal, IGNORE_SOCKET_ERRORS, listenOnAll, type ConnectionGuard, type Logger, type ManagerMetrics } from '@cocos-manager/core';
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -23,9 +23,7 @@ export interface ConnectionLimits {
   readonly maxConnections: number;
 }
 
-const IGNORE = () => undefined;
-/** Errors that mean "this machine has no IPv6 loopback": `localhost` then binds IPv4 only. */
-const NO_ADDRESS = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT']);
+const IGNORE = IGNORE_SOCKET_ERRORS;
 
 /**
  * Every TCP connection the HTTP servers accept passes here before HTTP or
@@ -64,20 +62,11 @@ export class ConnectionGate {
    * `localhost` means 127.0.0.1 and ::1, whatever /etc/hosts says.
    */
   async listen(main: http.Server, host: string, port: number): Promise<number> {
-    const [first = host, ...others] = host === 'localhost' ? ['127.0.0.1', '::1'] : [host === '' ? '0.0.0.0' : host];
-    await listenOn(main, first, port);
-    this.servers.push(main);
-    const bound = (main.address() as AddressInfo).port;
-    for (const address of others) {
-      const extra = this.createServer(this.handler ?? IGNORE);
-      try {
-        await listenOn(extra, address, bound);
-        this.servers.push(extra);
-      } catch (err) {
-        if (!NO_ADDRESS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
-        this.logger.warn({ address }, `HTTP: ${address} is not available on this host; serving on ${first} only`);
-      }
-    }
+    const { port: bound, servers } = await listenOnAll(main, () => this.createServer(this.handler ?? IGNORE), host, port, {
+      logger: this.logger,
+      transport: 'HTTP',
+    });
+    this.servers.push(...servers);
     return bound;
   }
 
@@ -122,20 +111,7 @@ export class ConnectionGate {
     if (this.open >= this.limits.maxConnections) return this.refuse(socket, 'connection-limit');
     this.open++;
     socket.once('close', () => this.open--);
-    let reason: string | null;
-    try {
-      const verdict = await this.guard.check({
-        remoteAddress: socket.remoteAddress ?? '',
-        remotePort: socket.remotePort ?? 0,
-        localAddress: socket.localAddress ?? '',
-        localPort: socket.localPort ?? 0,
-      });
-      reason = verdict.allowed ? null : verdict.cause;
-    } catch (err) {
-      // The guard could not decide: refused (fail closed).
-      this.logger.error({ err }, 'HTTP: the connection guard failed; connection refused');
-      reason = 'guard-error';
-    }
+    const reason = await guardRefusal(this.guard, socket, { logger: this.logger, transport: 'HTTP' });
     if (reason !== null) return this.refuse(socket, reason);
     if (socket.destroyed) return;
     socket.off('error', IGNORE);
@@ -151,14 +127,4 @@ export class ConnectionGate {
     this.metrics.observeRefusedConnection('http', reason);
     socket.destroy();
   }
-}
-
-function listenOn(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }

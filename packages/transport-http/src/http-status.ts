@@ -3,15 +3,15 @@ import { clientErrorOf, ManagerError, type ErrorKind } from '@cocos-manager/core
 export interface HttpFailure {
   status: number;
   /** `code`: the status class (NOT_FOUND…); `reason`: the stable code of the failure (VM_NOT_FOUND…, docs/errors.md). */
-  body: { error: { code: string; reason: string; message: string } };
+  body: { error: { code: string; reason: string; message: string; field?: string } };
   /** No ManagerError: the client got the generic message, the real error belongs in the log. */
   unexpected: boolean;
 }
 
 /** A service failure as an HTTP status and a JSON body naming the code and what was wrong (core's error catalogue). */
 export function toHttpError(err: unknown): HttpFailure {
-  const { httpStatus, code, reason, message, unexpected } = clientErrorOf(err);
-  return { status: httpStatus, body: { error: { code, reason, message } }, unexpected };
+  const { httpStatus, code, reason, message, field, unexpected } = clientErrorOf(err);
+  return { status: httpStatus, body: { error: { code, reason, message, ...(field === undefined ? {} : { field }) } }, unexpected };
 }
 
 /** Fastify's own refusals by their status; any other 4xx of Fastify's is a bad request. */

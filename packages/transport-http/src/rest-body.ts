@@ -1,18 +1,5 @@
-import { ManagerError, REQUEST_LIMITS, type CreateVmRequest } from '@cocos-manager/core';
+import { CREATE_REQUEST_FIELDS, emptyCreateVmRequest, ManagerError, PEM_FIELDS, REQUEST_LIMITS, TEXT_FIELDS, type CreateVmRequest } from '@cocos-manager/core';
 
-const TEXT = [
-  'agent_log_level',
-  'agent_cvm_server_url',
-  'agent_cvm_ca_url',
-  'ttl',
-  'agent_certs_token',
-  'aws_access_key_id',
-  'aws_secret_access_key',
-  'aws_endpoint_url',
-  'aws_region',
-  'aa_kbs_params',
-] as const;
-const BYTES = ['agent_cvm_server_ca_cert', 'agent_cvm_client_key', 'agent_cvm_client_cert'] as const;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
@@ -24,35 +11,25 @@ export function createRequestFromJson(body: unknown): CreateVmRequest {
   if (body === undefined || body === null || body === '') body = {};
   if (typeof body !== 'object' || Array.isArray(body)) throw new ManagerError('REQUEST_BODY_INVALID', 'the body must be a JSON object of CreateReq fields');
   const b = body as Record<string, unknown>;
-  const known = new Set<string>([...TEXT, ...BYTES]);
+  const known = new Set<string>(CREATE_REQUEST_FIELDS.map((f) => f.wire));
   const unknown = Object.keys(b).filter((k) => !known.has(k));
   if (unknown.length > 0)
     throw new ManagerError('REQUEST_BODY_INVALID', `unknown field(s) ${unknown.join(', ')}; expected CreateReq fields (${[...known].join(', ')})`);
-  const text = (k: (typeof TEXT)[number]) => {
+  const text = (k: string) => {
     const v = b[k] ?? '';
-    if (typeof v !== 'string') throw new ManagerError('REQUEST_BODY_INVALID', `${k} must be a string`);
+    if (typeof v !== 'string') throw new ManagerError('REQUEST_BODY_INVALID', `${k} must be a string`, { fields: { field: k } });
     return v;
   };
-  const bytes = (k: (typeof BYTES)[number]) => {
+  const bytes = (k: string) => {
     const v = b[k] ?? '';
-    if (typeof v !== 'string' || !BASE64.test(v)) throw new ManagerError('REQUEST_BODY_INVALID', `${k} must be base64 (the bytes of a PEM file)`);
+    if (typeof v !== 'string' || !BASE64.test(v))
+      throw new ManagerError('REQUEST_BODY_INVALID', `${k} must be base64 (the bytes of a PEM file)`, { fields: { field: k } });
     return Buffer.from(v, 'base64');
   };
-  return {
-    agentLogLevel: text('agent_log_level'),
-    agentCvmServerCaCert: bytes('agent_cvm_server_ca_cert'),
-    agentCvmClientKey: bytes('agent_cvm_client_key'),
-    agentCvmClientCert: bytes('agent_cvm_client_cert'),
-    agentCvmServerUrl: text('agent_cvm_server_url'),
-    agentCvmCaUrl: text('agent_cvm_ca_url'),
-    ttl: text('ttl'),
-    agentCertsToken: text('agent_certs_token'),
-    awsAccessKeyId: text('aws_access_key_id'),
-    awsSecretAccessKey: text('aws_secret_access_key'),
-    awsEndpointUrl: text('aws_endpoint_url'),
-    awsRegion: text('aws_region'),
-    aaKbsParams: text('aa_kbs_params'),
-  };
+  const out: Record<string, unknown> = { ...emptyCreateVmRequest() };
+  for (const { key, wire } of TEXT_FIELDS) out[key] = text(wire);
+  for (const { key, wire } of PEM_FIELDS) out[key] = bytes(wire);
+  return out as unknown as CreateVmRequest;
 }
 
 /** Base64 of `bytes` bytes, with padding. */
@@ -64,4 +41,4 @@ const base64Length = (bytes: number) => 4 * Math.ceil(bytes / 3);
  * `&` that way), and 4 KiB for field names, punctuation and whitespace.
  * About 1.24 MiB; anything larger cannot be a valid request.
  */
-export const MAX_CREATE_BODY_BYTES = BYTES.length * base64Length(REQUEST_LIMITS.pemBytes) + TEXT.length * REQUEST_LIMITS.textBytes * 6 + 4096;
+export const MAX_CREATE_BODY_BYTES = PEM_FIELDS.length * base64Length(REQUEST_LIMITS.pemBytes) + TEXT_FIELDS.length * REQUEST_LIMITS.textBytes * 6 + 4096;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import {
-  ATTESTATION_POLICY_FORMATS,
-  ManagerError,
+  cvmInfoWire,
+  parsePolicyFormat,
   VmState,
   type AttestationPolicyFormat,
   type ManagerInfo,
@@ -32,10 +32,7 @@ export interface RouteDeps {
 
 /** `?format=corim|json`, or the manager's default when absent. */
 function policyFormat(value: string | undefined): AttestationPolicyFormat | undefined {
-  if (value === undefined || value === '') return undefined;
-  const known = ATTESTATION_POLICY_FORMATS.find((f) => f === value);
-  if (!known) throw new ManagerError('POLICY_FORMAT_UNKNOWN', `format "${value.slice(0, 40)}" is not one of ${ATTESTATION_POLICY_FORMATS.join(', ')}`);
-  return known;
+  return parsePolicyFormat(value, 'format');
 }
 
 /** `/health`, `/metrics`, the JSON REST mirror of the gRPC service, `/events` (SSE) and VM consoles. */
@@ -78,15 +75,7 @@ export function registerRoutes(app: FastifyInstance, { service: s, metrics, info
   app.get('/vms', async () => ({ vms: s.list().map((vm) => views.vm(vm)) }));
   app.get<IdParams>('/vms/:id', async (request) => views.vm(await s.get(request.params.id)));
   app.get<IdParams>('/vms/:id/info', async (request) => {
-    const cvm = s.cvmInfo(request.params.id);
-    return {
-      id: cvm.id,
-      ovmf_version: cvm.ovmfVersion,
-      cpu_num: cvm.cpuNum,
-      cpu_type: cvm.cpuType,
-      kernel_cmd: cvm.kernelCmd,
-      eos_version: cvm.eosVersion,
-    };
+    return cvmInfoWire(s.cvmInfo(request.params.id));
   });
   app.get<IdParams & { Querystring: { format?: string } }>('/vms/:id/attestation-policy', async (request, reply) => {
     const format = policyFormat(request.query.format);

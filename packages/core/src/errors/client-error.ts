@@ -7,6 +7,8 @@ export interface ClientError extends ErrorCatalogueEntry {
   readonly reason: ErrorKind;
   /** `CODE: text`, the same on every transport. */
   readonly message: string;
+  /** The request field the failure is about (`ttl`, `aa_kbs_params`…), when it is about one: what a form marks. */
+  readonly field: string | undefined;
   /** The operator's detail of a ManagerError (for the log only). */
   readonly detail: string | undefined;
   /**
@@ -31,5 +33,6 @@ export function clientErrorOf(err: unknown): ClientError {
   const entry: ErrorCatalogueEntry = ERROR_CATALOGUE[reason];
   const ownText = known && entry.scope === 'call';
   const text = (ownText && err.message) || entry.clientMessage;
-  return { ...entry, reason, message: `${reason}: ${text}`, detail: known ? err.detail : undefined, unexpected: !ownText };
+  const field = ownText && typeof err.fields['field'] === 'string' ? err.fields['field'] : undefined;
+  return { ...entry, reason, message: `${reason}: ${text}`, field, detail: known ? err.detail : undefined, unexpected: !ownText };
 }

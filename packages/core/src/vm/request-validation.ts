@@ -1,6 +1,7 @@
 import { ManagerError } from '../errors.js';
 import { DurationSyntaxError, parseGoDuration } from '../config/duration.js';
 import type { CreateVmRequest } from '../api/vm-types.js';
+import { PEM_FIELDS, TEXT_FIELDS } from '../api/create-request-fields.js';
 
 /** Upper bounds on request fields: enough for real certificates and URLs, far from memory abuse. */
 export const REQUEST_LIMITS = {
@@ -9,30 +10,8 @@ export const REQUEST_LIMITS = {
   maxTtlMs: 366 * 24 * 3_600_000,
 } as const;
 
-const TEXT_FIELDS = [
-  ['agentLogLevel', 'agent_log_level'],
-  ['agentCvmServerUrl', 'agent_cvm_server_url'],
-  ['agentCvmCaUrl', 'agent_cvm_ca_url'],
-  ['agentCertsToken', 'agent_certs_token'],
-  ['awsAccessKeyId', 'aws_access_key_id'],
-  ['awsSecretAccessKey', 'aws_secret_access_key'],
-  ['awsEndpointUrl', 'aws_endpoint_url'],
-  ['awsRegion', 'aws_region'],
-  ['aaKbsParams', 'aa_kbs_params'],
-  ['ttl', 'ttl'],
-] as const;
-
 /** Fields written as values of the guest's environment file (README: Lifecycle and supervision, the env share). */
-const ENV_FILE_FIELDS = [
-  ['agentLogLevel', 'agent_log_level'],
-  ['agentCvmServerUrl', 'agent_cvm_server_url'],
-  ['agentCvmCaUrl', 'agent_cvm_ca_url'],
-  ['agentCertsToken', 'agent_certs_token'],
-  ['awsAccessKeyId', 'aws_access_key_id'],
-  ['awsSecretAccessKey', 'aws_secret_access_key'],
-  ['awsEndpointUrl', 'aws_endpoint_url'],
-  ['awsRegion', 'aws_region'],
-] as const;
+const ENV_FILE_FIELDS = TEXT_FIELDS.filter((f) => f.env !== undefined && typeof f.env.write === 'string');
 
 /**
  * What a systemd EnvironmentFile (quotes, backslash escapes, `$` expansion)
@@ -41,12 +20,6 @@ const ENV_FILE_FIELDS = [
  * these refused, `KEY=value` means the same to both, unquoted.
  */
 export const UNSAFE_IN_ENV_FILE = /[\s\\'"$`;&|<>()~]/;
-
-const BYTE_FIELDS = [
-  ['agentCvmServerCaCert', 'agent_cvm_server_ca_cert'],
-  ['agentCvmClientKey', 'agent_cvm_client_key'],
-  ['agentCvmClientCert', 'agent_cvm_client_cert'],
-] as const;
 
 export interface ValidatedRequest {
   /** TTL in milliseconds, or null for none. */
@@ -60,18 +33,28 @@ export interface ValidatedRequest {
  * parameter, whitespace (extra kernel parameters) are refused.
  */
 export function validateCreateRequest(req: CreateVmRequest): ValidatedRequest {
-  for (const [field, wire] of TEXT_FIELDS) {
-    const value = req[field];
+  for (const { key, wire } of TEXT_FIELDS) {
+    const value = req[key];
     if (Buffer.byteLength(value, 'utf8') > REQUEST_LIMITS.textBytes) {
-      throw new ManagerError('REQUEST_FIELD_INVALID', `${wire} is ${Buffer.byteLength(value, 'utf8')} bytes; at most ${REQUEST_LIMITS.textBytes} are accepted`);
+      throw new ManagerError(
+        'REQUEST_FIELD_INVALID',
+        `${wire} is ${Buffer.byteLength(value, 'utf8')} bytes; at most ${REQUEST_LIMITS.textBytes} are accepted`,
+        {
+          fields: { field: wire },
+        },
+      );
     }
     if (/[\u0000-\u001f\u007f]/.test(value)) {
-      throw new ManagerError('REQUEST_FIELD_INVALID', `${wire} contains a control character (line break, NUL, …); only printable text is accepted`);
+      throw new ManagerError('REQUEST_FIELD_INVALID', `${wire} contains a control character (line break, NUL, …); only printable text is accepted`, {
+        fields: { field: wire },
+      });
     }
   }
-  for (const [field, wire] of BYTE_FIELDS) {
-    if (req[field].byteLength > REQUEST_LIMITS.pemBytes) {
-      throw new ManagerError('REQUEST_FIELD_INVALID', `${wire} is ${req[field].byteLength} bytes; at most ${REQUEST_LIMITS.pemBytes} are accepted`);
+  for (const { key, wire } of PEM_FIELDS) {
+    if (req[key].byteLength > REQUEST_LIMITS.pemBytes) {
+      throw new ManagerError('REQUEST_FIELD_INVALID', `${wire} is ${req[key].byteLength} bytes; at most ${REQUEST_LIMITS.pemBytes} are accepted`, {
+        fields: { field: wire },
+      });
     }
   }
   // Printable ASCII without space or '"': the kernel splits its command line
@@ -81,14 +64,16 @@ export function validateCreateRequest(req: CreateVmRequest): ValidatedRequest {
     throw new ManagerError(
       'REQUEST_FIELD_INVALID',
       "aa_kbs_params must be printable ASCII without spaces or '\"': it is appended to the kernel command line as exactly one parameter",
+      { fields: { field: 'aa_kbs_params' } },
     );
   }
-  for (const [field, wire] of ENV_FILE_FIELDS) {
-    const bad = UNSAFE_IN_ENV_FILE.exec(req[field]);
+  for (const { key, wire } of ENV_FILE_FIELDS) {
+    const bad = UNSAFE_IN_ENV_FILE.exec(req[key]);
     if (bad) {
       throw new ManagerError(
         'REQUEST_FIELD_INVALID',
         `${wire} contains ${JSON.stringify(bad[0])}: values of the guest's environment file must not contain whitespace or any of \\ ' " $ \` ; & | < > ( ) ~ (a shell or systemd would misread them)`,
+        { fields: { field: wire } },
       );
     }
   }
@@ -101,10 +86,13 @@ function parseTtl(ttl: string): number | null {
   try {
     ms = parseGoDuration(ttl);
   } catch (err) {
-    if (err instanceof DurationSyntaxError) throw new ManagerError('TTL_INVALID', `ttl: ${err.message}`);
+    if (err instanceof DurationSyntaxError) throw new ManagerError('TTL_INVALID', `ttl: ${err.message}`, { fields: { field: 'ttl' } });
     throw err;
   }
-  if (ms <= 0) throw new ManagerError('TTL_INVALID', `ttl ${JSON.stringify(ttl)} must be positive`);
-  if (ms > REQUEST_LIMITS.maxTtlMs) throw new ManagerError('TTL_INVALID', `ttl ${JSON.stringify(ttl)} is longer than the maximum of 8784h (366 days)`);
+  if (ms <= 0) throw new ManagerError('TTL_INVALID', `ttl ${JSON.stringify(ttl)} must be positive`, { fields: { field: 'ttl' } });
+  if (ms > REQUEST_LIMITS.maxTtlMs)
+    throw new ManagerError('TTL_INVALID', `ttl ${JSON.stringify(ttl)} is longer than the maximum of 8784h (366 days)`, {
+      fields: { field: 'ttl' },
+    });
   return ms;
 }

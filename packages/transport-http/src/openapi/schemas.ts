@@ -1,4 +1,4 @@
-import { ATTESTATION_POLICY_FORMATS, ERROR_CATALOGUE, ErrorCode, VmState, type WireViews } from '@cocos-manager/core';
+import { ATTESTATION_POLICY_FORMATS, ERROR_CATALOGUE, ErrorCode, PEM_FIELDS, TEXT_FIELDS, VmState, type WireViews } from '@cocos-manager/core';
 
 /**
  * The JSON bodies of the HTTP API as JSON Schema (2020-12, OpenAPI 3.1's
@@ -32,6 +32,7 @@ export const ErrorBody = {
             description: 'the stable code of this one failure (docs/errors.md): what a client branches on, never the message',
           },
           message: { type: 'string', description: 'what was wrong and what is expected, after the stable code (`VM_NOT_FOUND: …`)' },
+          field: { type: 'string', description: 'the CreateReq field the failure is about, when it is about one (`ttl`, `aa_kbs_params`…)' },
         },
         'the failure',
       ),
@@ -86,23 +87,8 @@ export const CreateVmRequest = {
   type: 'object',
   description: 'CreateReq under its wire names, every field optional; the PEM files as base64. Unknown fields are refused.',
   properties: {
-    ...Object.fromEntries(
-      [
-        'agent_log_level',
-        'agent_cvm_server_url',
-        'agent_cvm_ca_url',
-        'ttl',
-        'agent_certs_token',
-        'aws_access_key_id',
-        'aws_secret_access_key',
-        'aws_endpoint_url',
-        'aws_region',
-        'aa_kbs_params',
-      ].map((name) => [name, text]),
-    ),
-    ...Object.fromEntries(
-      ['agent_cvm_server_ca_cert', 'agent_cvm_client_key', 'agent_cvm_client_cert'].map((name) => [name, { type: 'string', contentEncoding: 'base64' }]),
-    ),
+    ...Object.fromEntries(TEXT_FIELDS.map(({ wire }) => [wire, text])),
+    ...Object.fromEntries(PEM_FIELDS.map(({ wire }) => [wire, { type: 'string', contentEncoding: 'base64' }])),
   },
   additionalProperties: false,
 };

@@ -62,6 +62,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The request field the manager says the failure is about (`error.field`), when it names one. */
+    readonly field: string | null = null,
   ) {
     super(message);
   }
@@ -82,8 +84,8 @@ function headers(extra: Record<string, string> = {}): Record<string, string> {
 async function failure(res: Response): Promise<ApiError> {
   const text = await res.text();
   try {
-    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
-    return new ApiError(res.status, body.error?.code ?? String(res.status), body.error?.message ?? text);
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string; field?: string } };
+    return new ApiError(res.status, body.error?.code ?? String(res.status), body.error?.message ?? text, body.error?.field ?? null);
   } catch {
     return new ApiError(res.status, String(res.status), text || res.statusText);
   }

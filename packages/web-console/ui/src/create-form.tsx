@@ -28,10 +28,9 @@ async function base64Of(file: File): Promise<string> {
   return btoa(raw);
 }
 
-/** The field an API message is about, when it names one (`ttl: …`, `aa_kbs_params must …`). */
-function fieldOf(message: string): string | null {
-  const all = [...TEXT, ...FILES].map((f) => f.name);
-  return all.find((name) => message.startsWith(`${name}:`) || message.startsWith(`${name} `)) ?? null;
+/** The form field a failure is about: the one the manager names (`error.field`), when the form has it. */
+function fieldOf(err: ApiError): string | null {
+  return [...TEXT, ...FILES].some((f) => f.name === err.field) ? err.field : null;
 }
 
 export function CreateForm() {
@@ -60,7 +59,7 @@ export function CreateForm() {
       location.hash = `#/vm/${encodeURIComponent(created.cvm_id)}`;
     } catch (err) {
       const message = err instanceof ApiError ? `${err.message} (${err.code})` : String(err);
-      const field = err instanceof ApiError ? fieldOf(err.message) : null;
+      const field = err instanceof ApiError ? fieldOf(err) : null;
       if (field) setErrors({ [field]: message });
       else setGeneral(message);
       setBusy(false);

@@ -15,6 +15,13 @@ export class GuestName implements QemuElement {
   }
 }
 
+/** The guest name a QEMU argv carries (what GuestName rendered, unescaped); null without `-name`. */
+export function guestNameIn(argv: readonly string[]): string | null {
+  const at = argv.indexOf('-name');
+  const value = at >= 0 ? argv[at + 1] : undefined;
+  return value === undefined ? null : value.replaceAll(',,', ',');
+}
+
 // sun_path is 108 bytes including the terminating NUL.
 const MAX_UNIX_SOCKET_PATH = 107;
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { readCommandLine, readStartTime } from './process-identity.js';
 import { signalProcess } from './sudo-signal.js';
 import { VM_ID } from '../state/state-record.js';
+import { guestNameIn } from '../../qemu/elements/supervision.js';
 
 /** A QEMU of ours found in /proc: it carries `-name cvm-<id>` and a path under our run directory. */
 export interface FoundQemu {
@@ -28,8 +29,7 @@ export async function findQemusOf(runDir: string, procRoot = '/proc'): Promise<F
     const argv = await readCommandLine(pid, procRoot);
     // A `sudo -n qemu …` wrapper carries the same argv; its QEMU child is the one to stop (sudo then exits).
     if (!argv || path.basename(argv[0] ?? '') === 'sudo') continue;
-    const at = argv.indexOf('-name');
-    const name = at >= 0 ? argv[at + 1] : undefined;
+    const name = guestNameIn(argv);
     const id = name?.startsWith('cvm-') ? name.slice(4) : '';
     if (!VM_ID.test(id)) continue;
     const ownDir = `${path.join(runDir, id)}${path.sep}`;

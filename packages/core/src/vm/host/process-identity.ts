@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { IdentityCheck, ProcessIdentity } from '../../api/process-launcher.js';
+import { guestNameIn } from '../../qemu/elements/supervision.js';
 
 export type { IdentityCheck, IdentityMismatch, ProcessIdentity } from '../../api/process-launcher.js';
 
@@ -44,8 +45,7 @@ export async function checkIdentity(identity: ProcessIdentity, vmName: string, p
     };
   }
   const argv = await readCommandLine(identity.pid, procRoot);
-  const at = argv?.indexOf('-name') ?? -1;
-  if (!argv || at < 0 || argv[at + 1] !== vmName) {
+  if (!argv || guestNameIn(argv) !== vmName) {
     return { same: false, reason: 'not-ours', why: `pid ${identity.pid} does not carry -name ${vmName}` };
   }
   return { same: true };

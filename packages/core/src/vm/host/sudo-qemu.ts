@@ -3,6 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { readCommandLine } from './process-identity.js';
 import { ManagerError } from '../../errors.js';
+import { guestNameIn } from '../../qemu/elements/supervision.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,8 +29,7 @@ async function descendsFrom(pid: number, ancestor: number): Promise<boolean> {
 async function carriesName(pid: number, name: string): Promise<boolean> {
   const argv = await readCommandLine(pid);
   if (!argv || argv[0] === undefined || path.basename(argv[0]) === 'sudo') return false;
-  const at = argv.indexOf('-name');
-  return at >= 0 && argv[at + 1] === name;
+  return guestNameIn(argv) === name;
 }
 
 /** Children of `pid` from /proc/<pid>/task/<pid>/children; null when the kernel lacks that file. */

@@ -1,13 +1,10 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CreateVmRequest } from '../../api/vm-types.js';
+import { CREATE_REQUEST_FIELDS, GUEST_ID_VARIABLE } from '../../api/create-request-fields.js';
 
 /** Where the guest finds its certificates (the certs share is mounted there). */
-export const GUEST_CERT_PATHS = {
-  cert: '/etc/certs/cert.pem',
-  key: '/etc/certs/key.pem',
-  ca: '/etc/certs/ca.pem',
-} as const;
+export { GUEST_CERT_PATHS } from '../../api/create-request-fields.js';
 
 /**
  * Where the 9p shares live: by default inside the VM's directory; with
@@ -41,24 +38,22 @@ export function vmLayout(runDir: string, id: string, roots: ShareRoots = { envMo
 
 /** The `environment` file of the env share (README: Lifecycle and supervision, the env share), as KEY=VALUE lines. */
 export function renderEnvironmentFile(id: string, req: CreateVmRequest): string {
-  const lines: Array<[string, string]> = [
-    ['AGENT_LOG_LEVEL', req.agentLogLevel],
-    ['AGENT_CVM_GRPC_URL', req.agentCvmServerUrl],
-    ['AGENT_CVM_ID', id],
-    ['AGENT_CERTS_TOKEN', req.agentCertsToken],
-    ['AGENT_CVM_CA_URL', req.agentCvmCaUrl],
-  ];
-  if (req.agentCvmClientCert.byteLength > 0) lines.push(['AGENT_CVM_GRPC_CLIENT_CERT', GUEST_CERT_PATHS.cert]);
-  if (req.agentCvmClientKey.byteLength > 0) lines.push(['AGENT_CVM_GRPC_CLIENT_KEY', GUEST_CERT_PATHS.key]);
-  if (req.agentCvmServerCaCert.byteLength > 0) lines.push(['AGENT_CVM_GRPC_SERVER_CA_CERTS', GUEST_CERT_PATHS.ca]);
-  const aws: Array<[string, string]> = [
-    ['AWS_ACCESS_KEY_ID', req.awsAccessKeyId],
-    ['AWS_SECRET_ACCESS_KEY', req.awsSecretAccessKey],
-    ['AWS_ENDPOINT_URL', req.awsEndpointUrl],
-    ['AWS_REGION', req.awsRegion],
-  ];
-  lines.push(...aws.filter(([, v]) => v !== ''));
-  return lines.map(([k, v]) => `${k}=${v}\n`).join('');
+  const lines: Array<{ order: number; line: string }> = [{ order: GUEST_ID_VARIABLE.order, line: `${GUEST_ID_VARIABLE.variable}=${id}` }];
+  for (const field of CREATE_REQUEST_FIELDS) {
+    const env = field.env;
+    if (!env) continue;
+    const value = req[field.key];
+    if (typeof env.write === 'object') {
+      // A PEM file: the guest reads it from the certs share, when one was given.
+      if (typeof value !== 'string' && value.byteLength > 0) lines.push({ order: env.order, line: `${env.variable}=${env.write.guestPath}` });
+    } else if (typeof value === 'string' && (env.write === 'value' || value !== '')) {
+      lines.push({ order: env.order, line: `${env.variable}=${value}` });
+    }
+  }
+  return lines
+    .sort((a, b) => a.order - b.order)
+    .map(({ line }) => `${line}\n`)
+    .join('');
 }
 
 const SECRET_DIR = 0o700;
