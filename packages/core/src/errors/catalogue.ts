@@ -284,6 +284,7 @@ export const ERROR_CATALOGUE = {
     'QEMU (or `sudo -n` for it) could not be spawned; the create fails with VM_PREPARE_FAILED ("starting QEMU failed").',
   ),
   QEMU_SIGNAL_FAILED: logged(E.Internal, 'QEMU could not be signalled', 'A signal to a root QEMU through `sudo -n kill` failed; the stop ladder goes on.'),
+  GUEST_FRAME_REJECTED: logged(E.InvalidArgument, 'a guest frame was refused', 'A guest frame was malformed, oversized or over a rate: dropped, counted.'),
   DEVICE_RELEASE_FAILED: logged(
     E.Internal,
     'a device could not be released',
