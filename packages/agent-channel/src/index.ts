@@ -1,9 +1,35 @@
+import { definePlugin, Lifecycle, VM_DEVICE } from '@cocos-manager/core';
+import { AgentChannelDevice } from './agent-channel-device.js';
+import { agentChannelSettings } from './settings.js';
+
+export { AGENT_CHANNEL_DEVICE, AgentChannelDevice, type ChannelAssignment } from './agent-channel-device.js';
 export { AgentConnection, DEFAULT_CONNECTION_LIMITS, type ConnectionEnd, type ConnectionHandlers, type ConnectionLimits } from './agent-connection.js';
+export { SocketChardev, VhostVsockPci, VirtioSerialPci, VirtSerialPort } from './agent-elements.js';
 export { AGENT_FIELD_LIMITS, decodeAgentMessage, type AgentEventMessage, type AgentLogMessage, type AgentMessage } from './agent-message.js';
 export { AgentSocketListener, DEFAULT_MAX_CONNECTIONS, type ListenerOptions } from './agent-socket-listener.js';
 export { ChannelCounters, type ChannelCounts } from './channel-counters.js';
+export { VIRTIO_SERIAL, VSOCK_PORTS, virtioSerialElements } from './channel-layout.js';
+export { CidPool, FIRST_GUEST_CID, LAST_GUEST_CID } from './cid-pool.js';
 export { ACK_BYTES, encodeAck, encodeFrame, FRAME_HEADER_BYTES, FrameDecoder, MAX_FRAME_PAYLOAD, type DecodeResult, type Frame } from './frame-codec.js';
 export { FrameRejected, REJECT_REASONS, type RejectReason } from './frame-rejected.js';
+export { AGENT_CHANNEL_MODES, agentChannelSettings, type AgentChannelMode } from './settings.js';
 export { TokenBucket } from './token-bucket.js';
 
 export const PLUGIN_VERSION = '0.1.0';
+
+/**
+ * The seeds/002 agent channel (MANAGER_AGENT_CHANNEL=vsock|virtio-serial; off
+ * by default): per VM its QEMU elements and, for vsock, its guest CID.
+ */
+export const agentChannelPlugin = definePlugin({
+  name: '@cocos-manager/agent-channel',
+  version: PLUGIN_VERSION,
+  coreVersionRange: '^0.1.0',
+  configSchema: agentChannelSettings,
+  provides: [VM_DEVICE],
+  register(container) {
+    container.register(VM_DEVICE, { useClass: AgentChannelDevice }, { lifecycle: Lifecycle.Singleton });
+  },
+});
+
+export default agentChannelPlugin;
