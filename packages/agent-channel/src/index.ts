@@ -14,6 +14,14 @@ export { ACK_BYTES, encodeAck, encodeFrame, FRAME_HEADER_BYTES, FrameDecoder, MA
 export { FrameRejected, REJECT_REASONS, type RejectReason } from './frame-rejected.js';
 export { AGENT_CHANNEL_MODES, agentChannelSettings, type AgentChannelMode } from './settings.js';
 export { TokenBucket } from './token-bucket.js';
+export {
+  cidSocketPath,
+  DEFAULT_BRIDGE_MAX_CHILDREN,
+  VSOCK_BRIDGE_SCRIPT,
+  vsockBridgeArgv,
+  vsockManifestArgv,
+  type VsockBridgeOptions,
+} from './vsock-bridge.js';
 
 export const PLUGIN_VERSION = '0.1.0';
 
