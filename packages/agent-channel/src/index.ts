@@ -6,6 +6,7 @@ export { AGENT_CHANNEL_DEVICE, AgentChannelDevice, type ChannelAssignment } from
 export { AgentConnection, DEFAULT_CONNECTION_LIMITS, type ConnectionEnd, type ConnectionHandlers, type ConnectionLimits } from './agent-connection.js';
 export { SocketChardev, VhostVsockPci, VirtioSerialPci, VirtSerialPort } from './agent-elements.js';
 export { AGENT_FIELD_LIMITS, decodeAgentMessage, type AgentEventMessage, type AgentLogMessage, type AgentMessage } from './agent-message.js';
+export { AgentSocketConnector, type ConnectorOptions } from './agent-socket-connector.js';
 export { AgentSocketListener, DEFAULT_MAX_CONNECTIONS, type ListenerOptions } from './agent-socket-listener.js';
 export { ChannelCounters, type ChannelCounts } from './channel-counters.js';
 export { VIRTIO_SERIAL, VSOCK_PORTS, virtioSerialElements } from './channel-layout.js';
