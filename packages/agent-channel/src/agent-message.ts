@@ -77,24 +77,29 @@ export function decodeAgentMessage(payload: Buffer): AgentMessage {
   } catch (err) {
     throw new FrameRejected('malformed', `the payload is not an agent log or event: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (decoded.message === 'agent_log') {
-    const log = decoded.agent_log;
-    return {
-      kind: 'log',
-      computationId: bounded('computation_id', log.computation_id),
-      level: bounded('level', log.level),
-      message: bounded('message', log.message),
-      timestamp: timeOf(log.timestamp),
-    };
+  // `message` is the oneof's name (upstream's): which member is set, not a text.
+  switch (decoded.message) {
+    case 'agent_log': {
+      const log = decoded.agent_log;
+      return {
+        kind: 'log',
+        computationId: bounded('computation_id', log.computation_id),
+        level: bounded('level', log.level),
+        message: bounded('message', log.message),
+        timestamp: timeOf(log.timestamp),
+      };
+    }
+    case 'agent_event': {
+      const event = decoded.agent_event;
+      return {
+        kind: 'event',
+        computationId: bounded('computation_id', event.computation_id),
+        eventType: bounded('event_type', event.event_type),
+        status: bounded('status', event.status),
+        originator: bounded('originator', event.originator),
+        details: bounded('details', event.details),
+        timestamp: timeOf(event.timestamp),
+      };
+    }
   }
-  const event = decoded.agent_event;
-  return {
-    kind: 'event',
-    computationId: bounded('computation_id', event.computation_id),
-    eventType: bounded('event_type', event.event_type),
-    status: bounded('status', event.status),
-    originator: bounded('originator', event.originator),
-    details: bounded('details', event.details),
-    timestamp: timeOf(event.timestamp),
-  };
 }
