@@ -15,6 +15,7 @@ import { VhostVsockPci } from './agent-elements.js';
 import { virtioSerialElements } from './channel-layout.js';
 import { CidPool, FIRST_GUEST_CID, LAST_GUEST_CID } from './cid-pool.js';
 import { agentChannelSettings } from './settings.js';
+import { checkSocketPaths } from './socket-paths.js';
 
 /** The device's name: the `device` of its assignments in VM state records. */
 export const AGENT_CHANNEL_DEVICE = 'agent-channel';
@@ -44,7 +45,8 @@ export class AgentChannelDevice implements VmDevice {
   }
 
   validate(): Promise<void> {
-    const { mode } = this.settings();
+    const { mode, socat } = this.settings();
+    checkSocketPaths(this.config, mode, socat);
     if (mode !== 'off') this.logger.info({ mode }, 'agent channel on');
     return Promise.resolve();
   }

@@ -13,6 +13,7 @@ export { VIRTIO_SERIAL, VSOCK_PORTS, virtioSerialElements } from './channel-layo
 export { CidPool, FIRST_GUEST_CID, LAST_GUEST_CID } from './cid-pool.js';
 export { ACK_BYTES, encodeAck, encodeFrame, FRAME_HEADER_BYTES, FrameDecoder, MAX_FRAME_PAYLOAD, type DecodeResult, type Frame } from './frame-codec.js';
 export { FrameRejected, REJECT_REASONS, type RejectReason } from './frame-rejected.js';
+export { agentSocketDir, checkSocketPaths } from './socket-paths.js';
 export { AGENT_CHANNEL_MODES, agentChannelSettings, type AgentChannelMode } from './settings.js';
 export { TokenBucket } from './token-bucket.js';
 export {

@@ -25,7 +25,7 @@ export function cidSocketPath(socketDir: string, cid: number): string {
  */
 const SOCAT_SAFE_PATH = /^\/[A-Za-z0-9._+/-]*$/;
 
-function socatSafe(what: string, value: string): string {
+export function socatSafe(what: string, value: string): string {
   if (!SOCAT_SAFE_PATH.test(value) || value.includes('/../') || value.endsWith('/..')) {
     throw new ConfigError(`${what} "${value}": the vsock bridge needs an absolute path of letters, digits and . _ + - / only`);
   }
@@ -33,7 +33,7 @@ function socatSafe(what: string, value: string): string {
 }
 
 /** MANAGER_AGENT_CHANNEL_SOCAT, checked: a safe absolute path or a bare program name (found on PATH). */
-function socatBinary(socat: string): string {
+export function socatBinary(socat: string): string {
   if (socat.includes('/')) return socatSafe('MANAGER_AGENT_CHANNEL_SOCAT', socat);
   if (!/^[A-Za-z0-9._+-]+$/.test(socat)) throw new ConfigError(`MANAGER_AGENT_CHANNEL_SOCAT "${socat}" is neither a safe absolute path nor a program name`);
   return socat;

@@ -46,6 +46,28 @@ describe('MANAGER_AGENT_CHANNEL=off (the default)', () => {
   });
 });
 
+describe('start-up checks of the channel sockets', () => {
+  it('virtio-serial: a MANAGER_RUN_DIR whose VM sockets would not fit a sockaddr_un stops start-up, naming it', async () => {
+    dirs = channelTestDirs();
+    const runDir = path.join(dirs.dir, 'r'.repeat(55 - dirs.dir.length - 1));
+    await expect(startChannelManager(dirs, new FakeLauncher(), { MANAGER_AGENT_CHANNEL: 'virtio-serial', MANAGER_RUN_DIR: runDir })).rejects.toThrow(
+      `MANAGER_RUN_DIR: MANAGER_AGENT_CHANNEL=virtio-serial needs Unix sockets such as ${runDir}/${'x'.repeat(36)}/agent-manifest.sock, 112 bytes; at most 107 are allowed`,
+    );
+    // The same directory is fine with the channel off.
+    manager = await startChannelManager(dirs, new FakeLauncher(), { MANAGER_RUN_DIR: runDir });
+  });
+
+  it('vsock: a run directory socat would split, or a socat that is no program, stops start-up', async () => {
+    dirs = channelTestDirs();
+    await expect(startChannelManager(dirs, new FakeLauncher(), { ...VSOCK, MANAGER_RUN_DIR: path.join(dirs.dir, 'run,fork') })).rejects.toThrow(
+      `MANAGER_RUN_DIR (its agent-channel directory) "${dirs.dir}/run,fork/agent-channel": the vsock bridge needs an absolute path of letters, digits and . _ + - / only`,
+    );
+    await expect(startChannelManager(dirs, new FakeLauncher(), { ...VSOCK, MANAGER_AGENT_CHANNEL_SOCAT: 'socat -v' })).rejects.toThrow(
+      'MANAGER_AGENT_CHANNEL_SOCAT "socat -v" is neither a safe absolute path nor a program name',
+    );
+  });
+});
+
 describe('guest CIDs (MANAGER_AGENT_CHANNEL=vsock, fake launcher)', () => {
   it('each VM gets the lowest free CID from 3; a removed VM frees its CID for the next create', async () => {
     dirs = channelTestDirs();
