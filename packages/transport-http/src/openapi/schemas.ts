@@ -11,11 +11,11 @@ import { ATTESTATION_POLICY_FORMATS, ERROR_CATALOGUE, ErrorCode, PEM_FIELDS, TEX
 const text = { type: 'string' } as const;
 const timestamp = { type: 'string', format: 'date-time' } as const;
 const count = { type: 'integer', minimum: 0 } as const;
-const strict = <P extends Record<string, unknown>>(properties: P, description: string) => ({
+const strict = <P extends Record<string, unknown>>(properties: P, description: string, optional: readonly string[] = []) => ({
   type: 'object',
   description,
   properties,
-  required: Object.keys(properties),
+  required: Object.keys(properties).filter((name) => !optional.includes(name)),
   additionalProperties: false,
 });
 
@@ -35,6 +35,7 @@ export const ErrorBody = {
           field: { type: 'string', description: 'the CreateReq field the failure is about, when it is about one (`ttl`, `aa_kbs_params`…)' },
         },
         'the failure',
+        ['field'],
       ),
     },
     'Every failure: the HTTP status says its kind, `code` the same as the gRPC API would, `reason` which failure it is.',
