@@ -128,11 +128,8 @@ describe('error codes on the wire, gRPC and HTTP', () => {
         if (faulty && step === 'spawn') throw new Error('a step failed unexpectedly (injected)');
       },
     };
-    const m = await wire({
-      launcher,
-      env: { MANAGER_VM_START_TIMEOUT: '300ms', MANAGER_GRPC_TIMEOUT: '150ms' },
-      overrides: [{ token: CREATE_FAULTS, useValue: faults }],
-    });
+    // Every wait here is far from what decides the outcome, so a slow machine changes nothing.
+    const m = await wire({ launcher, env: { MANAGER_VM_START_TIMEOUT: '5s' }, overrides: [{ token: CREATE_FAULTS, useValue: faults }] });
     faulty = true;
     expectCode(await m.grpc('CreateVm', {}), 'VM_CREATE_FAILED');
     expectCode(await m.http('POST', '/vms', post({})), 'VM_CREATE_FAILED');
@@ -140,18 +137,18 @@ describe('error codes on the wire, gRPC and HTTP', () => {
     for (const call of [() => m.grpc('CreateVm', {}), () => m.http('POST', '/vms', post({}))]) {
       launcher.script({ spawnFails: true });
       expectCode(await call(), 'VM_PREPARE_FAILED');
+      // QMP never answers; the process exits on its own long before the 5 s start timeout.
       launcher.script({ qmp: 'silent', exitAfterMs: 20 });
       expectCode(await call(), 'QEMU_EXITED_AT_START');
     }
-    launcher.script({ qmp: 'silent' });
-    expectCode(await m.http('POST', '/vms', post({})), 'QEMU_START_TIMEOUT');
-    // MANAGER_GRPC_TIMEOUT (150 ms) ends the call before QEMU's start timeout (300 ms) does.
-    launcher.script({ qmp: 'silent' });
-    expectCode(await m.grpc('CreateVm', {}), 'CALL_DEADLINE_EXCEEDED');
-    await new Promise((r) => setTimeout(r, 400));
-    launcher.script({ qmp: 'silent' });
-    const slow = await wire({ launcher, env: { MANAGER_VM_START_TIMEOUT: '100ms' } });
+    // A QEMU that never answers QMP: the start timeout ends the create.
+    const slowLauncher = new FakeLauncher({ qmp: 'silent' });
+    const slow = await wire({ launcher: slowLauncher, env: { MANAGER_VM_START_TIMEOUT: '100ms' } });
     expectCode(await slow.grpc('CreateVm', {}), 'QEMU_START_TIMEOUT');
+    expectCode(await slow.http('POST', '/vms', post({})), 'QEMU_START_TIMEOUT');
+    // MANAGER_GRPC_TIMEOUT (200 ms) ends the call; the create itself would wait 3 s for QMP.
+    const deadline = await wire({ launcher: new FakeLauncher({ qmp: 'silent' }), env: { MANAGER_VM_START_TIMEOUT: '3s', MANAGER_GRPC_TIMEOUT: '200ms' } });
+    expectCode(await deadline.grpc('CreateVm', {}), 'CALL_DEADLINE_EXCEEDED');
   });
 
   it('failures a backend raises: measurements, reference values, policies without measurements, the unexpected', async () => {
