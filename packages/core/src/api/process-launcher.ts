@@ -62,6 +62,10 @@ export interface LaunchSpec {
  * (spawn failure, early exit, silent QMP, pid reuse) without QEMU.
  */
 export interface ProcessLauncher {
+  /** Gets ready to start QEMUs (core's starts its QEMU spawner); called once when the manager starts. */
+  open?(): Promise<void>;
+  /** Releases what `open` took; QEMUs already started run on. Called when the manager stops. */
+  close?(): Promise<void>;
   /** Starts QEMU; rejects when it cannot be spawned at all. */
   start(spec: LaunchSpec): Promise<SupervisedProcess>;
   /** Connects to QEMU's QMP socket and negotiates; rejects when nothing greets within `timeoutMs`. */

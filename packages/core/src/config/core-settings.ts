@@ -130,6 +130,12 @@ export const coreSettings = {
       default: 'false',
       format: f.boolean,
     }),
+    spawner: setting({
+      env: 'MANAGER_QEMU_SPAWNER',
+      doc: "How QEMU is started: `helper`, by a small long-lived helper process the manager starts once (the fork behind each spawn is paid by that small process, not by the manager's event loop; if it dies it is restarted and its QEMUs stay supervised), or `direct`, as a child of the manager itself.",
+      default: 'helper',
+      format: f.oneOf(['helper', 'direct'] as const),
+    }),
     enableKvm: setting({
       env: 'MANAGER_QEMU_ENABLE_KVM',
       doc: 'Use KVM acceleration (-enable-kvm); false runs under TCG emulation.',

@@ -42,6 +42,7 @@ import { describeToken, resolveAllTokens, resolveToken } from '../tokens.js';
 import { BUILD_INFO, CORE_VERSION } from '../version.js';
 import { PortAllocator } from '../vm/host/port-allocator.js';
 import { QemuLauncher } from '../vm/host/qemu-launcher.js';
+import { SpawnerClient } from '../vm/host/spawner/spawner-client.js';
 import { VmService } from '../vm/vm-service.js';
 import { VM_DEVICES } from '../vm/vm-runtime.js';
 import { DeviceWireViews } from '../vm/wire-view.js';
@@ -117,7 +118,8 @@ export class Manager {
     });
     container.register(VM_DEVICES, { useFactory: instanceCachingFactory((c) => resolveAllTokens(c, VM_DEVICE)) });
     container.register(WIRE_VIEWS, { useFactory: instanceCachingFactory((c) => new DeviceWireViews(resolveToken(c, VM_DEVICES))) });
-    container.register(PROCESS_LAUNCHER, { useValue: new QemuLauncher() });
+    const spawner = settings.qemu.spawner === 'helper' ? new SpawnerClient(logger) : null;
+    container.register(PROCESS_LAUNCHER, { useValue: new QemuLauncher(spawner) });
     container.register(CREATE_FAULTS, { useValue: NO_CREATE_FAULTS });
     container.register(AUTHENTICATOR, { useValue: new Authenticator(config.read(authSettings).auth) });
     container.register(CONNECTION_GUARD, { useFactory: instanceCachingFactory((c) => new VmOriginGuard(resolveToken(c, VM_SERVICE), logger)) });

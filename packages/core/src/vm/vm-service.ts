@@ -98,6 +98,8 @@ export class VmService implements VmLifecycle {
     if (certsMount !== '') await ensureTrustedDir(certsMount, 'MANAGER_QEMU_CERTS_MOUNT');
     await this.rt.store.init();
     await this.lock.acquire();
+    // The QEMU spawner starts now, not on the first create; if it cannot, the first create tries again (and says why).
+    this.rt.launcher.open?.().catch((err: unknown) => this.rt.logger.warn({ err: (err as Error).message }, 'the QEMU spawner did not start'));
     const loaded = this.recovery.load(); // before serving: records read, unrecorded QEMUs stopped, unowned VM dirs torn down
     // Re-adoption runs while the transports start: list/get show those VMs as 'adopting'; creates and removals wait for it.
     this.recovered = loaded.then(() => this.recovery.adopt());
@@ -174,6 +176,7 @@ export class VmService implements VmLifecycle {
       }
       this.rt.logger.info({ vms: vms.length }, 'leaving VMs running for the next manager to re-adopt');
     }
+    await this.rt.launcher.close?.();
     await this.lock.release();
   }
 

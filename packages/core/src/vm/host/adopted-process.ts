@@ -1,13 +1,13 @@
 import { checkIdentity, readStartTime, type ProcessIdentity } from './process-identity.js';
 import type { QmpConnection } from '../../api/process-launcher.js';
-import { lastMeaningfulLines } from './qemu-process.js';
+import { lastMeaningfulLines } from './qemu-exit.js';
 import { signalProcess } from './sudo-signal.js';
 import type { SupervisedProcess } from '../../api/process-launcher.js';
 import type { VmExit } from '../../api/vm-types.js';
 
 /**
- * A QEMU started by an earlier manager and re-adopted after a restart. It is
- * not our child, so there is no exit event: its end is seen when its QMP
+ * A QEMU started by an earlier manager and re-adopted after a restart, or one
+ * whose spawner died (see spawner/spawned-qemu.ts). It is not our child, so there is no exit event: its end is seen when its QMP
  * socket closes (immediately), with a slow liveness poll as a safety net.
  * Signals are sent only after re-checking that the pid is still that QEMU
  * (QEMU's own pid also in sudo mode: that is what the state records).
@@ -22,6 +22,8 @@ export class AdoptedProcess implements SupervisedProcess {
     private readonly consoleLog: string,
     qmp: QmpConnection | null,
     pollMs = 1000,
+    /** How it came to be supervised without being our child (said in its exit reason). */
+    private readonly how = 're-adopted after a manager restart',
   ) {
     this.exited = new Promise<void>((resolve) => {
       const check = async () => {
@@ -67,8 +69,8 @@ export class AdoptedProcess implements SupervisedProcess {
   private async describeExit(): Promise<VmExit> {
     if (this.poll) clearInterval(this.poll);
     const last = await lastMeaningfulLines(this.consoleLog);
-    // Its parent was the previous manager: the exit status went to whoever reaped it.
-    const reason = `QEMU (re-adopted after a manager restart) exited; exit status unknown${last.length > 0 ? `; last output: ${last.join(' | ')}` : ''}`;
+    // Its parent was the previous manager (or a spawner that died): the exit status went to whoever reaped it.
+    const reason = `QEMU (${this.how}) exited; exit status unknown${last.length > 0 ? `; last output: ${last.join(' | ')}` : ''}`;
     return { code: null, signal: null, reason };
   }
 }

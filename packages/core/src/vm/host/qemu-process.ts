@@ -1,38 +1,17 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { once } from 'node:events';
 import { execa } from 'execa';
 import type { VmExit } from '../../api/vm-types.js';
 import { readStartTime } from './process-identity.js';
-import { awaitQemuUnderSudo } from './sudo-qemu.js';
-import { isSudoArgv, signalProcess, sudoFailureLine } from './sudo-signal.js';
+import { describeQemuExit } from './qemu-exit.js';
+import { findQemuUnderSudo } from './sudo-start.js';
+import { isSudoArgv, signalProcess } from './sudo-signal.js';
 import type { SupervisedProcess } from '../../api/process-launcher.js';
 import { ManagerError } from '../../errors.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { lastMeaningfulLines, tailLines } from './qemu-exit.js';
 
-/** Reads the last `maxLines` lines of a console log (for exit reasons). */
-export async function tailLines(file: string, maxLines: number, maxBytes = 16 * 1024): Promise<string[]> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch {
-    return [];
-  }
-  try {
-    const { size } = await handle.stat();
-    const start = Math.max(0, size - maxBytes);
-    const buf = Buffer.alloc(size - start);
-    await handle.read(buf, 0, buf.length, start);
-    return buf
-      .toString('utf8')
-      .split(/\r?\n/)
-      .filter((l) => l.trim() !== '')
-      .slice(-maxLines);
-  } finally {
-    await handle.close();
-  }
-}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function spawnQemu(file: string, args: readonly string[], output: WriteStream) {
   return execa(file, args, {
@@ -49,12 +28,6 @@ function spawnQemu(file: string, args: readonly string[], output: WriteStream) {
   });
 }
 type QemuChild = ReturnType<typeof spawnQemu>;
-
-/** The console's last lines that explain an exit: QEMU's own warnings (TCG feature notes) left out. */
-export async function lastMeaningfulLines(file: string, count = 5): Promise<string[]> {
-  const lines = await tailLines(file, 200);
-  return lines.filter((l) => !/^qemu-system-[\w-]+: warning:/.test(l)).slice(-count);
-}
 
 /**
  * One running QEMU. Started with execa from an argv array, in its own process
@@ -76,14 +49,14 @@ export class QemuProcess implements SupervisedProcess {
     private readonly child: QemuChild,
     readonly pid: number,
     readonly startTime: string,
-    private readonly consoleLog: string,
+    consoleLog: string,
     exit: Promise<{ code: number | null; signal: string | null }>,
     private readonly viaSudo: boolean,
   ) {
     this.exited = exit.then(async ({ code, signal }) => {
       // sudo itself killed (SIGKILL cannot be relayed) leaves QEMU running: the VM lasts as long as QEMU.
       while (viaSudo && (await this.qemuAlive())) await sleep(200);
-      return this.describeExit(code, signal);
+      return describeQemuExit(consoleLog, code, signal);
     });
   }
 
@@ -119,29 +92,13 @@ export class QemuProcess implements SupervisedProcess {
     }
     let pid = child.pid;
     const viaSudo = isSudoArgv(argv);
-    if (viaSudo) pid = (await QemuProcess.findUnderSudo(child, consoleLog, name, () => ended, exit)) ?? pid;
+    if (viaSudo) {
+      const sudo = { pid, ended: () => ended, exit, terminate: () => void child.kill('SIGTERM') };
+      pid = (await findQemuUnderSudo(sudo, consoleLog, name)) ?? pid;
+    }
     // Read at once: the recorded start time is what proves identity after a restart.
     const startTime = (await readStartTime(pid)) ?? '';
     return new QemuProcess(child, pid, startTime, consoleLog, exit, viaSudo);
-  }
-
-  /**
-   * QEMU's pid under sudo. sudo refusing (`-n`: no password prompt, no rule)
-   * fails the start with sudo's own line; a QEMU that exited at once is left
-   * to the usual exit report (null: the caller keeps sudo's pid).
-   */
-  private static async findUnderSudo(child: QemuChild, consoleLog: string, name: string, ended: () => boolean, exit: Promise<unknown>): Promise<number | null> {
-    const qemu = await awaitQemuUnderSudo(child.pid!, name, ended);
-    if (qemu !== null) return qemu;
-    if (!ended()) {
-      child.kill('SIGTERM');
-      await exit;
-      throw new ManagerError('QEMU_SPAWN_FAILED', `sudo started no QEMU named ${name} within 10 s`);
-    }
-    await exit;
-    const refusal = sudoFailureLine(await tailLines(consoleLog, 20));
-    if (refusal !== null) throw new ManagerError('QEMU_SPAWN_FAILED', `"sudo -n" refused to start QEMU: ${refusal}`);
-    return null;
   }
 
   private async qemuAlive(): Promise<boolean> {
@@ -157,12 +114,5 @@ export class QemuProcess implements SupervisedProcess {
     // sudo stops itself when its command is stopped (job control); it must run again to reap a killed QEMU and exit.
     if (signal === 'SIGKILL') this.child.kill('SIGCONT');
     return sent;
-  }
-
-  private async describeExit(code: number | null, signal: string | null): Promise<VmExit> {
-    const last = await lastMeaningfulLines(this.consoleLog);
-    const how = signal !== null ? `killed by ${signal}` : `exited with code ${code}`;
-    const reason = last.length > 0 ? `QEMU ${how}; last output: ${last.join(' | ')}` : `QEMU ${how}`;
-    return { code, signal, reason };
   }
 }

@@ -64,6 +64,15 @@ export async function qemuUnderSudo(sudoPid: number, name: string): Promise<numb
   return null;
 }
 
+/** Every process (not a sudo) that carries `-name <name>`: a QEMU of that VM, whoever started it. */
+export async function qemusNamed(name: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (/^\d+$/.test(entry) && Number(entry) !== process.pid && (await carriesName(Number(entry), name))) found.push(Number(entry));
+  }
+  return found;
+}
+
 /**
  * Waits until sudo has exec'd QEMU and returns QEMU's pid; null if sudo
  * ended first (no rule, a password required) or the wait ran out.
