@@ -131,24 +131,28 @@ describe('failure injection: a failed create leaves nothing behind', () => {
     }
   });
 
-  it("kernel gone after start-up: QEMU exits during start-up → INTERNAL with QEMU's reason", async () => {
-    const base = await mkdtemp(path.join(os.tmpdir(), 'cm-kernel-'));
-    const kernel = path.join(base, 'bzImage');
-    copyFileSync(path.join(DEV_GUEST, 'bzImage'), kernel);
-    try {
-      const m = await start('6415-6419', { MANAGER_QEMU_DISK_IMG_KERNEL_FILE: kernel });
-      rmSync(kernel);
-      // The client hears why without host paths; QEMU's own words (with the path) are in the manager's log.
-      await expect(m.call('CreateVm', {})).rejects.toMatchObject({
-        code: status.INTERNAL,
-        details: "QEMU_EXITED_AT_START: QEMU exited during start-up: QEMU exited with code 1; its last output is in the manager's log",
-      });
-      expect(m.output()).toMatch(/could not open kernel file '[^']*bzImage': No such file/);
-      expect(footprint(m)).toEqual({ processes: 0, dirs: [], states: [] });
-    } finally {
-      await rm(base, { recursive: true, force: true });
-    }
-  });
+  // Started by the QEMU spawner (the default) and directly by the manager.
+  it.each(['helper', 'direct'])(
+    "kernel gone after start-up: QEMU exits during start-up → INTERNAL with QEMU's reason (MANAGER_QEMU_SPAWNER=%s)",
+    async (spawner) => {
+      const base = await mkdtemp(path.join(os.tmpdir(), 'cm-kernel-'));
+      const kernel = path.join(base, 'bzImage');
+      copyFileSync(path.join(DEV_GUEST, 'bzImage'), kernel);
+      try {
+        const m = await start('6415-6419', { MANAGER_QEMU_DISK_IMG_KERNEL_FILE: kernel, MANAGER_QEMU_SPAWNER: spawner });
+        rmSync(kernel);
+        // The client hears why without host paths; QEMU's own words (with the path) are in the manager's log.
+        await expect(m.call('CreateVm', {})).rejects.toMatchObject({
+          code: status.INTERNAL,
+          details: "QEMU_EXITED_AT_START: QEMU exited during start-up: QEMU exited with code 1; its last output is in the manager's log",
+        });
+        expect(m.output()).toMatch(/could not open kernel file '[^']*bzImage': No such file/);
+        expect(footprint(m)).toEqual({ processes: 0, dirs: [], states: [] });
+      } finally {
+        await rm(base, { recursive: true, force: true });
+      }
+    },
+  );
 
   it("forwarded port taken between allocation and QEMU's bind → INTERNAL naming the hostfwd rule", async () => {
     const base = await mkdtemp(path.join(os.tmpdir(), 'cm-port-'));

@@ -6,9 +6,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   dirEntries,
   portIsBindable,
+  parentPid,
   parseGuestAnswer,
   pidsWithArg,
   processState,
+  REPO,
+  spawnerOf,
   startManager,
   until,
   waitForGuest,
@@ -47,6 +50,43 @@ describe('supervision', () => {
     await m.call('RemoveVm', { cvm_id: created.cvm_id });
     await expect(m.call('GetVm', { id: created.cvm_id })).rejects.toMatchObject({ code: status.NOT_FOUND });
     expect(dirEntries(m.stateDir)).toEqual([]);
+  });
+
+  it('the QEMU spawner killed: restarted, its VMs run on and stay supervised (an exit is seen, removal works)', async () => {
+    // The paused stand-in (real QEMU, -S): what is tested is process supervision, not a boot.
+    const stand = { MANAGER_QEMU_BIN_PATH: path.join(REPO, 'tools/stand-in/qemu-paused'), MANAGER_QEMU_MEMORY_SIZE: '64M', MANAGER_VM_POWERDOWN_TIMEOUT: '0s' };
+    const m = await start('6350-6354', stand);
+    const [a, b] = [await m.call<Created>('CreateVm', {}), await m.call<Created>('CreateVm', {})];
+    const pidOf = async (c: Created) => (await m.call<VmInfo>('GetVm', { id: c.cvm_id })).pid;
+    const [pidA, pidB] = [await pidOf(a), await pidOf(b)];
+    const spawner = spawnerOf(m.pid)!;
+    expect([parentPid(pidA), parentPid(pidB)]).toEqual([spawner, spawner]); // QEMUs are the spawner's children, not the manager's
+
+    process.kill(spawner, 'SIGKILL');
+    await until(() => (spawnerOf(m.pid) ?? spawner) !== spawner, 5000, 'a new spawner');
+    expect(processState(spawner)).toBeNull(); // reaped by the manager
+    expect(m.output()).toMatch(/"msg":"the QEMU spawner exited; the VMs it started run on, supervised as adopted; restarting it"/);
+    for (const [c, pid] of [
+      [a, pidA],
+      [b, pidB],
+    ] as const)
+      expect(await m.call<VmInfo>('GetVm', { id: c.cvm_id })).toMatchObject({ state: 'running', pid });
+    const c = await m.call<Created>('CreateVm', {});
+    expect(parentPid(await pidOf(c))).toBe(spawnerOf(m.pid));
+
+    // A QEMU of the dead spawner dies: noticed (its QMP connection ends), the VM failed, its port and files released.
+    process.kill(pidA, 'SIGKILL');
+    await until(async () => (await m.call<VmInfo>('GetVm', { id: a.cvm_id })).state === 'failed', 3000, 'the VM to be failed');
+    expect((await m.call<VmInfo>('GetVm', { id: a.cvm_id })).exit?.reason).toMatch(
+      /^QEMU \(supervised without its parent, the QEMU spawner, which died\) exited/,
+    );
+    await until(() => !dirEntries(m.runDir).includes(a.cvm_id), 3000, "the failed VM's files to go");
+    expect(processState(pidA)).toBeNull();
+    expect(await portIsBindable(Number(a.forwarded_port))).toBe(true);
+    // The other is removed through the stop ladder, signalled without its spawner.
+    for (const vm of [a, b, c]) await m.call('RemoveVm', { cvm_id: vm.cvm_id });
+    expect(processState(pidB)).toBeNull();
+    expect(pidsWithArg(m.runDir)).toEqual([]);
   });
 
   it("reports the guest's run state through QMP", async () => {

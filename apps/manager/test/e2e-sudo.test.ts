@@ -11,6 +11,7 @@ import {
   pidsWithArg,
   processState,
   REPO,
+  spawnerOf,
   startManager,
   testManagerEnv,
   until,
@@ -26,6 +27,8 @@ import {
 const SUDO = { MANAGER_QEMU_USE_SUDO: 'true', MANAGER_VM_POWERDOWN_TIMEOUT: '0s' };
 /** A real QEMU whose QMP never greets (tools/stand-in/qemu-silent-qmp). */
 const SILENT_QMP = path.join(REPO, 'tools/stand-in/qemu-silent-qmp');
+/** The real QEMU started paused (-S): for supervision checks that need no boot. */
+const PAUSED = path.join(REPO, 'tools/stand-in/qemu-paused');
 const USER = 'cm-sudo-e2e';
 const SUDOERS = `/etc/sudoers.d/${USER}`;
 
@@ -188,6 +191,26 @@ describe('sudo mode as root (real sudo, real QEMU)', () => {
     await until(() => processesMentioning(m.runDir).length === 0, 3000, 'QEMU and its sudo to go');
     for (const pid of seen) expect(processState(pid)).toBeNull();
     expect(dirEntries(m.runDir)).toEqual([]);
+  });
+
+  it('the QEMU spawner killed: sudo and QEMU run on, a kill -9 of QEMU is still seen, removal stops QEMU itself', async () => {
+    const m = await start('6720-6724', { MANAGER_QEMU_BIN_PATH: PAUSED, MANAGER_QEMU_MEMORY_SIZE: '64M' });
+    const [a, b] = [await m.call<CreatedVm>('CreateVm', {}), await m.call<CreatedVm>('CreateVm', {})];
+    const [pidA, pidB] = [(await m.call<WireVm>('GetVm', { id: a.cvm_id })).pid, (await m.call<WireVm>('GetVm', { id: b.cvm_id })).pid];
+    const spawner = spawnerOf(m.pid)!;
+    expect(argvOf(parentOf(pidA)).slice(0, 2)).toEqual(['sudo', '-n']);
+    expect(parentOf(parentOf(pidA))).toBe(spawner); // sudo is the spawner's child
+    process.kill(spawner, 'SIGKILL');
+    await until(() => (spawnerOf(m.pid) ?? spawner) !== spawner, 5000, 'a new spawner');
+    expect(await m.call<WireVm>('GetVm', { id: a.cvm_id })).toMatchObject({ state: 'running', pid: pidA });
+
+    process.kill(pidA, 'SIGKILL');
+    await until(async () => (await m.call<WireVm>('GetVm', { id: a.cvm_id })).state === 'failed', 3000, 'the VM to be failed');
+    await until(() => pidsWithArg(path.join(m.runDir, a.cvm_id)).length === 0 && dirEntries(m.runDir).length === 1, 3000, 'QEMU, its sudo and its files to go');
+    await m.call('RemoveVm', { cvm_id: b.cvm_id });
+    expect(processState(pidB)).toBeNull();
+    await m.call('RemoveVm', { cvm_id: a.cvm_id });
+    await until(() => processesMentioning(m.runDir).length === 0, 3000, 'every sudo to go');
   });
 
   it('a new manager re-adopts the QEMU (not its sudo) and can remove it', async () => {

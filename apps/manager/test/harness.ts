@@ -204,6 +204,28 @@ export function pidsWithArg(needle: string): number[] {
   return pids;
 }
 
+/** The QEMU spawner a manager runs (its child named cocos-manager-spawner), or null when none runs now. */
+export function spawnerOf(managerPid: number): number | null {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (ppid === String(managerPid) && state !== 'Z' && readFileSync(`/proc/${entry}/cmdline`, 'utf8').startsWith('cocos-manager-spawner'))
+        return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
+}
+
+/** The parent of a live process. */
+export function parentPid(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
 /** True when the pid is neither running nor a zombie waiting to be reaped. */
 export function processGone(pid: number): boolean {
   return processState(pid) === null;
