@@ -1,10 +1,11 @@
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import type { LaunchSpec } from '../src/index.js';
+import type { LaunchSpec, QmpConnection } from '../src/index.js';
 import { SpawnedQemu, SpawnerChannel, SpawnerClient, type SpawnEvents } from '../src/internal.js';
 import { serve } from '../src/vm/host/spawner/spawner-main.js';
 
@@ -220,5 +221,22 @@ describe('SpawnedQemu: a QEMU started by the spawner, supervised with or without
     expect((await crashed.exited).reason).toMatch(/^QEMU \(supervised without its parent, the QEMU spawner, which died\) exited/);
     expect(stat(crashed.pid)).toBeNull(); // reaped (by init), not a zombie
     expect(await crashed.kill('SIGKILL')).toBe(false);
+  });
+
+  it('after the spawner dies, the end of its QMP connection is what reports the exit (no poll needed)', async () => {
+    const client = new SpawnerClient();
+    clients.push(client);
+    const proc = await SpawnedQemu.start(client, spec('cvm-qmp', LOOP), 3_600_000); // a poll that never comes in this test
+    pids.push(proc.pid);
+    const qmp = Object.assign(new EventEmitter(), { connected: true, execute: () => Promise.resolve(), close: () => undefined });
+    proc.watchQmp(qmp as unknown as QmpConnection);
+    const spawner = client.pid!;
+    process.kill(spawner, 'SIGKILL');
+    await until(() => stat(spawner) === null, 'the dead spawner to be reaped');
+    expect(await proc.kill('SIGCONT')).toBe(true); // answered by the adopted path: the spawner is gone
+    process.kill(proc.pid, 'SIGKILL');
+    await until(() => stat(proc.pid) === null, 'the stand-in to be reaped by init');
+    qmp.emit('closed');
+    expect((await proc.exited).reason).toMatch(/^QEMU \(supervised without its parent, the QEMU spawner, which died\) exited/);
   });
 });
