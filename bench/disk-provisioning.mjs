@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { coreSettings, emptyCreateVmRequest, ManagerConfig, VmContext } from '@cocos-manager/core';
+import { coreSettings, emptyCreateVmRequest, VmContext } from '@cocos-manager/core';
+import { loadManagerConfig } from '@cocos-manager/core/internal';
 import { DiskBootStrategy, diskSettings } from '@cocos-manager/storage-disk';
 
 const SIZES = [
@@ -19,7 +20,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const spread = (xs) => Math.max(...xs) - Math.min(...xs);
 
 async function provisionTimes(reference, mode, runs, work) {
-  const config = ManagerConfig.load(
+  const config = loadManagerConfig(
     [
       { owner: '@cocos-manager/core', slice: coreSettings },
       { owner: '@cocos-manager/storage-disk', slice: diskSettings },

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import grpc from '@grpc/grpc-js';
 import { loadManagerProto } from '@cocos-manager/contract';
-import { QmpClient } from '@cocos-manager/core';
+import { QmpClient } from '@cocos-manager/core/internal';
 import { devGuest, devGuestEnv } from '@cocos-manager/testing';
 
 export const REPO = fileURLToPath(new URL('../', import.meta.url));

@@ -8,7 +8,7 @@
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { QmpClient } from '@cocos-manager/core';
+import { QmpClient } from '@cocos-manager/core/internal';
 import { benchEnv, freePort, guestAnswers, MAIN, median, ms, sleep, startManager, tempBase } from './lib.mjs';
 
 const BOOTING_ROUNDS = 7;
