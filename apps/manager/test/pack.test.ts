@@ -95,6 +95,10 @@ describe('npm pack contents', () => {
       serve.then(() => reject(new Error(`cocos-manager exited before starting:\n${output}`)), reject);
     });
     await started;
+    // The QEMU spawner (a script of core's dist, run by the same Node) starts from the installed packages too.
+    for (const deadline = Date.now() + 10_000; !output.includes('"msg":"QEMU spawner started"') && Date.now() < deadline;)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(output).toMatch(/"msg":"QEMU spawner started"/);
 
     // The CLI, installed from its own tarball with the contract package and no server plugin, talks to it.
     const grpc = output
