@@ -57,7 +57,7 @@ export class SpawnedQemu implements SupervisedProcess {
   }
 
   /** Asks `spawner` for QEMU; rejects (QEMU_SPAWN_FAILED) when it cannot be started. */
-  static async start(spawner: SpawnerClient, spec: LaunchSpec, orphanPollMs = 500): Promise<SpawnedQemu> {
+  static async start(spawner: SpawnerClient, spec: LaunchSpec, orphanPollMs = 1000): Promise<SpawnedQemu> {
     const [file, ...args] = spec.argv;
     if (file === undefined) throw new ManagerError('QEMU_ARGUMENT_INVALID', 'empty QEMU argv');
     let spawned!: (r: { pid: number; startTime: string } | { failed: string } | { orphaned: true }) => void;
