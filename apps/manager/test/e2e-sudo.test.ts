@@ -293,6 +293,25 @@ describe('sudo mode as an unprivileged manager user (real sudo, real QEMU)', () 
     expect(dirEntries(m.runDir)).toEqual([]);
   });
 
+  it('the QEMU spawner killed: root QEMUs run on, a kill -9 is still seen, removal signals QEMU through sudo -n kill', async () => {
+    const m = await start(base(), '6715-6719');
+    const [a, b] = [await m.call<CreatedVm>('CreateVm', {}), await m.call<CreatedVm>('CreateVm', {})];
+    const [pidA, pidB] = [(await m.call<WireVm>('GetVm', { id: a.cvm_id })).pid, (await m.call<WireVm>('GetVm', { id: b.cvm_id })).pid];
+    const spawner = spawnerOf(m.pid)!;
+    expect([uidOf(spawner), uidOf(pidA)]).toEqual([user.uid, 0]);
+    process.kill(spawner, 'SIGKILL');
+    await until(() => (spawnerOf(m.pid) ?? spawner) !== spawner, 5000, 'a new spawner');
+
+    process.kill(pidA, 'SIGKILL');
+    await until(async () => (await m.call<WireVm>('GetVm', { id: a.cvm_id })).state === 'failed', 3000, 'the VM to be failed');
+    // The stop ladder's SIGTERM to a root QEMU that is nobody's child of ours: through sudo -n kill.
+    await m.call('RemoveVm', { cvm_id: b.cvm_id });
+    expect(processState(pidB)).toBeNull();
+    await m.call('RemoveVm', { cvm_id: a.cvm_id });
+    await until(() => processesMentioning(m.runDir).length === 0, 3000, 'every QEMU and sudo to go');
+    expect(dirEntries(m.runDir)).toEqual([]);
+  });
+
   it('a manager killed -9 while QEMU starts leaves no root QEMU after the next start', async () => {
     const dir = base();
     const first = await start(dir, '6715-6719', { MANAGER_TEST_HOOKS: '1', MANAGER_TEST_CRASH_AFTER: 'spawn' });
