@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { closeSync, constants, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { copyFile, lstat, open, rm } from 'node:fs/promises';
 import { READ_NOFOLLOW } from '../state/private-dir.js';
 import { cutLongLines } from './console-lines.js';
@@ -33,10 +33,13 @@ export class ConsoleLog {
     if (size <= this.maxBytes) return false;
     // Exclusive copy: a link at the rotated name is removed, never written through.
     await rm(this.rotated, { force: true });
-    await copyFile(this.path, this.rotated, constants.COPYFILE_EXCL);
-    const live = await open(this.path, constants.O_WRONLY | constants.O_NOFOLLOW);
+    const live = await open(this.path, constants.O_RDWR | constants.O_NOFOLLOW);
     try {
-      await live.truncate(0);
+      await copyFile(this.path, this.rotated, constants.COPYFILE_EXCL);
+      // QEMU goes on appending while we copy: what it wrote since is moved over
+      // and the file truncated in one synchronous run, so no event-loop turn
+      // (and no awaited I/O) sits between the last read and the truncate.
+      moveTailAndTruncate(live.fd, this.rotated);
     } finally {
       await live.close();
     }
@@ -72,5 +75,23 @@ async function readTail(file: string, maxBytes: number): Promise<Buffer> {
     return buf;
   } finally {
     await handle.close();
+  }
+}
+
+/** Appends what `fd` holds past the rotated copy's length to the copy, then truncates `fd` (synchronous on purpose: see rotateIfNeeded). */
+function moveTailAndTruncate(fd: number, rotated: string): void {
+  let position = statSync(rotated).size;
+  const out = openSync(rotated, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
+  try {
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, position);
+      if (n === 0) break;
+      writeSync(out, chunk, 0, n);
+      position += n;
+    }
+    ftruncateSync(fd, 0);
+  } finally {
+    closeSync(out);
   }
 }
