@@ -5,6 +5,7 @@ import { sevSnpBackendPlugin } from '@cocos-manager/backend-sev-snp';
 import { tdxBackendPlugin } from '@cocos-manager/backend-tdx';
 import { storageDiskPlugin } from '@cocos-manager/storage-disk';
 import { deviceGpuPlugin } from '@cocos-manager/device-gpu';
+import { agentChannelPlugin } from '@cocos-manager/agent-channel';
 import { grpcTransportPlugin } from '@cocos-manager/transport-grpc';
 import { httpTransportPlugin } from '@cocos-manager/transport-http';
 import { webConsolePlugin } from '@cocos-manager/web-console';
@@ -22,6 +23,7 @@ export const defaultPlugins: readonly ManagerPlugin[] = [
   tdxBackendPlugin,
   storageDiskPlugin,
   deviceGpuPlugin,
+  agentChannelPlugin,
   grpcTransportPlugin,
   httpTransportPlugin,
   webConsolePlugin,

@@ -1,9 +1,12 @@
 import {
+  AGENT_MESSAGES,
   CONFIG,
   inject,
   injectable,
   LOGGER,
   ManagerError,
+  type AgentChannel,
+  type AgentMessageSink,
   type DeviceAssignment,
   type Logger,
   type ManagerConfig,
@@ -12,16 +15,18 @@ import {
   type VmDevice,
 } from '@cocos-manager/core';
 import { VhostVsockPci } from './agent-elements.js';
+import type { ChannelAssignment } from './channel-assignment.js';
 import { virtioSerialElements } from './channel-layout.js';
 import { CidPool, FIRST_GUEST_CID, LAST_GUEST_CID } from './cid-pool.js';
 import { agentChannelSettings } from './settings.js';
-import { checkSocketPaths } from './socket-paths.js';
+import { agentSocketDir, checkSocketPaths } from './socket-paths.js';
+import { AgentChannels } from './agent-channels.js';
+import { VsockBridgeProcess } from './vsock-bridge-process.js';
 
 /** The device's name: the `device` of its assignments in VM state records. */
 export const AGENT_CHANNEL_DEVICE = 'agent-channel';
 
-/** What a VM's assignment says: its transport and, for vsock, its CID. */
-export type ChannelAssignment = { readonly transport: 'vsock'; readonly cid: number } | { readonly transport: 'virtio-serial' };
+export type { ChannelAssignment } from './channel-assignment.js';
 
 /**
  * The agent channel as a VM device: per VM, the QEMU elements that give the
@@ -33,15 +38,27 @@ export type ChannelAssignment = { readonly transport: 'vsock'; readonly cid: num
  * nothing and the argv is the Go manager's.
  */
 @injectable()
-export class AgentChannelDevice implements VmDevice {
+export class AgentChannelDevice implements VmDevice, AgentChannel {
   readonly name = AGENT_CHANNEL_DEVICE;
   readonly cids: CidPool;
+  /** The running VMs' channels (what their agents say goes to core). */
+  readonly channels: AgentChannels;
+  private readonly bridge: VsockBridgeProcess;
 
   constructor(
     @inject(CONFIG) private readonly config: ManagerConfig,
     @inject(LOGGER) private readonly logger: Logger,
+    @inject(AGENT_MESSAGES) sink: AgentMessageSink,
   ) {
-    this.cids = new CidPool(this.settings().firstGuestCid);
+    const { firstGuestCid, socat } = this.settings();
+    this.cids = new CidPool(firstGuestCid);
+    const socketDir = agentSocketDir(config);
+    this.channels = new AgentChannels({ sink, logger, socketDir, socat });
+    this.bridge = new VsockBridgeProcess({ socat, socketDir }, logger);
+  }
+
+  get enabled(): boolean {
+    return this.settings().mode !== 'off';
   }
 
   validate(): Promise<void> {
@@ -79,9 +96,20 @@ export class AgentChannelDevice implements VmDevice {
     else command.add(...virtioSerialElements(vm));
   }
 
+  running(vm: VmContext, assignment: DeviceAssignment): void {
+    const channel = this.channelOf(assignment);
+    if (channel.transport === 'vsock') this.bridge.ensure().catch((err: unknown) => this.logger.error({ err }, 'the vsock bridge could not be started'));
+    this.channels.start(vm, channel);
+  }
+
   release(vm: VmContext, assignment: DeviceAssignment): void {
+    this.channels.stop(vm.id);
     const channel = this.channelOf(assignment);
     if (channel.transport === 'vsock') this.cids.release(channel.cid, vm.id);
+  }
+
+  deliverManifest(vmId: string, manifest: Uint8Array): Promise<void> {
+    return this.channels.deliverManifest(vmId, manifest);
   }
 
   reclaim(vm: VmContext, assignment: DeviceAssignment): void {

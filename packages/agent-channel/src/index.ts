@@ -1,8 +1,12 @@
-import { definePlugin, Lifecycle, VM_DEVICE } from '@cocos-manager/core';
+import { AGENT_CHANNEL, definePlugin, VM_DEVICE, type DependencyContainer } from '@cocos-manager/core';
 import { AgentChannelDevice } from './agent-channel-device.js';
 import { agentChannelSettings } from './settings.js';
 
 export { AGENT_CHANNEL_DEVICE, AgentChannelDevice, type ChannelAssignment } from './agent-channel-device.js';
+export { AgentChannels, MANIFEST_TIMEOUT_MS, type ChannelsOptions } from './agent-channels.js';
+export { agentRecordOf } from './agent-record.js';
+export { writeManifest, type ManifestWriteOptions } from './manifest-writer.js';
+export { VsockBridgeProcess } from './vsock-bridge-process.js';
 export { AgentConnection, DEFAULT_CONNECTION_LIMITS, type ConnectionEnd, type ConnectionHandlers, type ConnectionLimits } from './agent-connection.js';
 export { SocketChardev, VhostVsockPci, VirtioSerialPci, VirtSerialPort } from './agent-elements.js';
 export { AGENT_FIELD_LIMITS, decodeAgentMessage, type AgentEventMessage, type AgentLogMessage, type AgentMessage } from './agent-message.js';
@@ -36,9 +40,13 @@ export const agentChannelPlugin = definePlugin({
   version: PLUGIN_VERSION,
   coreVersionRange: '^0.1.0',
   configSchema: agentChannelSettings,
-  provides: [VM_DEVICE],
+  provides: [VM_DEVICE, AGENT_CHANNEL],
   register(container) {
-    container.register(VM_DEVICE, { useClass: AgentChannelDevice }, { lifecycle: Lifecycle.Singleton });
+    // One device is both: the VMs' channels and the way to their agents.
+    let device: AgentChannelDevice | undefined;
+    const one = (c: DependencyContainer) => (device ??= c.resolve(AgentChannelDevice));
+    container.register(VM_DEVICE, { useFactory: one });
+    container.register(AGENT_CHANNEL, { useFactory: one });
   },
 });
 

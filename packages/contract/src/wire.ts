@@ -109,12 +109,28 @@ export interface VmInfo {
 export interface WatchEventsReq {
   /** Only this VM's events; empty for every VM. */
   vm_id: string;
-  /** Leave out console lines. */
+  /** Only lifecycle events: leave out console lines and agent messages. */
   lifecycle_only: boolean;
 }
 
+/** A log line or an event of a VM's agent, as the guest sent it. */
+export interface AgentMessage {
+  kind: 'log' | 'event';
+  computation_id: string;
+  /** log: its level and text. */
+  level: string;
+  message: string;
+  /** event: its type, status, originator and details (JSON by the agent's convention). */
+  event_type: string;
+  status: string;
+  originator: string;
+  details: Uint8Array;
+  /** The agent's own time, RFC 3339; empty when it sent none. */
+  timestamp: string;
+}
+
 export interface VmStreamEvent {
-  kind: 'lifecycle' | 'console';
+  kind: 'lifecycle' | 'console' | 'agent';
   vm_id: string;
   /** lifecycle: the new state and the one before it (empty when unchanged). */
   state: string;
@@ -124,6 +140,8 @@ export interface VmStreamEvent {
   line: string;
   /** RFC 3339. */
   at: string;
+  /** agent: what the VM's agent said (absent for the other kinds). */
+  agent?: AgentMessage | null;
 }
 
 export interface GetConsoleReq {

@@ -19,10 +19,11 @@ import {
   type VmExit,
   type VmInfo,
   type VmStreamEvent,
+  type AgentMessage,
   type WatchEventsReq,
 } from '../src/index.js';
 
-type FieldType = 'string' | 'bytes' | 'int32' | 'uint32' | 'bool' | 'VmInfo' | 'VmExit';
+type FieldType = 'string' | 'bytes' | 'int32' | 'uint32' | 'bool' | 'VmInfo' | 'VmExit' | 'AgentMessage';
 /** [field number, type] of each field; typed on the wire interface, so the compiler holds it to the same field names. */
 type Fields<M> = { [K in keyof M]-?: [number, FieldType] };
 
@@ -88,7 +89,19 @@ const EXTENSIONS = {
     detail: [5, 'string'],
     line: [6, 'string'],
     at: [7, 'string'],
+    agent: [8, 'AgentMessage'],
   } satisfies Fields<VmStreamEvent>,
+  AgentMessage: {
+    kind: [1, 'string'],
+    computation_id: [2, 'string'],
+    level: [3, 'string'],
+    message: [4, 'string'],
+    event_type: [5, 'string'],
+    status: [6, 'string'],
+    originator: [7, 'string'],
+    details: [8, 'bytes'],
+    timestamp: [9, 'string'],
+  } satisfies Fields<AgentMessage>,
   GetConsoleReq: { id: [1, 'string'], max_bytes: [2, 'uint32'] } satisfies Fields<GetConsoleReq>,
   ConsoleText: { text: [1, 'string'] } satisfies Fields<ConsoleText>,
 };

@@ -3,6 +3,7 @@ import type { ProbeResult } from './api/host.js';
 import type { TeeBackend } from './api/tee-backend.js';
 import { createToken } from './tokens.js';
 import type { StateStore } from './vm/state/state-store.js';
+import type { AgentHub } from './vm/agent/agent-hub.js';
 
 /** The active TEE backend and the others by name (implemented by BackendRegistry). */
 export interface BackendChoice {
@@ -41,3 +42,6 @@ export const BOOT_REGISTRY = createToken<BootChoice>('kernel.boot-registry');
 export const PORT_ALLOCATOR = createToken<PortPool>('kernel.port-allocator');
 /** The VM state records under MANAGER_STATE_DIR (a test may give one over a failing filesystem). */
 export const STATE_STORE = createToken<StateStore>('kernel.state-store');
+
+/** The VMs' agent messages: the event bus they go on and their histories (the same object is AGENT_MESSAGES). */
+export const AGENT_HUB = createToken<AgentHub>('kernel.agent-hub');

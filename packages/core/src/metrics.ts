@@ -3,6 +3,7 @@ import { VmState } from './api/vm-types.js';
 import type { ManagerMetrics } from './api/observability.js';
 import type { VmApi } from './api/vm-api.js';
 import { UpstreamApiMetrics } from './upstream-metrics.js';
+import { agentMessageMetrics, type AgentCounts } from './agent-metrics.js';
 import type { StateStore } from './vm/state/state-store.js';
 
 /**
@@ -19,7 +20,7 @@ export class PrometheusMetrics implements ManagerMetrics {
   private readonly droppedStreams: Counter<'transport' | 'stream'>;
   private readonly upstream: UpstreamApiMetrics;
 
-  constructor(service: Pick<VmApi, 'list' | 'portUsage' | 'onConsole'>, maxVms: number, state?: Pick<StateStore, 'writeFailures'>) {
+  constructor(service: Pick<VmApi, 'list' | 'portUsage' | 'onConsole'>, maxVms: number, state?: Pick<StateStore, 'writeFailures'>, agents?: AgentCounts) {
     const registers = [this.registry];
     this.upstream = new UpstreamApiMetrics(this.registry);
     collectDefaultMetrics({ register: this.registry });
@@ -69,6 +70,7 @@ export class PrometheusMetrics implements ManagerMetrics {
     service.onConsole((line) => {
       if (line.cut) cutLines.inc();
     });
+    if (agents) agentMessageMetrics(this.registry, agents);
     new Gauge({
       name: 'manager_vms',
       help: 'VMs known to the manager, by lifecycle state.',

@@ -1,7 +1,7 @@
 import { constants as http2 } from 'node:http2';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { ManagerStreamRpcs } from '@cocos-manager/contract';
-import { ManagerError, type Logger, type ManagerMetrics, type VmApi, type VmStreamEvent } from '@cocos-manager/core';
+import { agentMessageBytes, agentMessageWire, ManagerError, type Logger, type ManagerMetrics, type VmApi, type VmStreamEvent } from '@cocos-manager/core';
 import { toServiceError } from './status.js';
 
 type WatchEvent = ManagerStreamRpcs['WatchEvents']['response'];
@@ -29,14 +29,21 @@ function sizeOf(event: WatchEvent): number {
     event.previous_state.length +
     Buffer.byteLength(event.detail) +
     Buffer.byteLength(event.line) +
-    event.at.length
+    event.at.length +
+    (event.agent ? agentMessageBytes(event.agent) : 0)
   );
 }
 
 function wireEvent(event: VmStreamEvent): WatchEvent {
-  return event.kind === 'lifecycle'
-    ? { kind: 'lifecycle', vm_id: event.vmId, state: event.state, previous_state: event.previous ?? '', detail: event.detail, line: '', at: event.at }
-    : { kind: 'console', vm_id: event.vmId, state: '', previous_state: '', detail: '', line: event.line, at: event.at };
+  const none = { state: '', previous_state: '', detail: '', line: '' };
+  switch (event.kind) {
+    case 'lifecycle':
+      return { kind: 'lifecycle', vm_id: event.vmId, state: event.state, previous_state: event.previous ?? '', detail: event.detail, line: '', at: event.at };
+    case 'console':
+      return { ...none, kind: 'console', vm_id: event.vmId, line: event.line, at: event.at };
+    case 'agent':
+      return { ...none, kind: 'agent', vm_id: event.vmId, at: event.at, agent: agentMessageWire(event.message) };
+  }
 }
 
 interface ResettableStream {
@@ -57,7 +64,7 @@ function http2StreamOf(call: WatchCall): ResettableStream | null {
 }
 
 /**
- * WatchEvents: lifecycle events (and console lines) until the client goes
+ * WatchEvents: lifecycle events (and console lines, agent messages) until the client goes
  * away. At most MANAGER_GRPC_MAX_STREAMS at once (RESOURCE_EXHAUSTED
  * beyond). A client whose unsent backlog is over
  * MANAGER_GRPC_STREAM_BACKLOG_BYTES and that has taken no message for a
@@ -72,7 +79,7 @@ export class WatchStreams {
   private open = 0;
 
   constructor(
-    private readonly service: Pick<VmApi, 'onEvent' | 'onConsole'>,
+    private readonly service: Pick<VmApi, 'onEvent' | 'onConsole' | 'onAgent'>,
     private readonly metrics: ManagerMetrics,
     private readonly logger: Logger,
     private readonly limits: WatchLimits,
@@ -120,7 +127,7 @@ export class WatchStreams {
         lastProgress = Date.now();
       });
     };
-    const unsubscribe = [this.service.onEvent(send), ...(lifecycleOnly ? [] : [this.service.onConsole(send)])];
+    const unsubscribe = [this.service.onEvent(send), ...(lifecycleOnly ? [] : [this.service.onConsole(send), this.service.onAgent(send)])];
     call.on('cancelled', end);
     call.on('close', end);
     call.on('finish', end);

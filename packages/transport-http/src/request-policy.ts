@@ -14,6 +14,7 @@ const OPERATIONS: Readonly<Record<string, ApiOperation>> = {
   'GET /vms/:id/info': 'info',
   'GET /vms/:id/attestation-policy': 'policy',
   'GET /vms/:id/console': 'console',
+  'GET /vms/:id/agent': 'console',
   'GET /events': 'events',
   'GET /session': 'list',
   'GET /host': 'list',

@@ -1,3 +1,4 @@
+import { agentMessageJson } from './agent-json.js';
 import type { FastifyInstance } from 'fastify';
 import {
   cvmInfoWire,
@@ -99,16 +100,19 @@ export function registerRoutes(app: FastifyInstance, { service: s, metrics, info
       };
     });
   });
-  app.get<{ Querystring: { vm?: string; console?: string } }>('/events', async (request, reply) => {
+  app.get<IdParams>('/vms/:id/agent', async (request) => ({ messages: s.agentMessages(request.params.id).map(agentMessageJson) }));
+  app.get<{ Querystring: { vm?: string; console?: string; agent?: string } }>('/events', async (request, reply) => {
     const only = request.query.vm;
     const withConsole = request.query.console !== '0';
+    const withAgent = request.query.agent !== '0';
     return streams.start(request, reply, 'events', 'text/event-stream', (write) => {
       write(': cocos-manager events\n\n');
       const send = (event: VmStreamEvent) => {
         if (only && event.vmId !== only) return;
-        write(`event: ${event.kind}\ndata: ${JSON.stringify(event)}\n\n`);
+        const data = event.kind === 'agent' ? agentMessageJson(event) : event;
+        write(`event: ${event.kind}\ndata: ${JSON.stringify(data)}\n\n`);
       };
-      const offs = [s.onEvent(send), ...(withConsole ? [s.onConsole(send)] : [])];
+      const offs = [s.onEvent(send), ...(withConsole ? [s.onConsole(send)] : []), ...(withAgent ? [s.onAgent(send)] : [])];
       const keepalive = setInterval(() => write(': keep-alive\n\n'), SSE_KEEPALIVE_MS);
       return () => {
         clearInterval(keepalive);

@@ -126,6 +126,7 @@ describe('HTTP fuzz: random bodies and headers on every route', () => {
         '/vms/:id/attestation-policy',
         '/vms/:id/console',
         '/vms/:id/console?follow=1',
+        '/vms/:id/agent',
         '/events',
         '/events?vm=:id&console=0',
         '/nope',

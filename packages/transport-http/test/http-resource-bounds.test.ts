@@ -132,6 +132,7 @@ describe('slow stream readers', () => {
     list: () => [],
     portUsage: () => ({ inUse: 0, size: 1 }),
     onEvent: () => () => undefined,
+    onAgent: () => () => undefined,
     consoleOutput: async () => 'earlier lines\n',
     /** A read that takes longer than the write timeout. */
     get: async () => {

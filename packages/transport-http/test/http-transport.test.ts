@@ -71,6 +71,7 @@ describe('errors over a real HTTP server', () => {
     list: () => [],
     portUsage: () => ({ inUse: 0, size: 1 }),
     onEvent: () => () => undefined,
+    onAgent: () => () => undefined,
     onConsole: () => () => undefined,
     get: async (id: string) => {
       if (id === 'broken') throw broken;

@@ -39,6 +39,8 @@ describe('GET /openapi.json', () => {
     expect(result.valid).toBe(true);
     expect(validator.version).toBe('3.1');
     expect(Object.keys(doc.components.schemas).sort()).toEqual([
+      'AgentMessage',
+      'AgentMessageList',
       'CreateVmRequest',
       'CreatedVm',
       'CvmInfo',

@@ -15,6 +15,7 @@ import type { PolicyEncoder } from './policy-encoder.js';
 import type { ManagerInfo, ManagerMetrics, ManagerTracing } from './observability.js';
 import type { LaunchMeasurer } from './launch-measurement.js';
 import type { WireViews } from './wire-views.js';
+import type { AgentChannel, AgentMessageSink } from './agent-messages.js';
 
 /** The validated configuration of this manager instance (core). */
 export const CONFIG = createToken<ManagerConfig>('config');
@@ -56,6 +57,11 @@ export const VM_DEVICE = createToken<VmDevice>('vm.device', { multi: true });
 /** The APIs' views of VMs and of the host with the VM devices' fields in them (core). */
 export const WIRE_VIEWS = createToken<WireViews>('api.wire-views');
 
+/** Where plugins that hear VMs' agents hand their logs and events: history, streams, metrics (core). */
+export const AGENT_MESSAGES = createToken<AgentMessageSink>('agent.messages');
+/** The way to VMs' agents (manifest delivery); a plugin's (@cocos-manager/agent-channel), optional for its users. */
+export const AGENT_CHANNEL = createToken<AgentChannel>('agent.channel');
+
 /** Tokens the kernel itself provides; plugins may not provide them again. */
 export const CORE_TOKENS: readonly symbol[] = [
   CONFIG,
@@ -71,4 +77,5 @@ export const CORE_TOKENS: readonly symbol[] = [
   CONNECTION_GUARD,
   POLICY_ENCODER,
   WIRE_VIEWS,
+  AGENT_MESSAGES,
 ];

@@ -1,3 +1,4 @@
+import type { AgentMessageEvent } from './agent-messages.js';
 import type { AttestationPolicyDocument } from './attestation-policy.js';
 import type { AttestationPolicyFormat } from './policy-encoder.js';
 import type { HostStatus } from './host-status.js';
@@ -27,6 +28,10 @@ export interface VmApi {
   onEvent(listener: (event: VmEvent) => void): () => void;
   /** Subscribes to console lines of every running VM; returns the unsubscribe function. */
   onConsole(listener: (line: ConsoleLine) => void): () => void;
+  /** Subscribes to the agent messages of every VM (its agent channel's logs and events); returns the unsubscribe function. */
+  onAgent(listener: (event: AgentMessageEvent) => void): () => void;
+  /** The latest agent messages of a VM, oldest first (a bounded history: MAX_AGENT_HISTORY). */
+  agentMessages(id: string): AgentMessageEvent[];
   /** Host ports of the forwarding range held by VMs, and the range's size. */
   portUsage(): { inUse: number; size: number };
   /** The backend (and its probe), boot strategy, VM slots, port pool and device pools of this host. */

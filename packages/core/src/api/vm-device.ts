@@ -14,7 +14,7 @@ export type { DevicePoolStatus, DeviceWire, WireFields, WireFieldSchema } from '
  * create (after the boot media; a later failure rolls back with `release`),
  * `contribute` when the command is built, `release` once when the VM goes
  * away (removed, or its QEMU exited), `reclaim` when a restarted manager
- * re-adopts a VM that still runs. The device owns its pool; core only keeps
+ * re-adopts a VM that still runs, `running` once the VM's QEMU is up. The device owns its pool; core only keeps
  * the assignment with the VM and persists it; what the APIs show of it the
  * device describes itself (`wire`, `status`).
  */
@@ -53,6 +53,13 @@ export interface VmDevice {
    * gets it.
    */
   reclaim(vm: VmContext, assignment: DeviceAssignment): void;
+  /**
+   * `vm` runs with `assignment`: its QEMU is up (a create reached Running, or
+   * a restarted manager re-adopted it). What talks to the VM while it runs
+   * (an agent channel's connection) starts here and ends in `release`. Quick
+   * and synchronous; what it throws is logged, the VM runs on.
+   */
+  running?(vm: VmContext, assignment: DeviceAssignment): void;
   /** Its fields of a VM's view and of the host status, with their schemas (absent: the APIs show nothing of it). */
   readonly wire?: DeviceWire;
   /** Its pool now (absent: it has none to show). Cheap and synchronous: the status page asks it on every read. */

@@ -1,3 +1,4 @@
+import type { AgentMessageEvent } from './agent-messages.js';
 import type { DeviceAssignment } from './device-assignment.js';
 
 /** Lifecycle states of a VM (README: Lifecycle and supervision). */
@@ -118,4 +119,4 @@ export interface ConsoleLine {
   readonly cut?: true;
 }
 
-export type VmStreamEvent = VmEvent | ConsoleLine;
+export type VmStreamEvent = VmEvent | ConsoleLine | AgentMessageEvent;

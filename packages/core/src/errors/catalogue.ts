@@ -218,6 +218,11 @@ export const ERROR_CATALOGUE = {
   ),
   QEMU_SIGNAL_FAILED: logged(E.Internal, 'QEMU could not be signalled', 'A signal to a root QEMU through `sudo -n kill` failed; the stop ladder goes on.'),
   GUEST_FRAME_REJECTED: logged(E.InvalidArgument, 'a guest frame was refused', 'A guest frame was malformed, oversized or over a rate: dropped, counted.'),
+  AGENT_CHANNEL_UNREACHABLE: logged(
+    E.DeadlineExceeded,
+    'the agent of a VM could not be reached',
+    "A manifest could not be handed to a VM's agent over its agent channel in time (the agent is not listening); the run is reported failed to Computation Management.",
+  ),
   DEVICE_RELEASE_FAILED: logged(
     E.Internal,
     'a device could not be released',

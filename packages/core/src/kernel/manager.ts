@@ -5,6 +5,7 @@ import type { ManagerPlugin } from '../api/plugin.js';
 import { randomUUID } from 'node:crypto';
 import { NO_CREATE_FAULTS } from '../api/create-faults.js';
 import {
+  AGENT_MESSAGES,
   AUTHENTICATOR,
   POLICY_ENCODER,
   BOOT_STRATEGY,
@@ -48,7 +49,9 @@ import { VM_DEVICES } from '../vm/vm-runtime.js';
 import { DeviceWireViews } from '../vm/wire-view.js';
 import { BackendRegistry } from './backend-registry.js';
 import { BootRegistry } from './boot-registry.js';
-import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR, STATE_STORE } from '../internal-tokens.js';
+import { AGENT_HUB, BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR, STATE_STORE } from '../internal-tokens.js';
+import { AgentHub } from '../vm/agent/agent-hub.js';
+import { VmEventBus } from '../vm/vm-events.js';
 import { StateStore } from '../vm/state/state-store.js';
 import { checkPlugins, PluginError } from './plugin-checks.js';
 import { declaredContainer } from './declared-registrations.js';
@@ -123,9 +126,18 @@ export class Manager {
     container.register(CREATE_FAULTS, { useValue: NO_CREATE_FAULTS });
     container.register(AUTHENTICATOR, { useValue: new Authenticator(config.read(authSettings).auth) });
     container.register(CONNECTION_GUARD, { useFactory: instanceCachingFactory((c) => new VmOriginGuard(resolveToken(c, VM_SERVICE), logger)) });
+    const agents = new AgentHub(new VmEventBus());
+    container.register(AGENT_HUB, { useValue: agents });
+    container.register(AGENT_MESSAGES, { useValue: agents });
     container.register(VM_SERVICE, { useClass: VmService }, { lifecycle: Lifecycle.Singleton });
     container.register(METRICS, {
-      useFactory: instanceCachingFactory((c) => new PrometheusMetrics(resolveToken(c, VM_SERVICE), settings.manager.maxVms, resolveToken(c, STATE_STORE))),
+      useFactory: instanceCachingFactory(
+        (c) =>
+          new PrometheusMetrics(resolveToken(c, VM_SERVICE), settings.manager.maxVms, resolveToken(c, STATE_STORE), {
+            onAgent: (listener) => agents.events.onAgent(listener),
+            rejections: () => agents.rejections(),
+          }),
+      ),
     });
     const info: ManagerInfo = {
       instanceId: instanceId === '' ? randomUUID() : instanceId,

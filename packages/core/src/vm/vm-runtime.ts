@@ -9,6 +9,7 @@ import type { SliceValues } from '../api/settings.js';
 import type { BackendChoice, BootChoice, PortPool } from '../internal-tokens.js';
 import type { LaunchPlanner } from './lifecycle/launch-plan.js';
 import type { StateStore } from './state/state-store.js';
+import type { AgentHub } from './agent/agent-hub.js';
 import type { VmEventBus } from './vm-events.js';
 import type { VmTable } from './vm-table.js';
 
@@ -19,6 +20,8 @@ export interface VmRuntime {
   readonly store: StateStore;
   readonly ports: PortPool;
   readonly events: VmEventBus;
+  /** The VMs' agent messages (histories; they stream on `events`). */
+  readonly agents: AgentHub;
   readonly table: VmTable;
   readonly launcher: ProcessLauncher;
   readonly tracing: ManagerTracing;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { inject, injectable } from 'tsyringe';
+import type { AgentMessageEvent } from '../api/agent-messages.js';
 import type { AttestationPolicyDocument } from '../api/attestation-policy.js';
 import type { AttestationPolicyFormat } from '../attestation/attestation-settings.js';
 import type { PolicyEncoder } from '../attestation/policy-encoder.js';
@@ -10,7 +11,16 @@ import type { HostStatus } from '../api/host-status.js';
 import type { VmLifecycle } from '../api/vm-api.js';
 import { coreSettings } from '../config/core-settings.js';
 import type { ManagerConfig } from '../config/manager-config.js';
-import { BACKEND_REGISTRY, BOOT_REGISTRY, PORT_ALLOCATOR, STATE_STORE, type BackendChoice, type BootChoice, type PortPool } from '../internal-tokens.js';
+import {
+  AGENT_HUB,
+  BACKEND_REGISTRY,
+  BOOT_REGISTRY,
+  PORT_ALLOCATOR,
+  STATE_STORE,
+  type BackendChoice,
+  type BootChoice,
+  type PortPool,
+} from '../internal-tokens.js';
 import { CreateTransaction } from './lifecycle/create-transaction.js';
 import { PeriodicTasks } from './lifecycle/periodic-tasks.js';
 import { LaunchPlanner, PLACEHOLDER_VM_ID, previewDevices } from './lifecycle/launch-plan.js';
@@ -21,7 +31,7 @@ import { StateLock } from './state/state-lock.js';
 import type { StateStore } from './state/state-store.js';
 import { Supervision } from './lifecycle/supervision.js';
 import { emptyCreateVmRequest, type ConsoleLine, type CreatedVm, type CreateVmRequest, type CvmInfo, type VmEvent, type VmSummary } from '../api/vm-types.js';
-import { VmEventBus } from './vm-events.js';
+import type { AgentHub } from './agent/agent-hub.js';
 import { removeVm } from './lifecycle/vm-removal.js';
 import type { CreateFaults } from '../api/create-faults.js';
 import { VM_DEVICES, type VmRuntime } from './vm-runtime.js';
@@ -57,6 +67,7 @@ export class VmService implements VmLifecycle {
     @inject(POLICY_ENCODER) private readonly policies: PolicyEncoder,
     @inject(VM_DEVICES) devices: readonly VmDevice[],
     @inject(STATE_STORE) store: StateStore,
+    @inject(AGENT_HUB) agents: AgentHub,
   ) {
     const settings = config.read(coreSettings);
     this.rt = {
@@ -64,7 +75,8 @@ export class VmService implements VmLifecycle {
       logger,
       store,
       ports,
-      events: new VmEventBus(),
+      events: agents.events,
+      agents,
       table: new VmTable(),
       launcher,
       tracing,
@@ -80,6 +92,7 @@ export class VmService implements VmLifecycle {
     this.reconciler = new Reconciler(this.rt);
     this.lock = new StateLock(this.rt.store.dir);
     this.recovery = new Recovery(this.rt, this.supervision, this.reconciler);
+    agents.bind((id) => this.rt.table.find(id) !== undefined);
   }
 
   onEvent(listener: (event: VmEvent) => void): () => void {
@@ -88,6 +101,14 @@ export class VmService implements VmLifecycle {
 
   onConsole(listener: (line: ConsoleLine) => void): () => void {
     return this.rt.events.onConsole(listener);
+  }
+
+  onAgent(listener: (event: AgentMessageEvent) => void): () => void {
+    return this.rt.events.onAgent(listener);
+  }
+
+  agentMessages(id: string): AgentMessageEvent[] {
+    return this.rt.agents.history(this.rt.table.require(id).id);
   }
 
   /** Checks the run and state directories, takes the state directory's lock, loads the saved VMs and starts re-adopting them. */

@@ -93,13 +93,26 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     querystring: { type: 'object', properties: { follow: boolFlag('1 or true: stream new lines until the VM stops') } },
     response: { 200: textBody('What the guest wrote to its console (streamed with follow)'), ...failure },
   },
+  'GET /vms/:id/agent': {
+    summary: "What a VM's agent said",
+    description:
+      'The latest logs and events of its agent over the agent channel (MANAGER_AGENT_CHANNEL), oldest first: a bounded history (200 messages, 256 KiB).',
+    tags: ['vms'],
+    params: vmId,
+    response: { 200: json('AgentMessageList', 'Its agent messages'), ...failure },
+  },
   'GET /events': {
     summary: 'Server-sent events (WatchEvents)',
-    description: 'Each VM state change (event: lifecycle) and, unless console=0, each console line (event: console); data is the event as JSON.',
+    description:
+      "Each VM state change (event: lifecycle), unless console=0 each console line (event: console), and unless agent=0 each log and event of a VM's agent (event: agent, data an AgentMessage); data is the event as JSON.",
     tags: ['vms'],
     querystring: {
       type: 'object',
-      properties: { vm: { type: 'string', description: "one VM's events only" }, console: boolFlag('0: no console lines') },
+      properties: {
+        vm: { type: 'string', description: "one VM's events only" },
+        console: boolFlag('0: no console lines'),
+        agent: boolFlag('0: no agent messages'),
+      },
     },
     response: { 200: textBody('An event stream', 'text/event-stream'), ...failure },
   },

@@ -116,6 +116,37 @@ export const Health = {
   ),
 };
 
+const agentCommon = {
+  vmId: { type: 'string', format: 'uuid' },
+  at: timestamp,
+  computationId: text,
+  timestamp: { type: ['string', 'null'], description: "the agent's own time; null when it sent none" },
+};
+
+export const AgentMessage = {
+  $id: 'AgentMessage',
+  description: "A log or an event a VM's agent sent over its agent channel (seeds/002's AgentLog and AgentEvent), as the guest sent it.",
+  oneOf: [
+    strict({ ...agentCommon, kind: { const: 'log' }, level: text, message: text }, 'An agent log line.'),
+    strict(
+      {
+        ...agentCommon,
+        kind: { const: 'event' },
+        eventType: text,
+        status: text,
+        originator: text,
+        details: { type: 'string', description: 'JSON by the agent convention, as text' },
+      },
+      'An agent event.',
+    ),
+  ],
+};
+
+export const AgentMessageList = {
+  $id: 'AgentMessageList',
+  ...strict({ messages: { type: 'array', items: { $ref: 'AgentMessage#' } } }, "A VM's latest agent messages, oldest first."),
+};
+
 export const Session = {
   $id: 'Session',
   ...strict(
@@ -154,4 +185,4 @@ export const POLICY_FORMATS = [...ATTESTATION_POLICY_FORMATS];
 
 /** Every component, in the order /openapi.json lists them, with the VM devices' fields. */
 export const apiSchemas = (devices: DeviceSchemas) =>
-  [ErrorBody, vm(devices), VmList, CvmInfo, CreateVmRequest, CreatedVm, Health, Session, hostStatus(devices)] as const;
+  [ErrorBody, vm(devices), VmList, CvmInfo, CreateVmRequest, CreatedVm, Health, Session, AgentMessage, AgentMessageList, hostStatus(devices)] as const;

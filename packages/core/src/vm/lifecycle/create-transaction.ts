@@ -13,7 +13,7 @@ import { VmInstance } from '../vm-instance.js';
 import type { CreateStep } from '../../api/create-faults.js';
 import type { VmRuntime } from '../vm-runtime.js';
 import { clientSafe } from '../client-message.js';
-import type { LaunchPlan } from './launch-plan.js';
+import { runningHooks, type LaunchPlan } from './launch-plan.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -113,7 +113,10 @@ export class CreateTransaction {
         held,
       );
       rt.table.add(vm);
-      rollback.add(() => rt.table.delete(id));
+      rollback.add(() => {
+        rt.table.delete(id);
+        rt.agents.forget(id);
+      });
       rollback.add(() => vm.forget());
       vm.transition(VmState.Starting, 'launching QEMU');
       // The record of the VM is on disk before its QEMU exists (a full state disk fails the create here, no QEMU started).
@@ -137,6 +140,7 @@ export class CreateTransaction {
       await this.supervision.begin(vm, true);
       rollback.add(() => this.supervision.detach(vm));
       vm.transition(VmState.Running, `QEMU pid ${proc.pid} is up`);
+      runningHooks(plan, log);
       this.supervision.armTtl(vm);
       await after('supervise');
       // Durable before the client hears of it: a restart right after still knows the VM; a write that failed fails the create.

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { BootStrategy } from '../../api/boot-strategy.js';
 import type { LaunchSpec } from '../../api/process-launcher.js';
 import type { TeeBackend } from '../../api/tee-backend.js';
@@ -50,6 +51,17 @@ export function previewDevices(plan: LaunchPlan, devices: readonly VmDevice[]): 
     if (assignment) plan.devices.push({ device, assignment });
   }
   return plan;
+}
+
+/** Tells each of a VM's devices that its QEMU is up (VmDevice.running); a device that throws is logged, the VM runs on. */
+export function runningHooks(plan: LaunchPlan, log: Pick<Logger, 'warn'>): void {
+  for (const { device, assignment } of plan.devices) {
+    try {
+      device.running?.(plan.context, assignment);
+    } catch (err) {
+      log.warn({ err, device: device.name }, 'a device failed to start talking to its running VM');
+    }
+  }
 }
 
 type CoreValues = SliceValues<typeof coreSettings>;

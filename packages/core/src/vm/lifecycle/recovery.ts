@@ -1,6 +1,6 @@
 import { ManagerError } from '../../errors.js';
 import { ConsoleLog } from '../console/console-log.js';
-import { guestName, type AssignedDevice, type LaunchPlan } from './launch-plan.js';
+import { guestName, runningHooks, type AssignedDevice, type LaunchPlan } from './launch-plan.js';
 import type { ProcessIdentity } from '../host/process-identity.js';
 import { stopProcess } from './stop-ladder.js';
 import { findQemusOf, stopOrphan } from '../host/orphan-qemus.js';
@@ -142,6 +142,7 @@ export class Recovery {
       rt.table.add(vm);
       await this.supervision.begin(vm, false);
       vm.transition(VmState.Running, `re-adopted QEMU pid ${identity.pid}`);
+      runningHooks(plan, log);
       this.supervision.armTtl(vm);
       return vm;
     }

@@ -23,5 +23,6 @@ export async function removeVm(rt: VmRuntime, supervision: Supervision, vm: VmIn
   await rt.faults.after('remove-released', vm.id);
   await vm.forget();
   rt.table.delete(vm.id);
+  rt.agents.forget(vm.id);
   vm.logger.info('VM removed');
 }

@@ -1,0 +1,58 @@
+import type { AgentRecord } from '../api/agent-messages.js';
+
+/** An agent message as the wire contracts carry it (WatchEvents' AgentMessage; SSE's `event: agent` with `details` as text). */
+export interface AgentMessageWire {
+  kind: 'log' | 'event';
+  computation_id: string;
+  level: string;
+  message: string;
+  event_type: string;
+  status: string;
+  originator: string;
+  details: Uint8Array;
+  timestamp: string;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Every field of the contract's AgentMessage: the ones of the other kind empty. */
+export function agentMessageWire(record: AgentRecord): AgentMessageWire {
+  const timestamp = record.timestamp ?? '';
+  return record.kind === 'log'
+    ? {
+        kind: 'log',
+        computation_id: record.computationId,
+        level: record.level,
+        message: record.message,
+        event_type: '',
+        status: '',
+        originator: '',
+        details: EMPTY,
+        timestamp,
+      }
+    : {
+        kind: 'event',
+        computation_id: record.computationId,
+        level: '',
+        message: '',
+        event_type: record.eventType,
+        status: record.status,
+        originator: record.originator,
+        details: record.details,
+        timestamp,
+      };
+}
+
+/** The bytes an agent message holds, roughly: what a stream's backlog counts for it. */
+export function agentMessageBytes(wire: AgentMessageWire): number {
+  return (
+    64 +
+    wire.computation_id.length +
+    wire.level.length +
+    Buffer.byteLength(wire.message) +
+    wire.event_type.length +
+    wire.status.length +
+    wire.originator.length +
+    wire.details.length
+  );
+}
