@@ -30,6 +30,7 @@ const alias = {
   '@cocos-manager/web-console': src('./packages/web-console/src/index.ts'),
   '@cocos-manager/measure': src('./packages/measure/src/index.ts'),
   '@cocos-manager/agent-channel': src('./packages/agent-channel/src/index.ts'),
+  '@cocos-manager/transport-cm-client': src('./packages/transport-cm-client/src/index.ts'),
 };
 const project = (name: string, dir: string, extra: Record<string, unknown> = {}) => ({
   resolve: { alias },
@@ -85,6 +86,7 @@ export default defineConfig({
       project('@cocos-manager/device-gpu', './packages/device-gpu'),
       project('@cocos-manager/measure', './packages/measure'),
       project('@cocos-manager/agent-channel', './packages/agent-channel'),
+      project('@cocos-manager/transport-cm-client', './packages/transport-cm-client'),
       // Its browser tests drive the real binary: apps/manager/test/e2e-web-console.test.ts.
       project('@cocos-manager/web-console', './packages/web-console'),
       project('cocos-manager-backend-microvm', './examples/backend-microvm'),

@@ -10,4 +10,5 @@ export {
   loadCmStreamPackageDefinition,
   loadCmStreamProto,
 } from './cm-stream.js';
+export { decodeComputationRunReq, encodeComputationRunReq, type ComputationRunReqInput } from './cm-run-request.js';
 export type * from './cm-wire.js';

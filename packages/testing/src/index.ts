@@ -33,3 +33,5 @@ export { bootStrategyConformanceCases, describeBootStrategyConformance, type Boo
 export { BOOT_SECTIONS } from './boot-conformance-command.js';
 export { conformanceCase, describeConformance, type ConformanceCase } from './conformance-case.js';
 export { snapshotTree, diffSnapshots, isInside, type FsSnapshot, type FsDiff } from './fs-snapshot.js';
+export { CmStub, CM_STUB_CHUNK_BYTES, type CmStubOptions, type CmStubReceived } from './cm-stub.js';
+export { readRunFile, runRequestFromJson } from './cm-run-file.js';
