@@ -194,8 +194,7 @@ export class CmStub {
       : ServerCredentials.createInsecure();
     const host = this.options.host ?? '127.0.0.1';
     const address = `${host.includes(':') ? `[${host}]` : host}:${this.boundPort}`;
-    const bind = () =>
-      new Promise<number>((resolve, reject) => server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port))));
+    const bind = () => new Promise<number>((resolve, reject) => server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port))));
     // Restarting: the port the stopped server held is released a moment after forceShutdown.
     const deadline = Date.now() + 10_000;
     for (;;) {

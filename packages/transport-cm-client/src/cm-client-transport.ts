@@ -40,6 +40,8 @@ export interface CmClientStatus {
   readonly computations: number;
   readonly queued: number;
   readonly dropped: number;
+  /** While waiting to redial: how long the wait is (ms); null otherwise. */
+  readonly retryInMs: number | null;
 }
 
 /** A stream that stayed up this long (or on which the server spoke) was healthy: the backoff starts over. */
@@ -72,6 +74,7 @@ export class CmClientTransport implements Transport {
   private state: CmClientState = 'idle';
   private attempts = 0;
   private connections = 0;
+  private retryInMs = 0;
 
   constructor(private readonly deps: CmClientDeps) {
     this.limits = { ...CM_LIMITS, ...deps.limits };
@@ -97,6 +100,7 @@ export class CmClientTransport implements Transport {
       computations: this.computations.size,
       queued: this.outbox.waiting,
       dropped: this.outbox.dropped,
+      retryInMs: this.state === 'waiting' ? this.retryInMs : null,
     };
   }
 
@@ -159,6 +163,7 @@ export class CmClientTransport implements Transport {
       const facts = { url: options.url, code: outcome.code, details: outcome.details, retryInMs: delayMs, failedAttempts: backoff.attempts };
       if (outcome.connected) this.log.warn(facts, 'the Computation Management stream ended; VMs keep running, redialling');
       else this.log.warn(facts, 'could not connect to Computation Management; redialling');
+      this.retryInMs = delayMs;
       this.state = 'waiting';
       await this.pause(delayMs);
     }

@@ -7,10 +7,7 @@ import { CM_LIMITS } from './limits.js';
  */
 export function isValidId(value: unknown): value is string {
   return (
-    typeof value === 'string' &&
-    value.length > 0 &&
-    Buffer.byteLength(value, 'utf8') <= CM_LIMITS.maxIdBytes &&
-    !/[\u0000-\u001f\u007f-\u009f]/.test(value)
+    typeof value === 'string' && value.length > 0 && Buffer.byteLength(value, 'utf8') <= CM_LIMITS.maxIdBytes && !/[\u0000-\u001f\u007f-\u009f]/.test(value)
   );
 }
 

@@ -1,4 +1,15 @@
-import { AGENT_CHANNEL, CONFIG, definePlugin, instanceCachingFactory, LOGGER, METRICS, resolveOptionalToken, resolveToken, TRANSPORT, VM_SERVICE } from '@cocos-manager/core';
+import {
+  AGENT_CHANNEL,
+  CONFIG,
+  definePlugin,
+  instanceCachingFactory,
+  LOGGER,
+  METRICS,
+  resolveOptionalToken,
+  resolveToken,
+  TRANSPORT,
+  VM_SERVICE,
+} from '@cocos-manager/core';
 import { CmClientTransport } from './cm-client-transport.js';
 import { cmClientSettings } from './settings.js';
 

@@ -17,7 +17,8 @@ export interface ProvisionerDeps {
 
 /** Why a run cannot hand its manifest over, or null when it can. */
 export function channelProblem(channel: AgentChannel | null): string | null {
-  if (channel === null) return 'the manager has no agent channel (the @cocos-manager/agent-channel plugin is not loaded): a run cannot hand its agent the manifest';
+  if (channel === null)
+    return 'the manager has no agent channel (the @cocos-manager/agent-channel plugin is not loaded): a run cannot hand its agent the manifest';
   if (!channel.enabled) return 'the agent channel is off (MANAGER_AGENT_CHANNEL=off): a run cannot hand its agent the manifest; set vsock or virtio-serial';
   return null;
 }

@@ -78,7 +78,8 @@ export class ServerMessages {
           this.deps.runs.refuse(parsed.id, parsed.reason);
           return 'INVALID_ARGUMENT';
         }
-        if (parsed.run.id !== outcome.id) this.deps.logger.warn({ chunks: outcome.id, computation: parsed.run.id }, 'run request chunks keyed by another id than the run');
+        if (parsed.run.id !== outcome.id)
+          this.deps.logger.warn({ chunks: outcome.id, computation: parsed.run.id }, 'run request chunks keyed by another id than the run');
         return this.start(parsed.run);
       }
     }
@@ -95,7 +96,10 @@ export class ServerMessages {
 
   private start(run: ComputationRunReq): string {
     // Settles in the background; its outcome is logged and reported to Computation Management as events.
-    void this.deps.runs.run(run).then((code) => this.deps.observe('run', code, 0));
+    this.deps.runs
+      .run(run)
+      .then((code) => this.deps.observe('run', code, 0))
+      .catch((err: unknown) => this.deps.logger.error({ err, computation: run.id }, 'a run failed unexpectedly'));
     return 'OK';
   }
 
@@ -109,12 +113,15 @@ export class ServerMessages {
       return observe('RESOURCE_EXHAUSTED');
     }
     this.inFlight++;
-    void work(id)
+    work(id)
       .catch((err: unknown) => {
         this.deps.logger.error({ err, member }, 'answering a request of Computation Management failed');
         return 'INTERNAL';
       })
-      .then(observe)
-      .finally(() => this.inFlight--);
+      .then((code) => {
+        this.inFlight--;
+        observe(code);
+      })
+      .catch(() => undefined);
   }
 }

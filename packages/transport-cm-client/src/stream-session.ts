@@ -85,7 +85,8 @@ export class StreamSession {
   }
 
   private sweep(): void {
-    const idleSeconds = Math.round(this.deps.limits.partialIdleMs / 1000);
-    for (const id of this.assembler.sweep()) this.deps.runs.refuse(id, `no chunk of the run request for ${idleSeconds} s: dropped`);
+    const ms = this.deps.limits.partialIdleMs;
+    const idle = ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
+    for (const id of this.assembler.sweep()) this.deps.runs.refuse(id, `no chunk of the run request for ${idle}: dropped`);
   }
 }

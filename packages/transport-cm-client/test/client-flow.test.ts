@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManagerError } from '@cocos-manager/core';
+import { decodeComputationRunReq, encodeComputationRunReq } from '@cocos-manager/contract';
 import { CmStub } from '@cocos-manager/testing';
 import { detailsOf, startClient, until, type FakeVms } from './fakes.js';
 
@@ -79,7 +80,8 @@ describe('the Computation Management client against the stub', () => {
 
   it('a whole runReq (unchunked) is run too', async () => {
     await connect();
-    stub.send({ runReq: run('comp-whole') });
+    // proto-loader's runReq wants whole nested messages: the decoded form of the run.
+    stub.send({ runReq: decodeComputationRunReq(encodeComputationRunReq(run('comp-whole'))) });
     expect(await stub.waitForMessage('run_res')).toEqual({ agent_port: '6101', computation_id: 'comp-whole' });
   });
 

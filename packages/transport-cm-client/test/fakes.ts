@@ -1,10 +1,27 @@
-import { pino } from 'pino';
-import { ManagerError, VmState, type AgentChannel, type AgentMessageEvent, type AgentRecord, type ConfigSlice, type CreateVmRequest, type CvmInfo, type VmEvent } from '@cocos-manager/core';
+import { pino, type Logger } from 'pino';
+import {
+  ManagerError,
+  VmState,
+  type AgentChannel,
+  type AgentMessageEvent,
+  type AgentRecord,
+  type ConfigSlice,
+  type CreateVmRequest,
+  type CvmInfo,
+  type VmEvent,
+} from '@cocos-manager/core';
 import { loadManagerConfig } from '@cocos-manager/core/internal';
 import type { CmStub } from '@cocos-manager/testing';
 import { CmClientTransport, cmClientSettings, type CmClientDeps, type CmLimits, type CmVmApi } from '../src/index.js';
 
 export const quiet = pino({ level: 'silent' });
+
+/** A logger that keeps its lines (JSON objects), for tests that read what was logged. */
+export function memoryLogger() {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return { logger, lines };
+}
 
 /** A VM service that creates nothing: VMs are ids and ports, events are emitted by the test. */
 export class FakeVms implements CmVmApi {
@@ -98,7 +115,14 @@ export function clientConfig(env: Record<string, string>, others: ConfigSlice[] 
 /** A started client against `stub`, with fast reconnects unless `env` says otherwise. */
 export async function startClient(
   stub: Pick<CmStub, 'url'>,
-  options: { env?: Record<string, string>; vms?: FakeVms; channel?: AgentChannel | null; limits?: Partial<CmLimits>; others?: ConfigSlice[] } = {},
+  options: {
+    env?: Record<string, string>;
+    vms?: FakeVms;
+    channel?: AgentChannel | null;
+    limits?: Partial<CmLimits>;
+    others?: ConfigSlice[];
+    logger?: Logger;
+  } = {},
 ) {
   const vms = options.vms ?? new FakeVms();
   const channel = options.channel === undefined ? new FakeChannel() : options.channel;
@@ -114,7 +138,7 @@ export async function startClient(
       },
       options.others,
     ),
-    logger: quiet,
+    logger: options.logger ?? quiet,
     vms,
     metrics: { observeCall: (transport, method, code) => void calls.push({ transport, method, code }) },
     channel,
