@@ -8,6 +8,7 @@ import { deviceGpuPlugin } from '@cocos-manager/device-gpu';
 import { agentChannelPlugin } from '@cocos-manager/agent-channel';
 import { grpcTransportPlugin } from '@cocos-manager/transport-grpc';
 import { httpTransportPlugin } from '@cocos-manager/transport-http';
+import { cmClientPlugin } from '@cocos-manager/transport-cm-client';
 import { webConsolePlugin } from '@cocos-manager/web-console';
 import { measurePlugin } from '@cocos-manager/measure';
 
@@ -26,5 +27,6 @@ export const defaultPlugins: readonly ManagerPlugin[] = [
   agentChannelPlugin,
   grpcTransportPlugin,
   httpTransportPlugin,
+  cmClientPlugin,
   webConsolePlugin,
 ];
