@@ -48,6 +48,7 @@ const MANAGER_HOST_FILES = [
   'alerts',
   'architecture',
   'cli',
+  'cm-client-wiring',
   'confidential',
   'error-codes',
   'fresh-clone',
