@@ -71,7 +71,7 @@ async function command(stub: CmStub, line: string, chunkBytes: number): Promise<
       print('error', { message: `unknown command ${JSON.stringify(name)}`, commands: 'run stop svm policy terminate disconnect restart quit' });
       return true;
   }
-  print('sent', { command: name, id: arg });
+  print('sent', { command: name, argument: arg });
   return true;
 }
 

@@ -1,8 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManagerError } from '@cocos-manager/core';
 import { decodeComputationRunReq, encodeComputationRunReq } from '@cocos-manager/contract';
 import { CmStub } from '@cocos-manager/testing';
 import { detailsOf, startClient, until, type FakeVms } from './fakes.js';
+
+// Real sockets, processes and TLS: generous limits (each wait ends when its condition holds).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const PEM_CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const PEM_KEY = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';

@@ -1,7 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CmStub } from '@cocos-manager/testing';
 import { Backoff } from '../src/index.js';
 import { memoryLogger, startClient, until } from './fakes.js';
+
+// Real sockets, processes and TLS: generous limits (each wait ends when its condition holds).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 describe('backoff', () => {
   it('doubles from the minimum to the cap, each wait 50-100 % of its step', () => {

@@ -1,6 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CmStub } from '@cocos-manager/testing';
 import { detailsOf, memoryLogger, startClient, until } from './fakes.js';
+
+// Real sockets, processes and TLS: generous limits (each wait ends when its condition holds).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 describe('what Computation Management sends is checked and bounded', () => {
   let cleanup: Array<() => Promise<void>> = [];

@@ -1,12 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, formats as f, setting } from '@cocos-manager/core';
 import { Manager } from '@cocos-manager/core/internal';
 import { inertBackendPlugin, makeTestPki, type TestPki } from '@cocos-manager/testing';
 import { cmClientOptions, cmClientPlugin, CmClientTransport } from '../src/index.js';
 import { clientConfig, quiet } from './fakes.js';
+
+// Real sockets, processes and TLS: generous limits (each wait ends when its condition holds).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 /** Stands in for the gRPC server transport's slice: the variables the client shares with it. */
 const serverSlice = {

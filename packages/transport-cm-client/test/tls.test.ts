@@ -1,9 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CmStub, makeTestPki, type TestPki } from '@cocos-manager/testing';
 import { memoryLogger, startClient, until } from './fakes.js';
+
+// Real sockets, processes and TLS: generous limits (each wait ends when its condition holds).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 let pki: TestPki;
 let dir: string;
