@@ -60,7 +60,7 @@ describe('cocos-cm-stub', () => {
 
     // A manager, as far as the stub can tell: a Process stream.
     const { ManagerService } = loadCmStreamProto();
-    const client = new ManagerService(String(listening['url']), credentials.createInsecure()) as Client & { Process(): Call };
+    const client = new ManagerService(String(listening['url']), credentials.createInsecure()) as unknown as Client & { Process(): Call };
     const call = client.Process();
     const chunks: RunReqChunks[] = [];
     const received: ServerStreamMessage[] = [];
