@@ -160,7 +160,15 @@ export class CmClientTransport implements Transport {
       if (this.stopping) break;
       if (outcome.connected && (outcome.heard || outcome.seconds >= HEALTHY_STREAM_SECONDS)) backoff.reset();
       const delayMs = outcome.terminated !== null ? backoff.max : backoff.next();
-      const facts = { url: options.url, code: outcome.code, details: outcome.details, retryInMs: delayMs, failedAttempts: backoff.attempts };
+      const facts = {
+        url: options.url,
+        code: outcome.code,
+        details: outcome.details,
+        retryInMs: delayMs,
+        failedAttempts: backoff.attempts,
+        // MANAGER_GRPC_URL's default is the manager's own gRPC port: a server that knows no Process is likely this manager.
+        ...(outcome.code === 'UNIMPLEMENTED' ? { hint: 'the server has no ManagerService.Process: is MANAGER_GRPC_URL Computation Management?' } : {}),
+      };
       if (outcome.connected) this.log.warn(facts, 'the Computation Management stream ended; VMs keep running, redialling');
       else this.log.warn(facts, 'could not connect to Computation Management; redialling');
       this.retryInMs = delayMs;

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { CmStub } from '@cocos-manager/testing';
 import { Backoff } from '../src/index.js';
 import { memoryLogger, startClient, until } from './fakes.js';
@@ -135,5 +136,19 @@ describe('reconnecting to Computation Management', () => {
     await stub.waitForConnection({ count: 2 });
     await until(() => stub.messages('agent_log').length === 5, 'the queued logs');
     expect(stub.messages('agent_log').map((l) => l.message)).toEqual(['flood 45', 'flood 46', 'flood 47', 'flood 48', 'flood 49']);
+  });
+
+  it("a gRPC server without Process (the manager's own, at the default MANAGER_GRPC_URL): UNIMPLEMENTED, redialled, with a hint", async () => {
+    const server = new Server();
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    cleanup.push(() => Promise.resolve(server.forceShutdown()));
+    const { logger, lines } = memoryLogger();
+    const started = await startClient({ url: `127.0.0.1:${port}` }, { logger });
+    cleanup.push(() => started.client.stop());
+    const ended = () => lines.filter((l) => String(l['msg']).startsWith('the Computation Management stream ended'));
+    await until(() => ended().length >= 2, 'two streams refused');
+    expect(ended()[0]).toMatchObject({ code: 'UNIMPLEMENTED', hint: expect.stringMatching(/is MANAGER_GRPC_URL Computation Management/) });
   });
 });
