@@ -46,6 +46,13 @@ export class AgentChannels {
     return this.open.size;
   }
 
+  /** vsock channels open now (the bridge is needed while there is one). */
+  get vsockChannels(): number {
+    let n = 0;
+    for (const { channel } of this.open.values()) if (channel.transport === 'vsock') n++;
+    return n;
+  }
+
   /** Starts talking to `vm`'s agent (its QEMU runs). Again for the same VM: the old end is closed first. */
   start(vm: VmContext, channel: ChannelAssignment): void {
     this.stop(vm.id);
