@@ -111,7 +111,8 @@ afterEach(async () => {
 async function until(guest: BootedGuest, what: string, check: () => boolean | Promise<boolean>, timeoutMs = DEADLINE_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (guest.qemu.exitCode !== null || guest.qemu.signalCode !== null) throw new Error(`QEMU exited (${guest.qemu.exitCode ?? guest.qemu.signalCode}) waiting for ${what}:\n${guest.console()}`);
+    if (guest.qemu.exitCode !== null || guest.qemu.signalCode !== null)
+      throw new Error(`QEMU exited (${guest.qemu.exitCode ?? guest.qemu.signalCode}) waiting for ${what}:\n${guest.console()}`);
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the guest's console:\n${guest.console()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -160,11 +161,15 @@ function connect(guest: BootedGuest) {
 const DAY_MS = 24 * 3600 * 1000;
 
 describe('the dev guest on the agent channel over virtio-serial (real QEMU, TCG)', { timeout: 300_000 }, () => {
-  it("sends its boot event and log, acknowledged; takes a manifest, publishes its id on the agent page and reports it", async () => {
+  it('sends its boot event and log, acknowledged; takes a manifest, publishes its id on the agent page and reports it', async () => {
     const guest = await bootDevGuest('');
     const { counters, events, logs } = connect(guest);
 
-    await until(guest, 'the boot event and log', () => events().some((e) => e.eventType === 'agent-start') && logs().some((l) => l.message === 'dev-guest agent started'));
+    await until(
+      guest,
+      'the boot event and log',
+      () => events().some((e) => e.eventType === 'agent-start') && logs().some((l) => l.message === 'dev-guest agent started'),
+    );
     const start = events().find((e) => e.eventType === 'agent-start')!;
     expect(start).toMatchObject({ kind: 'event', computationId: '', status: 'ready', originator: 'agent' });
     expect(JSON.parse(start.details.toString())).toEqual({ agent: 'cocos-manager dev guest', manifest_port: 'cocos.manifest' });
@@ -176,7 +181,10 @@ describe('the dev guest on the agent channel over virtio-serial (real QEMU, TCG)
     // Acknowledged: the guest says so once it read each frame's id back.
     await until(guest, 'the guest to read both acknowledgements', () => {
       const out = guest.console();
-      return out.includes('dev-guest: agent sent event agent-start/ready as frame 1; acknowledged') && out.includes('dev-guest: agent sent log (info) as frame 2; acknowledged');
+      return (
+        out.includes('dev-guest: agent sent event agent-start/ready as frame 1; acknowledged') &&
+        out.includes('dev-guest: agent sent log (info) as frame 2; acknowledged')
+      );
     });
     expect(counters.snapshot()).toMatchObject({ connections: 1, connectionsCut: 0, rejected: { oversized: 0, malformed: 0, flood: 0 } });
     expect(counters.snapshot().frames).toBeGreaterThanOrEqual(2);
@@ -208,7 +216,11 @@ describe('the dev guest on the agent channel over virtio-serial (real QEMU, TCG)
     expect(page!['MANIFEST_ID']).toEqual([computationId]);
     expect(page!['AGENT_CVM_ID']).toEqual([guest.id]);
 
-    await until(guest, 'the computation-received event and log', () => events().some((e) => e.eventType === 'computation-received') && logs().some((l) => l.computationId === computationId));
+    await until(
+      guest,
+      'the computation-received event and log',
+      () => events().some((e) => e.eventType === 'computation-received') && logs().some((l) => l.computationId === computationId),
+    );
     const received = events().find((e) => e.eventType === 'computation-received')!;
     expect(received).toMatchObject({ computationId, status: 'received', originator: 'agent' });
     expect(JSON.parse(received.details.toString())).toEqual({ manifest_bytes: bytes.length });

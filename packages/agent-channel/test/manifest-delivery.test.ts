@@ -81,7 +81,8 @@ describe("manifest delivery to a VM's manifest port (a real Unix socket standing
     const qemu = chardev(sock, 'take');
     servers.push(qemu);
     const delivered = deliverManifest(sock, Buffer.from('{"id":"late"}'), { retryMs: 20, attempts: 100 });
-    setTimeout(() => void qemu.listen(), 150);
+    await new Promise((r) => setTimeout(r, 150));
+    await qemu.listen();
     await delivered;
     expect(qemu.received().toString()).toBe('{"id":"late"}');
   });
