@@ -14,11 +14,12 @@
  * sent again until acknowledged. With cocos.agentattack=<kinds> on the kernel
  * command line (malformed, oversized, flood, comma-separated, or all) it then
  * attacks the host's end in that order and sends one good event after
- * (agent-attack, done). Then it waits for manifests: it publishes the "id" of
- * each on the agent page (MANIFEST_ID=<id> appended to /www/index.html) and
- * reports it with an AgentEvent (computation-received, received) and an
- * AgentLog. What it does goes to stdout (the serial console), one
- * "dev-guest: agent ..." line per step.
+ * (agent-attack, done). Meanwhile a child process takes manifests: it
+ * publishes the "id" of each on the agent page (MANIFEST_ID=<id> appended to
+ * /www/index.html) and passes it on through a pipe; once done with the
+ * above, the parent reports each with an AgentEvent (computation-received,
+ * received) and an AgentLog. What it does goes to stdout (the serial
+ * console), one "dev-guest: agent ..." line per step.
  *
  * Linux virtio_console, which all of this leans on: a write blocks (here
  * EAGAIN: the ports are opened O_NONBLOCK) while the host end is not
@@ -727,7 +728,20 @@ static size_t read_manifest(int fd, uint64_t *seen) {
   }
 }
 
-static void receive_manifests(struct events *ev) {
+/* What the manifest reader tells the reporter, one record per manifest (one atomic pipe write). */
+struct manifest_note {
+  uint64_t bytes;
+  char id[MAX_ID + 1]; /* "" when refused */
+  char why[160];
+};
+
+/*
+ * The manifest reader (a child process, so that a manifest is taken and
+ * published however long the events port keeps the parent): reads each
+ * manifest, appends MANIFEST_ID=<id> to the agent page, and notes it on `out`
+ * for the parent to report.
+ */
+static void read_manifests(int out) {
   char path[PATH_MAX];
   if (wait_port(MANIFEST_PORT, path, sizeof path) < 0) {
     say("no %s port; no manifest will come", MANIFEST_PORT);
@@ -740,45 +754,90 @@ static void receive_manifests(struct events *ev) {
   }
   for (;;) {
     say("waiting for the manifest on %s", path);
+    struct manifest_note note;
     uint64_t seen;
     size_t n = read_manifest(fd, &seen);
-    char id[MAX_ID + 1], details[256], message[320];
     const char *why = NULL;
+    memset(&note, 0, sizeof note);
+    note.bytes = seen;
     if (seen > MAX_MANIFEST) {
       why = "the manifest is larger than 1 MiB";
-    } else if (manifest_id(manifest, n, id, sizeof id, &why) == 0 && !publishable(id)) {
+    } else if (manifest_id(manifest, n, note.id, sizeof note.id, &why) == 0 && !publishable(note.id)) {
       why = "the manifest's id is not 1-128 printable ASCII characters without quotes or backslashes";
     }
     if (why) {
       say("manifest of %llu bytes refused: %s", (unsigned long long)seen, why);
-      snprintf(details, sizeof details, "{\"manifest_bytes\":%llu,\"error\":\"%s\"}", (unsigned long long)seen, why);
+      note.id[0] = '\0';
+      snprintf(note.why, sizeof note.why, "%s", why);
+    } else {
+      int page = open(AGENT_PAGE, O_WRONLY | O_APPEND | O_CLOEXEC);
+      if (page >= 0) {
+        dprintf(page, "MANIFEST_ID=%s\n", note.id);
+        close(page);
+      } else {
+        say("cannot append to %s: %s", AGENT_PAGE, strerror(errno));
+      }
+      say("manifest of computation %s received (%zu bytes); MANIFEST_ID on the agent page", note.id, n);
+    }
+    if (write(out, &note, sizeof note) != (ssize_t)sizeof note) {
+      say("cannot pass the manifest on to be reported: %s", strerror(errno));
+      return;
+    }
+  }
+}
+
+/* The parent: reports each manifest the reader took as an AgentEvent and an AgentLog. */
+static void report_manifests(struct events *ev, int in) {
+  struct manifest_note note;
+  char details[256], message[320];
+  for (;;) {
+    ssize_t n = read(in, &note, sizeof note);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != (ssize_t)sizeof note) {
+      say("the manifest reader is gone; no more manifests");
+      return;
+    }
+    note.id[MAX_ID] = '\0';
+    note.why[sizeof note.why - 1] = '\0';
+    unsigned long long bytes = (unsigned long long)note.bytes;
+    if (note.id[0] == '\0') {
+      snprintf(details, sizeof details, "{\"manifest_bytes\":%llu,\"error\":\"%s\"}", bytes, note.why);
       send_event(ev, "computation-received", "", details, "failed");
-      snprintf(message, sizeof message, "dev-guest agent refused a manifest of %llu bytes: %s", (unsigned long long)seen, why);
+      snprintf(message, sizeof message, "dev-guest agent refused a manifest of %llu bytes: %s", bytes, note.why);
       send_log(ev, "error", "", message);
       continue;
     }
-    int page = open(AGENT_PAGE, O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (page >= 0) {
-      dprintf(page, "MANIFEST_ID=%s\n", id);
-      close(page);
-    } else {
-      say("cannot append to %s: %s", AGENT_PAGE, strerror(errno));
-    }
-    say("manifest of computation %s received (%zu bytes)", id, n);
-    snprintf(details, sizeof details, "{\"manifest_bytes\":%zu}", n);
-    send_event(ev, "computation-received", id, details, "received");
-    snprintf(message, sizeof message, "dev-guest agent received the manifest of computation %s (%zu bytes)", id, n);
-    send_log(ev, "info", id, message);
+    snprintf(details, sizeof details, "{\"manifest_bytes\":%llu}", bytes);
+    send_event(ev, "computation-received", note.id, details, "received");
+    snprintf(message, sizeof message, "dev-guest agent received the manifest of computation %s (%llu bytes)", note.id, bytes);
+    send_log(ev, "info", note.id, message);
   }
 }
 
 int main(void) {
   char path[PATH_MAX], kinds[128];
+  int notes[2];
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGCHLD, SIG_IGN); /* the reader, should it end, is reaped by the kernel */
   if (wait_port(EVENTS_PORT, path, sizeof path) < 0) {
     say("no %s port; not started", EVENTS_PORT);
     return 0;
   }
+  if (pipe(notes) < 0) {
+    say("pipe: %s", strerror(errno));
+    return 1;
+  }
+  pid_t reader = fork();
+  if (reader < 0) {
+    say("fork: %s", strerror(errno));
+    return 1;
+  }
+  if (reader == 0) {
+    close(notes[0]);
+    read_manifests(notes[1]);
+    _exit(0);
+  }
+  close(notes[1]);
   struct events ev = { -1, 1, { 0 }, 0 };
   ev.fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (ev.fd < 0) {
@@ -790,6 +849,7 @@ int main(void) {
   send_log(&ev, "info", "", "dev-guest agent started");
   attack_kinds(kinds, sizeof kinds);
   if (kinds[0]) attack(&ev, kinds);
-  receive_manifests(&ev);
-  return 0;
+  report_manifests(&ev, notes[0]);
+  /* Nothing more to report: stay, as an agent does (the reader may still publish). */
+  for (;;) pause();
 }
