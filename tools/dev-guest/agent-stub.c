@@ -471,7 +471,7 @@ static void attack_flood(struct events *ev) {
   drain(ev);
 }
 
-/* The value of cocos.agentattack= on the kernel command line, or "" when there is none. */
+/* The value of cocos.agentattack= on the kernel command line (its own, or inside agent.aa_kbc_params=), or "" when there is none. */
 static void attack_kinds(char *out, size_t size) {
   char line[4096];
   out[0] = '\0';
@@ -480,7 +480,12 @@ static void attack_kinds(char *out, size_t size) {
   if (fgets(line, sizeof line, f)) {
     static const char key[] = "cocos.agentattack=";
     for (char *p = line; (p = strstr(p, key)) != NULL; p += sizeof key - 1) {
-      if (p != line && p[-1] != ' ') continue;
+      /* Its own parameter, or the value of agent.aa_kbc_params: that one comes from a VM's CreateReq (aa_kbs_params),
+         so one VM of a manager can attack while the others, booted with the same MANAGER_QEMU_KERNEL_CMDLINE, do not. */
+      static const char via[] = "agent.aa_kbc_params=";
+      int own = p == line || p[-1] == ' ';
+      int passed = (size_t)(p - line) >= sizeof via - 1 && strncmp(p - (sizeof via - 1), via, sizeof via - 1) == 0;
+      if (!own && !passed) continue;
       p += sizeof key - 1;
       size_t n = strcspn(p, " \n");
       if (n >= size) n = size - 1;

@@ -22,7 +22,7 @@ export const DEFAULT_MANIFEST_DELIVERY = { attempts: 50, retryMs: 200, timeoutMs
 export type ManifestDeliveryFailure = 'invalid' | 'unreachable' | 'closed' | 'timeout' | 'aborted';
 
 function failed(reason: ManifestDeliveryFailure, message: string, socketPath: string, cause?: unknown): ManagerError {
-  return new ManagerError('VM_CREATE_FAILED', `the computation manifest was not delivered to the VM's agent: ${message}`, {
+  return new ManagerError('AGENT_CHANNEL_UNREACHABLE', `the computation manifest was not delivered to the VM's agent: ${message}`, {
     fields: { reason },
     detail: `manifest socket ${socketPath}`,
     ...(cause === undefined ? {} : { cause }),
@@ -45,7 +45,7 @@ const NOT_LISTENING = new Set(['ENOENT', 'ECONNREFUSED', 'EAGAIN']);
  * connection, so a clean close means the agent holds the whole manifest. A
  * failure after the connection was made is not retried: the agent may have
  * read part of it, and a manifest is written once. Throws a ManagerError
- * (`VM_CREATE_FAILED`, `fields.reason`: {@link ManifestDeliveryFailure}).
+ * (`AGENT_CHANNEL_UNREACHABLE`, `fields.reason`: {@link ManifestDeliveryFailure}).
  * Whatever the guest writes on the port is read and dropped.
  */
 export async function deliverManifest(socketPath: string, manifest: Uint8Array, options: ManifestDeliveryOptions = {}): Promise<void> {

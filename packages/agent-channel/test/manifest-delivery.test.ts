@@ -42,7 +42,7 @@ const reasonOf = async (p: Promise<unknown>) => {
     () => null,
     (e: unknown) => e,
   );
-  expect(isManagerError(err, 'VM_CREATE_FAILED')).toBe(true);
+  expect(isManagerError(err, 'AGENT_CHANNEL_UNREACHABLE')).toBe(true);
   return (err as { fields: Record<string, unknown> }).fields['reason'];
 };
 
