@@ -55,7 +55,7 @@ const event = (id: number, type: string, status: string) =>
   encodeFrame(
     id,
     encodeEventsLogs({
-      agent_event: { event_type: type, status, originator: 'agent', details: Buffer.from('{"n":1}'), timestamp: { seconds: 1_700_000_000, nanos: 0 } },
+      agent_event: { event_type: type, status, originator: 'agent', details: Buffer.from('{"n":1}'), timestamp: { seconds: '1700000000', nanos: 0 } },
     }),
   );
 
