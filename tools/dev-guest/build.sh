@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the dev guest (kernel + initramfs) used by the tests and the quick
 # start, from Debian packages only. Output: <repo>/build/dev-guest/.
-# Cached: nothing is done when the recipe (this script, /init, the kernel
-# package version, busybox, gcc) is unchanged since the last build; a build is
+# Cached: nothing is done when the recipe (this script, /init, the C helpers,
+# the kernel package version, busybox, gcc) is unchanged since the last build; a build is
 # also kept outside the clone (scripts/cache-dir.sh) under its recipe, so a
 # fresh clone on a machine that built it once copies it instead.
 set -euo pipefail
@@ -25,7 +25,7 @@ kernel_pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depe
 [ -n "$kernel_pkg" ] || { echo "build-dev-guest: cannot resolve linux-image-amd64 (run apt-get update)" >&2; exit 1; }
 kernel_ver=$(apt-cache policy "$kernel_pkg" | sed -n 's/^ *Candidate: //p')
 
-recipe=$( { cat "$here/build.sh" "$here/init" "$here/grub.cfg" "$here/race-probe.c"; echo "$kernel_pkg $kernel_ver"; sha256sum "$busybox"; gcc --version | head -1; } | sha256sum | cut -d' ' -f1)
+recipe=$( { cat "$here/build.sh" "$here/init" "$here/grub.cfg" "$here/race-probe.c" "$here/agent-stub.c"; echo "$kernel_pkg $kernel_ver"; sha256sum "$busybox"; gcc --version | head -1; } | sha256sum | cut -d' ' -f1)
 if [ -f "$out/recipe" ] && [ "$(cat "$out/recipe")" = "$recipe" ] && [ -f "$out/bzImage" ] && [ -f "$out/rootfs.cpio.gz" ] && [ -f "$out/disk.qcow2" ]; then
   echo "build-dev-guest: up to date ($out)"
   exit 0
@@ -58,6 +58,8 @@ done
 install -m 0755 "$here/init" "$root/init"
 # The guest's attack on the host API (connection guard tests): static, as busybox.
 gcc -static -O2 -o "$root/bin/race-probe" "$here/race-probe.c"
+# The agent on the seeds/002 channel (virtio-serial), and its attacks on the host's end: static too.
+gcc -static -O2 -Wall -Wextra -o "$root/bin/agent-stub" "$here/agent-stub.c"
 
 mkdir -p "$out"
 cp "$work"/kernel/boot/vmlinuz-* "$out/bzImage.tmp"

@@ -39,7 +39,13 @@ beforeAll(async () => {
   chmodSync(tokens, 0o600);
   [browser, m] = await Promise.all([
     launchChromium(),
-    startManager('6720-6724', { MANAGER_AUTH_TOKENS_FILE: tokens, MANAGER_VM_POWERDOWN_TIMEOUT: '2s', MANAGER_INSTANCE_ID: 'web-console-test' }),
+    startManager('6720-6724', {
+      MANAGER_AUTH_TOKENS_FILE: tokens,
+      MANAGER_VM_POWERDOWN_TIMEOUT: '2s',
+      MANAGER_INSTANCE_ID: 'web-console-test',
+      // The guest's agent speaks over the channel: its VM page shows what it said.
+      MANAGER_AGENT_CHANNEL: 'virtio-serial',
+    }),
   ]);
   base = `http://127.0.0.1:${m.httpPort}/console/`;
 });
@@ -97,6 +103,9 @@ describe('web console against the real manager', () => {
       .getByTestId('console')
       .filter({ hasText: `agent listening on 7002 for ${vmId}` })
       .waitFor({ timeout: 150_000 }); // a TCG boot on a busy 2-core host
+    // The agent's boot event and log, live on the VM page (the guest's text, shown as text).
+    await page.getByTestId('agent-messages').filter({ hasText: 'agent-start' }).waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('agent-messages').locator('li[data-kind="log"]').count()).toBeGreaterThanOrEqual(1);
     await shot(c, 'vm-page');
     await clean(c);
 

@@ -105,7 +105,10 @@ export class AgentChannelDevice implements VmDevice, AgentChannel {
   release(vm: VmContext, assignment: DeviceAssignment): void {
     this.channels.stop(vm.id);
     const channel = this.channelOf(assignment);
-    if (channel.transport === 'vsock') this.cids.release(channel.cid, vm.id);
+    if (channel.transport !== 'vsock') return;
+    this.cids.release(channel.cid, vm.id);
+    // The last vsock VM gone: no agent can connect, the bridge is not needed until the next one.
+    if (this.channels.vsockChannels === 0) this.bridge.stop();
   }
 
   deliverManifest(vmId: string, manifest: Uint8Array): Promise<void> {

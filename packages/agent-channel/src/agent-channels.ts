@@ -7,11 +7,11 @@ import { AgentSocketListener } from './agent-socket-listener.js';
 import { VIRTIO_SERIAL } from './channel-layout.js';
 import { ChannelCounters } from './channel-counters.js';
 import type { ConnectionHandlers } from './agent-connection.js';
-import { writeManifest } from './manifest-writer.js';
+import { deliverManifest } from './manifest-delivery.js';
 import { cidSocketPath, vsockManifestArgv } from './vsock-bridge.js';
 
 /** How long a manifest may wait for the agent to take it (the guest still booting). */
-export const MANIFEST_TIMEOUT_MS = 60_000;
+export const MANIFEST_TIMEOUT_MS = 120_000;
 
 interface OpenChannel {
   readonly vm: VmContext;
@@ -44,6 +44,13 @@ export class AgentChannels {
   /** Channels open now. */
   get size(): number {
     return this.open.size;
+  }
+
+  /** vsock channels open now (the bridge is needed while there is one). */
+  get vsockChannels(): number {
+    let n = 0;
+    for (const { channel } of this.open.values()) if (channel.transport === 'vsock') n++;
+    return n;
   }
 
   /** Starts talking to `vm`'s agent (its QEMU runs). Again for the same VM: the old end is closed first. */
@@ -83,7 +90,7 @@ export class AgentChannels {
     const open = this.open.get(vmId);
     if (!open) throw new ManagerError('VM_NOT_FOUND', `no running VM with id "${vmId}" has an agent channel`);
     const timeoutMs = this.options.manifestTimeoutMs ?? MANIFEST_TIMEOUT_MS;
-    if (open.channel.transport === 'virtio-serial') return writeManifest(open.vm.file(VIRTIO_SERIAL.manifest.socket), manifest, { timeoutMs });
+    if (open.channel.transport === 'virtio-serial') return deliverManifest(open.vm.file(VIRTIO_SERIAL.manifest.socket), manifest, { timeoutMs });
     const [file, ...args] = vsockManifestArgv(this.options.socat, open.channel.cid);
     const result = await execa(file as string, args, {
       input: Buffer.from(manifest),

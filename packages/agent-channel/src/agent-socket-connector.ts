@@ -1,6 +1,6 @@
 import { createConnection } from 'node:net';
 import type { Logger } from '@cocos-manager/core';
-import { AgentConnection, DEFAULT_CONNECTION_LIMITS, type ConnectionHandlers, type ConnectionLimits } from './agent-connection.js';
+import { AgentConnection, DEFAULT_CONNECTION_LIMITS, type ConnectionEnd, type ConnectionHandlers, type ConnectionLimits } from './agent-connection.js';
 import type { ChannelCounters } from './channel-counters.js';
 
 export interface ConnectorOptions {
@@ -19,8 +19,8 @@ export interface ConnectorOptions {
  * the VM's `agent-events.sock` (`server=on,wait=off`), the manager connects
  * and reads the agent's frames (AgentConnection: acks, bounds, counters).
  * The socket is the VM's own, so everything read from it is that VM's
- * (`source`). Connects again when the connection ends — QEMU takes one
- * client at a time and a new one after it — and backs off after a cut.
+ * (`source`). Connects again when the connection has closed — QEMU takes
+ * one client at a time and a new one after it — and backs off after a cut.
  */
 export class AgentSocketConnector {
   private connection: AgentConnection | null = null;
@@ -73,21 +73,16 @@ export class AgentSocketConnector {
       socket.removeAllListeners('error');
       if (this.stopped) return void socket.destroy();
       const { counters, logger, limits, now } = this.options;
+      let ended: ConnectionEnd = 'closed';
       this.connection = new AgentConnection(
         socket,
         this.source,
         {
           ...this.handlers,
           onEnd: (end) => {
+            ended = end;
             this.connection = null;
             this.handlers.onEnd?.(end);
-            if (end === 'cut') {
-              this.later(this.backoffMs);
-              this.backoffMs = Math.min(this.maxBackoffMs, this.backoffMs * 2);
-            } else {
-              this.backoffMs = this.retryMs;
-              this.later(this.retryMs);
-            }
           },
         },
         counters,
@@ -95,6 +90,19 @@ export class AgentSocketConnector {
         limits ?? DEFAULT_CONNECTION_LIMITS,
         now,
       );
+      // Again only once this connection is closed — after a cut, when its
+      // linger is over — not from the cut: QEMU would queue the new client
+      // behind the old one and take it the moment the old one ends, so the
+      // guest would never see its port closed, nor the backoff.
+      socket.once('close', () => {
+        if (ended === 'cut') {
+          this.later(this.backoffMs);
+          this.backoffMs = Math.min(this.maxBackoffMs, this.backoffMs * 2);
+        } else {
+          this.backoffMs = this.retryMs;
+          this.later(this.retryMs);
+        }
+      });
     });
   }
 

@@ -5,7 +5,13 @@ import { agentChannelSettings } from './settings.js';
 export { AGENT_CHANNEL_DEVICE, AgentChannelDevice, type ChannelAssignment } from './agent-channel-device.js';
 export { AgentChannels, MANIFEST_TIMEOUT_MS, type ChannelsOptions } from './agent-channels.js';
 export { agentRecordOf } from './agent-record.js';
-export { writeManifest, type ManifestWriteOptions } from './manifest-writer.js';
+export {
+  DEFAULT_MANIFEST_DELIVERY,
+  deliverManifest,
+  MAX_MANIFEST_BYTES,
+  type ManifestDeliveryFailure,
+  type ManifestDeliveryOptions,
+} from './manifest-delivery.js';
 export { VsockBridgeProcess } from './vsock-bridge-process.js';
 export { AgentConnection, DEFAULT_CONNECTION_LIMITS, type ConnectionEnd, type ConnectionHandlers, type ConnectionLimits } from './agent-connection.js';
 export { SocketChardev, VhostVsockPci, VirtioSerialPci, VirtSerialPort } from './agent-elements.js';

@@ -32,8 +32,8 @@ class FakeChardev {
   }
 }
 
-const until = async (check: () => boolean, what: string) => {
-  for (let i = 0; i < 300 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+const until = async (check: () => boolean, what: string, timeoutMs = 3000) => {
+  for (let i = 0; i < timeoutMs / 10 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
   if (!check()) throw new Error(`timed out waiting for ${what}`);
 };
 
@@ -98,6 +98,41 @@ describe("the manager's end of a VM's virtio-serial events port (a stand-in QEMU
     chardev.guests[2]!.write(log('calm again'));
     await until(() => seen.messages.length === 6, 'the next message');
     expect(counters.snapshot()).toMatchObject({ connections: 3, connectionsCut: 1, rejected: { flood: 1 } });
+  });
+
+  it('after a cut, connects again only once the cut connection is closed (its linger over), so the guest sees its port close', async () => {
+    const dirPath = mkdtempSync(path.join(os.tmpdir(), 'cac-linger-'));
+    const socketPath = path.join(dirPath, 'agent-events.sock');
+    // A QEMU whose guest reads nothing: the cut connection's end is never answered, so it lingers until the manager destroys it (after 1 s).
+    const held: Array<{ socket: Socket; connectedAt: number }> = [];
+    const qemu = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
+      socket.on('error', () => {});
+      held.push({ socket, connectedAt: performance.now() });
+    });
+    await new Promise<void>((resolve) => qemu.listen(socketPath, resolve));
+    const ends: Array<{ end: ConnectionEnd; at: number }> = [];
+    const lingering = new AgentSocketConnector(
+      socketPath,
+      'vm-1',
+      { onMessage: () => {}, onEnd: (end) => ends.push({ end, at: performance.now() }) },
+      { counters: new ChannelCounters(), logger, retryMs: 20, maxBackoffMs: 200 },
+    );
+    try {
+      lingering.start();
+      await until(() => held.length === 1, 'the first connection');
+      // A header announcing 4 GiB: cut at once.
+      held[0]!.socket.write(Buffer.from([1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]));
+      await until(() => ends.length === 1, 'the cut');
+      expect(ends[0]!.end).toBe('cut');
+      await until(() => held.length === 2, 'the connection after the linger and the backoff', 3000);
+      // Not 20 ms after the cut (the backoff alone) but after the 1 s linger: timers never fire early, so this holds at any speed.
+      expect(held[1]!.connectedAt - ends[0]!.at).toBeGreaterThanOrEqual(900);
+    } finally {
+      lingering.stop();
+      for (const h of held) h.socket.destroy();
+      await new Promise<void>((resolve) => qemu.close(() => resolve()));
+      rmSync(dirPath, { recursive: true, force: true });
+    }
   });
 
   it('stop closes the connection and connects no more', async () => {

@@ -46,7 +46,6 @@ export { REQUEST_LIMITS } from './vm/request-validation.js';
 export * from './vm/wire-view.js';
 export * from './transport-kit/policy-format.js';
 export * from './transport-kit/cvm-info-wire.js';
-export * from './transport-kit/agent-wire.js';
 export * from './transport-kit/listening.js';
 export * from './transport-kit/connection-admission.js';
 export * from './tls-material.js';

@@ -1,7 +1,8 @@
 import { constants as http2 } from 'node:http2';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { ManagerStreamRpcs } from '@cocos-manager/contract';
-import { agentMessageBytes, agentMessageWire, ManagerError, type Logger, type ManagerMetrics, type VmApi, type VmStreamEvent } from '@cocos-manager/core';
+import { ManagerError, type Logger, type ManagerMetrics, type VmApi, type VmStreamEvent } from '@cocos-manager/core';
+import { agentMessageBytes, agentMessageWire } from './agent-wire.js';
 import { toServiceError } from './status.js';
 
 type WatchEvent = ManagerStreamRpcs['WatchEvents']['response'];

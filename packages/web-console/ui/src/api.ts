@@ -54,7 +54,29 @@ export interface ConsoleEvent {
   readonly line: string;
   readonly at: string;
 }
-export type StreamEvent = LifecycleEvent | ConsoleEvent;
+/** A log or an event of a VM's agent (SSE `event: agent`, GET /vms/{id}/agent): the guest's own text. */
+export type AgentMessage =
+  | {
+      readonly kind: 'log';
+      readonly vmId: string;
+      readonly at: string;
+      readonly computationId: string;
+      readonly level: string;
+      readonly message: string;
+      readonly timestamp: string | null;
+    }
+  | {
+      readonly kind: 'event';
+      readonly vmId: string;
+      readonly at: string;
+      readonly computationId: string;
+      readonly eventType: string;
+      readonly status: string;
+      readonly originator: string;
+      readonly details: string;
+      readonly timestamp: string | null;
+    };
+export type StreamEvent = LifecycleEvent | ConsoleEvent | AgentMessage;
 
 /** An API error: its HTTP status and the `{error: {code, message}}` body. */
 export class ApiError extends Error {

@@ -55,7 +55,7 @@ class VmStore {
 
   private follow(): void {
     const controller = new AbortController();
-    streamEvents('/events?console=0', controller.signal, (event) => {
+    streamEvents('/events?console=0&agent=0', controller.signal, (event) => {
       if (event.kind !== 'lifecycle') return;
       this.connected = true;
       const timeline = this.timelines.get(event.vmId) ?? [];

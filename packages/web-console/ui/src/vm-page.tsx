@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { AgentMessages } from './agent-view.js';
 import { getJson, request, type Session } from './api.js';
 import { age, ttlLeft } from './format.js';
 import { useNow } from './overview.js';
@@ -131,6 +132,7 @@ export function VmPage({ id, session }: { id: string; session: Session }) {
         </ol>
       </section>
       <SerialConsole id={id} />
+      <AgentMessages id={id} />
       <Info id={id} />
       <PolicyView id={id} backend={vm.backend} />
     </>

@@ -1,21 +1,9 @@
-import type { AgentRecord } from '../api/agent-messages.js';
-
-/** An agent message as the wire contracts carry it (WatchEvents' AgentMessage; SSE's `event: agent` with `details` as text). */
-export interface AgentMessageWire {
-  kind: 'log' | 'event';
-  computation_id: string;
-  level: string;
-  message: string;
-  event_type: string;
-  status: string;
-  originator: string;
-  details: Uint8Array;
-  timestamp: string;
-}
+import type { AgentMessage as AgentMessageWire } from '@cocos-manager/contract';
+import type { AgentRecord } from '@cocos-manager/core';
 
 const EMPTY = new Uint8Array(0);
 
-/** Every field of the contract's AgentMessage: the ones of the other kind empty. */
+/** WatchEvents' AgentMessage of an agent record: every field, the ones of the other kind empty. */
 export function agentMessageWire(record: AgentRecord): AgentMessageWire {
   const timestamp = record.timestamp ?? '';
   return record.kind === 'log'
@@ -43,7 +31,7 @@ export function agentMessageWire(record: AgentRecord): AgentMessageWire {
       };
 }
 
-/** The bytes an agent message holds, roughly: what a stream's backlog counts for it. */
+/** The bytes an agent message holds, roughly: what a WatchEvents backlog counts for it. */
 export function agentMessageBytes(wire: AgentMessageWire): number {
   return (
     64 +
