@@ -82,9 +82,11 @@ describe('VmOriginGuard: what it remembers stays correct (stand-in /proc)', () =
     expect(guard.qemuUids.size).toBe(2);
     const fromB = tree.connect(501, { port: 40002, uid: 1000, inode: '222' });
     expect(await guard.check(fromB)).toMatchObject({ allowed: false, vmId: 'vm-b' });
+    expect(guard.offenders.map((o) => o.id)).toEqual(['vm-b']);
     vms.splice(1, 1); // vm-b removed (its process, say, left running by an operator)
     expect(await guard.check(fromB)).toEqual({ allowed: true });
     expect(guard.qemuUids.size).toBe(1);
+    expect(guard.offenders).toEqual([]);
     vms.splice(0, 1);
     expect(await guard.check(tree.connect(600, { port: 40003, uid: 1000, inode: '112' }))).toEqual({ allowed: true });
     expect(await guard.check(tree.connect(500, { port: 40004, uid: 1000, inode: '113' }))).toEqual({ allowed: true });

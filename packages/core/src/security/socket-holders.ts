@@ -37,8 +37,8 @@ export class SocketHolders {
 
   constructor(private readonly procRoot = '/proc') {}
 
-  /** The holder of socket `inode` (created by `uid`) among the processes whose pid is not in `qemuPids`, or null. */
-  async find(inode: string, uid: number, qemuPids: QemuPids): Promise<SocketHolder | null> {
+  /** The holder of socket `inode` among the processes that held clients' sockets lately and are not in `qemuPids`, or null. */
+  async findRecent(inode: string, qemuPids: QemuPids): Promise<SocketHolder | null> {
     for (const pid of [...this.recent]) {
       if (qemuPids.has(pid)) {
         this.forget(pid);
@@ -52,6 +52,11 @@ export class SocketHolders {
       const inodes = await socketInodesOf(pid, this.procRoot);
       if (inodes !== 'unknown' && inodes.has(inode)) return this.remember({ pid, ppid: status.ppid });
     }
+    return null;
+  }
+
+  /** The holder of socket `inode` (created by `uid`) among every process of that uid whose pid is not in `qemuPids`, or null. */
+  async find(inode: string, uid: number, qemuPids: QemuPids): Promise<SocketHolder | null> {
     this.latestQemuPids = qemuPids;
     const holder = (await this.scanOf(uid).get()).get(inode);
     // A scan leaves out the QEMUs known when it starts (for speed); whether the holder is one is decided here, now.
