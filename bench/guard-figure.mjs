@@ -39,7 +39,7 @@ async function standIns(n) {
 
 const vmOf = (id, pid) => ({ id, pid, state: 'running', forwardedPort: 0, backend: 'plain', boot: 'ram', createdAt: '', ttlDeadline: null, exit: null, guestStatus: null, adopted: false });
 
-async function server() {
+export async function server() {
   const accepted = [];
   const waiting = [];
   const srv = net.createServer((s) => {
@@ -79,7 +79,7 @@ async function timedChecks(guard, connectOnce, s, rounds) {
 }
 
 /** Per-connection times at `vmPids.length` VMs (+ the guests): repeat client, new client process, a guest's first and repeated connections. */
-async function measure(vmPids, s) {
+export async function measure(vmPids, s) {
   const guests = Array.from({ length: 5 }, () => connector(s.port));
   await sleep(500);
   const vms = [...vmPids.map((pid, i) => vmOf(`vm-${i}`, pid)), ...guests.map((g, i) => vmOf(`guest-${i}`, g.child.pid))];
