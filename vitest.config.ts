@@ -65,6 +65,7 @@ const MANAGER_HOST_FILES = [
   'sev',
   'startup-trust',
   'systemd',
+  'thousand-vms',
   'verify-report-cli',
   'wiring',
 ].map((name) => `test/${name}.test.ts`);

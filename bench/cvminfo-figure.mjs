@@ -111,8 +111,8 @@ export async function cvmInfoThroughput({ nodeArgs = [], rounds = 2 } = {}) {
     'calls/s',
     baseline.perSecond,
     ratio,
-    'throughput ratio ≥ 0.9 and p99 ≤ 1.3 × the bare server p99',
-    ratio >= 0.9 && p99Ratio <= 1.3,
+    'throughput ratio ≥ 0.95 and p99 ≤ 1.2 × the bare server p99',
+    ratio >= 0.95 && p99Ratio <= 1.2,
     {
       p99Ms: +manager.p99.toFixed(2),
       bareP99Ms: +baseline.p99.toFixed(2),

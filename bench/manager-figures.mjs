@@ -34,8 +34,8 @@ async function createOverhead() {
     'ms',
     median(raws),
     median(creates) / median(raws),
-    'median overhead ≤ 25 ms',
-    overhead <= 25,
+    'median overhead ≤ 5 ms',
+    overhead <= 5,
     { createMedianMs: +median(creates).toFixed(1), createSpreadMs: +spread(creates).toFixed(1), rawSpreadMs: +spread(raws).toFixed(1) },
   );
 }

@@ -11,11 +11,21 @@ import { FakeQemu, FakeQmp, type FakeQemuScript } from './fake-qemu.js';
 export class FakeLauncher implements ProcessLauncher {
   readonly processes: FakeQemu[] = [];
   private readonly queued: FakeQemuScript[] = [];
-  private nextPid = 40_000;
+  private nextPid: number;
   /** How long `identify` takes (a slow /proc, a host under load): recovery is still running meanwhile. */
   identifyDelayMs = 0;
 
-  constructor(private readonly defaults: FakeQemuScript = {}) {}
+  /**
+   * `firstPid`: the fake pids start there (40000 by default). A test whose
+   * manager checks real /proc by pid (the VM-origin guard reads a VM's
+   * descriptors) picks pids no real process can have, above pid_max.
+   */
+  constructor(
+    private readonly defaults: FakeQemuScript = {},
+    options: { firstPid?: number } = {},
+  ) {
+    this.nextPid = options.firstPid ?? 40_000;
+  }
 
   /** The next `start` follows `script` (queued in order). */
   script(script: FakeQemuScript): this {

@@ -41,9 +41,14 @@ export function decodeProcAddress(hex: string): string {
   return `${canonicalIp(groups.join(':'))}:${portNumber}`;
 }
 
+/** One TCP socket table of the host (`tcp`: /proc/net/tcp, `tcp6`), as text; a missing one is empty. */
+export async function readSocketTable(procRoot: string, table: 'tcp' | 'tcp6'): Promise<string> {
+  return readFile(`${procRoot}/net/${table}`, 'utf8').catch(() => '');
+}
+
 /** The TCP socket tables of the host (/proc/net/tcp and tcp6), as text; a missing one is empty. */
 export async function readSocketTables(procRoot = '/proc'): Promise<readonly string[]> {
-  return Promise.all(['net/tcp', 'net/tcp6'].map((table) => readFile(`${procRoot}/${table}`, 'utf8').catch(() => '')));
+  return Promise.all([readSocketTable(procRoot, 'tcp'), readSocketTable(procRoot, 'tcp6')]);
 }
 
 /**

@@ -100,6 +100,12 @@ export class VmInstance {
     return running;
   }
 
+  /** Re-adoption: the VM is in the state its record says, and the record is what its file holds (an unchanged one is not written again). */
+  savedAs(record: VmStateRecord): void {
+    this.current = record.state;
+    this.writer.loadedAs(record);
+  }
+
   /** Queues a write of the current record; writes happen in order, none after `forget`. */
   persist(): void {
     this.writer.save();

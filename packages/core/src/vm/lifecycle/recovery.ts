@@ -138,6 +138,9 @@ export class Recovery {
         log.warn({ err: (err as Error).message }, 're-adopted VM has no working QMP socket; stop will use signals');
         return null;
       });
+      // In its recorded state from the start: attaching must not write it back as 'provisioning' (a crash
+      // right then would have the next manager stop it as a create never finished), nor rewrite it unchanged.
+      vm.savedAs(saved);
       vm.attach(rt.launcher.adopt(identity, { consoleLog: plan.layout.consoleLog, name }, qmp), qmp);
       rt.table.add(vm);
       await this.supervision.begin(vm, false);

@@ -16,6 +16,8 @@ const ID_FILE = /^[0-9a-f-]{36}\.json$/;
 export const QUARANTINE_DIR = 'quarantine';
 /** A state file is a few hundred bytes; anything much larger is not one of ours. */
 const MAX_RECORD_BYTES = 64 * 1024;
+/** State files read at once on load. */
+const READ_BATCH = 32;
 
 /** A state file that failed validation and was moved aside. */
 export interface QuarantinedRecord {
@@ -111,16 +113,19 @@ export class StateStore {
     } catch {
       return result();
     }
-    for (const name of names) {
-      if (name.endsWith('.tmp')) {
-        await rm(path.join(this.dir, name), { force: true }); // a write the crash interrupted
-        continue;
+    for (const name of names.filter((n) => n.endsWith('.tmp'))) await rm(path.join(this.dir, name), { force: true }); // writes a crash interrupted
+    const files = names.filter((n) => ID_FILE.test(n));
+    // Read READ_BATCH at a time: a thousand records one after the other took half a second of a restart.
+    for (let at = 0; at < files.length; at += READ_BATCH) {
+      const batch = files.slice(at, at + READ_BATCH);
+      for (const [i, read] of (await Promise.all(batch.map((name) => this.read(name)))).entries()) {
+        if ('record' in read) records.push(read.record);
+        else quarantined.push(await this.quarantine(batch[i] as string, read.problem));
       }
-      if (!ID_FILE.test(name)) continue;
-      const result = await this.read(name);
-      if ('record' in result) records.push(result.record);
-      else quarantined.push(await this.quarantine(name, result.problem));
     }
+    // A rename the last manager made without its directory fsync (it died in between) is made durable
+    // here: an unchanged record is then not written again (VmStateWriter.loadedAs). Best effort.
+    if (files.length > 0) await this.fs.syncDirectory(this.dir).catch(() => undefined);
     return result();
   }
 
