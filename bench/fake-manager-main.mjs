@@ -30,9 +30,22 @@ const ms = () => Number(process.hrtime.bigint()) / 1e6;
 
 function build(e) {
   // Log lines go nowhere, as the binary's would to a journal nobody reads here; they are still formatted.
-  return Manager.create({ plugins: defaultPlugins, env: e, overrides: [{ token: PROCESS_LAUNCHER, useValue: launcher }], logger: pino({ level: e.MANAGER_LOG_LEVEL ?? 'info' }, pino.destination('/dev/null')) });
+  return Manager.create({
+    plugins: defaultPlugins,
+    env: e,
+    overrides: [{ token: PROCESS_LAUNCHER, useValue: launcher }],
+    logger: pino({ level: e.MANAGER_LOG_LEVEL ?? 'info' }, pino.destination('/dev/null')),
+  });
 }
-const grpcPort = (m) => Number(m.transports().find((t) => t.name === 'grpc').address().split(':').pop());
+const grpcPort = (m) =>
+  Number(
+    m
+      .transports()
+      .find((t) => t.name === 'grpc')
+      .address()
+      .split(':')
+      .pop(),
+  );
 
 async function timedStart(e) {
   const t = ms();

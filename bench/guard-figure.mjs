@@ -37,7 +37,19 @@ async function standIns(n) {
   return children;
 }
 
-const vmOf = (id, pid) => ({ id, pid, state: 'running', forwardedPort: 0, backend: 'plain', boot: 'ram', createdAt: '', ttlDeadline: null, exit: null, guestStatus: null, adopted: false });
+const vmOf = (id, pid) => ({
+  id,
+  pid,
+  state: 'running',
+  forwardedPort: 0,
+  backend: 'plain',
+  boot: 'ram',
+  createdAt: '',
+  ttlDeadline: null,
+  exit: null,
+  guestStatus: null,
+  adopted: false,
+});
 
 export async function server() {
   const accepted = [];
@@ -115,10 +127,42 @@ export async function runGuardFigure() {
     );
     const goal = '≤ 1.5 × at 1 VM (repeat and new client)';
     return [
-      fig(`VM-origin guard per connection, repeat local client, at ${MANY} VMs (same uid), over at 1 VM`, many.repeat, 'ms', one.repeat, many.repeat / one.repeat, goal, many.repeat / one.repeat <= 1.5),
-      fig(`VM-origin guard per connection, new local client process, at ${MANY} VMs (same uid), over at 1 VM`, many.fresh, 'ms', one.fresh, many.fresh / one.fresh, goal, many.fresh / one.fresh <= 1.5),
-      fig(`VM-origin guard refusing a guest's first connection at ${MANY} VMs (every QEMU's descriptors read), over at 1 VM`, many.guestFirst, 'ms', one.guestFirst, many.guestFirst / one.guestFirst, 'none: what every connection cost before issue 24', true),
-      fig(`VM-origin guard refusing a guest's further connections at ${MANY} VMs (its QEMU read first), over at 1 VM`, many.guest, 'ms', one.guest, many.guest / one.guest, goal.replace('repeat and new client', 'same'), many.guest / one.guest <= 1.5),
+      fig(
+        `VM-origin guard per connection, repeat local client, at ${MANY} VMs (same uid), over at 1 VM`,
+        many.repeat,
+        'ms',
+        one.repeat,
+        many.repeat / one.repeat,
+        goal,
+        many.repeat / one.repeat <= 1.5,
+      ),
+      fig(
+        `VM-origin guard per connection, new local client process, at ${MANY} VMs (same uid), over at 1 VM`,
+        many.fresh,
+        'ms',
+        one.fresh,
+        many.fresh / one.fresh,
+        goal,
+        many.fresh / one.fresh <= 1.5,
+      ),
+      fig(
+        `VM-origin guard refusing a guest's first connection at ${MANY} VMs (every QEMU's descriptors read), over at 1 VM`,
+        many.guestFirst,
+        'ms',
+        one.guestFirst,
+        many.guestFirst / one.guestFirst,
+        'none: what every connection cost before issue 24',
+        true,
+      ),
+      fig(
+        `VM-origin guard refusing a guest's further connections at ${MANY} VMs (its QEMU read first), over at 1 VM`,
+        many.guest,
+        'ms',
+        one.guest,
+        many.guest / one.guest,
+        goal.replace('repeat and new client', 'same'),
+        many.guest / one.guest <= 1.5,
+      ),
     ];
   } finally {
     for (const c of children) c.kill('SIGKILL');

@@ -90,18 +90,42 @@ export async function runManyRealVms() {
       s,
     );
     const rssN = rssMiB(m.pid);
-    figures.push(fig(`ListVms latency at ${label}, over at 1`, listN, 'ms', list1, listN / list1, '≤ 1.5', listN / list1 <= 1.5, { createAllMs: +createAllMs.toFixed(0) }));
+    figures.push(
+      fig(`ListVms latency at ${label}, over at 1`, listN, 'ms', list1, listN / list1, '≤ 1.5', listN / list1 <= 1.5, { createAllMs: +createAllMs.toFixed(0) }),
+    );
     figures.push(fig(`GetVm latency at ${label}, over at 1`, getN, 'ms', get1, getN / get1, '≤ 1.2', getN / get1 <= 1.2));
-    figures.push(fig(`manager RSS per VM at ${label}`, (rssN - rss1) / (n - 1), 'MiB', rss1, rssN / rss1, '≤ 0.5 MiB per VM', (rssN - rss1) / (n - 1) <= 0.5, { rssMiB: +rssN.toFixed(1) }));
+    figures.push(
+      fig(`manager RSS per VM at ${label}`, (rssN - rss1) / (n - 1), 'MiB', rss1, rssN / rss1, '≤ 0.5 MiB per VM', (rssN - rss1) / (n - 1) <= 0.5, {
+        rssMiB: +rssN.toFixed(1),
+      }),
+    );
     for (const [kind, key] of [
       ['a repeat local client', 'repeat'],
       ['a new local client process', 'fresh'],
       ["a guest's further connections", 'guest'],
     ]) {
-      figures.push(fig(`VM-origin guard per connection, ${kind}, at ${label} (same uid), over at 1`, guardN[key], 'ms', guard1[key], guardN[key] / guard1[key], '≤ 1.5', guardN[key] / guard1[key] <= 1.5));
+      figures.push(
+        fig(
+          `VM-origin guard per connection, ${kind}, at ${label} (same uid), over at 1`,
+          guardN[key],
+          'ms',
+          guard1[key],
+          guardN[key] / guard1[key],
+          '≤ 1.5',
+          guardN[key] / guard1[key] <= 1.5,
+        ),
+      );
     }
     figures.push(
-      fig(`VM-origin guard refusing a guest's first connection at ${label} (every QEMU's descriptors read), over at 1`, guardN.guestFirst, 'ms', guard1.guestFirst, guardN.guestFirst / guard1.guestFirst, 'none: what every connection cost before issue 24', true),
+      fig(
+        `VM-origin guard refusing a guest's first connection at ${label} (every QEMU's descriptors read), over at 1`,
+        guardN.guestFirst,
+        'ms',
+        guard1.guestFirst,
+        guardN.guestFirst / guard1.guestFirst,
+        'none: what every connection cost before issue 24',
+        true,
+      ),
     );
 
     // Restart: kill -9; an empty manager under the same load, then the real one until all are re-adopted.
@@ -115,9 +139,18 @@ export async function runManyRealVms() {
     const restart = await spawnUntil(env, (vms) => vms.length === n && vms.every((v) => v.adopted && v.state === 'running'));
     const extra = restart.took - empty.took;
     figures.push(
-      fig(`restart with ${label}: spawn → all re-adopted, minus an empty manager spawned under the same load`, extra, 'ms', empty.took, restart.took / empty.took, '≤ +3000 ms', extra <= 3000, {
-        restartMs: +restart.took.toFixed(0),
-      }),
+      fig(
+        `restart with ${label}: spawn → all re-adopted, minus an empty manager spawned under the same load`,
+        extra,
+        'ms',
+        empty.took,
+        restart.took / empty.took,
+        '≤ +3000 ms',
+        extra <= 3000,
+        {
+          restartMs: +restart.took.toFixed(0),
+        },
+      ),
     );
     restart.child.kill('SIGTERM');
     await restart.child;

@@ -61,11 +61,20 @@ export async function tenVmFigures() {
     // 5a. What the manager adds to its libraries: idle RSS over the floor of the libraries a default configuration loads.
     const own = idle - floors.idleLibrariesMiB;
     figures.push(
-      fig('manager RSS idle (2 s after start, no VM) minus the libraries floor (the same libraries loaded alone)', own, 'MiB', floors.idleLibrariesMiB, idle / floors.idleLibrariesMiB, '≤ floor + 8 MiB', own <= 8, {
-        idleMiB: +idle.toFixed(1),
-        bareNodeMiB: +bareRss.toFixed(1),
-        librariesAllMiB: +floors.allLibrariesMiB.toFixed(1),
-      }),
+      fig(
+        'manager RSS idle (2 s after start, no VM) minus the libraries floor (the same libraries loaded alone)',
+        own,
+        'MiB',
+        floors.idleLibrariesMiB,
+        idle / floors.idleLibrariesMiB,
+        '≤ floor + 8 MiB',
+        own <= 8,
+        {
+          idleMiB: +idle.toFixed(1),
+          bareNodeMiB: +bareRss.toFixed(1),
+          librariesAllMiB: +floors.allLibrariesMiB.toFixed(1),
+        },
+      ),
     );
 
     // 7. Ten at once, against ten raw spawns of the same argv on the same machine (the physical cost).

@@ -13,7 +13,10 @@ import { benchEnv, fig, median, ms, tempBase } from './lib.mjs';
 
 const VMS = 1000;
 const WRITERS = 50;
-const thousandEnv = (base, range) => ({ ...benchEnv(base, range, { MANAGER_MAX_VMS: String(VMS + 10), MANAGER_LOG_LEVEL: 'info' }), MANAGER_QEMU_ENABLE_KVM: 'false' });
+const thousandEnv = (base, range) => ({
+  ...benchEnv(base, range, { MANAGER_MAX_VMS: String(VMS + 10), MANAGER_LOG_LEVEL: 'info' }),
+  MANAGER_QEMU_ENABLE_KVM: 'false',
+});
 
 /** The fake manager process and a request/answer over its IPC channel. */
 async function fakeManager() {
@@ -88,7 +91,12 @@ async function listBreakdown(fm, call) {
     }
     return +median(times).toFixed(2);
   };
-  return { serviceListMs: +(await fm.ask('listCost')).ms.toFixed(2), encodeMs: each(() => responseSerialize(answer)), decodeMs: each(() => responseDeserialize(bytes)), answerBytes: bytes.length };
+  return {
+    serviceListMs: +(await fm.ask('listCost')).ms.toFixed(2),
+    encodeMs: each(() => responseSerialize(answer)),
+    decodeMs: each(() => responseDeserialize(bytes)),
+    answerBytes: bytes.length,
+  };
 }
 
 /** Median CreateVm response on `a` and on `b` (each VM removed again, so the counts stay), alternated, after two of each unmeasured. */
@@ -143,7 +151,9 @@ export async function runThousandVms() {
     const rss0 = (await few.ask('rss')).rssMiB;
     const rss1000 = (await fm.ask('rss')).rssMiB;
     const perVm = (rss1000 - rss0) / VMS;
-    figures.push(fig(`ListVms latency at ${VMS} VMs (fake launcher), over at 1 VM`, list.b, 'ms', list.a, list.b / list.a, '≤ 1.5', list.b / list.a <= 1.5, breakdown));
+    figures.push(
+      fig(`ListVms latency at ${VMS} VMs (fake launcher), over at 1 VM`, list.b, 'ms', list.a, list.b / list.a, '≤ 1.5', list.b / list.a <= 1.5, breakdown),
+    );
     figures.push(fig(`GetVm latency at ${VMS} VMs (fake launcher), over at 1 VM`, get.b, 'ms', get.a, get.b / get.a, '≤ 1.2', get.b / get.a <= 1.2));
     figures.push(
       fig(`CreateVm latency at ${VMS} VMs (fake launcher), over at 0`, create.b, 'ms', create.a, create.b / create.a, '≤ 1.2', create.b / create.a <= 1.2, {
@@ -151,9 +161,18 @@ export async function runThousandVms() {
       }),
     );
     figures.push(
-      fig(`manager RSS per VM at ${VMS} VMs (fake launcher; both managers after a full GC), over a manager with none`, perVm, 'MiB', rss0, rss1000 / rss0, '≤ 0.5 MiB per VM', perVm <= 0.5, {
-        rssAt1000MiB: +rss1000.toFixed(1),
-      }),
+      fig(
+        `manager RSS per VM at ${VMS} VMs (fake launcher; both managers after a full GC), over a manager with none`,
+        perVm,
+        'MiB',
+        rss0,
+        rss1000 / rss0,
+        '≤ 0.5 MiB per VM',
+        perVm <= 0.5,
+        {
+          rssAt1000MiB: +rss1000.toFixed(1),
+        },
+      ),
     );
     f.client.close();
     await few.ask('stop');
@@ -164,17 +183,27 @@ export async function runThousandVms() {
     const logs = ids.slice(0, WRITERS).map((id) => path.join(env.MANAGER_RUN_DIR, id, 'console.log'));
     let n = 0;
     const writer = setInterval(() => {
-      for (const log of logs) appendFileSync(log, `[${(n++).toString().padStart(8)}] guest: a console line of the usual length, with a counter and some text\n`);
+      for (const log of logs)
+        appendFileSync(log, `[${(n++).toString().padStart(8)}] guest: a console line of the usual length, with a counter and some text\n`);
     }, 50);
     const busy = await fm.ask('lag', { seconds: 20 });
     clearInterval(writer);
     figures.push(
-      fig(`event-loop lag p99, ${VMS} VMs idle and ${WRITERS} writing 20 console lines/s each (fake launcher)`, busy.p99, 'ms', idle.p99, busy.p99 / idle.p99, '≤ 20 ms', busy.p99 <= 20, {
-        linesWritten: n,
-        p50Ms: +busy.p50.toFixed(2),
-        maxMs: +busy.max.toFixed(1),
-        idleMaxMs: +idle.max.toFixed(1),
-      }),
+      fig(
+        `event-loop lag p99, ${VMS} VMs idle and ${WRITERS} writing 20 console lines/s each (fake launcher)`,
+        busy.p99,
+        'ms',
+        idle.p99,
+        busy.p99 / idle.p99,
+        '≤ 20 ms',
+        busy.p99 <= 20,
+        {
+          linesWritten: n,
+          p50Ms: +busy.p50.toFixed(2),
+          maxMs: +busy.max.toFixed(1),
+          idleMaxMs: +idle.max.toFixed(1),
+        },
+      ),
     );
 
     // Restart: the same process, the same launcher (its fake QEMUs live on); an empty manager on its own directories first.
@@ -188,13 +217,23 @@ export async function runThousandVms() {
       g = grpcClient(r.grpcPort);
     }
     const listed = (await g.call('ListVms', {})).vms;
-    if (listed.length !== VMS || !listed.every((v) => v.adopted && v.state === 'running')) throw new Error(`after the restart ${listed.length} VMs are listed, not all running and adopted`);
+    if (listed.length !== VMS || !listed.every((v) => v.adopted && v.state === 'running'))
+      throw new Error(`after the restart ${listed.length} VMs are listed, not all running and adopted`);
     const extra = median(restart) - median(empty);
     figures.push(
-      fig(`restart with ${VMS} VMs (fake launcher): start → all re-adopted, minus an empty manager's start`, extra, 'ms', median(empty), median(restart) / median(empty), '≤ +3000 ms', extra <= 3000, {
-        restartRunsMs: restart.map((x) => +x.toFixed(0)),
-        emptyRunsMs: empty.map((x) => +x.toFixed(0)),
-      }),
+      fig(
+        `restart with ${VMS} VMs (fake launcher): start → all re-adopted, minus an empty manager's start`,
+        extra,
+        'ms',
+        median(empty),
+        median(restart) / median(empty),
+        '≤ +3000 ms',
+        extra <= 3000,
+        {
+          restartRunsMs: restart.map((x) => +x.toFixed(0)),
+          emptyRunsMs: empty.map((x) => +x.toFixed(0)),
+        },
+      ),
     );
     await fm.ask('stop');
   } finally {

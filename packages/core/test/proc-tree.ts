@@ -30,7 +30,10 @@ export function procTree() {
       (p, i) =>
         `  ${i}: 0100007F:${hex(p.port, 4)} 0100007F:${hex(SERVER_PORT, 4)} 01 00000000:00000000 00:00000000 00000000  ${p.uid}        0 ${p.inode} 1 0000000000000000 20 4 30 10 -1`,
     );
-    writeFileSync(path.join(root, 'net/tcp'), ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode', ...lines, ''].join('\n'));
+    writeFileSync(
+      path.join(root, 'net/tcp'),
+      ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode', ...lines, ''].join('\n'),
+    );
   };
   writeTables();
   const tree = {
@@ -40,7 +43,10 @@ export function procTree() {
       const dir = path.join(root, String(pid));
       mkdirSync(path.join(dir, 'fd'), { recursive: true });
       const u = options.uid;
-      writeFileSync(path.join(dir, 'status'), `Name:\tqemu-system-x86\nPid:\t${pid}\nPPid:\t${options.ppid ?? 1}\nUid:\t${u}\t${u}\t${u}\t${u}\nGid:\t0\t0\t0\t0\n`);
+      writeFileSync(
+        path.join(dir, 'status'),
+        `Name:\tqemu-system-x86\nPid:\t${pid}\nPPid:\t${options.ppid ?? 1}\nUid:\t${u}\t${u}\t${u}\t${u}\nGid:\t0\t0\t0\t0\n`,
+      );
       for (const target of ['/dev/null', 'anon_inode:[eventfd]', 'pipe:[900001]']) tree.fd(pid, target);
       return tree;
     },

@@ -149,7 +149,12 @@ describe('VmOriginGuard: what it remembers stays correct (real sockets, real /pr
     cleanups.push(() => srv.close());
     const port = (srv.address() as net.AddressInfo).port;
     const next = () => new Promise<net.Socket>((resolve) => (accepted.length ? resolve(accepted.shift() as net.Socket) : waiting.push(resolve)));
-    const ends = (s: net.Socket) => ({ remoteAddress: s.remoteAddress ?? '', remotePort: s.remotePort ?? 0, localAddress: s.localAddress ?? '', localPort: s.localPort ?? 0 });
+    const ends = (s: net.Socket) => ({
+      remoteAddress: s.remoteAddress ?? '',
+      remotePort: s.remotePort ?? 0,
+      localAddress: s.localAddress ?? '',
+      localPort: s.localPort ?? 0,
+    });
     // The "VM": a child that opens a connection each time it reads a line.
     const child = execa(process.execPath, ['-e', `process.stdin.on('data', () => require('net').connect(${port}, '127.0.0.1')); setInterval(() => {}, 1000)`], {
       reject: false,

@@ -39,9 +39,7 @@ describe('re-adoption writes only the records that changed', () => {
 
     const files = new FaultyStateFiles();
     manager = await startFakeManager(dirs, { launcher, stateFiles: files });
-    expect(manager.service.list().map((vm) => [vm.id, vm.state, vm.adopted])).toEqual(
-      expect.arrayContaining(ids.map((id) => [id, 'running', true])),
-    );
+    expect(manager.service.list().map((vm) => [vm.id, vm.state, vm.adopted])).toEqual(expect.arrayContaining(ids.map((id) => [id, 'running', true])));
     // One write in all — the older record's, once, as 'running': never one saying 'provisioning' (a crash then would
     // have had the next manager stop a VM its clients know, as a create that never finished).
     expect(files.renamed).toBe(1);

@@ -31,6 +31,9 @@ export class VmInstance {
   /** The guest showed its OS runs (it configured its NIC): an ACPI power-down can be acted on. */
   guestAlive = false;
   private readonly writer: VmStateWriter;
+  /** origin's dates as the APIs and the record show them, formatted once (toISOString was most of a ListVms of 1,000). */
+  private readonly createdAtText: string;
+  private readonly ttlDeadlineText: string | null;
   private readonly onceTasks = new Map<string, Promise<void>>();
 
   constructor(
@@ -44,6 +47,8 @@ export class VmInstance {
     readonly teardown: VmTeardown,
     backoff?: StateRetryBackoff,
   ) {
+    this.createdAtText = origin.createdAt.toISOString();
+    this.ttlDeadlineText = origin.ttlDeadline?.toISOString() ?? null;
     this.writer = new VmStateWriter(store, () => this.record(), logger, backoff);
     // A re-adopted VM is known to clients already: its failed writes are retried from the start.
     if (origin.adopted) this.writer.retryFailures();
@@ -147,8 +152,8 @@ export class VmInstance {
       pid: live ? (this.proc?.pid ?? null) : null,
       backend: plan.backend.name,
       boot: plan.boot.name,
-      createdAt: origin.createdAt.toISOString(),
-      ttlDeadline: origin.ttlDeadline?.toISOString() ?? null,
+      createdAt: this.createdAtText,
+      ttlDeadline: this.ttlDeadlineText,
       exit: this.ended,
       guestStatus: live ? this.guestStatus : null,
       adopted: origin.adopted,
@@ -159,7 +164,7 @@ export class VmInstance {
   }
 
   private record(): VmStateRecord {
-    const { plan, origin } = this;
+    const { plan } = this;
     return {
       version: STATE_VERSION,
       id: this.id,
@@ -169,8 +174,8 @@ export class VmInstance {
       hostPort: plan.context.hostPort,
       backend: plan.backend.name,
       boot: plan.boot.name,
-      createdAt: origin.createdAt.toISOString(),
-      ttlDeadline: origin.ttlDeadline?.toISOString() ?? null,
+      createdAt: this.createdAtText,
+      ttlDeadline: this.ttlDeadlineText,
       kernelCommandLine: plan.context.kernelCommandLine,
       exit: this.ended,
       devices: plan.devices.map((d) => d.assignment),
