@@ -2,9 +2,8 @@
 // server answering the same message, in the same run.
 import { rmSync } from 'node:fs';
 import grpc from '@grpc/grpc-js';
-import { execa } from 'execa';
 import { loadManagerProto } from '@cocos-manager/contract';
-import { benchEnv, fig, ms, percentile, startManager, tempBase } from './lib.mjs';
+import { bareGrpcServer, benchEnv, fig, ms, percentile, startManager, tempBase } from './lib.mjs';
 
 const CALLERS = 64;
 const SECONDS = 4;
@@ -40,34 +39,6 @@ async function load(port, id) {
   return { perSecond: latencies.length / SECONDS, p99: percentile(latencies, 99) };
 }
 
-/** The baseline: a bare grpc-js server in its own process, answering `answer` to every CVMInfo. */
-async function bareServer(answer) {
-  const child = execa(
-    'node',
-    [
-      '--input-type=module',
-      '-e',
-      `
-    import grpc from '@grpc/grpc-js';
-    import { loadManagerProto } from '@cocos-manager/contract';
-    const answer = ${JSON.stringify(answer)};
-    const server = new grpc.Server();
-    server.addService(loadManagerProto().ManagerService.service, { CVMInfo: (_c, cb) => cb(null, answer) });
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, port) => console.log(port));
-  `,
-    ],
-    { cwd: new URL('../', import.meta.url), reject: false, buffer: false, stdout: 'pipe' },
-  );
-  const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
-  return {
-    port,
-    async stop() {
-      child.kill('SIGKILL');
-      await child;
-    },
-  };
-}
-
 /**
  * 4. CVMInfo throughput and p99. The manager and the bare server are
  * measured in alternation (manager, bare, manager, bare) and each side keeps
@@ -83,7 +54,7 @@ export async function cvmInfoThroughput({ nodeArgs = [], rounds = 2 } = {}) {
   try {
     const vm = await m.call('CreateVm', {});
     const answer = await m.call('CVMInfo', { id: vm.cvm_id });
-    bare = await bareServer(answer);
+    bare = await bareGrpcServer({ CVMInfo: answer });
     // Freeze the guest while measuring: a TCG guest booting would take a whole
     // core from the manager that the bare server's run does not lose.
     const { pid } = await m.call('GetVm', { id: vm.cvm_id });

@@ -183,6 +183,49 @@ export async function guestAnswers(port, t0) {
   }
 }
 
+/**
+ * A same-run baseline: a bare grpc-js server in its own process (the same
+ * proto, nothing else), answering every call of each method in `answers`
+ * with that method's fixed message. The answers travel in a file: a 1,000-VM
+ * ListVms is larger than one argv string may be.
+ */
+export async function bareGrpcServer(answers) {
+  const dir = tempBase('bare-grpc');
+  const file = path.join(dir, 'answers.json');
+  writeFileSync(file, JSON.stringify(answers));
+  const child = execa(
+    'node',
+    [
+      '--input-type=module',
+      '-e',
+      `
+    import { readFileSync } from 'node:fs';
+    import grpc from '@grpc/grpc-js';
+    import { loadManagerProto } from '@cocos-manager/contract';
+    const answers = JSON.parse(readFileSync(process.env.BARE_ANSWERS, 'utf8'));
+    const server = new grpc.Server({ 'grpc.max_send_message_length': 64 * 2 ** 20 });
+    const handlers = Object.fromEntries(Object.entries(answers).map(([method, answer]) => [method, (_c, cb) => cb(null, answer)]));
+    server.addService(loadManagerProto().ManagerService.service, handlers);
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, port) => console.log(port));
+  `,
+    ],
+    { cwd: REPO, env: { ...process.env, BARE_ANSWERS: file }, reject: false, buffer: false, stdout: 'pipe' },
+  );
+  const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+  const { ManagerService } = loadManagerProto();
+  const client = new ManagerService(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 2 ** 20 });
+  return {
+    port,
+    call: (method, req) => new Promise((resolve, reject) => client[method](req, (e, r) => (e ? reject(e) : resolve(r)))),
+    async stop() {
+      client.close();
+      child.kill('SIGKILL');
+      await child;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export function tempBase(name) {
   return mkdtempSync(path.join(os.tmpdir(), `cm-bench-${name}-`));
 }

@@ -1,5 +1,5 @@
 import type { HostStatus } from '../api/host-status.js';
-import type { VmDevice, WireFields, WireFieldSchema } from '../api/vm-device.js';
+import type { DeviceAssignment, VmDevice, WireFields, WireFieldSchema } from '../api/vm-device.js';
 import type { VmWireView, WireViews } from '../api/wire-views.js';
 import { ConfigError } from '../config/manager-config.js';
 import type { VmSummary } from '../api/vm-types.js';
@@ -37,22 +37,27 @@ export const VM_WIRE_FIELDS: readonly string[] = [
   'state_write_error',
 ];
 
+const OWN_FIELDS: ReadonlySet<string> = new Set(VM_WIRE_FIELDS);
+const NO_ASSIGNMENTS: readonly DeviceAssignment[] = [];
+
 /**
  * A VM as the APIs show it, under the gRPC VmInfo field names: the gRPC
  * transport sends it as the message, the REST mirror as JSON. Each device
  * with a `wire` adds its fields (from the VM's assignments of that device),
  * after the VM's own and before `state_write_error`, as VmInfo numbers them.
+ * Built in one object, without spreads or entry lists: a ListVms of 1,000
+ * VMs builds 1,000 of these (spreads were a millisecond of it).
  */
 export function vmWireView(vm: VmSummary, devices: readonly VmDevice[]): VmWireView {
-  const fields: Record<string, unknown> = {};
+  const view: Record<string, unknown> = ownFields(vm);
   for (const device of devices) {
     if (!device.wire) continue;
-    const held = (vm.devices ?? []).filter((a) => a.device === device.name);
-    for (const [name, value] of Object.entries(device.wire.vmFields(held))) {
-      if (!VM_WIRE_FIELDS.includes(name)) fields[name] = value;
-    }
+    const held = vm.devices && vm.devices.length > 0 ? vm.devices.filter((a) => a.device === device.name) : NO_ASSIGNMENTS;
+    const added = device.wire.vmFields(held);
+    for (const name in added) if (!OWN_FIELDS.has(name) && Object.hasOwn(added, name)) view[name] = added[name];
   }
-  return { ...ownFields(vm), ...fields, state_write_error: vm.stateWriteError ?? '' };
+  view['state_write_error'] = vm.stateWriteError ?? '';
+  return view as unknown as VmWireView;
 }
 
 /** Every device's schemas of one view, checked: no field of `reserved`, none added by two devices. */

@@ -13,6 +13,7 @@ import { VmInstance } from '../vm-instance.js';
 import type { CreateStep } from '../../api/create-faults.js';
 import type { VmRuntime } from '../vm-runtime.js';
 import { clientSafe } from '../client-message.js';
+import { settleAll } from '../settle-all.js';
 import { runningHooks, type LaunchPlan } from './launch-plan.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -136,15 +137,18 @@ export class CreateTransaction {
       vm.attachQmp(qmp);
       await after('qmp-ready');
 
-      // Finish: from here on the VM is supervised; a failure still undoes it all.
-      await this.supervision.begin(vm, true);
+      // Finish: from here on the VM is supervised; a failure still undoes it all. Supervision takes
+      // the exit at once (begin's synchronous part); its console follower opens while the Running
+      // record is written, so the create waits for the slower of the two, not for both in turn.
+      const supervised = this.supervision.begin(vm, true);
+      supervised.catch(() => undefined); // awaited below; a rollback before that must not leave it unhandled
       rollback.add(() => this.supervision.detach(vm));
       vm.transition(VmState.Running, `QEMU pid ${proc.pid} is up`);
       runningHooks(plan, log);
       this.supervision.armTtl(vm);
       await after('supervise');
       // Durable before the client hears of it: a restart right after still knows the VM; a write that failed fails the create.
-      await vm.durable();
+      await settleAll([supervised, vm.durable()]);
       vm.announced();
       return { id, forwardedPort: hostPort };
     } catch (err) {

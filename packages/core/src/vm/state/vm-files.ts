@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CreateVmRequest } from '../../api/vm-types.js';
+import { settleAll } from '../settle-all.js';
 import { CREATE_REQUEST_FIELDS, GUEST_ID_VARIABLE } from '../../api/create-request-fields.js';
 
 /** Where the guest finds its certificates (the certs share is mounted there). */
@@ -65,17 +66,28 @@ export async function createVmDir(dir: string): Promise<void> {
   await mkdir(dir, { mode: SECRET_DIR });
 }
 
-/** Writes the env and certs shares. They hold secrets: 0700 directories, 0600 files. */
+/**
+ * Writes the env and certs shares. They hold secrets: 0700 directories, 0600
+ * files. The two shares, and the files in each, are independent: written side
+ * by side (each filesystem call is a trip through libuv's pool; one after the
+ * other they were a millisecond of every create).
+ */
 export async function writeShares(layout: VmLayout, id: string, req: CreateVmRequest): Promise<void> {
-  for (const share of [layout.envDir, layout.certsDir]) {
-    await mkdir(path.dirname(share), { recursive: true, mode: SECRET_DIR });
-    await mkdir(share, { mode: SECRET_DIR });
-  }
   const write = (file: string, data: string | Uint8Array) => writeFile(file, data, { mode: SECRET_FILE, flag: 'wx' });
-  await write(path.join(layout.envDir, 'environment'), renderEnvironmentFile(id, req));
-  await write(path.join(layout.certsDir, 'cert.pem'), req.agentCvmClientCert);
-  await write(path.join(layout.certsDir, 'key.pem'), req.agentCvmClientKey);
-  await write(path.join(layout.certsDir, 'ca.pem'), req.agentCvmServerCaCert);
+  const share = async (dir: string, files: ReadonlyArray<readonly [string, string | Uint8Array]>) => {
+    // Inside the VM's directory (the default) the parent exists already; a mount elsewhere may need making.
+    if (path.dirname(dir) !== layout.dir) await mkdir(path.dirname(dir), { recursive: true, mode: SECRET_DIR });
+    await mkdir(dir, { mode: SECRET_DIR });
+    await settleAll(files.map(([name, data]) => write(path.join(dir, name), data)));
+  };
+  await settleAll([
+    share(layout.envDir, [['environment', renderEnvironmentFile(id, req)]]),
+    share(layout.certsDir, [
+      ['cert.pem', req.agentCvmClientCert],
+      ['key.pem', req.agentCvmClientKey],
+      ['ca.pem', req.agentCvmServerCaCert],
+    ]),
+  ]);
 }
 
 /** Removes everything of one VM: its directory and its shares wherever they are. */
