@@ -144,4 +144,33 @@ describe('create transaction (fake launcher)', () => {
     expect(launcher.processes[0]?.qmpCommands).toContain('system_powerdown');
     expect(await dirs.leftovers()).toEqual({ run: [], state: [] });
   });
+
+  it('MANAGER_MAX_VMS counts a VM being created once: two creates at a limit of 2, the first held in its QMP wait, both run; a third is refused', async () => {
+    dirs = testDirs();
+    const launcher = new FakeLauncher();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = true;
+    manager = await startFakeManager(dirs, {
+      launcher,
+      env: { MANAGER_MAX_VMS: '2' },
+      faults: {
+        after(step) {
+          // The first create waits here, listed (from its first step) and still reserved.
+          if (step === 'qmp-ready' && holding) {
+            holding = false;
+            return held;
+          }
+        },
+      },
+    });
+    const first = manager.service.create(emptyCreateVmRequest());
+    await expect.poll(() => manager?.service.list()[0]?.state).toBe('starting');
+    const second = await manager.service.create(emptyCreateVmRequest());
+    release();
+    const created = [await first, second];
+    expect(manager.service.list().map((vm) => vm.state)).toEqual(['running', 'running']);
+    expect(new Set(created.map((vm) => vm.id)).size).toBe(2);
+    await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({ kind: 'VM_CAPACITY_REACHED' });
+  });
 });

@@ -49,7 +49,8 @@ export class VmTable {
   slotsInUse(): number {
     let n = this.creating.size;
     for (const port of this.protectedIds.values()) if (port !== null) n++;
-    for (const vm of this.vms.values()) if (vm.active) n++;
+    // A VM being created is in the table from its first step and still reserved: counted once.
+    for (const vm of this.vms.values()) if (vm.active && !this.creating.has(vm.id)) n++;
     return n;
   }
 

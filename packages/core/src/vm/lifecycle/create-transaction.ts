@@ -73,6 +73,25 @@ export class CreateTransaction {
       held.hold('port');
       await after('reserve-port');
 
+      // The VM's record is written from here, beside the preparation below: it must be on disk before QEMU
+      // exists (a full state disk fails the create with no QEMU started), not before its files are.
+      const vm = new VmInstance(
+        plan,
+        { adopted: false, createdAt: new Date(), ttlDeadline: ttlMs === null ? null : new Date(Date.now() + ttlMs) },
+        log,
+        new ConsoleLog(layout.consoleLog, rt.settings.manager.consoleLogSize),
+        rt.store,
+        rt.events,
+        held,
+      );
+      rt.table.add(vm);
+      rollback.add(() => {
+        rt.table.delete(id);
+        rt.agents.forget(id);
+      });
+      rollback.add(() => vm.forget());
+      vm.persist();
+
       await rt.tracing.step(
         'vm.prepare-files',
         async () => {
@@ -102,24 +121,9 @@ export class CreateTransaction {
         });
         if (assignment) plan.devices.push({ device, assignment });
       }
+      // What the devices gave is in the record before QEMU exists (a restart then gives it back).
+      if (plan.devices.length > 0) vm.persist();
       const spec = rt.planner.spec(plan);
-
-      const vm = new VmInstance(
-        plan,
-        { adopted: false, createdAt: new Date(), ttlDeadline: ttlMs === null ? null : new Date(Date.now() + ttlMs) },
-        log,
-        new ConsoleLog(layout.consoleLog, rt.settings.manager.consoleLogSize),
-        rt.store,
-        rt.events,
-        held,
-      );
-      rt.table.add(vm);
-      rollback.add(() => {
-        rt.table.delete(id);
-        rt.agents.forget(id);
-      });
-      rollback.add(() => vm.forget());
-      vm.transition(VmState.Starting, 'launching QEMU');
       // The record of the VM is on disk before its QEMU exists (a full state disk fails the create here, no QEMU started).
       await vm.durable();
       log.info({ argv: spec.argv, port: hostPort, backend: backend.name, boot: boot.name }, 'launching QEMU');
@@ -131,6 +135,7 @@ export class CreateTransaction {
         await proc.exited;
       });
       vm.attach(proc);
+      vm.transition(VmState.Starting, `QEMU pid ${proc.pid} started`);
       await after('spawn');
       const qmp = await rt.tracing.step('vm.ready', () => this.awaitQmp(proc, spec.qmpSocket), { 'vm.id': id });
       rollback.add(() => qmp.close());
