@@ -80,6 +80,8 @@ export async function startManager(env, nodeArgs = []) {
     listeningAt,
     client,
     call,
+    /** What it has logged so far (the last 100 kB once it passed 1 MB). */
+    output: () => output,
     async stop() {
       client.close();
       child.kill('SIGTERM');

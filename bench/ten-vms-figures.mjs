@@ -36,6 +36,19 @@ async function tenCreates(m) {
   return { wall: ms() - t, vms };
 }
 
+/**
+ * From a manager's own log (pino's `time`, ms): its gRPC transport listening
+ * to "manager started", which it logs once re-adoption is done — the part of
+ * a start that is the manager's work, not Node's start on a loaded machine.
+ */
+function listeningToStarted(output) {
+  const timeOf = (pattern) => {
+    const line = output.split('\n').find((l) => l.includes(pattern));
+    return line ? JSON.parse(line).time : NaN;
+  };
+  return timeOf('"msg":"manager started"') - timeOf('"transport":"grpc","address"');
+}
+
 /** From the spawn of a manager until `done(ListVms answer)` holds. */
 async function spawnUntil(env, done) {
   const m = await startManager(env);
@@ -101,16 +114,20 @@ export async function tenVmFigures() {
 
     // 6. kill -9 with ten running; under that same load, an empty manager (its own directories)
     // from spawn to its first ListVms answer, then the real restart from spawn until all ten
-    // are listed running and adopted. Three rounds, medians.
+    // are listed running and adopted. Five rounds, medians.
     const empty = [];
     const restart = [];
-    for (let round = 0; round < 3; round++) {
+    const emptyOwn = [];
+    const restartOwn = [];
+    for (let round = 0; round < 5; round++) {
       await m.kill9();
       const e = await spawnUntil(emptyEnv, () => true);
       empty.push(e.ms);
+      emptyOwn.push(listeningToStarted(e.m.output()));
       await e.m.stop();
       const r = await spawnUntil(env, (listed) => listed.filter((v) => v.state === 'running' && v.adopted).length === TEN);
       restart.push(r.ms);
+      restartOwn.push(listeningToStarted(r.m.output()));
       m = r.m;
     }
     const extra = median(restart) - median(empty);
@@ -123,7 +140,14 @@ export async function tenVmFigures() {
         median(restart) / median(empty),
         'restart − empty ≤ +500 ms',
         extra <= 500,
-        { extraMs: +extra.toFixed(1), restartRunsMs: restart.map((x) => +x.toFixed(1)), emptyRunsMs: empty.map((x) => +x.toFixed(1)) },
+        {
+          extraMs: +extra.toFixed(1),
+          restartRunsMs: restart.map((x) => +x.toFixed(1)),
+          emptyRunsMs: empty.map((x) => +x.toFixed(1)),
+          // The manager's own clock: its gRPC transport listening → "manager started" (re-adoption done), each side.
+          restartListeningToStartedMs: median(restartOwn),
+          emptyListeningToStartedMs: median(emptyOwn),
+        },
       ),
     );
     await Promise.all(vms.map((vm) => m.call('RemoveVm', { cvm_id: vm.cvm_id })));
