@@ -156,7 +156,7 @@ describe('create transaction (fake launcher)', () => {
       env: { MANAGER_MAX_VMS: '2' },
       faults: {
         after(step) {
-          // The first create waits here, listed (from its first step) and still reserved.
+          // The first create waits here, listed and still reserved.
           if (step === 'qmp-ready' && holding) {
             holding = false;
             return held;

@@ -74,7 +74,8 @@ export class CreateTransaction {
       await after('reserve-port');
 
       // The VM's record is written from here, beside the preparation below: it must be on disk before QEMU
-      // exists (a full state disk fails the create with no QEMU started), not before its files are.
+      // exists (a full state disk fails the create with no QEMU started), not before its files are. The VM
+      // joins the table only once prepared.
       const vm = new VmInstance(
         plan,
         { adopted: false, createdAt: new Date(), ttlDeadline: ttlMs === null ? null : new Date(Date.now() + ttlMs) },
@@ -84,11 +85,6 @@ export class CreateTransaction {
         rt.events,
         held,
       );
-      rt.table.add(vm);
-      rollback.add(() => {
-        rt.table.delete(id);
-        rt.agents.forget(id);
-      });
       rollback.add(() => vm.forget());
       vm.persist();
 
@@ -123,6 +119,12 @@ export class CreateTransaction {
       }
       // What the devices gave is in the record before QEMU exists (a restart then gives it back).
       if (plan.devices.length > 0) vm.persist();
+      // Listed (and removable) only once it is prepared, as before: a removal never runs beside a prepare.
+      rt.table.add(vm);
+      rollback.add(() => {
+        rt.table.delete(id);
+        rt.agents.forget(id);
+      });
       const spec = rt.planner.spec(plan);
       // The record of the VM is on disk before its QEMU exists (a full state disk fails the create here, no QEMU started).
       await vm.durable();
