@@ -7,14 +7,20 @@
 # whose inputs are unchanged is kept (its key is in <deb>.key); the staged app
 # is reused across versions of the same tree.
 #   --version V   package version (default: apps/manager's version)
+#   --no-build    package the tree as it is built (`npm test` builds before
+#                 its tests): nx restores every dist/ from its cache when asked
+#                 to build, rewriting the files that the lint and the running
+#                 binaries read beside the packaging tests
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
 version=$(node -p "require('./apps/manager/package.json').version")
+build=yes
 while [ $# -gt 0 ]; do
   case "$1" in
     --version) version=${2:?--version needs a value}; shift 2 ;;
-    *) echo "package-deb: unknown option $1 (expected --version V)" >&2; exit 2 ;;
+    --no-build) build=no; shift ;;
+    *) echo "package-deb: unknown option $1 (expected --version V or --no-build)" >&2; exit 2 ;;
   esac
 done
 [[ "$version" =~ ^[0-9][A-Za-z0-9.+~]*$ ]] || { echo "package-deb: version '$version' is not a Debian native version (a digit first, then letters, digits, . + ~)" >&2; exit 2; }
@@ -30,7 +36,17 @@ work=$out/work
 staging=$work/app
 deb=$out/cocos-manager_${version}_amd64.deb
 mkdir -p "$out"
-npx nx run-many -t build --outputStyle=static >/dev/null
+if [ "$build" = yes ]; then
+  npx nx run-many -t build --outputStyle=static >/dev/null
+else
+  for manifest in packages/*/package.json apps/*/package.json; do
+    dir=${manifest%/package.json}
+    if grep -q '"build":' "$manifest" && [ ! -d "$dir/dist" ]; then
+      echo "package-deb: --no-build, but $dir/dist is missing: build first (npm run build)" >&2
+      exit 1
+    fi
+  done
+fi
 node scripts/package/stage-app.mjs "$staging"
 key=$( {
   printf '%s\n' "$version" "$maintainer" "$SOURCE_DATE_EPOCH" "$(git rev-parse HEAD)" "$(cat "$staging/.stage-key")"

@@ -8,12 +8,21 @@
 # group). Built with umoci and skopeo: no container engine needed. The base
 # layer is cached outside the clone with the Debian root it comes from.
 #   --version V   as for package:deb
+#   --no-build    as for package:deb
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
 . scripts/cache-dir.sh
 version=$(node -p "require('./apps/manager/package.json').version")
-[ "${1:-}" = --version ] && version=${2:?--version needs a value}
+args=("$@")
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --version) version=${2:?--version needs a value}; shift 2 ;;
+    --no-build) shift ;;
+    *) echo "package-oci: unknown option $1 (expected --version V or --no-build)" >&2; exit 2 ;;
+  esac
+done
+set -- "${args[@]}"
 bash scripts/package/deb.sh "$@"
 export PATH="$repo/node_modules/.bin:$PATH"
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}

@@ -11,9 +11,13 @@ export const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 /** The version of apps/manager: what `npm run package:deb` names the package. */
 export const VERSION = (JSON.parse(readFileSync(path.join(REPO, 'apps/manager/package.json'), 'utf8')) as { version: string }).version;
 
-/** Builds (or finds up to date) the .deb of this tree, at `version`; returns its path. */
+/**
+ * Builds (or finds up to date) the .deb of this tree, at `version`; returns its
+ * path. `--no-build`: the tree is built before the tests, and an nx build now
+ * would rewrite every dist/ under the lint and the binaries running beside.
+ */
 export async function buildDeb(version = VERSION): Promise<string> {
-  await execa('bash', [path.join(REPO, 'scripts/package/deb.sh'), '--version', version], { cwd: REPO, all: true });
+  await execa('bash', [path.join(REPO, 'scripts/package/deb.sh'), '--version', version, '--no-build'], { cwd: REPO, all: true });
   return path.join(PACKAGES, `cocos-manager_${version}_amd64.deb`);
 }
 
