@@ -4,7 +4,6 @@ import { execa } from 'execa';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VmOriginGuard } from '../src/security/vm-origin-guard.js';
-import type { VmSummary } from '../src/api/vm-types.js';
 import { procTree } from './proc-tree.js';
 
 /**
@@ -17,24 +16,10 @@ const silent = pino({ level: 'silent' });
 const cleanups: Array<() => void> = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
-const vm = (id: string, pid: number): VmSummary => ({
-  id,
-  pid,
-  state: 'running',
-  forwardedPort: 0,
-  backend: 'x',
-  boot: 'ram',
-  createdAt: '',
-  ttlDeadline: null,
-  exit: null,
-  guestStatus: null,
-  adopted: false,
-});
-
 function world() {
   const tree = procTree();
   cleanups.push(tree.remove);
-  const vms: VmSummary[] = [];
+  const vms: Array<{ id: string; pid: number }> = [];
   const guard = new VmOriginGuard({ list: () => vms }, silent, tree.root);
   return { tree, vms, guard };
 }
@@ -43,7 +28,7 @@ describe('VmOriginGuard: what it remembers stays correct (stand-in /proc)', () =
   it('a connection a QEMU opens after the caches were filled is still refused', async () => {
     const { tree, vms, guard } = world();
     tree.process(500, { uid: 1000 }).process(600, { uid: 1000 });
-    vms.push(vm('vm-a', 500));
+    vms.push({ id: 'vm-a', pid: 500 });
     // A client's connection fills both caches: the QEMU's uid, and the client as a recent holder.
     expect(await guard.check(tree.connect(600, { port: 40001, uid: 1000, inode: '111' }))).toEqual({ allowed: true });
     expect(guard.qemuUids.size).toBe(1);
@@ -65,19 +50,19 @@ describe('VmOriginGuard: what it remembers stays correct (stand-in /proc)', () =
   it('a process remembered as a client is refused once it is a VM’s QEMU (a reused pid)', async () => {
     const { tree, vms, guard } = world();
     tree.process(500, { uid: 1000 }).process(600, { uid: 1000 });
-    vms.push(vm('vm-a', 500));
+    vms.push({ id: 'vm-a', pid: 500 });
     expect(await guard.check(tree.connect(600, { port: 40001, uid: 1000, inode: '111' }))).toEqual({ allowed: true });
     // Pid 600 exits; a new VM's QEMU gets the same pid and its guest connects.
     tree.exit(600);
     tree.process(600, { uid: 1000 });
-    vms.push(vm('vm-b', 600));
+    vms.push({ id: 'vm-b', pid: 600 });
     expect(await guard.check(tree.connect(600, { port: 40002, uid: 1000, inode: '444' }))).toMatchObject({ allowed: false, cause: 'vm-origin', vmId: 'vm-b' });
   });
 
   it("a removed VM's entries are gone: its uid is forgotten and its process no longer counts as a QEMU", async () => {
     const { tree, vms, guard } = world();
     tree.process(500, { uid: 1000 }).process(501, { uid: 1000 }).process(600, { uid: 1000 });
-    vms.push(vm('vm-a', 500), vm('vm-b', 501));
+    vms.push({ id: 'vm-a', pid: 500 }, { id: 'vm-b', pid: 501 });
     expect(await guard.check(tree.connect(600, { port: 40001, uid: 1000, inode: '111' }))).toEqual({ allowed: true });
     expect(guard.qemuUids.size).toBe(2);
     const fromB = tree.connect(501, { port: 40002, uid: 1000, inode: '222' });
@@ -95,21 +80,21 @@ describe('VmOriginGuard: what it remembers stays correct (stand-in /proc)', () =
   it('a new VM on a reused pid has its uid read again (the cache is by VM and pid)', async () => {
     const { tree, vms, guard } = world();
     tree.process(500, { uid: 2000 }).process(600, { uid: 1000 });
-    vms.push(vm('vm-a', 500));
+    vms.push({ id: 'vm-a', pid: 500 });
     // QEMU runs as 2000: a peer socket of uid 1000 cannot be its, nothing else is read.
     expect(await guard.check(tree.connect(600, { port: 40001, uid: 1000, inode: '111' }))).toEqual({ allowed: true });
     expect(guard.holders.remembered).toBe(0);
     vms.splice(0, 1);
     tree.exit(500);
     tree.process(500, { uid: 1000 });
-    vms.push(vm('vm-c', 500));
+    vms.push({ id: 'vm-c', pid: 500 });
     expect(await guard.check(tree.connect(500, { port: 40002, uid: 1000, inode: '555' }))).toMatchObject({ allowed: false, vmId: 'vm-c' });
   });
 
   it("a socket held by a QEMU's child is the VM's; a QEMU whose status cannot be read is suspected of every socket", async () => {
     const { tree, vms, guard } = world();
     tree.process(500, { uid: 1000 }).process(700, { uid: 1000, ppid: 500 });
-    vms.push(vm('vm-a', 500));
+    vms.push({ id: 'vm-a', pid: 500 });
     expect(await guard.check(tree.connect(700, { port: 40001, uid: 1000, inode: '111' }))).toMatchObject({
       allowed: false,
       cause: 'vm-origin',
@@ -118,7 +103,7 @@ describe('VmOriginGuard: what it remembers stays correct (stand-in /proc)', () =
     });
     // A VM whose QEMU shows no status: its uid is unknown, so its descriptors are read, and they hold the socket.
     tree.process(801, { uid: 1000 }).hideStatus(801);
-    vms.push(vm('vm-e', 801));
+    vms.push({ id: 'vm-e', pid: 801 });
     expect(await guard.check(tree.connect(801, { port: 40002, uid: 1000, inode: '333' }))).toMatchObject({ allowed: false, vmId: 'vm-e' });
     expect(guard.qemuUids.size).toBe(1); // vm-a's; vm-e's unknown uid is not remembered
   });
@@ -126,7 +111,7 @@ describe('VmOriginGuard: what it remembers stays correct (stand-in /proc)', () =
   it('a recent holder that closed its socket vouches for nothing: the QEMU that holds the next one is found', async () => {
     const { tree, vms, guard } = world();
     tree.process(500, { uid: 1000 }).process(600, { uid: 1000 });
-    vms.push(vm('vm-a', 500));
+    vms.push({ id: 'vm-a', pid: 500 });
     const first = tree.connect(600, { port: 40001, uid: 1000, inode: '111' });
     expect(await guard.check(first)).toEqual({ allowed: true });
     tree.close(600, first.fd);
@@ -161,7 +146,7 @@ describe('VmOriginGuard: what it remembers stays correct (real sockets, real /pr
       stdin: 'pipe',
     });
     cleanups.push(() => child.kill('SIGKILL'));
-    const guard = new VmOriginGuard({ list: () => [vm('vm-1', child.pid as number)] }, silent);
+    const guard = new VmOriginGuard({ list: () => [{ id: 'vm-1', pid: child.pid as number }] }, silent);
     const own = () => {
       const c = net.connect(port, '127.0.0.1');
       cleanups.push(() => c.destroy());

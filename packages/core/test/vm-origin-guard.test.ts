@@ -6,7 +6,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalIp, decodeProcAddress, findLocalPeerSocket } from '../src/security/socket-owner.js';
 import { isHostAddress, VmOriginGuard } from '../src/security/vm-origin-guard.js';
 import { networkInterfaces } from 'node:os';
-import type { VmSummary } from '../src/api/vm-types.js';
 
 const silent = pino({ level: 'silent' });
 const cleanups: Array<() => void> = [];
@@ -37,20 +36,6 @@ const ends = (s: net.Socket) => ({
   localAddress: s.localAddress ?? '',
   localPort: s.localPort ?? 0,
 });
-const vm = (id: string, pid: number): VmSummary => ({
-  id,
-  pid,
-  state: 'running',
-  forwardedPort: 0,
-  backend: 'x',
-  boot: 'ram',
-  createdAt: '',
-  ttlDeadline: null,
-  exit: null,
-  guestStatus: null,
-  adopted: false,
-});
-
 /** Another process (standing in for a VM's QEMU) holding a connection to `port`. */
 function connectFromChild(host: string, port: number) {
   const child = execa(process.execPath, ['-e', `require('net').connect(${port}, ${JSON.stringify(host)}); setInterval(() => {}, 1000)`], { reject: false });
@@ -79,7 +64,7 @@ describe('VmOriginGuard (real sockets, real /proc)', () => {
       const fromUs = await srv.next();
 
       expect(await findLocalPeerSocket(ends(fromChild))).toMatchObject({ uid: process.getuid?.() });
-      const guard = new VmOriginGuard({ list: () => [vm('vm-1', child.pid as number)] }, silent);
+      const guard = new VmOriginGuard({ list: () => [{ id: 'vm-1', pid: child.pid as number }] }, silent);
       expect(await guard.check(ends(fromChild))).toEqual({
         allowed: false,
         cause: 'vm-origin',
@@ -97,7 +82,7 @@ describe('VmOriginGuard (real sockets, real /proc)', () => {
     const fromUs = await srv.next();
     const guard = new VmOriginGuard({ list: () => [] }, silent);
     expect(await guard.check(ends(fromUs))).toEqual({ allowed: true });
-    const withVm = new VmOriginGuard({ list: () => [vm('vm-1', process.pid)] }, silent);
+    const withVm = new VmOriginGuard({ list: () => [{ id: 'vm-1', pid: process.pid }] }, silent);
     expect(await withVm.check({ remoteAddress: '192.0.2.7', remotePort: 40000, localAddress: '127.0.0.1', localPort: 7001 })).toEqual({ allowed: true });
   });
 
@@ -125,7 +110,7 @@ describe('VmOriginGuard (real sockets, real /proc)', () => {
       await once(client, 'close');
       await new Promise((r) => setTimeout(r, 20));
       const child = connectFromChild('127.0.0.1', srv.port);
-      const guard = new VmOriginGuard({ list: () => (withVm ? [vm('vm-1', child.pid as number)] : []) }, silent);
+      const guard = new VmOriginGuard({ list: () => (withVm ? [{ id: 'vm-1', pid: child.pid as number }] : []) }, silent);
       const verdict = await guard.check(at);
       expect(verdict).toMatchObject({ allowed: false, cause: 'peer-unverified', vmId: null });
       expect(verdict.allowed === false && verdict.reason).toMatch(/cannot be verified: its peer socket is (gone|orphaned)/);
@@ -144,7 +129,7 @@ describe('VmOriginGuard (real sockets, real /proc)', () => {
       {
         list: () => {
           client.resetAndDestroy();
-          return [vm('vm-1', 999_999_999)];
+          return [{ id: 'vm-1', pid: 999_999_999 }];
         },
       },
       silent,

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { status } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONNECTION_GUARD, type ConnectionEnds, type ConnectionGuard, type VmSummary } from '@cocos-manager/core';
+import { CONNECTION_GUARD, type ConnectionEnds, type ConnectionGuard } from '@cocos-manager/core';
 import { VmOriginGuard } from '@cocos-manager/core/internal';
 import { grpcSettings } from '../src/index.js';
 import { PREFACE_BYTES } from '../src/connection-gate.js';
@@ -20,20 +20,6 @@ async function start(env: Record<string, string> = {}, guard?: ConnectionGuard) 
   running.push(m);
   return m;
 }
-
-const vm = (id: string, pid: number): VmSummary => ({
-  id,
-  pid,
-  state: 'running',
-  forwardedPort: 0,
-  backend: 'x',
-  boot: 'ram',
-  createdAt: '',
-  ttlDeadline: null,
-  exit: null,
-  guestStatus: null,
-  adopted: false,
-});
 
 /** A raw TCP connection; resolves once the server closed it, with what it sent back first. */
 function rawConnection(port: number, send: Buffer | null): { socket: net.Socket; closed: Promise<{ bytes: number; afterMs: number }> } {
@@ -86,7 +72,7 @@ describe('connection guard: guests never reach a handler', () => {
 
   it('with the real VmOriginGuard: a "VM" process (a child) is refused, this process is served', async () => {
     let child: ReturnType<typeof execa> | null = null;
-    const guard = new VmOriginGuard({ list: () => (child?.pid ? [vm('vm-1', child.pid)] : []) }, pino({ level: 'silent' }));
+    const guard = new VmOriginGuard({ list: () => (child?.pid ? [{ id: 'vm-1', pid: child.pid }] : []) }, pino({ level: 'silent' }));
     const m = await start({}, guard);
     const script = `const grpc = require('@grpc/grpc-js');
       const c = new grpc.Client('127.0.0.1:${m.port}', grpc.credentials.createInsecure());

@@ -1,7 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
-import type { VmApi } from '../api/vm-api.js';
+import type { VmSummary } from '../api/vm-types.js';
 import type { ConnectionGuard, ConnectionVerdict, RefusalCause } from '../api/connection-guard.js';
 import { FreshReads } from './fresh-reads.js';
 import { QemuUids, type GuardedVm } from './qemu-uids.js';
@@ -33,6 +33,11 @@ import { canonicalIp, findPeerInTables, processHoldsSocket, readSocketTable, typ
  * no set of QEMU sockets taken earlier could stand for them. Nothing is
  * allowed from memory: every holder is read after the connection was accepted.
  */
+/** What the guard reads of the VMs: each one's id and QEMU pid (a VmApi is one). */
+export interface GuardedVmList {
+  list(): ReadonlyArray<Pick<VmSummary, 'id' | 'pid'>>;
+}
+
 export class VmOriginGuard implements ConnectionGuard {
   /** Connections accepted together share a read of a socket table (never one older than their accept). */
   private readonly tables: Record<'tcp' | 'tcp6', FreshReads<string>>;
@@ -42,7 +47,7 @@ export class VmOriginGuard implements ConnectionGuard {
   offenders: readonly GuardedVm[] = [];
 
   constructor(
-    private readonly vms: Pick<VmApi, 'list'>,
+    private readonly vms: GuardedVmList,
     private readonly logger: Logger,
     private readonly procRoot = '/proc',
   ) {
