@@ -9,7 +9,7 @@ import path from 'node:path';
 import grpc from '@grpc/grpc-js';
 import { execa } from 'execa';
 import { loadManagerProto } from '@cocos-manager/contract';
-import { benchEnv, fig, freePort, MAIN, median, ms, qemuArgv, rawQemu, REPO, rssMiB, sleep, startManager, tempBase } from './lib.mjs';
+import { benchEnv, cpuSeconds, fig, freePort, MAIN, median, ms, qemuArgv, rawQemu, REPO, rssMiB, sleep, startManager, tempBase } from './lib.mjs';
 
 const VMS = 100;
 const STAND_IN = path.join(REPO, 'tools/stand-in/qemu-paused');
@@ -30,12 +30,6 @@ export function killQemusUnder(dir) {
       // gone meanwhile
     }
   }
-}
-
-/** CPU seconds (user + system) the process used so far. */
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz)
 }
 
 async function timed(call, rounds) {

@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: the real cocos-manager binary, its gRPC
 // API, raw QEMU launches of the same argv, and statistics.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +31,25 @@ export const fig = (name, value, unit, baseline, ratio, goal, met, extra = {}) =
   met,
   ...extra,
 });
+/** CPU seconds (user + system) the process used so far. */
+export function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz)
+}
+
+/** CPU seconds of a manager and of its Node children (the QEMU spawner), not of the QEMUs. */
+export function managerCpuSeconds(pid) {
+  const children = readdirSync(`/proc/${pid}/task`).flatMap((task) => readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean));
+  const nodeChildren = children.filter((child) => {
+    try {
+      return readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'node';
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+  return [pid, ...nodeChildren].reduce((sum, p) => sum + cpuSeconds(p), 0);
+}
+
 export const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 /** The configuration every benchmark runs: the dev guest under TCG, small VMs. */

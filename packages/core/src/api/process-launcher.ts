@@ -70,6 +70,12 @@ export interface ProcessLauncher {
   start(spec: LaunchSpec): Promise<SupervisedProcess>;
   /** Connects to QEMU's QMP socket and negotiates; rejects when nothing greets within `timeoutMs`. */
   connectQmp(socket: string, timeoutMs: number): Promise<QmpConnection>;
+  /**
+   * Resolves once `socket` exists (at once if it does) or after `withinMs`; whether it exists. A
+   * start then connects once the socket is there instead of retrying connectQmp every 20 ms
+   * (a launcher without it, such as the test kit's fake, gets the retries).
+   */
+  qmpSocketAppears?(socket: string, withinMs: number): Promise<boolean>;
   /** Is `identity` still the QEMU named `name` (not gone, not a recycled pid)? */
   identify(identity: ProcessIdentity, name: string): Promise<IdentityCheck>;
   /** Supervises a QEMU a previous manager started (not our child). */

@@ -3,6 +3,7 @@ import { AdoptedProcess } from './adopted-process.js';
 import { checkIdentity, type IdentityCheck, type ProcessIdentity } from './process-identity.js';
 import { QemuProcess } from './qemu-process.js';
 import { QmpClient } from './qmp-client.js';
+import { socketAppears } from './socket-appears.js';
 import { SpawnedQemu } from './spawner/spawned-qemu.js';
 import type { SpawnerClient } from './spawner/spawner-client.js';
 import { claimRootSocket } from './sudo-qemu.js';
@@ -46,6 +47,10 @@ export class QemuLauncher implements ProcessLauncher {
     const qmp = await this.connect(socket, timeoutMs);
     this.spawned.get(socket)?.watchQmp(qmp);
     return qmp;
+  }
+
+  qmpSocketAppears(socket: string, withinMs: number): Promise<boolean> {
+    return socketAppears(socket, withinMs);
   }
 
   identify(identity: ProcessIdentity, name: string): Promise<IdentityCheck> {

@@ -17,6 +17,8 @@ import { settleAll } from '../settle-all.js';
 import { runningHooks, type LaunchPlan } from './launch-plan.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Longest wait for QEMU's QMP socket to appear between two checks of its exit and the deadline (an appearance wakes it at once). */
+const SOCKET_WAIT_MS = 250;
 
 /**
  * Turns a failure in `what` that is not a client's kind of error (no
@@ -195,6 +197,7 @@ export class CreateTransaction {
     for (let left = timeoutMs; left > 0; left = deadline - Date.now()) {
       const gone = exited();
       if (gone) throw gone;
+      if (!(await this.qmpSocketAppears(proc, socket, Math.min(SOCKET_WAIT_MS, left)))) continue;
       try {
         const qmp = await this.rt.launcher.connectQmp(socket, left);
         if (Date.now() <= deadline) return qmp;
@@ -205,5 +208,16 @@ export class CreateTransaction {
       }
     }
     throw exited() ?? new ManagerError('QEMU_START_TIMEOUT', `QEMU did not answer on its QMP socket within MANAGER_VM_START_TIMEOUT (${timeoutMs} ms)`);
+  }
+
+  /** Whether QEMU's QMP socket exists yet: waits up to `withinMs` for it, or for QEMU's exit (false). */
+  private async qmpSocketAppears(proc: SupervisedProcess, socket: string, withinMs: number): Promise<boolean> {
+    const launcher = this.rt.launcher;
+    if (!launcher.qmpSocketAppears) return true;
+    const exit = proc.exited.then(
+      () => false,
+      () => false,
+    );
+    return Promise.race([launcher.qmpSocketAppears(socket, withinMs), exit]);
   }
 }
