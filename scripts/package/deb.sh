@@ -36,6 +36,11 @@ work=$out/work
 staging=$work/app
 deb=$out/cocos-manager_${version}_amd64.deb
 mkdir -p "$out"
+# One build at a time in this tree: its work directory is fixed. A second build
+# waits here, then finds the package up to date (the packaging tests of the two
+# test lanes may both ask for it).
+exec 8>"$out/.deb.lock"
+flock 8
 if [ "$build" = yes ]; then
   npx nx run-many -t build --outputStyle=static >/dev/null
 else

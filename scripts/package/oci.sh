@@ -23,6 +23,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 set -- "${args[@]}"
+# One image build at a time in this tree: its work directory is fixed.
+mkdir -p "$repo/build/packages"
+exec 7>"$repo/build/packages/.oci.lock"
+flock 7
 bash scripts/package/deb.sh "$@"
 export PATH="$repo/node_modules/.bin:$PATH"
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
