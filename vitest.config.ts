@@ -13,7 +13,7 @@ if (Number(process.versions.node.split('.')[0]) < 22) {
 const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // Tests run against sources: every package resolves @cocos-manager/* to src,
 // so one copy of core is loaded. End-to-end tests run the built binary.
-// `core/internal` before `core`: an alias also matches the paths below its key.
+// `core/internal` before `core` (and `measure/plugin` before `measure`): an alias also matches the paths below its key.
 const alias = {
   '@cocos-manager/core/internal': src('./packages/core/src/internal.ts'),
   '@cocos-manager/core': src('./packages/core/src/index.ts'),
@@ -28,6 +28,7 @@ const alias = {
   '@cocos-manager/transport-http': src('./packages/transport-http/src/index.ts'),
   '@cocos-manager/device-gpu': src('./packages/device-gpu/src/index.ts'),
   '@cocos-manager/web-console': src('./packages/web-console/src/index.ts'),
+  '@cocos-manager/measure/plugin': src('./packages/measure/src/plugin/plugin.ts'),
   '@cocos-manager/measure': src('./packages/measure/src/index.ts'),
   '@cocos-manager/agent-channel': src('./packages/agent-channel/src/index.ts'),
   '@cocos-manager/transport-cm-client': src('./packages/transport-cm-client/src/index.ts'),
@@ -63,6 +64,7 @@ const MANAGER_HOST_FILES = [
   'policy-format',
   'runtime',
   'sev',
+  'startup-modules',
   'startup-trust',
   'systemd',
   'thousand-vms',

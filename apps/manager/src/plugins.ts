@@ -10,7 +10,8 @@ import { grpcTransportPlugin } from '@cocos-manager/transport-grpc';
 import { httpTransportPlugin } from '@cocos-manager/transport-http';
 import { cmClientPlugin } from '@cocos-manager/transport-cm-client';
 import { webConsolePlugin } from '@cocos-manager/web-console';
-import { measurePlugin } from '@cocos-manager/measure';
+// The plugin alone: the measurement engine is loaded at the first measurement.
+import { measurePlugin } from '@cocos-manager/measure/plugin';
 
 /**
  * The plugins of the default `cocos-manager` build. A custom build is another

@@ -1,5 +1,6 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rssKiB, startManager, type RunningManager, type WireVm } from './harness.js';
@@ -39,14 +40,16 @@ function floodingCall(port: number) {
 
 describe('unauthenticated gRPC callers cannot make the manager buffer their messages (real binary)', () => {
   let m: RunningManager | null = null;
+  let base: string | null = null;
   afterAll(async () => {
     await m?.dispose();
+    if (base) rmSync(base, { recursive: true, force: true });
   });
 
   it(`${STREAMS} streams of ~16 MiB without a token: RSS grows < 64 MiB, each is refused UNAUTHENTICATED, an authorised call is served`, async () => {
-    const { mkdtemp } = await import('node:fs/promises');
-    const base = await mkdtemp(path.join((await import('node:os')).tmpdir(), 'cm-e2e-authbuf-'));
-    const tokens = path.join(base, 'tokens');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-e2e-authbuf-'));
+    base = dir;
+    const tokens = path.join(dir, 'tokens');
     writeFileSync(tokens, `admin ops ${TOKEN}\n`);
     chmodSync(tokens, 0o600);
     m = await startManager('6595-6599', { MANAGER_AUTH_TOKENS_FILE: tokens });

@@ -199,16 +199,14 @@ describe('error codes on the wire, gRPC and HTTP', () => {
     const launcher = new FakeLauncher();
     const first = await startWireManager({ launcher, env });
     const { cvm_id: id } = await first.grpcOk<{ cvm_id: string }>('CreateVm', {});
-    await first.manager.manager.stop({ removeVms: false });
-    first.close();
+    await first.stop({ removeVms: false });
     // The same backend, slow to tell whether the saved QEMU is still ours: the VM is being re-adopted.
     launcher.identifyDelayMs = 1500;
     const again = await startWireManager({ launcher, env, serveDuringStart: true });
     expectCode(await again.grpc('CVMInfo', { id }), 'VM_READOPTING');
     expectCode(await again.http('GET', `/vms/${id}/info`), 'VM_READOPTING');
     await again.started;
-    await again.manager.manager.stop({ removeVms: false });
-    again.close();
+    await again.stop({ removeVms: false });
     // A manager without that VM's backend refuses to re-adopt it.
     launcher.identifyDelayMs = 0;
     const other = await wire({ launcher, env, backend: { name: 'other' } });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +6,7 @@ import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grp
 import { PROCESS_LAUNCHER, TRANSPORT, type ManagerPlugin, type Transport } from '@cocos-manager/core';
 import type { TokenOverride } from '@cocos-manager/core/internal';
 import { loadManagerProto } from '@cocos-manager/contract';
-import { createInertBackendPlugin, FakeLauncher, startTestManager, type TestManager } from '@cocos-manager/testing';
+import { createInertBackendPlugin, FakeLauncher, PLACEHOLDER_FILE, startTestManager, type TestManager } from '@cocos-manager/testing';
 import { grpcTransportPlugin } from '@cocos-manager/transport-grpc';
 import { httpTransportPlugin } from '@cocos-manager/transport-http';
 
@@ -33,13 +33,13 @@ export interface WireManager {
   watch(): Promise<WireFailure | null>;
   /** A long-lived request (SSE) left open; closed by stop(). */
   openStream(url: string): Promise<number>;
-  stop(): Promise<void>;
+  /** Closes the clients and stops the manager (its VMs removed unless `removeVms` is false). */
+  stop(options?: { removeVms?: boolean }): Promise<void>;
   /** Closes the clients only (the test stops the manager itself). */
   close(): void;
 }
 
-const boot = path.join(os.tmpdir(), `cm-wire-boot-${process.pid}`);
-writeFileSync(boot, 'x');
+const boot = PLACEHOLDER_FILE;
 
 export interface WireOptions {
   readonly env?: Record<string, string>;
@@ -137,11 +137,11 @@ export async function startWireManager(options: WireOptions = {}): Promise<WireM
       for (const s of streams) s.destroy();
       client.close();
     },
-    async stop() {
+    async stop(stopOptions) {
       for (const s of streams) s.destroy();
       client.close();
       await starting.catch(() => undefined);
-      await manager.stop();
+      await manager.stop(stopOptions);
     },
   };
 }

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { credentials, type Client, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +5,7 @@ import { HOST, HostEnvironment, PROCESS_LAUNCHER, TRANSPORT, type Transport } fr
 import { PORT_ALLOCATOR, PortAllocator } from '@cocos-manager/core/internal';
 import { loadManagerProto, type CreateRes, type ListVmsRes, type VmInfo } from '@cocos-manager/contract';
 import { deviceGpuPlugin } from '@cocos-manager/device-gpu';
-import { createInertBackendPlugin, FakeLauncher, startTestManager, type TestManager } from '@cocos-manager/testing';
+import { createInertBackendPlugin, FakeLauncher, PLACEHOLDER_FILE, startTestManager, type TestManager } from '@cocos-manager/testing';
 import { grpcTransportPlugin } from '@cocos-manager/transport-grpc';
 import { httpTransportPlugin } from '@cocos-manager/transport-http';
 import { REPO } from './harness.js';
@@ -24,8 +23,7 @@ describe('GPUs on the wire: gRPC CreateVm/GetVm/ListVms and the REST mirror (fak
     new Promise<T>((resolve, reject) => grpc[method]!(request, (err, response) => (err ? reject(err) : resolve(response as T))));
 
   beforeAll(async () => {
-    const boot = path.join(process.env['TMPDIR'] ?? '/tmp', `cm-gpu-boot-${process.pid}`);
-    writeFileSync(boot, 'x');
+    const boot = PLACEHOLDER_FILE;
     t = await startTestManager({
       plugins: [createInertBackendPlugin(), deviceGpuPlugin, grpcTransportPlugin, httpTransportPlugin],
       env: { MANAGER_QEMU_DISK_IMG_KERNEL_FILE: boot, MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: boot, MANAGER_QEMU_GPU_BDF: '0000:41:00.0,0000:c1:00.0' },

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROCESS_LAUNCHER, TRANSPORT, emptyCreateVmRequest, type AttestationPolicyDocument, type Transport } from '@cocos-manager/core';
 import { loadManagerProto, POLICY_FORMAT_METADATA } from '@cocos-manager/contract';
-import { createInertBackendPlugin, FakeLauncher, startTestManager, type TestManager } from '@cocos-manager/testing';
+import { createInertBackendPlugin, FakeLauncher, PLACEHOLDER_FILE, startTestManager, type TestManager } from '@cocos-manager/testing';
 import { grpcTransportPlugin } from '@cocos-manager/transport-grpc';
 import { httpTransportPlugin } from '@cocos-manager/transport-http';
 import { REPO } from './harness.js';
@@ -27,8 +26,7 @@ describe('attestation policy formats on every surface', () => {
   let httpPort = 0;
   let vmId = '';
   beforeAll(async () => {
-    const boot = path.join(process.env['TMPDIR'] ?? '/tmp', `cm-policy-boot-${process.pid}`);
-    writeFileSync(boot, 'x');
+    const boot = PLACEHOLDER_FILE;
     t = await startTestManager({
       plugins: [createInertBackendPlugin({ attestationPolicy: async () => policy }), grpcTransportPlugin, httpTransportPlugin],
       env: { MANAGER_QEMU_DISK_IMG_KERNEL_FILE: boot, MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: boot },

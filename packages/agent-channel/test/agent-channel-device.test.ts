@@ -113,9 +113,14 @@ describe('guest CIDs (MANAGER_AGENT_CHANNEL=vsock, fake launcher)', () => {
     expect(await manager.service.previewArgv()).toContain('vhost-vsock-pci,id=vsock0,guest-cid=100');
     await manager.service.create(emptyCreateVmRequest());
     expect(launcher.processes[0]!.argv).toContain('vhost-vsock-pci,id=vsock0,guest-cid=100');
-    await expect(startChannelManager(channelTestDirs(), new FakeLauncher(), { ...VSOCK, MANAGER_QEMU_VSOCK_GUEST_CID: '2' })).rejects.toThrow(
-      'MANAGER_QEMU_VSOCK_GUEST_CID="2": expected an integer between 3 and 4294967294',
-    );
+    const refused = channelTestDirs();
+    try {
+      await expect(startChannelManager(refused, new FakeLauncher(), { ...VSOCK, MANAGER_QEMU_VSOCK_GUEST_CID: '2' })).rejects.toThrow(
+        'MANAGER_QEMU_VSOCK_GUEST_CID="2": expected an integer between 3 and 4294967294',
+      );
+    } finally {
+      refused.remove();
+    }
   });
 
   it('the preview shows the CID the next VM would get, reserving none', async () => {

@@ -1,8 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   ConfigError,
   coreSettings,
@@ -52,8 +52,12 @@ function loadConfig(env: Record<string, string>) {
   );
 }
 
+// An empty host root (no /dev, no /sys) for every registry of this file: the probes read nothing from it.
+const hostRoot = mkdtempSync(path.join(os.tmpdir(), 'registry-host-'));
+afterAll(() => rmSync(hostRoot, { recursive: true, force: true }));
+
 function registryOver(backends: TeeBackend[], config: ManagerConfig) {
-  const host = new HostEnvironment(mkdtempSync(path.join(os.tmpdir(), 'registry-host-')));
+  const host = new HostEnvironment(hostRoot);
   return new BackendRegistry(backends, config, host, pino({ level: 'silent' }));
 }
 

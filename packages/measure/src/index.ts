@@ -20,6 +20,7 @@ export { kernelHashesOf, sha256OfFile } from './inputs.js';
 export { measureOptionsFromFlags, formatDigest, type MeasureFlags, type OutputFormat } from './flags.js';
 export { measurePlugin, PLUGIN_VERSION } from './plugin/plugin.js';
 export { NativeLaunchMeasurer } from './plugin/native-measurer.js';
+export { OnDemandMeasurer } from './plugin/on-demand-measurer.js';
 export { MeasurementCache } from './plugin/measurement-cache.js';
 export { measurePlugin as default } from './plugin/plugin.js';
 export { parseSnpReport, signingKeyOf, SNP_REPORT_BYTES, SIGNED_BYTES, type SnpReport } from './report/snp-report.js';

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode, LAUNCH_MEASURER, ManagerError, resolveToken } from '@cocos-manager/core';
 import { createLogger, Manager } from '@cocos-manager/core/internal';
 import { writeIgvm, IgvmPageFlag, IgvmPlatformType } from '@cocos-manager/testing';
-import { MeasureError, MeasureErrorCode, measurePlugin, NativeLaunchMeasurer } from '../src/index.js';
+import { MeasureError, MeasureErrorCode, measurePlugin, NativeLaunchMeasurer, OnDemandMeasurer } from '../src/index.js';
 import { DEBIAN_OVMF, debianOvmf, reference } from './reference-vectors.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-measure-plugin-'));
@@ -16,11 +16,26 @@ const vector = (name: string) => reference.vectors.find((v) => v.name === name)?
 const hex = (d: Uint8Array) => Buffer.from(d).toString('hex');
 
 describe('the measure plugin', () => {
-  it("provides core's LAUNCH_MEASURER", async () => {
+  it("provides core's LAUNCH_MEASURER, whose engine is loaded at the first measurement and kept", async () => {
     const manager = Manager.create({ plugins: [measurePlugin], env: {}, logger: createLogger('silent') });
     const measurer = resolveToken(manager.container, LAUNCH_MEASURER);
-    expect(measurer).toBeInstanceOf(NativeLaunchMeasurer);
-    expect(hex((await measurer.measure({ mode: 'snp', ovmf: DEBIAN_OVMF, vcpus: 2, vcpuType: 'EPYC-v4' })).digest)).toBe(vector('snp, 2 vCPUs EPYC-v4'));
+    expect(measurer).toBeInstanceOf(OnDemandMeasurer);
+    const request = { mode: 'snp', ovmf: DEBIAN_OVMF, vcpus: 2, vcpuType: 'EPYC-v4' } as const;
+    expect(hex((await measurer.measure(request)).digest)).toBe(vector('snp, 2 vCPUs EPYC-v4'));
+    expect(hex((await measurer.measure(request)).digest)).toBe(vector('snp, 2 vCPUs EPYC-v4'));
+    // One engine behind it: the second answer came from the first one's cache.
+    const engine = await (measurer as OnDemandMeasurer).loaded();
+    expect(engine).toBeInstanceOf(NativeLaunchMeasurer);
+    expect((engine as NativeLaunchMeasurer).computations).toBe(1);
+  });
+
+  it("the engine's refusal reaches the caller as LAUNCH_MEASUREMENT_FAILED through the on-demand measurer", async () => {
+    const measurer = new OnDemandMeasurer(null);
+    const bad = path.join(dir, 'not-igvm.igvm');
+    writeFileSync(bad, 'MZ not igvm');
+    const err = await measurer.measure({ mode: 'snp', igvm: bad }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ManagerError);
+    expect(err).toMatchObject({ kind: 'LAUNCH_MEASUREMENT_FAILED', code: ErrorCode.FailedPrecondition });
   });
 
   it('caches per file identity and parameters, with one computation in flight per key', async () => {

@@ -2,6 +2,7 @@ export { describeTeeBackendConformance, teeBackendConformanceCases, type TeeBack
 export { createInertBackendPlugin, inertBackendPlugin } from './inert-backend.js';
 export { makeTestPki, type TestPki } from './test-pki.js';
 export { startTestManager, type TestManager, type TestManagerOptions } from './test-manager.js';
+export { PLACEHOLDER_FILE } from './placeholder-file.js';
 export { devGuest, devGuestEnv, waitForDevGuest, type DevGuest } from './dev-guest.js';
 export { FakeLauncher } from './fake-launcher.js';
 export { FakeQemu, FakeQmp, type FakeQemuScript } from './fake-qemu.js';

@@ -19,8 +19,11 @@ export interface TestManager {
   readonly manager: Manager;
   /** The temporary directory holding run/ and state/. */
   readonly dir: string;
-  /** Stops the manager, removes its VMs and its directories. */
-  stop(): Promise<void>;
+  /**
+   * Stops the manager and removes its directories; its VMs too, unless
+   * `removeVms` is false (a test of re-adoption keeps them for the next manager).
+   */
+  stop(options?: { removeVms?: boolean }): Promise<void>;
 }
 
 /**
@@ -30,30 +33,47 @@ export interface TestManager {
  */
 export async function startTestManager(options: TestManagerOptions): Promise<TestManager> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cocos-test-manager-'));
-  const manager = Manager.create({
-    plugins: options.plugins,
-    env: {
-      MANAGER_RUN_DIR: path.join(dir, 'run'),
-      MANAGER_STATE_DIR: path.join(dir, 'state'),
-      MANAGER_GRPC_HOST: '127.0.0.1',
-      MANAGER_GRPC_PORT: '0',
-      MANAGER_HTTP_HOST: '127.0.0.1',
-      MANAGER_HTTP_PORT: '0',
-      COCOS_JAEGER_TRACE_RATIO: '0',
-      MANAGER_QEMU_ENABLE_KVM: 'false',
-      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-      ...options.env,
-    },
-    overrides: options.overrides ?? [],
-    logger: pino({ level: 'silent' }),
-  });
-  if (options.start ?? true) await manager.start();
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  let manager: Manager;
+  try {
+    manager = Manager.create({
+      plugins: options.plugins,
+      env: {
+        MANAGER_RUN_DIR: path.join(dir, 'run'),
+        MANAGER_STATE_DIR: path.join(dir, 'state'),
+        MANAGER_GRPC_HOST: '127.0.0.1',
+        MANAGER_GRPC_PORT: '0',
+        MANAGER_HTTP_HOST: '127.0.0.1',
+        MANAGER_HTTP_PORT: '0',
+        COCOS_JAEGER_TRACE_RATIO: '0',
+        MANAGER_QEMU_ENABLE_KVM: 'false',
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        ...options.env,
+      },
+      overrides: options.overrides ?? [],
+      logger: pino({ level: 'silent' }),
+    });
+  } catch (err) {
+    remove(); // a configuration the manager refuses (what some tests want to see) leaves no directory behind
+    throw err;
+  }
+  try {
+    if (options.start ?? true) await manager.start();
+  } catch (err) {
+    // A start that fails (what some tests want to see) leaves no directory behind.
+    await manager.stop({ removeVms: true }).catch(() => undefined);
+    remove();
+    throw err;
+  }
   return {
     manager,
     dir,
-    async stop() {
-      await manager.stop({ removeVms: true });
-      rmSync(dir, { recursive: true, force: true });
+    async stop({ removeVms = true } = {}) {
+      try {
+        await manager.stop({ removeVms });
+      } finally {
+        remove();
+      }
     },
   };
 }

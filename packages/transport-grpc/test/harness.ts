@@ -1,9 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { credentials, Metadata, type ChannelCredentials, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { METRICS, PROCESS_LAUNCHER, TRANSPORT } from '@cocos-manager/core';
 import { type PrometheusMetrics, type TokenOverride } from '@cocos-manager/core/internal';
-import { createInertBackendPlugin, FakeLauncher, startTestManager, type TestManager } from '@cocos-manager/testing';
+import { createInertBackendPlugin, FakeLauncher, PLACEHOLDER_FILE, startTestManager, type TestManager } from '@cocos-manager/testing';
 import { grpcTransportPlugin, loadManagerProto, type GrpcTransport } from '../src/index.js';
 
 export interface GrpcTestManager extends TestManager {
@@ -22,8 +20,7 @@ export async function startGrpcManager(env: Record<string, string> = {}, overrid
   const launcher = new FakeLauncher();
   const plugin = createInertBackendPlugin({ prepare: async () => void creates++ });
   // Boot files only need to exist: the fake launcher runs nothing.
-  const boot = path.join(process.env['TMPDIR'] ?? '/tmp', `cm-grpc-boot-${process.pid}`);
-  writeFileSync(boot, 'x');
+  const boot = PLACEHOLDER_FILE;
   const test = await startTestManager({
     plugins: [plugin, grpcTransportPlugin],
     env: { MANAGER_QEMU_DISK_IMG_KERNEL_FILE: boot, MANAGER_QEMU_DISK_IMG_ROOTFS_FILE: boot, MANAGER_VM_START_TIMEOUT: '5s', ...env },

@@ -1,9 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
-import { fileURLToPath } from 'node:url';
 import { METRICS, PROCESS_LAUNCHER, TRANSPORT, VM_SERVICE, type ManagerMetrics, type VmApi } from '@cocos-manager/core';
 import { type TokenOverride } from '@cocos-manager/core/internal';
-import { createInertBackendPlugin, FakeLauncher, startTestManager, type TestManager } from '@cocos-manager/testing';
+import { createInertBackendPlugin, FakeLauncher, PLACEHOLDER_FILE, startTestManager, type TestManager } from '@cocos-manager/testing';
 import { httpTransportPlugin, type HttpTransport } from '../src/index.js';
 
 /** A started manager with the HTTP transport, the inert backend and a fake QEMU launcher: creates succeed in milliseconds. */
@@ -17,7 +16,7 @@ export interface HttpManager {
 }
 
 // RAM boot wants readable kernel and initramfs files; the fake launcher never reads them.
-const anyFile = fileURLToPath(import.meta.url);
+const anyFile = PLACEHOLDER_FILE;
 
 export async function startHttpManager(env: Record<string, string> = {}, overrides: TokenOverride[] = []): Promise<HttpManager> {
   const launcher = new FakeLauncher();

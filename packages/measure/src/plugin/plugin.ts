@@ -1,5 +1,7 @@
+// The plugin alone (`@cocos-manager/measure/plugin`): what the manager loads at
+// start. The engine is imported by the measurer at its first measurement.
 import { definePlugin, instanceCachingFactory, LAUNCH_MEASURER, LOGGER, resolveToken } from '@cocos-manager/core';
-import { NativeLaunchMeasurer } from './native-measurer.js';
+import { OnDemandMeasurer } from './on-demand-measurer.js';
 
 export const PLUGIN_VERSION = '0.1.0';
 
@@ -10,6 +12,8 @@ export const measurePlugin = definePlugin({
   coreVersionRange: '^0.1.0',
   provides: [LAUNCH_MEASURER],
   register(container) {
-    container.register(LAUNCH_MEASURER, { useFactory: instanceCachingFactory((c) => new NativeLaunchMeasurer(resolveToken(c, LOGGER))) });
+    container.register(LAUNCH_MEASURER, { useFactory: instanceCachingFactory((c) => new OnDemandMeasurer(resolveToken(c, LOGGER))) });
   },
 });
+
+export default measurePlugin;
