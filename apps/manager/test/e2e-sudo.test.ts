@@ -1,128 +1,28 @@
 import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa, execaSync } from 'execa';
-import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
-import { loadManagerProto } from '@cocos-manager/contract';
+import { execaSync } from 'execa';
+import type { ServiceError } from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { dirEntries, parentPid, pidsWithArg, processState, spawnerOf, startManager, until, waitForGuest, type CreatedVm, type WireVm } from './harness.js';
 import {
-  dirEntries,
-  MAIN,
-  pidsWithArg,
-  processState,
-  REPO,
-  spawnerOf,
-  startManager,
-  testManagerEnv,
-  until,
-  waitForGuest,
-  type CreatedVm,
-  type WireVm,
-} from './harness.js';
+  argvOf,
+  killAll,
+  PAUSED,
+  processesMentioning,
+  qemusOf,
+  SILENT_QMP,
+  startAs,
+  SUDO,
+  SUDOERS,
+  uidOf,
+  USER,
+  type SudoTestManager,
+} from './sudo-harness.js';
 
 // sudo mode with Debian's real sudo and real QEMU: as root (how CI runs) and
 // as a throw-away unprivileged user whose sudoers rule allows only QEMU,
 // kill and chown without a password.
-
-const SUDO = { MANAGER_QEMU_USE_SUDO: 'true', MANAGER_VM_POWERDOWN_TIMEOUT: '0s' };
-/** A real QEMU whose QMP never greets (tools/stand-in/qemu-silent-qmp). */
-const SILENT_QMP = path.join(REPO, 'tools/stand-in/qemu-silent-qmp');
-/** The real QEMU started paused (-S): for supervision checks that need no boot. */
-const PAUSED = path.join(REPO, 'tools/stand-in/qemu-paused');
-const USER = 'cm-sudo-e2e';
-const SUDOERS = `/etc/sudoers.d/${USER}`;
-
-/** Owner uid of a live process, from /proc. */
-function uidOf(pid: number): number {
-  return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-}
-function parentOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-}
-function argvOf(pid: number): string[] {
-  return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-    .split('\0')
-    .filter((a) => a !== '');
-}
-/** Our QEMU processes (not their sudo) under `runDir`. */
-function qemusOf(runDir: string): number[] {
-  return pidsWithArg(runDir).filter((pid) => {
-    try {
-      return !argvOf(pid)[0]!.endsWith('sudo');
-    } catch {
-      return false;
-    }
-  });
-}
-/** Every process whose command line mentions `needle` (QEMU, its sudo, a stand-in's shell). */
-function processesMentioning(needle: string): number[] {
-  return readdirSync('/proc').flatMap((entry) => {
-    if (!/^\d+$/.test(entry)) return [];
-    try {
-      return readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle) ? [Number(entry)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
-function killAll(runDir: string): void {
-  for (const pid of pidsWithArg(runDir)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-}
-
-interface Manager {
-  readonly pid: number;
-  readonly runDir: string;
-  readonly stateDir: string;
-  readonly process: ReturnType<typeof execa>;
-  call<T = Record<string, unknown>>(method: string, request: unknown): Promise<T>;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** The real binary as `user` (setpriv execs it: the pid is the manager's own), on `base` owned by that user. */
-async function startAs(user: { uid: number; gid: number }, base: string, range: string, env: Record<string, string>): Promise<Manager> {
-  const child = execa('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--', process.execPath, MAIN], {
-    env: { ...testManagerEnv(base, range), HOME: base, ...env },
-    extendEnv: false,
-    reject: false,
-    all: true,
-    buffer: false,
-    forceKillAfterDelay: false,
-  });
-  let output = '';
-  const grpcPort = await new Promise<number>((resolve, reject) => {
-    child.all?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /"transport":"grpc","address":"[^"]*:(\d+)"/.exec(output);
-      if (m && output.includes('"msg":"manager started"')) resolve(Number(m[1]));
-    });
-    child.then((r) => reject(new Error(`manager exited (${r.exitCode}) before listening:\n${output}`)), reject);
-  });
-  const { ManagerService } = loadManagerProto();
-  const client = new ManagerService(`127.0.0.1:${grpcPort}`, credentials.createInsecure()) as Client &
-    Record<string, (r: unknown, md: Metadata, cb: (e: ServiceError | null, res: unknown) => void) => void>;
-  return {
-    pid: child.pid!,
-    runDir: path.join(base, 'run'),
-    stateDir: path.join(base, 'state'),
-    process: child,
-    call: <T>(method: string, request: unknown) =>
-      new Promise<T>((resolve, reject) => client[method]!(request, new Metadata(), (err, res) => (err ? reject(err) : resolve(res as T)))),
-    output: () => output,
-    async stop() {
-      client.close();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await child;
-    },
-  };
-}
 
 describe('sudo mode as root (real sudo, real QEMU)', () => {
   const managers: Array<{ dispose(): Promise<void> }> = [];
@@ -142,7 +42,7 @@ describe('sudo mode as root (real sudo, real QEMU)', () => {
     const { pid } = await m.call<WireVm>('GetVm', { id: a.cvm_id });
     // The recorded pid is QEMU's (a child of `sudo -n qemu …`), not sudo's.
     expect(argvOf(pid)[0]).toMatch(/qemu-system-x86_64$/);
-    expect(argvOf(parentOf(pid)).slice(0, 2)).toEqual(['sudo', '-n']);
+    expect(argvOf(parentPid(pid)).slice(0, 2)).toEqual(['sudo', '-n']);
     expect(JSON.parse(readFileSync(path.join(m.stateDir, `${a.cvm_id}.json`), 'utf8'))).toMatchObject({ pid });
 
     process.kill(pid, 'SIGKILL');
@@ -156,7 +56,7 @@ describe('sudo mode as root (real sudo, real QEMU)', () => {
     await m.call('RemoveVm', { cvm_id: a.cvm_id });
 
     const b = await m.call<CreatedVm>('CreateVm', {});
-    const sudoOfB = parentOf((await m.call<WireVm>('GetVm', { id: b.cvm_id })).pid);
+    const sudoOfB = parentPid((await m.call<WireVm>('GetVm', { id: b.cvm_id })).pid);
     await m.call('RemoveVm', { cvm_id: b.cvm_id });
     expect(pidsWithArg(m.runDir)).toEqual([]);
     expect(processState(sudoOfB)).toBeNull();
@@ -198,8 +98,8 @@ describe('sudo mode as root (real sudo, real QEMU)', () => {
     const [a, b] = [await m.call<CreatedVm>('CreateVm', {}), await m.call<CreatedVm>('CreateVm', {})];
     const [pidA, pidB] = [(await m.call<WireVm>('GetVm', { id: a.cvm_id })).pid, (await m.call<WireVm>('GetVm', { id: b.cvm_id })).pid];
     const spawner = spawnerOf(m.pid)!;
-    expect(argvOf(parentOf(pidA)).slice(0, 2)).toEqual(['sudo', '-n']);
-    expect(parentOf(parentOf(pidA))).toBe(spawner); // sudo is the spawner's child
+    expect(argvOf(parentPid(pidA)).slice(0, 2)).toEqual(['sudo', '-n']);
+    expect(parentPid(parentPid(pidA))).toBe(spawner); // sudo is the spawner's child
     process.kill(spawner, 'SIGKILL');
     await until(() => (spawnerOf(m.pid) ?? spawner) !== spawner, 5000, 'a new spawner');
     expect(await m.call<WireVm>('GetVm', { id: a.cvm_id })).toMatchObject({ state: 'running', pid: pidA });
@@ -220,7 +120,7 @@ describe('sudo mode as root (real sudo, real QEMU)', () => {
     await first.kill9();
     const second = await start('6705-6709', {}, first.base);
     expect(await second.call<WireVm>('GetVm', { id: created.cvm_id })).toMatchObject({ state: 'running', adopted: true, pid });
-    expect(processState(parentOf(pid))).not.toBeNull(); // its sudo was left alone too
+    expect(processState(parentPid(pid))).not.toBeNull(); // its sudo was left alone too
     await second.call('RemoveVm', { cvm_id: created.cvm_id });
     expect(pidsWithArg(second.runDir)).toEqual([]);
   });
@@ -238,7 +138,7 @@ describe('sudo mode as root (real sudo, real QEMU)', () => {
 describe('sudo mode as an unprivileged manager user (real sudo, real QEMU)', () => {
   let user: { uid: number; gid: number };
   const bases: string[] = [];
-  const running: Manager[] = [];
+  const running: SudoTestManager[] = [];
   beforeAll(() => {
     execaSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', USER]);
     user = { uid: Number(execaSync('id', ['-u', USER]).stdout), gid: Number(execaSync('id', ['-g', USER]).stdout) };
