@@ -7,7 +7,11 @@ export interface TestPki {
   readonly dir: string;
   /** `<name>.pem` / `<name>.key` inside `dir`. */
   file(name: string): string;
+  /** Issues one more certificate `<name>.pem` (key `<name>.key`) with CN `cn`, signed by the CA `signer` (a leaf unless `extension` says otherwise). */
+  issue(signer: string, name: string, cn: string, extension?: string): Promise<void>;
 }
+
+const LEAF = 'basicConstraints=CA:FALSE';
 
 /**
  * A PKI for TLS tests, made with the openssl CLI: CAs `ca`, `client-ca` and
@@ -19,7 +23,7 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   const ca = (name: string) =>
     execa('openssl', ['req', '-x509', ...ec, '-keyout', file(`${name}.key`), '-out', file(`${name}.pem`), '-days', '1', '-subj', `/CN=${name}`]);
-  const issue = async (signer: string, name: string, cn: string, extension: string) => {
+  const issue = async (signer: string, name: string, cn: string, extension = LEAF) => {
     await execa('openssl', ['req', ...ec, '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', `/CN=${cn}`]);
     writeFileSync(file(`${name}.ext`), `${extension}\n`);
     await execa('openssl', [
@@ -42,7 +46,7 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
   };
   await Promise.all([ca('ca'), ca('client-ca'), ca('other-ca')]);
   await issue('ca', 'server', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1');
-  await issue('client-ca', 'client', 'cocos-cli', 'basicConstraints=CA:FALSE');
-  await issue('other-ca', 'stranger', 'stranger', 'basicConstraints=CA:FALSE');
-  return { dir, file };
+  await issue('client-ca', 'client', 'cocos-cli');
+  await issue('other-ca', 'stranger', 'stranger');
+  return { dir, file, issue };
 }

@@ -162,35 +162,7 @@ describe('mTLS identities and roles', () => {
       ['ops', 'ops-admin'],
       ['nobody', 'nobody'],
     ]) {
-      await execa('openssl', [
-        'req',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        pki.file(`${name}.key`),
-        '-out',
-        pki.file(`${name}.csr`),
-        '-subj',
-        `/CN=${cn}`,
-      ]);
-      await execa('openssl', [
-        'x509',
-        '-req',
-        '-in',
-        pki.file(`${name}.csr`),
-        '-CA',
-        pki.file('client-ca.pem'),
-        '-CAkey',
-        pki.file('client-ca.key'),
-        '-CAcreateserial',
-        '-out',
-        pki.file(`${name}.pem`),
-        '-days',
-        '1',
-      ]);
+      await pki.issue('client-ca', name, cn);
     }
     m = await startGrpcManager({
       MANAGER_GRPC_HOST: 'localhost',

@@ -4,7 +4,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTION_GUARD, type ConnectionGuard } from '@cocos-manager/core';
 import { makeTestPki, type TestPki } from '@cocos-manager/testing';
@@ -19,38 +18,7 @@ describe('mTLS identities and roles', () => {
   let pki: TestPki;
   let m: HttpManager;
   /** Another client certificate from the client CA, with CN `cn`. */
-  const issue = async (name: string, cn: string) => {
-    const f = pki.file;
-    await execa('openssl', [
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      f(`${name}.key`),
-      '-out',
-      f(`${name}.csr`),
-      '-subj',
-      `/CN=${cn}`,
-    ]);
-    await execa('openssl', [
-      'x509',
-      '-req',
-      '-in',
-      f(`${name}.csr`),
-      '-CA',
-      f('client-ca.pem'),
-      '-CAkey',
-      f('client-ca.key'),
-      '-CAcreateserial',
-      '-out',
-      f(`${name}.pem`),
-      '-days',
-      '1',
-    ]);
-  };
+  const issue = (name: string, cn: string) => pki.issue('client-ca', name, cn);
   const as = (name: string) => ({
     ca: readFileSync(pki.file('ca.pem')),
     cert: readFileSync(pki.file(`${name}.pem`)),
