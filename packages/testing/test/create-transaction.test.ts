@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CREATE_STEPS, emptyCreateVmRequest, ErrorCode, type CreateStep, type FaultStep } from '@cocos-manager/core';
+import { CREATE_STEPS, emptyCreateVmRequest, ErrorCode, type CreateStep, type FaultStep, type LaunchSpec, type SupervisedProcess } from '@cocos-manager/core';
 import { type Manager } from '@cocos-manager/core/internal';
 import { FakeLauncher } from '../src/fake-launcher.js';
 import { startFakeManager, testDirs, type TestDirs } from './fake-manager.js';
@@ -172,5 +172,85 @@ describe('create transaction (fake launcher)', () => {
     expect(manager.service.list().map((vm) => vm.state)).toEqual(['running', 'running']);
     expect(new Set(created.map((vm) => vm.id)).size).toBe(2);
     await expect(manager.service.create(emptyCreateVmRequest())).rejects.toMatchObject({ kind: 'VM_CAPACITY_REACHED' });
+  });
+});
+
+/** A launcher whose `start` waits until the test opens its gate: a QEMU still being spawned. */
+class GatedLauncher extends FakeLauncher {
+  private openGate!: () => void;
+  private readonly gate = new Promise<void>((resolve) => (this.openGate = resolve));
+  private called!: () => void;
+  /** Resolves once the create asked for a QEMU (the VM is listed by then). */
+  readonly startAsked = new Promise<void>((resolve) => (this.called = resolve));
+
+  override async start(spec: LaunchSpec): Promise<SupervisedProcess> {
+    this.called();
+    await this.gate;
+    return super.start(spec);
+  }
+
+  release(): void {
+    this.openGate();
+  }
+}
+
+/** Whether `promise` has settled after the event loop ran what was ready (and a timer turn). */
+async function settled(promise: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  return done;
+}
+
+describe('RemoveVm of a VM whose create has not answered yet (listed once prepared)', () => {
+  it('while its QEMU is being spawned: the removal waits for the create, then stops that QEMU; nothing is left', async () => {
+    dirs = testDirs();
+    const launcher = new GatedLauncher();
+    const m = (manager = await startFakeManager(dirs, { launcher }));
+    const create = m.service.create(emptyCreateVmRequest());
+    await launcher.startAsked;
+    const [listed] = m.service.list();
+    expect(listed).toMatchObject({ state: 'provisioning' });
+    const removal = m.service.remove(listed!.id);
+    // Torn down under the create, the VM would lose its files and port while its QEMU is started.
+    expect(await settled(removal)).toBe(false);
+    expect(await dirs.leftovers()).toMatchObject({ run: [listed!.id] });
+    launcher.release();
+    expect(await create).toMatchObject({ id: listed!.id });
+    await removal;
+    expect(launcher.processes).toHaveLength(1);
+    expect(launcher.processes[0]!.alive).toBe(false);
+    await expectNothingLeft(m, launcher);
+  });
+
+  it('while QEMU has not greeted on QMP yet: the create answers, then the removal stops QEMU', async () => {
+    dirs = testDirs();
+    const launcher = new FakeLauncher().script({ qmpGreetsAfterMs: 300 });
+    const m = (manager = await startFakeManager(dirs, { launcher }));
+    const create = m.service.create(emptyCreateVmRequest());
+    while (m.service.list()[0]?.state !== 'starting') await new Promise((resolve) => setTimeout(resolve, 5));
+    const [listed] = m.service.list();
+    const removal = m.service.remove(listed!.id);
+    expect(await create).toMatchObject({ id: listed!.id });
+    await removal;
+    expect(launcher.processes[0]!.alive).toBe(false);
+    await expectNothingLeft(m, launcher);
+  });
+
+  it('whose create then fails: the removal answers VM_NOT_FOUND and the rollback leaves nothing', async () => {
+    dirs = testDirs();
+    const launcher = new GatedLauncher().script({ spawnFails: true });
+    const m = (manager = await startFakeManager(dirs, { launcher }));
+    const create = m.service.create(emptyCreateVmRequest());
+    await launcher.startAsked;
+    const [listed] = m.service.list();
+    const removal = m.service.remove(listed!.id);
+    launcher.release();
+    await expect(create).rejects.toMatchObject({ kind: 'VM_PREPARE_FAILED' });
+    await expect(removal).rejects.toMatchObject({ kind: 'VM_NOT_FOUND', code: ErrorCode.NotFound });
+    await expectNothingLeft(m, launcher);
   });
 });

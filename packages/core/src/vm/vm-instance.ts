@@ -35,6 +35,8 @@ export class VmInstance {
   private readonly createdAtText: string;
   private readonly ttlDeadlineText: string | null;
   private readonly onceTasks = new Map<string, Promise<void>>();
+  /** Settles once the create that made this VM has answered or rolled back (at once for a re-adopted VM). */
+  private creation: Promise<void> = Promise.resolve();
 
   constructor(
     readonly plan: LaunchPlan,
@@ -93,6 +95,16 @@ export class VmInstance {
     this.logger.info({ state, previous }, detail);
     this.persist();
     this.events.lifecycle(this.id, state, previous, detail);
+  }
+
+  /** The create that makes this VM: it settles `until` once it answered or rolled back. */
+  creating(until: Promise<void>): void {
+    this.creation = until;
+  }
+
+  /** Resolves once the VM's create has answered or rolled back: nothing may tear the VM down under it. */
+  created(): Promise<void> {
+    return this.creation;
   }
 
   /** Runs `task` once per `key` (release and removal are asked for from several places). */

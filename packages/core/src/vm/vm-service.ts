@@ -140,6 +140,9 @@ export class VmService implements VmLifecycle {
 
   async remove(id: string): Promise<void> {
     await this.recovered;
+    // Listed once prepared, a VM may be asked to go before its create has answered: it goes once the create
+    // has (torn down under it, it would lose its files and port while its QEMU starts); rolled back, it is gone.
+    await this.known(id).created();
     const vm = this.known(id);
     await vm.once('removal', () => removeVm(this.rt, this.supervision, vm));
   }

@@ -63,6 +63,9 @@ export class CreateTransaction {
     const after = (done: CreateStep) => rt.faults.after(done, id);
     let plan: LaunchPlan | null = null;
     let teardown: VmTeardown | null = null;
+    // Ends the VM's creation (answered or rolled back): a removal asked for meanwhile runs from then on.
+    let settleCreation!: () => void;
+    const creation = new Promise<void>((resolve) => (settleCreation = resolve));
     try {
       // Prepare: each thing the VM gets is held by its teardown, which the rollback runs (once, every step on its own).
       const hostPort = await rt.ports.allocate();
@@ -87,6 +90,7 @@ export class CreateTransaction {
         rt.events,
         held,
       );
+      vm.creating(creation);
       rollback.add(() => vm.forget());
       vm.persist();
 
@@ -170,6 +174,7 @@ export class CreateTransaction {
       log.error({ err }, 'create failed; rolled back');
       throw clientSafe(new ManagerError('VM_CREATE_FAILED', `creating the VM failed: ${(err as Error).message}`, { cause: err }));
     } finally {
+      settleCreation();
       rt.table.unreserve(id);
       // The request's secrets are in the VM's shares now (or gone with the rollback).
       plan?.context.dropRequest();
