@@ -82,6 +82,24 @@ export interface RunningManager {
   dispose(): Promise<void>;
 }
 
+/**
+ * Waits until the manager `child` (started with `all: true, buffer: false`)
+ * logged "manager started"; its gRPC port, and its output so far and from then
+ * on. Rejects, with that output, if `what` exits first.
+ */
+export async function managerServing(child: ResultPromise, what: string): Promise<{ grpcPort: number; output(): string }> {
+  let output = '';
+  const grpcPort = await new Promise<number>((resolve, reject) => {
+    child.all?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = /"transport":"grpc","address":"[^"]*:(\d+)"/.exec(output);
+      if (m && output.includes('"msg":"manager started"')) resolve(Number(m[1]));
+    });
+    child.then((r) => reject(new Error(`${what} exited (${r.exitCode}) before it served:\n${output}`)), reject);
+  });
+  return { grpcPort, output: () => output };
+}
+
 export async function startManager(range: string, env: Record<string, string> = {}, reuseBase?: string): Promise<RunningManager> {
   const base = reuseBase ?? (await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-')));
   const runDir = path.join(base, 'run');
@@ -93,17 +111,8 @@ export async function startManager(range: string, env: Record<string, string> = 
     buffer: false,
     forceKillAfterDelay: false,
   });
-  let output = '';
-  const listening = new Promise<number>((resolve, reject) => {
-    child.all?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /"transport":"grpc","address":"[^"]*:(\d+)"/.exec(output);
-      if (m && output.includes('"msg":"manager started"')) resolve(Number(m[1]));
-    });
-    child.then((r) => reject(new Error(`manager exited (${r.exitCode}) before listening:\n${output}`)), reject);
-  });
-  const grpcPort = await listening;
-  const httpPort = Number(/"transport":"http","address":"[^"]*:(\d+)"/.exec(output)?.[1] ?? 0);
+  const { grpcPort, output } = await managerServing(child, 'manager');
+  const httpPort = Number(/"transport":"http","address":"[^"]*:(\d+)"/.exec(output())?.[1] ?? 0);
   const { ManagerService } = loadManagerProto();
   const client = new ManagerService(`127.0.0.1:${grpcPort}`, credentials.createInsecure()) as Client & Record<string, Unary>;
   const stop = async () => {
@@ -135,7 +144,7 @@ export async function startManager(range: string, env: Record<string, string> = 
       return { status: res.status, json, text };
     },
     process: child,
-    output: () => output,
+    output,
     call: <T>(method: string, request: unknown, token?: string) =>
       new Promise<T>((resolve, reject) => {
         const metadata = new Metadata();

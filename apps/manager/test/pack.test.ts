@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEV_GUEST, REPO } from './harness.js';
+import { DEV_GUEST, managerServing, REPO } from './harness.js';
 
 // What the two apps need, followed through the workspace's dependencies: a
 // package added to either app's tree is packed too, without this list to keep.
@@ -86,22 +86,14 @@ describe('npm pack contents', () => {
       all: true,
       buffer: false,
     });
-    let output = '';
-    const started = new Promise<void>((resolve, reject) => {
-      serve.all?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('"msg":"manager started"')) resolve();
-      });
-      serve.then(() => reject(new Error(`cocos-manager exited before starting:\n${output}`)), reject);
-    });
-    await started;
+    const { output } = await managerServing(serve, 'the installed cocos-manager');
     // The QEMU spawner (a script of core's dist, run by the same Node) starts from the installed packages too.
-    for (const deadline = Date.now() + 10_000; !output.includes('"msg":"QEMU spawner started"') && Date.now() < deadline;)
+    for (const deadline = Date.now() + 10_000; !output().includes('"msg":"QEMU spawner started"') && Date.now() < deadline;)
       await new Promise((r) => setTimeout(r, 50));
-    expect(output).toMatch(/"msg":"QEMU spawner started"/);
+    expect(output()).toMatch(/"msg":"QEMU spawner started"/);
 
     // The CLI, installed from its own tarball with the contract package and no server plugin, talks to it.
-    const grpc = output
+    const grpc = output()
       .split('\n')
       .map((line) => (line.startsWith('{') ? (JSON.parse(line) as { msg?: string; transport?: string; address?: string }) : {}))
       .find((line) => line.msg === 'transport listening' && line.transport === 'grpc');

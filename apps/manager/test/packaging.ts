@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { devGuest, devGuestEnv } from '@cocos-manager/testing';
-import { DEV_GUEST, REPO } from './harness.js';
+import { DEV_GUEST, managerServing, REPO } from './harness.js';
 
 /** What the package build writes: build/packages/cocos-manager_<version>_amd64.deb. */
 export const PACKAGES = path.join(REPO, 'build/packages');
@@ -121,19 +121,11 @@ export async function startPackaged(command: readonly string[], env: Record<stri
     buffer: false,
     forceKillAfterDelay: false,
   });
-  let output = '';
-  const grpcPort = await new Promise<number>((resolve, reject) => {
-    child.all?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /"transport":"grpc","address":"[^"]*:(\d+)"/.exec(output);
-      if (m && output.includes('"msg":"manager started"')) resolve(Number(m[1]));
-    });
-    child.then((r) => reject(new Error(`${command.join(' ')} exited (${r.exitCode}) before starting:\n${output}`)), reject);
-  });
+  const { grpcPort, output } = await managerServing(child, command.join(' '));
   return {
     grpcPort,
     process: child,
-    output: () => output,
+    output,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return (await child).exitCode;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadManagerProto } from '@cocos-manager/contract';
-import { MAIN, pidsWithArg, REPO, testManagerEnv } from './harness.js';
+import { MAIN, managerServing, pidsWithArg, REPO, testManagerEnv } from './harness.js';
 
 export const SUDO = { MANAGER_QEMU_USE_SUDO: 'true', MANAGER_VM_POWERDOWN_TIMEOUT: '0s' };
 /** A real QEMU whose QMP never greets (tools/stand-in/qemu-silent-qmp). */
@@ -76,15 +76,7 @@ export async function startAs(user: { uid: number; gid: number }, base: string, 
     buffer: false,
     forceKillAfterDelay: false,
   });
-  let output = '';
-  const grpcPort = await new Promise<number>((resolve, reject) => {
-    child.all?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /"transport":"grpc","address":"[^"]*:(\d+)"/.exec(output);
-      if (m && output.includes('"msg":"manager started"')) resolve(Number(m[1]));
-    });
-    child.then((r) => reject(new Error(`manager exited (${r.exitCode}) before listening:\n${output}`)), reject);
-  });
+  const { grpcPort, output } = await managerServing(child, `the manager as uid ${user.uid}`);
   const { ManagerService } = loadManagerProto();
   const client = new ManagerService(`127.0.0.1:${grpcPort}`, credentials.createInsecure()) as Client &
     Record<string, (r: unknown, md: Metadata, cb: (e: ServiceError | null, res: unknown) => void) => void>;
@@ -95,7 +87,7 @@ export async function startAs(user: { uid: number; gid: number }, base: string, 
     process: child,
     call: <T>(method: string, request: unknown) =>
       new Promise<T>((resolve, reject) => client[method]!(request, new Metadata(), (err, res) => (err ? reject(err) : resolve(res as T)))),
-    output: () => output,
+    output,
     async stop() {
       client.close();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
