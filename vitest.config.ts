@@ -40,10 +40,10 @@ const project = (name: string, dir: string, extra: Record<string, unknown> = {})
 
 /**
  * apps/manager's test files that launch no QEMU (they run the binary's
- * subcommands, the packaging and the in-process wiring). Vitest runs the
- * projects that allow parallel files first, then the one-at-a-time ones; on
- * two cores the default is one worker for all, so these would wait in line
- * with the VM files for nothing.
+ * subcommands, the packaging and the in-process wiring). `npm test`
+ * (scripts/run-tests.sh) runs them in the lane beside the VM files
+ * (`--project '!cocos-manager'`); in one `npx vitest run` they run before the
+ * one-at-a-time VM files instead of waiting in line with them.
  */
 const MANAGER_HOST_FILES = [
   'alerts',
@@ -74,7 +74,7 @@ const MANAGER_HOST_FILES = [
 
 export default defineConfig({
   test: {
-    // Two at a time where a project allows it (its files then share the two cores); the VM files stay one at a time.
+    // For a plain `npx vitest run`: two at a time where a project allows it; the VM files stay one at a time. `npm test` runs two lanes of one file each (scripts/run-tests.sh).
     maxWorkers: 2,
     projects: [
       project('@cocos-manager/core', './packages/core'),
@@ -97,7 +97,7 @@ export default defineConfig({
       project('cocos-manager-cli', './apps/cli', { testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false }),
       // The binary's files that boot no VM (no QEMU, stand-in or real): with the packages' unit tests, two at a time.
       project('cocos-manager:host', './apps/manager', { include: MANAGER_HOST_FILES, testTimeout: 180_000, hookTimeout: 120_000 }),
-      // End-to-end files boot VMs under TCG: one file at a time on a 2-core machine, after the rest.
+      // End-to-end files boot VMs under TCG: one file at a time (their port ranges and machine-wide steps assume it); `npm test`'s VM lane.
       project('cocos-manager', './apps/manager', { exclude: MANAGER_HOST_FILES, testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false }),
     ],
   },
