@@ -55,6 +55,7 @@ const MANAGER_HOST_FILES = [
   'fresh-clone',
   'gpu',
   'gpu-wire',
+  'idle-wakeups',
   'kubernetes',
   'measure-cli',
   'measure-policy',

@@ -6,6 +6,9 @@ import { UpstreamApiMetrics } from './upstream-metrics.js';
 import { agentMessageMetrics, type AgentCounts } from './agent-metrics.js';
 import type { StateStore } from './vm/state/state-store.js';
 
+/** How often the event-loop delay histogram (nodejs_eventloop_lag_*) samples. */
+const EVENT_LOOP_SAMPLE_MS = 100;
+
 /**
  * The manager's Prometheus metrics, shared by every transport: process
  * defaults, API calls by transport, method and status (count and latency, as
@@ -23,7 +26,10 @@ export class PrometheusMetrics implements ManagerMetrics {
   constructor(service: Pick<VmApi, 'list' | 'portUsage' | 'onConsole'>, maxVms: number, state?: Pick<StateStore, 'writeFailures'>, agents?: AgentCounts) {
     const registers = [this.registry];
     this.upstream = new UpstreamApiMetrics(this.registry);
-    collectDefaultMetrics({ register: this.registry });
+    // prom-client's event-loop delay histogram samples every 10 ms by default: a timer that woke an idle
+    // manager 100 times a second (~1 % of a core doing nothing). Every 100 ms still records any stall
+    // longer than that, and a shorter one in proportion to its length.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     // prom-client also exports these gauges under a counter-style "_total" name, which
     // Prometheus' naming rules (promtool check metrics) refuse; their twins without
     // the suffix carry the same values.
