@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import path from 'node:path';
 import { measure as guardCosts, server as guardServer } from './guard-figure.mjs';
 import { killQemusUnder, spawnUntil } from './hundred-vms.mjs';
-import { benchEnv, fig, median, ms, REPO, rssMiB, sleep, startManager, tempBase } from './lib.mjs';
+import { benchEnv, fig, managerCpuSeconds, median, ms, REPO, rssMiB, sleep, startManager, tempBase } from './lib.mjs';
 
 const MOST = 250;
 /** What one paused stand-in holds (RSS), with some headroom. */
@@ -128,6 +128,9 @@ export async function runManyRealVms() {
       ),
     );
 
+    // Idle CPU with the VMs as its own children (exit events), then below as re-adopted ones (the liveness watch).
+    const ownIdle = await idleCpuPercent(m.pid);
+
     // Restart: kill -9; an empty manager under the same load, then the real one until all are re-adopted.
     await m.kill9();
     m = null;
@@ -155,6 +158,18 @@ export async function runManyRealVms() {
     restart.child.kill('SIGTERM');
     await restart.child;
     m = await startManager(env);
+    const adoptedIdle = await idleCpuPercent(m.pid);
+    figures.push(
+      fig(
+        `manager CPU while ${label} idle, re-adopted after a restart (% of one core, 20 s), over the same VMs as its own children`,
+        adoptedIdle,
+        '%',
+        ownIdle,
+        adoptedIdle / Math.max(ownIdle, 0.05),
+        '≤ 1 % of one core',
+        adoptedIdle <= 1,
+      ),
+    );
     const ids = (await m.call('ListVms', {})).vms.map((v) => v.id);
     const removeTimes = [];
     const t1 = ms();
@@ -186,6 +201,14 @@ export async function runManyRealVms() {
     rmSync(base, { recursive: true, force: true });
   }
   return figures;
+}
+
+/** The manager's (and its spawner's) CPU over 20 s of idling, after 3 s to settle, in % of one core. */
+async function idleCpuPercent(pid) {
+  await sleep(3000);
+  const before = managerCpuSeconds(pid);
+  await sleep(20_000);
+  return +(((managerCpuSeconds(pid) - before) / 20) * 100).toFixed(2);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -22,6 +22,7 @@ export * from './vm/console/console-follower.js';
 export * from './vm/console/console-log.js';
 export * from './vm/lifecycle/launch-plan.js';
 export * from './vm/lifecycle/stop-ladder.js';
+export * from './vm/host/liveness-watch.js';
 export * from './vm/host/qemu-launcher.js';
 export * from './vm/host/spawner/spawner-channel.js';
 export * from './vm/host/spawner/spawner-client.js';

@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { LaunchSpec, QmpConnection } from '../src/index.js';
-import { SpawnedQemu, SpawnerChannel, SpawnerClient, type SpawnEvents } from '../src/internal.js';
+import { LivenessWatch, SpawnedQemu, SpawnerChannel, SpawnerClient, type SpawnEvents } from '../src/internal.js';
 import { serve } from '../src/vm/host/spawner/spawner-main.js';
 
 const dirs: string[] = [];
@@ -192,21 +192,24 @@ describe('SpawnedQemu: a QEMU started by the spawner, supervised with or without
   it('reports an exit at once with its code and last output; a program that cannot start fails with QEMU_SPAWN_FAILED', async () => {
     const client = new SpawnerClient();
     clients.push(client);
-    const quick = await SpawnedQemu.start(client, spec('cvm-quick', 'echo "no kernel"; exit 1'));
+    const quick = await SpawnedQemu.start(client, spec('cvm-quick', 'echo "no kernel"; exit 1'), new LivenessWatch());
     expect(await quick.exited).toEqual({ code: 1, signal: null, reason: 'QEMU exited with code 1; last output: no kernel' });
     expect(await quick.kill('SIGTERM')).toBe(false);
     const missing = path.join(tmp(), 'qemu-system-x86_64');
-    await expect(SpawnedQemu.start(client, { ...spec('cvm-missing', ''), argv: [missing, '-name', 'cvm-missing'] })).rejects.toMatchObject({
-      kind: 'QEMU_SPAWN_FAILED',
-      message: `cannot start ${missing}: spawn ${missing} ENOENT`,
-    });
+    await expect(SpawnedQemu.start(client, { ...spec('cvm-missing', ''), argv: [missing, '-name', 'cvm-missing'] }, new LivenessWatch())).rejects.toMatchObject(
+      {
+        kind: 'QEMU_SPAWN_FAILED',
+        message: `cannot start ${missing}: spawn ${missing} ENOENT`,
+      },
+    );
   });
 
   it('after the spawner dies: still signalled (the stop ladder works), and an exit from outside is still seen', async () => {
     const client = new SpawnerClient();
     clients.push(client);
-    const stopped = await SpawnedQemu.start(client, spec('cvm-stopped', LOOP), 20);
-    const crashed = await SpawnedQemu.start(client, spec('cvm-crashed', LOOP), 20);
+    const liveness = new LivenessWatch({ everyMs: 20 });
+    const stopped = await SpawnedQemu.start(client, spec('cvm-stopped', LOOP), liveness);
+    const crashed = await SpawnedQemu.start(client, spec('cvm-crashed', LOOP), liveness);
     pids.push(stopped.pid, crashed.pid);
     expect(await stopped.kill('SIGCONT')).toBe(true); // through the spawner
     process.kill(client.pid!, 'SIGKILL');
@@ -226,7 +229,7 @@ describe('SpawnedQemu: a QEMU started by the spawner, supervised with or without
   it('after the spawner dies, the end of its QMP connection is what reports the exit (no poll needed)', async () => {
     const client = new SpawnerClient();
     clients.push(client);
-    const proc = await SpawnedQemu.start(client, spec('cvm-qmp', LOOP), 3_600_000); // a poll that never comes in this test
+    const proc = await SpawnedQemu.start(client, spec('cvm-qmp', LOOP), new LivenessWatch({ everyMs: 3_600_000 })); // a tick that never comes in this test
     pids.push(proc.pid);
     const qmp = Object.assign(new EventEmitter(), { connected: true, execute: () => Promise.resolve(), close: () => undefined });
     proc.watchQmp(qmp as unknown as QmpConnection);

@@ -4,38 +4,40 @@ import { lastMeaningfulLines } from './qemu-exit.js';
 import { signalProcess } from './sudo-signal.js';
 import type { SupervisedProcess } from '../../api/process-launcher.js';
 import type { VmExit } from '../../api/vm-types.js';
+import type { LivenessWatch } from './liveness-watch.js';
 
 /**
  * A QEMU started by an earlier manager and re-adopted after a restart, or one
  * whose spawner died (see spawner/spawned-qemu.ts). It is not our child, so there is no exit event: its end is seen when its QMP
- * socket closes (immediately), with a slow liveness poll as a safety net.
+ * socket closes (immediately), with the shared liveness watch as a safety net.
  * Signals are sent only after re-checking that the pid is still that QEMU
  * (QEMU's own pid also in sudo mode: that is what the state records).
  */
 export class AdoptedProcess implements SupervisedProcess {
   readonly exited: Promise<VmExit>;
-  private poll: NodeJS.Timeout | null = null;
+  private unwatch: (() => void) | null = null;
 
   constructor(
     private readonly identity: ProcessIdentity,
     private readonly vmName: string,
     private readonly consoleLog: string,
     qmp: QmpConnection | null,
-    pollMs = 1000,
+    /** The slow safety net shared by every process supervised this way. */
+    liveness: LivenessWatch,
     /** How it came to be supervised without being our child (said in its exit reason). */
     private readonly how = 're-adopted after a manager restart',
   ) {
     this.exited = new Promise<void>((resolve) => {
-      const check = async () => {
-        if (!(await checkIdentity(identity, vmName)).same) resolve();
-      };
-      // A failed check (unreadable /proc) is retried by the next poll.
-      const checkLater = () => {
-        check().catch(() => undefined);
-      };
-      qmp?.once('closed', checkLater);
-      this.poll = setInterval(checkLater, pollMs);
-      this.poll.unref();
+      this.unwatch = liveness.watch(identity, resolve);
+      // Its QMP socket closed: QEMU most likely exited, checked at once. A failed check (unreadable /proc) leaves it to the watch.
+      qmp?.once('closed', () => {
+        checkIdentity(identity, vmName).then(
+          (check) => {
+            if (!check.same) resolve();
+          },
+          () => undefined,
+        );
+      });
     })
       .then(() => this.awaitReaped())
       .then(() => this.describeExit());
@@ -67,7 +69,7 @@ export class AdoptedProcess implements SupervisedProcess {
   }
 
   private async describeExit(): Promise<VmExit> {
-    if (this.poll) clearInterval(this.poll);
+    this.unwatch?.();
     const last = await lastMeaningfulLines(this.consoleLog);
     // Its parent was the previous manager (or a spawner that died): the exit status went to whoever reaped it.
     const reason = `QEMU (${this.how}) exited; exit status unknown${last.length > 0 ? `; last output: ${last.join(' | ')}` : ''}`;

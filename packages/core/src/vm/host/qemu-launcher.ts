@@ -1,5 +1,6 @@
 import type { LaunchSpec, ProcessLauncher, QmpConnection } from '../../api/process-launcher.js';
 import { AdoptedProcess } from './adopted-process.js';
+import { LivenessWatch } from './liveness-watch.js';
 import { checkIdentity, type IdentityCheck, type ProcessIdentity } from './process-identity.js';
 import { QemuProcess } from './qemu-process.js';
 import { QmpClient } from './qmp-client.js';
@@ -19,6 +20,8 @@ import type { SupervisedProcess } from '../../api/process-launcher.js';
 export class QemuLauncher implements ProcessLauncher {
   /** QEMUs from the spawner by QMP socket, until they end: their QMP connection is theirs to watch if the spawner dies. */
   private readonly spawned = new Map<string, SpawnedQemu>();
+  /** One timer watching every QEMU that is not a child (re-adopted, or its spawner died). */
+  private readonly liveness = new LivenessWatch();
 
   constructor(private readonly spawner: SpawnerClient | null = null) {}
 
@@ -29,12 +32,13 @@ export class QemuLauncher implements ProcessLauncher {
   async close(): Promise<void> {
     for (const proc of this.spawned.values()) proc.release();
     this.spawned.clear();
+    this.liveness.stop();
     await this.spawner?.close();
   }
 
   async start(spec: LaunchSpec): Promise<SupervisedProcess> {
     if (!this.spawner) return QemuProcess.start(spec.argv, spec.consoleLog, spec.name);
-    const proc = await SpawnedQemu.start(this.spawner, spec);
+    const proc = await SpawnedQemu.start(this.spawner, spec, this.liveness);
     this.spawned.set(spec.qmpSocket, proc);
     const forget = () => {
       if (this.spawned.get(spec.qmpSocket) === proc) this.spawned.delete(spec.qmpSocket);
@@ -58,7 +62,7 @@ export class QemuLauncher implements ProcessLauncher {
   }
 
   adopt(identity: ProcessIdentity, spec: Pick<LaunchSpec, 'consoleLog' | 'name'>, qmp: QmpConnection | null): SupervisedProcess {
-    return new AdoptedProcess(identity, spec.name, spec.consoleLog, qmp);
+    return new AdoptedProcess(identity, spec.name, spec.consoleLog, qmp, this.liveness);
   }
 
   private async connect(socket: string, timeoutMs: number): Promise<QmpConnection> {

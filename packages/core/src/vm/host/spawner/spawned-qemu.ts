@@ -2,6 +2,7 @@ import type { LaunchSpec, QmpConnection, SupervisedProcess } from '../../../api/
 import type { VmExit } from '../../../api/vm-types.js';
 import { ManagerError } from '../../../errors.js';
 import { AdoptedProcess } from '../adopted-process.js';
+import type { LivenessWatch } from '../liveness-watch.js';
 import { readStartTime } from '../process-identity.js';
 import { describeQemuExit } from '../qemu-exit.js';
 import { qemusNamed } from '../sudo-qemu.js';
@@ -25,7 +26,7 @@ type State = Ending | { readonly kind: 'released' };
  *
  * If the spawner dies first, QEMU runs on with init as its parent: from
  * then on it is supervised as a re-adopted QEMU is (AdoptedProcess: pid and
- * /proc start time, the end of its QMP connection, a liveness poll).
+ * /proc start time, the end of its QMP connection, the shared liveness watch).
  */
 export class SpawnedQemu implements SupervisedProcess {
   readonly exited: Promise<VmExit>;
@@ -42,7 +43,7 @@ export class SpawnedQemu implements SupervisedProcess {
     private readonly spec: LaunchSpec,
     private readonly viaSudo: boolean,
     ended: Promise<Ending>,
-    private readonly orphanPollMs: number,
+    private readonly liveness: LivenessWatch,
   ) {
     ended.then(
       (e) => this.finish(e),
@@ -57,7 +58,7 @@ export class SpawnedQemu implements SupervisedProcess {
   }
 
   /** Asks `spawner` for QEMU; rejects (QEMU_SPAWN_FAILED) when it cannot be started. */
-  static async start(spawner: SpawnerClient, spec: LaunchSpec, orphanPollMs = 1000): Promise<SpawnedQemu> {
+  static async start(spawner: SpawnerClient, spec: LaunchSpec, liveness: LivenessWatch): Promise<SpawnedQemu> {
     const [file, ...args] = spec.argv;
     if (file === undefined) throw new ManagerError('QEMU_ARGUMENT_INVALID', 'empty QEMU argv');
     let spawned!: (r: { pid: number; startTime: string } | { failed: string } | { orphaned: true }) => void;
@@ -104,7 +105,7 @@ export class SpawnedQemu implements SupervisedProcess {
         startTime = (await readStartTime(qemu)) ?? '';
       }
     }
-    return new SpawnedQemu(channel, id, pid, startTime, spec, viaSudo, ending, orphanPollMs);
+    return new SpawnedQemu(channel, id, pid, startTime, spec, viaSudo, ending, liveness);
   }
 
   /** QEMU's QMP connection: once the spawner is gone, the end of it is how QEMU's exit is seen at once. */
@@ -151,7 +152,7 @@ export class SpawnedQemu implements SupervisedProcess {
       this.spec.name,
       this.spec.consoleLog,
       this.qmp,
-      this.orphanPollMs,
+      this.liveness,
       'supervised without its parent, the QEMU spawner, which died',
     );
     return this.adopted;
