@@ -17,6 +17,8 @@ function run(args: string[], env: Record<string, string> = {}) {
     extendEnv: false,
     reject: false,
     encoding: 'buffer',
+    // stdout's bytes as written: execa would strip a final 0x0a, the last byte of one signed CoRIM in 256.
+    stripFinalNewline: { stdout: false },
   });
 }
 const text = (b: Uint8Array | undefined) => Buffer.from(b ?? []).toString('utf8');

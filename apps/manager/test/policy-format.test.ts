@@ -75,7 +75,8 @@ describe('attestation policy formats on every surface', () => {
   });
 
   it('the operator CLI: --format json and --format corim', async () => {
-    const cli = (...args: string[]) => execa('node', [CLI, '--server-url', `127.0.0.1:${grpcPort}`, ...args], { encoding: 'buffer', reject: false });
+    const cli = (...args: string[]) =>
+      execa('node', [CLI, '--server-url', `127.0.0.1:${grpcPort}`, ...args], { encoding: 'buffer', stripFinalNewline: { stdout: false }, reject: false }); // a CoRIM's last byte may be 0x0a
     const json = await cli('attestation-policy', vmId, '--format', 'json');
     expect(json.exitCode).toBe(0);
     expect(JSON.parse(Buffer.from(json.stdout).toString())).toEqual(policy.json);
