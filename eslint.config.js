@@ -52,6 +52,27 @@ export default [
     },
   },
   {
+    // node:crypto, node:http and node:https as values come from core's
+    // node-builtins.ts: an ES import of them builds Node's module facade,
+    // which loads WebCrypto and undici (~3 MiB of an idle manager's RSS).
+    files: ['packages/*/src/**/*.ts', 'apps/*/src/**/*.ts', 'examples/*/src/**/*.ts'],
+    ignores: ['packages/core/src/node-builtins.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['crypto', 'http', 'https'].flatMap((name) =>
+            [name, `node:${name}`].map((specifier) => ({
+              name: specifier,
+              allowTypeImports: true,
+              message: `Use node${name[0].toUpperCase()}${name.slice(1)} from "@cocos-manager/core": an ES import of ${specifier} loads ${name === 'crypto' ? 'WebCrypto' : 'undici'} (packages/core/src/node-builtins.ts).`,
+            })),
+          ),
+        },
+      ],
+    },
+  },
+  {
     // A plugin's tests may also use the test kit; its sources may not.
     files: ['packages/*/test/**/*.ts', 'examples/*/test/**/*.ts', 'apps/*/test/**/*.ts'],
     rules: {

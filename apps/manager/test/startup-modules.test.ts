@@ -2,8 +2,11 @@
  * What the serving binary carries: the code a default configuration does not
  * use is loaded when it is first used, not at start — the launch measurement
  * engine (the plain backend measures nothing), the tracing SDK (ratio 0), the
- * CLI parser (no subcommand). The real binary serves with a module-loading
- * hook that records every module it loads.
+ * CLI parser (no subcommand) — and none of Node's own modules it never
+ * uses: WebCrypto and undici, which an ES import of node:crypto or node:http
+ * loads (core's node-builtins.ts). The real binary serves with a
+ * module-loading hook that records every module it loads, and writes Node's
+ * list of its internal modules as it exits.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,6 +19,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-startup-modules-'));
 const loadedFile = path.join(dir, 'loaded');
 const hooks = path.join(dir, 'hooks.mjs');
 const registrar = path.join(dir, 'register.mjs');
+const builtinsFile = path.join(dir, 'builtins.json');
 // The hooks run on the loader's own thread: each module's URL is appended as it loads.
 writeFileSync(
   hooks,
@@ -26,7 +30,14 @@ export async function load(url, context, next) {
 }
 `,
 );
-writeFileSync(registrar, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+writeFileSync(
+  registrar,
+  `import { register } from 'node:module';
+import { writeFileSync } from 'node:fs';
+register(${JSON.stringify(pathToFileURL(hooks).href)});
+process.on('exit', () => writeFileSync(${JSON.stringify(builtinsFile)}, JSON.stringify(process.moduleLoadList)));
+`,
+);
 
 const MEASURE_DIST = pathToFileURL(path.join(REPO, 'packages/measure/dist')).href;
 
@@ -50,5 +61,16 @@ describe('the serving binary loads only what its configuration uses', () => {
       expect(loaded.filter((url) => url.includes(`/node_modules/${lazy}`))).toEqual([]);
     // And it serves.
     expect((await m.call<{ vms: unknown[] }>('ListVms', {})).vms).toEqual([]);
+  });
+
+  it("none of Node's WebCrypto or undici (fetch) while it serves over gRPC and HTTP, up to its exit", async () => {
+    expect(m).not.toBeNull();
+    expect((await m!.http('GET', '/vms')).json).toEqual({ vms: [] });
+    await m!.dispose();
+    m = null;
+    const builtins: string[] = JSON.parse(readFileSync(builtinsFile, 'utf8'));
+    // The list is Node's own: the manager's HTTP and gRPC servers, and its crypto, are in it.
+    for (const used of ['NativeModule http', 'NativeModule http2', 'NativeModule crypto']) expect(builtins).toContain(used);
+    expect(builtins.filter((name) => /undici|webcrypto/.test(name))).toEqual([]);
   });
 });

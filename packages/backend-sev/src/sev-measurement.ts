@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { ManagerError, type LaunchMeasurementRequest, type LaunchMeasurer } from '@cocos-manager/core';
+import { ManagerError, type LaunchMeasurementRequest, type LaunchMeasurer, nodeCrypto } from '@cocos-manager/core';
+
+const { createHash } = nodeCrypto;
 
 /** What the PSP measures at launch: the firmware, the hashes table, and (SEV-ES) the VMSAs. */
 export interface SevLaunch {

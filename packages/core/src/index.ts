@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 
 export * from './errors.js';
+export * from './node-builtins.js';
 export * from './tokens.js';
 export * from './version.js';
 export * from './api/agent-messages.js';

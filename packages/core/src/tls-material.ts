@@ -1,6 +1,9 @@
-import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config/manager-config.js';
+import { nodeCrypto } from './node-builtins.js';
+
+const { createPrivateKey, createPublicKey, X509Certificate } = nodeCrypto;
 
 /** The environment variables of one listener's TLS files (gRPC, HTTP). */
 export interface TlsVariables {

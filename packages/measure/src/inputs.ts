@@ -1,8 +1,10 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { MeasureError, MeasureErrorCode } from './errors.js';
 import { cmdlineDigest, type KernelHashes } from './sev/kernel-hashes.js';
+import { nodeCrypto } from '@cocos-manager/core';
+
+const { createHash } = nodeCrypto;
 
 const why = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 

@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
+import { nodeCrypto } from '@cocos-manager/core';
+
+const { createHash } = nodeCrypto;
 
 /** Every entry under a directory (paths relative to it), described by type, mode, size, content hash or link target. */
 export type FsSnapshot = ReadonlyMap<string, string>;

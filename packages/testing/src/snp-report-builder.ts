@@ -4,10 +4,13 @@
 // 0x2a0 bytes, R and S stored little-endian in 72-byte fields. And an
 // AMD-like certificate chain (ARK, ASK: RSA-PSS; VCEK: EC P-384) made with
 // the openssl CLI. Independent of the engine that verifies them.
-import { sign, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { nodeCrypto } from '@cocos-manager/core';
+
+const { sign } = nodeCrypto;
 
 export interface SnpReportFields {
   readonly version?: number;

@@ -4,8 +4,10 @@
 // adds the 256 bytes it measures as two more blocks) and the TDVF design
 // guide's metadata layout. It shares no code with the engine it checks: it
 // builds the whole measured byte stream and hashes it once.
-import { createHash } from 'node:crypto';
 import { guidBytes } from './sev-test-firmware.js';
+import { nodeCrypto } from '@cocos-manager/core';
+
+const { createHash } = nodeCrypto;
 
 export interface TdvfSectionReference {
   readonly dataOffset: number;

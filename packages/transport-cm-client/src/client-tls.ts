@@ -1,6 +1,8 @@
-import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '@cocos-manager/core';
+import { ConfigError, nodeCrypto } from '@cocos-manager/core';
+
+const { createPrivateKey, createPublicKey, X509Certificate } = nodeCrypto;
 
 /** The files of the client's TLS, each with the variable that named it (for the error line). */
 export interface ClientTlsPaths {

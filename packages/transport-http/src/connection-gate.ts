@@ -1,9 +1,17 @@
-import http from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage, Server as HttpServer, ServerOptions, ServerResponse } from 'node:http';
 import type { Server, Socket } from 'node:net';
-import { guardRefusal, IGNORE_SOCKET_ERRORS, listenOnAll, type ConnectionGuard, type Logger, type ManagerMetrics } from '@cocos-manager/core';
+import {
+  guardRefusal,
+  IGNORE_SOCKET_ERRORS,
+  listenOnAll,
+  nodeHttp,
+  nodeHttps,
+  type ConnectionGuard,
+  type Logger,
+  type ManagerMetrics,
+} from '@cocos-manager/core';
 
-type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** The server side of TLS, when HTTPS is on. */
 export interface ServerTls {
@@ -46,7 +54,7 @@ export class ConnectionGate {
   ) {}
 
   /** Fastify's serverFactory: the main server. */
-  readonly serverFactory = (handler: RequestHandler): http.Server => {
+  readonly serverFactory = (handler: RequestHandler): HttpServer => {
     this.handler = handler;
     return this.createServer(handler);
   };
@@ -61,7 +69,7 @@ export class ConnectionGate {
    * servers with the same handler and port); returns the bound port.
    * `localhost` means 127.0.0.1 and ::1, whatever /etc/hosts says.
    */
-  async listen(main: http.Server, host: string, port: number): Promise<number> {
+  async listen(main: HttpServer, host: string, port: number): Promise<number> {
     const { port: bound, servers } = await listenOnAll(main, () => this.createServer(this.handler ?? IGNORE), host, port, {
       logger: this.logger,
       transport: 'HTTP',
@@ -77,15 +85,15 @@ export class ConnectionGate {
         (server) =>
           new Promise<void>((resolve) => {
             server.close(() => resolve());
-            (server as http.Server).closeAllConnections();
+            (server as HttpServer).closeAllConnections();
           }),
       ),
     );
   }
 
-  private createServer(handler: RequestHandler): http.Server {
+  private createServer(handler: RequestHandler): HttpServer {
     const l = this.limits;
-    const options: http.ServerOptions = {
+    const options: ServerOptions = {
       requestTimeout: l.requestTimeout,
       headersTimeout: l.headersTimeout,
       maxHeaderSize: l.maxHeaderSize,
@@ -93,8 +101,8 @@ export class ConnectionGate {
       connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(l.headersTimeout / 5))),
     };
     const server = this.tls
-      ? https.createServer({ ...options, ...this.tls, handshakeTimeout: l.headersTimeout }, handler)
-      : http.createServer(options, handler);
+      ? nodeHttps.createServer({ ...options, ...this.tls, handshakeTimeout: l.headersTimeout }, handler)
+      : nodeHttp.createServer(options, handler);
     server.keepAliveTimeout = l.keepAliveTimeout;
     const handoff = server.listeners('connection') as Array<(socket: Socket) => void>;
     server.removeAllListeners('connection');

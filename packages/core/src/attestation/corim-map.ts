@@ -1,8 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Encoder, Tag as CborTag } from 'cbor-x';
 import type { AttestationPolicyDocument, ReferenceMeasurement } from '../api/attestation-policy.js';
 import { ManagerError } from '../errors.js';
+import { nodeCrypto } from '../node-builtins.js';
+
+const { createHash, randomUUID } = nodeCrypto;
 
 /*
  * The unsigned CoRIM of a policy, laid out as draft-ietf-rats-corim and

@@ -1,7 +1,10 @@
-import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/manager-config.js';
 import { cbor } from './corim-map.js';
+import { nodeCrypto } from '../node-builtins.js';
+
+const { createPrivateKey, sign } = nodeCrypto;
 
 /*
  * A signed CoRIM is a COSE_Sign1 (RFC 9052), tag 18, as veraison/corim's

@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { container as rootContainer, instanceCachingFactory, Lifecycle, type DependencyContainer } from 'tsyringe';
 import type { DestinationStream, Logger } from 'pino';
 import type { ManagerPlugin } from '../api/plugin.js';
-import { randomUUID } from 'node:crypto';
 import { NO_CREATE_FAULTS } from '../api/create-faults.js';
 import {
   AGENT_MESSAGES,
@@ -55,6 +54,9 @@ import { VmEventBus } from '../vm/vm-events.js';
 import { StateStore } from '../vm/state/state-store.js';
 import { checkPlugins, PluginError } from './plugin-checks.js';
 import { declaredContainer } from './declared-registrations.js';
+import { nodeCrypto } from '../node-builtins.js';
+
+const { randomUUID } = nodeCrypto;
 
 export const CORE_PACKAGE = '@cocos-manager/core';
 

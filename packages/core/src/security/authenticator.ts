@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { SliceValues } from '../api/settings.js';
 import { ManagerError } from '../errors.js';
 import type { authSettings } from './auth-settings.js';
@@ -7,6 +6,9 @@ import { allows, requiredRole, type ApiOperation } from './roles.js';
 
 export type { ApiAuth, Caller, ClientCertificate, Credentials };
 import { readTokenFile, type TokenEntry } from './token-file.js';
+import { nodeCrypto } from '../node-builtins.js';
+
+const { createHash, timingSafeEqual } = nodeCrypto;
 
 const ANONYMOUS_ADMIN: Caller = { identity: 'anonymous', role: 'admin', via: 'none' };
 

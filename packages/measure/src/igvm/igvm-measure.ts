@@ -1,8 +1,10 @@
-import { createHash } from 'node:crypto';
 import { hex, MeasureError, MeasureErrorCode } from '../errors.js';
 import { PageInfoChain, SnpPageType, VMSA_GPA } from '../snp/page-info-chain.js';
 import { HeaderType, PAGE_2M, PAGE_4K, PageDataFlag, PageDataType, Platform, PLATFORM_NAMES } from './igvm-format.js';
 import type { IgvmFile, IgvmHeader } from './igvm-parse.js';
+import { nodeCrypto } from '@cocos-manager/core';
+
+const { createHash } = nodeCrypto;
 
 export interface IgvmMeasureOptions {
   /** Measure PAGE_DATA without file data as SNP zero pages (igvmmeasure --native-zero) rather than normal pages of zeros. */

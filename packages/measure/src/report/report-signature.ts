@@ -1,14 +1,17 @@
-import { verify, X509Certificate } from 'node:crypto';
 import { MeasureError, MeasureErrorCode } from '../errors.js';
 import type { ReportMismatch } from './report-checks.js';
 import type { SnpReport } from './snp-report.js';
+import type { X509Certificate } from 'node:crypto';
+import { nodeCrypto } from '@cocos-manager/core';
+
+const { verify } = nodeCrypto;
 
 /** The certificates of a PEM bundle or a DER file, or an error naming the file. */
 export function readCertificates(file: string, data: Buffer): X509Certificate[] {
   const text = data.toString('latin1');
   const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
   try {
-    return pems ? pems.map((pem) => new X509Certificate(pem)) : [new X509Certificate(data)];
+    return pems ? pems.map((pem) => new nodeCrypto.X509Certificate(pem)) : [new nodeCrypto.X509Certificate(data)];
   } catch (err) {
     throw new MeasureError(MeasureErrorCode.BadCertificate, file, `not a PEM or DER X.509 certificate (${(err as Error).message})`);
   }

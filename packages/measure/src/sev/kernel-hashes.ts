@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto';
 import { guidToBytes } from '../firmware/guid.js';
 import { PAGE_SIZE } from '../firmware/firmware-image.js';
+import { nodeCrypto } from '@cocos-manager/core';
+
+const { createHash } = nodeCrypto;
 
 /** The GUIDs of QEMU's SEV hash table (target/i386/sev.c), as OVMF's BlobVerifier reads them. */
 const TABLE_GUID = '9438d606-4f22-4cc9-b479-a793d411fd21';

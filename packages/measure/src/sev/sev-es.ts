@@ -1,9 +1,11 @@
-import { createHash } from 'node:crypto';
 import { MeasureErrorCode } from '../errors.js';
 import type { FirmwareImage } from '../firmware/firmware-image.js';
 import { vmsaPages, type VmmType } from '../snp/vmsa.js';
 import { kernelHashesTable, type KernelHashes } from './kernel-hashes.js';
 import { sevEsResetEip, sevHashTable } from './sev-metadata.js';
+import { nodeCrypto } from '@cocos-manager/core';
+
+const { createHash } = nodeCrypto;
 
 /** What an SEV or SEV-ES launch digest covers beyond the firmware. */
 export interface SevInputs {

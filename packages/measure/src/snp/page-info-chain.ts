@@ -1,5 +1,7 @@
-import { createHash } from 'node:crypto';
 import { PAGE_SIZE } from '../firmware/firmware-image.js';
+import { nodeCrypto } from '@cocos-manager/core';
+
+const { createHash } = nodeCrypto;
 
 /** SEV-SNP page types of SNP_LAUNCH_UPDATE (SNP firmware ABI, PAGE_INFO). */
 export const SnpPageType = { Normal: 1, Vmsa: 2, Zero: 3, Unmeasured: 4, Secrets: 5, Cpuid: 6 } as const;

@@ -1,7 +1,10 @@
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import type { FirmwareImage } from '../firmware/firmware-image.js';
 import { PAGE_SIZE } from '../firmware/firmware-image.js';
 import { TdvfAttribute, tdvfMetadata, type TdvfSection } from './tdvf-metadata.js';
+import { nodeCrypto } from '@cocos-manager/core';
+
+const { createHash } = nodeCrypto;
 
 /**
  * The order in which pages are added and extended. `single-pass`: each page

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { QmpConnection } from '../../api/process-launcher.js';
 import { ERROR_CATALOGUE, ManagerError } from '../../errors.js';
 import { ConsoleLog } from '../console/console-log.js';
@@ -15,6 +14,9 @@ import type { VmRuntime } from '../vm-runtime.js';
 import { clientSafe } from '../client-message.js';
 import { settleAll } from '../settle-all.js';
 import { runningHooks, type LaunchPlan } from './launch-plan.js';
+import { nodeCrypto } from '../../node-builtins.js';
+
+const { randomUUID } = nodeCrypto;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Longest wait for QEMU's QMP socket to appear between two checks of its exit and the deadline (an appearance wakes it at once). */

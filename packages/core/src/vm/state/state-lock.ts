@@ -1,9 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ManagerError } from '../../errors.js';
 import { readStartTime } from '../host/process-identity.js';
 import { READ_NOFOLLOW } from './private-dir.js';
+import { nodeCrypto } from '../../node-builtins.js';
+
+const { randomBytes } = nodeCrypto;
 
 export const LOCK_FILE = 'manager.lock';
 

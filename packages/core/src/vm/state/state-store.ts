@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ensurePrivateDir, openNoFollow } from './private-dir.js';
@@ -6,6 +5,9 @@ import { NODE_STATE_FILE_SYSTEM, type StateFile, type StateFileSystem } from './
 import { parseStateRecord, VM_ID, type VmStateRecord } from './state-record.js';
 import { stateWriteError, stateWriteFailureOf, type StateWriteFailure, type StateWriteStep } from './state-write-error.js';
 import { ManagerError } from '../../errors.js';
+import { nodeCrypto } from '../../node-builtins.js';
+
+const { randomBytes } = nodeCrypto;
 
 export { STATE_VERSION, type VmStateRecord } from './state-record.js';
 export { NODE_STATE_FILE_SYSTEM, type StateFile, type StateFileSystem } from './state-file-system.js';
