@@ -103,7 +103,7 @@ describe('the real cocos-manager binary, real QEMU, real gRPC', () => {
     expect(pidsWithArg(m.runDir)).toEqual([]);
     expect(dirEntries(m.runDir)).toEqual([]);
     expect(await portIsBindable(port)).toBe(true);
-    expect(await m.call('ListVms', {})).toEqual({ vms: [] });
+    expect(await m.call('ListVms', {})).toEqual({ vms: [], next_page_token: '' });
     await expect(m.call('RemoveVm', { cvm_id: created.cvm_id })).rejects.toMatchObject({ code: status.NOT_FOUND });
 
     // Secrets reach the guest, never the manager's log.

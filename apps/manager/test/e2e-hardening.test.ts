@@ -26,7 +26,7 @@ describe('one manager per state directory (real binary)', () => {
     expect(second.stderr).toBe(
       `cocos-manager: another manager (pid ${first.pid}) already uses the state directory ${first.stateDir}; stop it first or give this one its own MANAGER_STATE_DIR`,
     );
-    expect(await first.call('ListVms', {})).toEqual({ vms: [] });
+    expect(await first.call('ListVms', {})).toEqual({ vms: [], next_page_token: '' });
     expect(readFileSync(path.join(first.stateDir, 'manager.lock'), 'utf8')).toMatch(new RegExp(`^${first.pid} \\d+\\n$`));
     // A clean stop releases the lock; a kill -9 leaves a stale one the next manager takes over.
     await first.kill9();
@@ -138,7 +138,7 @@ describe('no silent death (real binary)', () => {
     expect(exception).toHaveLength(1);
     expect(exception[0]).toMatch(/"level":50.*"msg":"uncaught exception; the manager keeps serving"/);
     expect(m.process.exitCode).toBeNull();
-    expect(await m.call('ListVms', {})).toEqual({ vms: [] });
+    expect(await m.call('ListVms', {})).toEqual({ vms: [], next_page_token: '' });
     expect((await m.http('GET', '/health')).status).toBe(200);
   });
 });

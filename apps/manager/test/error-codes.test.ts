@@ -64,6 +64,11 @@ describe('error codes on the wire, gRPC and HTTP', () => {
     expectCode(await m.http('POST', '/vms', post({ ttl: 'banana' })), 'TTL_INVALID');
     expectCode(await m.grpc('GetVm', { id: 'nope' }), 'VM_NOT_FOUND');
     expectCode(await m.http('GET', '/vms/nope'), 'VM_NOT_FOUND');
+    // A page token not of this manager's making, and a page size that is no count.
+    expectCode(await m.grpc('ListVms', { page_size: 10, page_token: 'forged' }), 'PAGE_TOKEN_INVALID');
+    expectCode(await m.http('GET', '/vms?page_size=10&page_token=forged'), 'PAGE_TOKEN_INVALID');
+    expectCode(await m.grpc('ListVms', { page_size: -1 }), 'REQUEST_FIELD_INVALID');
+    expectCode(await m.http('GET', '/vms?page_size=ten'), 'REQUEST_FIELD_INVALID');
     const { cvm_id: id } = await m.grpcOk<{ cvm_id: string }>('CreateVm', {});
     expectCode(await m.grpc('AttestationPolicy', { id }, { 'cocos-policy-format': 'xml' }), 'POLICY_FORMAT_UNKNOWN');
     expectCode(await m.http('GET', `/vms/${id}/attestation-policy?format=xml`), 'POLICY_FORMAT_UNKNOWN');

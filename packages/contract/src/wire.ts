@@ -64,10 +64,17 @@ export interface AttestationPolicyRes {
 
 // --- Extensions ---
 
-export type ListVmsReq = Record<string, never>;
+export interface ListVmsReq {
+  /** At most this many VMs, oldest first (ties by id); 0 with no page_token: every VM. Above 1000, 1000. */
+  page_size?: number;
+  /** The next_page_token of the previous answer; empty for the first page. */
+  page_token?: string;
+}
 
 export interface ListVmsRes {
   vms: VmInfo[];
+  /** The page_token of the next page; empty after the last (and when every VM was asked for). */
+  next_page_token?: string;
 }
 
 export interface GetVmReq {

@@ -61,8 +61,8 @@ const UPSTREAM = {
 
 /** Our extensions' messages, held to their wire interfaces the same way. */
 const EXTENSIONS = {
-  ListVmsReq: {} satisfies Fields<ListVmsReq>,
-  ListVmsRes: { vms: [1, 'VmInfo'] } satisfies Fields<ListVmsRes>,
+  ListVmsReq: { page_size: [1, 'int32'], page_token: [2, 'string'] } satisfies Fields<ListVmsReq>,
+  ListVmsRes: { vms: [1, 'VmInfo'], next_page_token: [2, 'string'] } satisfies Fields<ListVmsRes>,
   GetVmReq: { id: [1, 'string'] } satisfies Fields<GetVmReq>,
   VmExit: { code: [1, 'int32'], signal: [2, 'string'], reason: [3, 'string'] } satisfies Fields<VmExit>,
   VmInfo: {
@@ -159,7 +159,7 @@ describe('manager.proto against DESIGN.md §4.1 (the Go manager contract)', () =
   });
 
   it('repeats the field only where the extension says so (ListVmsRes.vms)', () => {
-    expect(descriptorOf('manager.ListVmsRes')?.field.map((f) => f.label)).toEqual(['LABEL_REPEATED']);
+    expect(descriptorOf('manager.ListVmsRes')?.field.map((f) => f.label)).toEqual(['LABEL_REPEATED', 'LABEL_OPTIONAL']);
   });
 });
 

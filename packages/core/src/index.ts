@@ -49,6 +49,7 @@ export * from './transport-kit/policy-format.js';
 export * from './transport-kit/cvm-info-wire.js';
 export * from './transport-kit/listening.js';
 export * from './transport-kit/connection-admission.js';
+export * from './transport-kit/vm-pages.js';
 export * from './tls-material.js';
 export { allows, requiredRole } from './security/roles.js';
 export { inject, injectable, injectAll, instanceCachingFactory, Lifecycle, type DependencyContainer } from 'tsyringe';

@@ -15,6 +15,7 @@ import {
   readTlsMaterial,
   TRACING,
   VM_SERVICE,
+  vmsPage,
   WIRE_VIEWS,
   type ApiAuth,
   type ConnectionGuard,
@@ -28,14 +29,7 @@ import {
   type VmWireView,
   type WireViews,
 } from '@cocos-manager/core';
-import {
-  loadManagerPackageDefinition,
-  loadManagerProto,
-  POLICY_FORMAT_METADATA,
-  type ManagerUnaryRpc,
-  type ManagerUnaryRpcs,
-  type VmInfo,
-} from '@cocos-manager/contract';
+import { loadManagerPackageDefinition, POLICY_FORMAT_METADATA, type ManagerUnaryRpc, type ManagerUnaryRpcs, type VmInfo } from '@cocos-manager/contract';
 import { policyFormatFrom } from './policy-format.js';
 import { authorizeCall } from './call-auth.js';
 import { authFirst } from './auth-interceptor.js';
@@ -45,6 +39,7 @@ import { grpcSettings } from './settings.js';
 import { serviceErrorOf } from './status.js';
 import { WatchStreams, type WatchCall } from './watch-streams.js';
 import { fromCreateReq } from './wire.js';
+import { managerServiceDefinition } from './service-definition.js';
 
 /** MANAGER_GRPC_TIMEOUT: a call still running after it is answered DEADLINE_EXCEEDED (the work itself goes on). */
 function withTimeout<T>(work: Promise<T>, ms: number, method: string): Promise<T> {
@@ -78,6 +73,7 @@ export class GrpcTransport implements Transport {
   private gate: ConnectionGate | null = null;
   private readonly streams: WatchStreams;
   private health: HealthImplementation | null = null;
+  private readonly grpcService = managerServiceDefinition();
   private boundPort = 0;
   /** Whether TLS asks clients for a certificate (MANAGER_GRPC_CLIENT_CA_CERTS): only then can a call carry one. */
   private verifiesClients = true;
@@ -134,7 +130,7 @@ export class GrpcTransport implements Transport {
           ]
         : [],
     });
-    server.addService(loadManagerProto().ManagerService.service, this.handlers());
+    server.addService(this.grpcService.definition, this.handlers());
     // grpc.health.v1.Health: "" and the service report SERVING while we listen.
     this.health = new HealthImplementation({ '': 'SERVING', 'manager.ManagerService': 'SERVING' });
     this.health.addToServer(server);
@@ -219,7 +215,12 @@ export class GrpcTransport implements Transport {
         const info = await s.attestationPolicy(req.id, policyFormatFrom(metadata.get(POLICY_FORMAT_METADATA)[0]));
         return { info: Buffer.from(info), id: req.id };
       }),
-      ListVms: this.unary('ListVms', async () => ({ vms: s.list().map((vm) => asVmInfo(this.views.vm(vm))) })),
+      ListVms: this.unary('ListVms', async (req) => {
+        const all = s.list();
+        const page = vmsPage(all, req.page_size ?? 0, req.page_token ?? '');
+        this.grpcService.vmList.retainOnly(all);
+        return { vms: page.vms.map((vm) => asVmInfo(this.views.vm(vm))), next_page_token: page.nextPageToken };
+      }),
       GetVm: this.unary('GetVm', async (req) => asVmInfo(this.views.vm(await s.get(req.id)))),
       GetConsole: this.unary('GetConsole', async (req) => ({
         text: await s.consoleOutput(req.id, req.max_bytes > 0 ? Math.min(req.max_bytes, 4 * 1024 * 1024) : undefined),

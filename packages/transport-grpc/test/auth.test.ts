@@ -62,7 +62,7 @@ describe('bearer tokens and roles over gRPC', () => {
   });
 
   it('reader: lists, reads, but cannot create or remove', async () => {
-    expect(await call(client, 'ListVms', {}, bearer(READER))).toEqual({ vms: [] });
+    expect(await call(client, 'ListVms', {}, bearer(READER))).toEqual({ vms: [], next_page_token: '' });
     await expect(call(client, 'GetVm', { id: 'nope' }, bearer(READER))).rejects.toMatchObject({ code: status.NOT_FOUND });
     await expect(call(client, 'CreateVm', {}, bearer(READER))).rejects.toMatchObject({
       code: status.PERMISSION_DENIED,
@@ -182,7 +182,7 @@ describe('mTLS identities and roles', () => {
     const admin = tlsClient('ops');
     const nobody = tlsClient('nobody');
     try {
-      expect(await call(reader, 'ListVms', {})).toEqual({ vms: [] });
+      expect(await call(reader, 'ListVms', {})).toEqual({ vms: [], next_page_token: '' });
       await expect(call(reader, 'CreateVm', {})).rejects.toMatchObject({ code: status.PERMISSION_DENIED, details: expect.stringContaining('"cocos-cli"') });
       expect(m.creates()).toBe(0);
       expect(await call(admin, 'CreateVm', {})).toMatchObject({ cvm_id: expect.any(String) });
@@ -228,7 +228,7 @@ describe('tokens stay out of the log', () => {
     try {
       await expect(call(client, 'ListVms', {}, bearer(wrong))).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
       await expect(call(client, 'CreateVm', {}, bearer(READER))).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
-      expect(await call(client, 'ListVms', {}, bearer(ADMIN))).toEqual({ vms: [] });
+      expect(await call(client, 'ListVms', {}, bearer(ADMIN))).toEqual({ vms: [], next_page_token: '' });
     } finally {
       client.close();
       await manager.stop();

@@ -44,7 +44,7 @@ describe('binding', () => {
     expect(m.transport.address()).toBe(`localhost:${m.port}`);
     for (const address of [`127.0.0.1:${m.port}`, `[::1]:${m.port}`]) {
       const client = managerClient(address);
-      expect(await call(client, 'ListVms', {})).toEqual({ vms: [] });
+      expect(await call(client, 'ListVms', {})).toEqual({ vms: [], next_page_token: '' });
       client.close();
     }
   });
@@ -105,7 +105,7 @@ describe('connection limits', () => {
     await Promise.all(held.map((h) => h.closed));
     for (let waited = 0; gate().connections > 0 && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     const client = managerClient(`127.0.0.1:${m.port}`);
-    expect(await call(client, 'ListVms', {})).toEqual({ vms: [] });
+    expect(await call(client, 'ListVms', {})).toEqual({ vms: [], next_page_token: '' });
     client.close();
   });
 
@@ -114,7 +114,7 @@ describe('connection limits', () => {
     const silent = rawConnection(m.port, null);
     const trickle = rawConnection(m.port, PREFACE.subarray(0, 10));
     const client = managerClient(`127.0.0.1:${m.port}`);
-    expect(await call(client, 'ListVms', {})).toEqual({ vms: [] });
+    expect(await call(client, 'ListVms', {})).toEqual({ vms: [], next_page_token: '' });
     client.close();
     for (const c of [silent, trickle]) {
       const { bytes, afterMs } = await c.closed;

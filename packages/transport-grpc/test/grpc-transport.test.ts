@@ -123,11 +123,11 @@ describe('gRPC server over a real socket', () => {
     expect(readdirSync(runDir)).toEqual(['.state']);
     // The running manager's own lock file is no VM state.
     expect(readdirSync(path.join(runDir, '.state')).filter((f) => f !== 'manager.lock')).toEqual([]);
-    expect(await call('ListVms', {})).toEqual({ vms: [] });
+    expect(await call('ListVms', {})).toEqual({ vms: [], next_page_token: '' });
   });
 
   it('lists no VMs at first', async () => {
-    expect(await call('ListVms', {})).toEqual({ vms: [] });
+    expect(await call('ListVms', {})).toEqual({ vms: [], next_page_token: '' });
   });
 
   it.each([

@@ -54,7 +54,7 @@ describe('gRPC TLS and mTLS', () => {
   it('TLS: a client trusting the server CA is served; a plaintext client is not', async () => {
     const { manager, port } = await startTlsManager({ MANAGER_GRPC_SERVER_CERT: file('server.pem'), MANAGER_GRPC_SERVER_KEY: file('server.key') });
     try {
-      expect(await listVms(port, credentials.createSsl(pem('ca.pem')))).toEqual({ vms: [] });
+      expect(await listVms(port, credentials.createSsl(pem('ca.pem')))).toEqual({ vms: [], next_page_token: '' });
       await expect(listVms(port, credentials.createInsecure())).rejects.toMatchObject({ code: status.UNAVAILABLE });
     } finally {
       await manager.stop();
@@ -69,7 +69,7 @@ describe('gRPC TLS and mTLS', () => {
     });
     try {
       await expect(listVms(port, credentials.createSsl(pem('ca.pem')))).rejects.toMatchObject({ code: status.UNAVAILABLE });
-      expect(await listVms(port, credentials.createSsl(pem('ca.pem'), pem('client.key'), pem('client.pem')))).toEqual({ vms: [] });
+      expect(await listVms(port, credentials.createSsl(pem('ca.pem'), pem('client.key'), pem('client.pem')))).toEqual({ vms: [], next_page_token: '' });
       await expect(listVms(port, credentials.createSsl(pem('ca.pem'), pem('stranger.key'), pem('stranger.pem')))).rejects.toMatchObject({
         code: status.UNAVAILABLE,
       });

@@ -11,6 +11,8 @@ import {
   type VmApi,
   type VmStreamEvent,
   type WireViews,
+  ManagerError,
+  vmsPage,
 } from '@cocos-manager/core';
 import type { BoundedStreams } from './bounded-streams.js';
 import { createRequestFromJson, MAX_CREATE_BODY_BYTES } from './rest-body.js';
@@ -18,6 +20,14 @@ import { createRequestFromJson, MAX_CREATE_BODY_BYTES } from './rest-body.js';
 const SSE_KEEPALIVE_MS = 15_000;
 
 type IdParams = { Params: { id: string } };
+
+/** ?page_size as a number: decimal digits, or absent (0). */
+function pageSizeOf(text: string | undefined): number {
+  if (text === undefined) return 0;
+  if (!/^[0-9]{1,9}$/.test(text))
+    throw new ManagerError('REQUEST_FIELD_INVALID', `page_size "${text.slice(0, 40)}" is invalid: a count of VMs (0 to 1000) is expected`);
+  return Number(text);
+}
 
 export interface RouteDeps {
   readonly service: VmApi;
@@ -73,7 +83,13 @@ export function registerRoutes(app: FastifyInstance, { service: s, metrics, info
       return reply.code(204).send();
     });
   }
-  app.get('/vms', async () => ({ vms: s.list().map((vm) => views.vm(vm)) }));
+  app.get<{ Querystring: { page_size?: string; page_token?: string } }>('/vms', async (request) => {
+    const { page_size: size, page_token: token } = request.query;
+    if (size === undefined && token === undefined) return { vms: s.list().map((vm) => views.vm(vm)) };
+    if (token !== undefined && typeof token !== 'string') throw new ManagerError('PAGE_TOKEN_INVALID', 'page_token is given more than once: one is expected');
+    const page = vmsPage(s.list(), pageSizeOf(size), token ?? '');
+    return { vms: page.vms.map((vm) => views.vm(vm)), next_page_token: page.nextPageToken };
+  });
   app.get<IdParams>('/vms/:id', async (request) => views.vm(await s.get(request.params.id)));
   app.get<IdParams>('/vms/:id/info', async (request) => {
     return cvmInfoWire(s.cvmInfo(request.params.id));

@@ -38,6 +38,12 @@ export const ERROR_CATALOGUE = {
     'The REST body is not a JSON object of CreateReq fields of the right types.',
     ['http'],
   ),
+  PAGE_TOKEN_INVALID: call(
+    E.InvalidArgument,
+    400,
+    'the page token is invalid',
+    'A ListVms page_token (REST: ?page_token=) that is not a next_page_token this manager answered.',
+  ),
   REQUEST_TOO_LARGE: call(E.InvalidArgument, 413, 'the request body is too large', 'The REST body is larger than the largest valid create.', ['http']),
   UNSUPPORTED_MEDIA_TYPE: call(
     E.InvalidArgument,

@@ -42,7 +42,19 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tags: ['observability'],
     response: { 200: { description: 'The OpenAPI 3.1 document of this server', content: { 'application/json': { schema: { type: 'object' } } } }, ...failure },
   },
-  'GET /vms': { summary: 'List the VMs (ListVms)', tags: ['vms'], response: { 200: json('VmList', 'Every VM'), ...failure } },
+  'GET /vms': {
+    summary: 'List the VMs (ListVms)',
+    description: 'Without page_size or page_token: every VM. A page holds VMs oldest first (ties by id); pass its next_page_token for the next.',
+    tags: ['vms'],
+    querystring: {
+      type: 'object',
+      properties: {
+        page_size: { type: 'string', pattern: '^[0-9]+$', description: 'at most this many VMs (above 1000: 1000); 0: all that are left' },
+        page_token: { type: 'string', description: 'the next_page_token of the previous page' },
+      },
+    },
+    response: { 200: json('VmList', 'Every VM, or a page of them'), ...failure },
+  },
   'POST /vms': {
     summary: 'Create a VM (CreateVm)',
     description: 'Only with MANAGER_HTTP_REST_WRITES=true; the body must be JSON. Answers once QEMU runs.',

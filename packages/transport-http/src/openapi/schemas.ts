@@ -73,7 +73,17 @@ const vm = (devices: DeviceSchemas) => ({
   ),
 });
 
-export const VmList = { $id: 'VmList', ...strict({ vms: { type: 'array', items: { $ref: 'Vm#' } } }, 'Every VM of this manager.') };
+export const VmList = {
+  $id: 'VmList',
+  ...strict(
+    {
+      vms: { type: 'array', items: { $ref: 'Vm#' } },
+      next_page_token: { type: 'string', description: "the next page's page_token; empty after the last page. Only when a page was asked for" },
+    },
+    'Every VM of this manager, or one page of them (?page_size, ?page_token).',
+    ['next_page_token'],
+  ),
+};
 
 export const CvmInfo = {
   $id: 'CvmInfo',

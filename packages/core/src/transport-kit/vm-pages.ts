@@ -1,0 +1,68 @@
+import { ManagerError } from '../errors.js';
+import type { VmSummary } from '../api/vm-types.js';
+
+/** The most VMs one page holds: a larger page_size is served as this. */
+export const MAX_VMS_PAGE_SIZE = 1000;
+
+/** One page of ListVms: its VMs, and the token of the next page ('' after the last). */
+export interface VmPage {
+  readonly vms: VmSummary[];
+  readonly nextPageToken: string;
+}
+
+const TOKEN_PREFIX = 'v1.';
+/** An RFC 3339 instant as Date.toISOString writes it (the VMs' created_at). */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Paging order: oldest first, ties by id, so a position is (created_at, id) and survives VMs coming and going. */
+function compare(aCreatedAt: string, aId: string, bCreatedAt: string, bId: string): number {
+  if (aCreatedAt !== bCreatedAt) return aCreatedAt < bCreatedAt ? -1 : 1;
+  return aId === bId ? 0 : aId < bId ? -1 : 1;
+}
+const byPosition = (a: VmSummary, b: VmSummary) => compare(a.createdAt, a.id, b.createdAt, b.id);
+
+function tokenOf(vm: VmSummary): string {
+  return TOKEN_PREFIX + Buffer.from(JSON.stringify([vm.createdAt, vm.id]), 'utf8').toString('base64url');
+}
+
+function invalidToken(token: string): ManagerError {
+  const shown = token.length > 40 ? `${token.slice(0, 40)}…` : token;
+  return new ManagerError(
+    'PAGE_TOKEN_INVALID',
+    `page_token "${shown}" is not one this manager gave: pass the next_page_token of the previous ListVms answer, or none for the first page`,
+  );
+}
+
+/** The position a page token names: the (created_at, id) of the last VM of the page before. */
+function positionOf(token: string): readonly [string, string] {
+  if (!token.startsWith(TOKEN_PREFIX) || token.length > 512) throw invalidToken(token);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token.slice(TOKEN_PREFIX.length), 'base64url').toString('utf8'));
+  } catch {
+    throw invalidToken(token);
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string' || !ISO_INSTANT.test(parsed[0]))
+    throw invalidToken(token);
+  return [parsed[0], parsed[1]];
+}
+
+/**
+ * A page of `vms` (ListVms' page_size and page_token). page_size 0 with no
+ * token is every VM in the manager's own order, as before paging existed;
+ * otherwise VMs come oldest first (ties by id), at most `pageSize` of them
+ * (0: all that are left; above MAX_VMS_PAGE_SIZE: that many), after the VM the
+ * token names. A VM removed between pages does not shift the next page; one
+ * created meanwhile is on a later page.
+ */
+export function vmsPage(vms: readonly VmSummary[], pageSize: number, pageToken: string): VmPage {
+  if (!Number.isInteger(pageSize) || pageSize < 0)
+    throw new ManagerError('REQUEST_FIELD_INVALID', `page_size ${pageSize} is invalid: 0 (every VM) or a page of 1 to ${MAX_VMS_PAGE_SIZE} VMs is expected`);
+  if (pageSize === 0 && pageToken === '') return { vms: [...vms], nextPageToken: '' };
+  const after = pageToken === '' ? null : positionOf(pageToken);
+  // The manager lists oldest first already: the sort mostly confirms the order.
+  const ordered = (after === null ? [...vms] : vms.filter((vm) => compare(after[0], after[1], vm.createdAt, vm.id) < 0)).sort(byPosition);
+  const size = pageSize === 0 ? ordered.length : Math.min(pageSize, MAX_VMS_PAGE_SIZE);
+  const page = ordered.slice(0, size);
+  return { vms: page, nextPageToken: ordered.length > size ? tokenOf(page[page.length - 1]!) : '' };
+}
