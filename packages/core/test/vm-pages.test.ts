@@ -47,7 +47,7 @@ describe('ListVms pages', () => {
   ];
 
   it('page_size 0 and no token: every VM in the order given, no next page', () => {
-    expect(vmsPage(vms, 0, '')).toEqual({ vms, nextPageToken: '' });
+    expect(vmsPage(vms, 0, '')).toEqual({ vms, nextPageToken: '', total: 5 });
   });
 
   it('pages hold VMs oldest first, ties by id, each VM once, the last page without a token', () => {

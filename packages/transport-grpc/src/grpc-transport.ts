@@ -15,7 +15,6 @@ import {
   readTlsMaterial,
   TRACING,
   VM_SERVICE,
-  vmsPage,
   WIRE_VIEWS,
   type ApiAuth,
   type ConnectionGuard,
@@ -216,9 +215,9 @@ export class GrpcTransport implements Transport {
         return { info: Buffer.from(info), id: req.id };
       }),
       ListVms: this.unary('ListVms', async (req) => {
-        const all = s.list();
-        const page = vmsPage(all, req.page_size ?? 0, req.page_token ?? '');
-        this.grpcService.vmList.retainOnly(all);
+        const page = s.listPage(req.page_size ?? 0, req.page_token ?? '');
+        // VMs are gone since the encoder last saw them: forget their bytes.
+        if (this.grpcService.vmList.size > page.total) this.grpcService.vmList.retainOnly(s.list());
         return { vms: page.vms.map((vm) => asVmInfo(this.views.vm(vm))), next_page_token: page.nextPageToken };
       }),
       GetVm: this.unary('GetVm', async (req) => asVmInfo(this.views.vm(await s.get(req.id)))),

@@ -12,7 +12,6 @@ import {
   type VmStreamEvent,
   type WireViews,
   ManagerError,
-  vmsPage,
 } from '@cocos-manager/core';
 import type { BoundedStreams } from './bounded-streams.js';
 import { createRequestFromJson, MAX_CREATE_BODY_BYTES } from './rest-body.js';
@@ -87,7 +86,7 @@ export function registerRoutes(app: FastifyInstance, { service: s, metrics, info
     const { page_size: size, page_token: token } = request.query;
     if (size === undefined && token === undefined) return { vms: s.list().map((vm) => views.vm(vm)) };
     if (token !== undefined && typeof token !== 'string') throw new ManagerError('PAGE_TOKEN_INVALID', 'page_token is given more than once: one is expected');
-    const page = vmsPage(s.list(), pageSizeOf(size), token ?? '');
+    const page = s.listPage(pageSizeOf(size), token ?? '');
     return { vms: page.vms.map((vm) => views.vm(vm)), next_page_token: page.nextPageToken };
   });
   app.get<IdParams>('/vms/:id', async (request) => views.vm(await s.get(request.params.id)));

@@ -2,7 +2,7 @@ import type { AgentMessageEvent } from './agent-messages.js';
 import type { AttestationPolicyDocument } from './attestation-policy.js';
 import type { AttestationPolicyFormat } from './policy-encoder.js';
 import type { HostStatus } from './host-status.js';
-import type { ConsoleLine, CreatedVm, CreateVmRequest, CvmInfo, VmEvent, VmSummary } from './vm-types.js';
+import type { ConsoleLine, CreatedVm, CreateVmRequest, CvmInfo, VmEvent, VmPage, VmSummary } from './vm-types.js';
 
 /**
  * What the transports (and the manager's own commands) ask of the VM
@@ -18,6 +18,8 @@ export interface VmApi {
   get(id: string): Promise<VmSummary>;
   /** Every VM the manager knows, oldest first. */
   list(): VmSummary[];
+  /** One page of them (ListVms' page_size and page_token; transport-kit/vm-pages.ts), building only the page's summaries. */
+  listPage(pageSize: number, pageToken: string): VmPage;
   cvmInfo(id: string): CvmInfo;
   /** The attestation policy of a VM as the AttestationPolicy RPC's `info` bytes: MANAGER_ATTESTATION_POLICY_FORMAT's, or `format`. */
   attestationPolicy(id: string, format?: AttestationPolicyFormat): Promise<Uint8Array>;

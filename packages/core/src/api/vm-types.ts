@@ -120,3 +120,10 @@ export interface ConsoleLine {
 }
 
 export type VmStreamEvent = VmEvent | ConsoleLine | AgentMessageEvent;
+
+/** One page of ListVms: its VMs, the token of the next page ('' after the last), and how many VMs there are in all. */
+export interface VmPage {
+  readonly vms: VmSummary[];
+  readonly nextPageToken: string;
+  readonly total: number;
+}

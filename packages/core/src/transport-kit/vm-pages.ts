@@ -1,13 +1,20 @@
 import { ManagerError } from '../errors.js';
-import type { VmSummary } from '../api/vm-types.js';
+import type { VmPage, VmSummary } from '../api/vm-types.js';
 
 /** The most VMs one page holds: a larger page_size is served as this. */
 export const MAX_VMS_PAGE_SIZE = 1000;
 
-/** One page of ListVms: its VMs, and the token of the next page ('' after the last). */
-export interface VmPage {
-  readonly vms: VmSummary[];
+/** What a page is cut by: a VM's position. */
+export interface PagePosition {
+  readonly createdAt: string;
+  readonly id: string;
+}
+
+/** A page of positions (`pageOf`): the page, the next token, how many there are in all. */
+export interface PositionsPage<T extends PagePosition> {
+  readonly items: T[];
   readonly nextPageToken: string;
+  readonly total: number;
 }
 
 const TOKEN_PREFIX = 'v1.';
@@ -19,9 +26,9 @@ function compare(aCreatedAt: string, aId: string, bCreatedAt: string, bId: strin
   if (aCreatedAt !== bCreatedAt) return aCreatedAt < bCreatedAt ? -1 : 1;
   return aId === bId ? 0 : aId < bId ? -1 : 1;
 }
-const byPosition = (a: VmSummary, b: VmSummary) => compare(a.createdAt, a.id, b.createdAt, b.id);
+const byPosition = (a: PagePosition, b: PagePosition) => compare(a.createdAt, a.id, b.createdAt, b.id);
 
-function tokenOf(vm: VmSummary): string {
+function tokenOf(vm: PagePosition): string {
   return TOKEN_PREFIX + Buffer.from(JSON.stringify([vm.createdAt, vm.id]), 'utf8').toString('base64url');
 }
 
@@ -48,21 +55,27 @@ function positionOf(token: string): readonly [string, string] {
 }
 
 /**
- * A page of `vms` (ListVms' page_size and page_token). page_size 0 with no
- * token is every VM in the manager's own order, as before paging existed;
- * otherwise VMs come oldest first (ties by id), at most `pageSize` of them
- * (0: all that are left; above MAX_VMS_PAGE_SIZE: that many), after the VM the
- * token names. A VM removed between pages does not shift the next page; one
- * created meanwhile is on a later page.
+ * A page of `items` (ListVms' page_size and page_token): oldest first (ties
+ * by id), at most `pageSize` of them (0: all that are left; above
+ * MAX_VMS_PAGE_SIZE: that many), after the position the token names. A VM
+ * removed between pages does not shift the next page; one created meanwhile
+ * is on a later page. Only positions are compared: the caller builds the
+ * views of the page's VMs alone.
  */
-export function vmsPage(vms: readonly VmSummary[], pageSize: number, pageToken: string): VmPage {
+export function pageOf<T extends PagePosition>(items: readonly T[], pageSize: number, pageToken: string): PositionsPage<T> {
   if (!Number.isInteger(pageSize) || pageSize < 0)
     throw new ManagerError('REQUEST_FIELD_INVALID', `page_size ${pageSize} is invalid: 0 (every VM) or a page of 1 to ${MAX_VMS_PAGE_SIZE} VMs is expected`);
-  if (pageSize === 0 && pageToken === '') return { vms: [...vms], nextPageToken: '' };
   const after = pageToken === '' ? null : positionOf(pageToken);
-  // The manager lists oldest first already: the sort mostly confirms the order.
-  const ordered = (after === null ? [...vms] : vms.filter((vm) => compare(after[0], after[1], vm.createdAt, vm.id) < 0)).sort(byPosition);
+  // The manager keeps VMs oldest first already: the sort mostly confirms the order.
+  const ordered = (after === null ? [...items] : items.filter((vm) => compare(after[0], after[1], vm.createdAt, vm.id) < 0)).sort(byPosition);
   const size = pageSize === 0 ? ordered.length : Math.min(pageSize, MAX_VMS_PAGE_SIZE);
   const page = ordered.slice(0, size);
-  return { vms: page, nextPageToken: ordered.length > size ? tokenOf(page[page.length - 1]!) : '' };
+  return { items: page, nextPageToken: ordered.length > size ? tokenOf(page[page.length - 1]!) : '', total: items.length };
+}
+
+/** A page of VM summaries; page_size 0 with no token is every VM in the order given, as before paging existed. */
+export function vmsPage(vms: readonly VmSummary[], pageSize: number, pageToken: string): VmPage {
+  if (pageSize === 0 && pageToken === '') return { vms: [...vms], nextPageToken: '', total: vms.length };
+  const page = pageOf(vms, pageSize, pageToken);
+  return { vms: page.items, nextPageToken: page.nextPageToken, total: page.total };
 }

@@ -31,8 +31,9 @@ export class VmInstance {
   /** The guest showed its OS runs (it configured its NIC): an ACPI power-down can be acted on. */
   guestAlive = false;
   private readonly writer: VmStateWriter;
-  /** origin's dates as the APIs and the record show them, formatted once (toISOString was most of a ListVms of 1,000). */
-  private readonly createdAtText: string;
+  /** origin's creation date as the APIs and the record show it (RFC 3339), formatted once: toISOString was most of a ListVms of 1,000. */
+  readonly createdAtText: string;
+  /** The TTL deadline so formatted, or null. */
   private readonly ttlDeadlineText: string | null;
   private readonly onceTasks = new Map<string, Promise<void>>();
   /** Settles once the create that made this VM has answered or rolled back (at once for a re-adopted VM). */

@@ -30,13 +30,23 @@ import { ensurePrivateDir, ensureTrustedDir } from './state/private-dir.js';
 import { StateLock } from './state/state-lock.js';
 import type { StateStore } from './state/state-store.js';
 import { Supervision } from './lifecycle/supervision.js';
-import { emptyCreateVmRequest, type ConsoleLine, type CreatedVm, type CreateVmRequest, type CvmInfo, type VmEvent, type VmSummary } from '../api/vm-types.js';
+import {
+  emptyCreateVmRequest,
+  type ConsoleLine,
+  type CreatedVm,
+  type CreateVmRequest,
+  type CvmInfo,
+  type VmEvent,
+  type VmPage,
+  type VmSummary,
+} from '../api/vm-types.js';
 import type { AgentHub } from './agent/agent-hub.js';
 import { removeVm } from './lifecycle/vm-removal.js';
 import type { CreateFaults } from '../api/create-faults.js';
 import { VM_DEVICES, type VmRuntime } from './vm-runtime.js';
 import type { VmDevice } from '../api/vm-device.js';
 import { VmTable } from './vm-table.js';
+import { pageOf, vmsPage } from '../transport-kit/vm-pages.js';
 import { cvmInfoOf, refreshGuestStatus } from './vm-views.js';
 
 /**
@@ -158,6 +168,19 @@ export class VmService implements VmLifecycle {
   list(): VmSummary[] {
     const adopting = this.recovery.adoptingAll().filter((vm) => !this.rt.table.find(vm.id));
     return [...adopting, ...this.rt.table.sorted().map((vm) => vm.summary())];
+  }
+
+  listPage(pageSize: number, pageToken: string): VmPage {
+    if (pageSize === 0 && pageToken === '') return vmsPage(this.list(), 0, '');
+    const adopting = this.recovery.adoptingAll().filter((vm) => !this.rt.table.find(vm.id));
+    const positions: { createdAt: string; id: string; summary: () => VmSummary }[] = adopting.map((vm) => ({
+      createdAt: vm.createdAt,
+      id: vm.id,
+      summary: () => vm,
+    }));
+    for (const vm of this.rt.table.all()) positions.push({ createdAt: vm.createdAtText, id: vm.id, summary: () => vm.summary() });
+    const page = pageOf(positions, pageSize, pageToken);
+    return { vms: page.items.map((p) => p.summary()), nextPageToken: page.nextPageToken, total: page.total };
   }
 
   cvmInfo(id: string): CvmInfo {
