@@ -6,7 +6,7 @@
 //   {op: 'start', env}      → {grpcPort}          a manager on env's directories
 //   {op: 'rss'}             → {rssMiB}            after a full garbage collection
 //   {op: 'lag', seconds}    → {p50, p99, max}     event-loop delay over that window (ms)
-//   {op: 'listCost'}        → {ms}                median time of the service's list() alone
+//   {op: 'listCost', pageSize?} → {ms}            median time of the service's list() (or listPage) alone
 //   {op: 'restart'}         → {ms, grpcPort}      stop (VMs left running), then a new manager on the same
 //                                                 directories and launcher, timed until every VM is re-adopted
 //   {op: 'empty', env}      → {ms}                the same for a manager with no VM (its own directories), then stopped
@@ -77,11 +77,12 @@ const ops = {
     const lag = (ns) => Math.max(0, ns / 1e6 - resolutionMs);
     return { p50: lag(h.percentile(50)), p99: lag(h.percentile(99)), max: lag(h.max) };
   },
-  async listCost() {
+  async listCost(msg) {
     const times = [];
     for (let i = 0; i < 50; i++) {
       const t = ms();
-      manager.service.list();
+      if (msg.pageSize) manager.service.listPage(msg.pageSize, '');
+      else manager.service.list();
       times.push(ms() - t);
     }
     return { ms: times.sort((a, b) => a - b)[25] };

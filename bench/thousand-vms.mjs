@@ -129,7 +129,7 @@ export async function runThousandVms() {
   let f;
   try {
     g = grpcClient((await fm.ask('start', { env })).grpcPort);
-    f = grpcClient((await few.ask('start', { env: thousandEnv(fewBase, '22200-22299') })).grpcPort);
+    f = grpcClient((await few.ask('start', { env: thousandEnv(fewBase, '22200-22399') })).grpcPort);
     const first = (await f.call('CreateVm', {})).cvm_id;
     const t = ms();
     const ids = await inWaves(VMS, 25, () => g.call('CreateVm', {}).then((v) => v.cvm_id));
@@ -137,12 +137,6 @@ export async function runThousandVms() {
     const list = await alternated(
       () => f.call('ListVms', {}),
       () => g.call('ListVms', {}),
-    );
-    // A page of 100 (ListVms page_size), what a client of a 1,000-VM manager asks for, against the whole list at 1 VM.
-    const PAGE = 100;
-    const paged = await alternated(
-      () => f.call('ListVms', {}),
-      () => g.call('ListVms', { page_size: PAGE }),
     );
     const breakdown = await listBreakdown(fm, g.call);
     const bare = await bareList(await f.call('ListVms', {}), await g.call('ListVms', {}));
@@ -157,17 +151,6 @@ export async function runThousandVms() {
     const perVm = (rss1000 - rss0) / VMS;
     figures.push(
       fig(`ListVms latency at ${VMS} VMs (fake launcher), over at 1 VM`, list.b, 'ms', list.a, list.b / list.a, '≤ 1.5', list.b / list.a <= 1.5, breakdown),
-    );
-    figures.push(
-      fig(
-        `ListVms latency of a page of ${PAGE} at ${VMS} VMs (fake launcher), over ListVms at 1 VM`,
-        paged.b,
-        'ms',
-        paged.a,
-        paged.b / paged.a,
-        '≤ 1.5',
-        paged.b / paged.a <= 1.5,
-      ),
     );
     figures.push(
       fig(
@@ -200,6 +183,21 @@ export async function runThousandVms() {
           rssAt1000MiB: +rss1000.toFixed(1),
         },
       ),
+    );
+    // A page of 100 (ListVms page_size), what a client of a 1,000-VM manager asks for, against a manager of 100 answering
+    // all of its 100: the same bytes on the wire, so the ratio is what the other 900 VMs cost the call.
+    const PAGE = 100;
+    await inWaves(PAGE, 25, () => f.call('CreateVm', {}));
+    const paged = await alternated(
+      () => f.call('ListVms', {}),
+      () => g.call('ListVms', { page_size: PAGE }),
+    );
+    const pageName = `ListVms latency of a page of ${PAGE} at ${VMS} VMs (fake launcher), over the whole list of a manager with ${PAGE}`;
+    figures.push(
+      fig(pageName, paged.b, 'ms', paged.a, paged.b / paged.a, '≤ 1.5', paged.b / paged.a <= 1.5, {
+        overListAt1: +(paged.b / list.a).toFixed(3),
+        servicePageMs: +(await fm.ask('listCost', { pageSize: PAGE })).ms.toFixed(3),
+      }),
     );
     f.client.close();
     await few.ask('stop');

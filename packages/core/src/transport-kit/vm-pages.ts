@@ -10,8 +10,8 @@ export interface PagePosition {
   readonly id: string;
 }
 
-/** A page of positions (`pageOf`): the page, the next token, how many there are in all. */
-export interface PositionsPage<T extends PagePosition> {
+/** A page of items (`pageOf`): the page, the next token, how many there are in all. */
+export interface PositionsPage<T> {
   readonly items: T[];
   readonly nextPageToken: string;
   readonly total: number;
@@ -22,11 +22,10 @@ const TOKEN_PREFIX = 'v1.';
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** Paging order: oldest first, ties by id, so a position is (created_at, id) and survives VMs coming and going. */
-function compare(aCreatedAt: string, aId: string, bCreatedAt: string, bId: string): number {
-  if (aCreatedAt !== bCreatedAt) return aCreatedAt < bCreatedAt ? -1 : 1;
-  return aId === bId ? 0 : aId < bId ? -1 : 1;
+export function comparePositions(a: PagePosition, b: PagePosition): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+  return a.id === b.id ? 0 : a.id < b.id ? -1 : 1;
 }
-const byPosition = (a: PagePosition, b: PagePosition) => compare(a.createdAt, a.id, b.createdAt, b.id);
 
 function tokenOf(vm: PagePosition): string {
   return TOKEN_PREFIX + Buffer.from(JSON.stringify([vm.createdAt, vm.id]), 'utf8').toString('base64url');
@@ -41,7 +40,7 @@ function invalidToken(token: string): ManagerError {
 }
 
 /** The position a page token names: the (created_at, id) of the last VM of the page before. */
-function positionOf(token: string): readonly [string, string] {
+function positionOf(token: string): PagePosition {
   if (!token.startsWith(TOKEN_PREFIX) || token.length > 512) throw invalidToken(token);
   let parsed: unknown;
   try {
@@ -51,31 +50,39 @@ function positionOf(token: string): readonly [string, string] {
   }
   if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string' || !ISO_INSTANT.test(parsed[0]))
     throw invalidToken(token);
-  return [parsed[0], parsed[1]];
+  return { createdAt: parsed[0], id: parsed[1] };
 }
 
 /**
- * A page of `items` (ListVms' page_size and page_token): oldest first (ties
- * by id), at most `pageSize` of them (0: all that are left; above
- * MAX_VMS_PAGE_SIZE: that many), after the position the token names. A VM
- * removed between pages does not shift the next page; one created meanwhile
- * is on a later page. Only positions are compared: the caller builds the
- * views of the page's VMs alone.
+ * A page of `sorted` (ListVms' page_size and page_token), which is in paging
+ * order (comparePositions; `at` gives an item's position): at most `pageSize`
+ * items (0: all that are left; above MAX_VMS_PAGE_SIZE: that many) after the
+ * position the token names, found by bisection, so a page costs its own
+ * items, not the list's. A VM removed between pages does not shift the next
+ * page; one created meanwhile is on a later page.
  */
-export function pageOf<T extends PagePosition>(items: readonly T[], pageSize: number, pageToken: string): PositionsPage<T> {
+export function pageOf<T>(sorted: readonly T[], pageSize: number, pageToken: string, at: (item: T) => PagePosition): PositionsPage<T> {
   if (!Number.isInteger(pageSize) || pageSize < 0)
     throw new ManagerError('REQUEST_FIELD_INVALID', `page_size ${pageSize} is invalid: 0 (every VM) or a page of 1 to ${MAX_VMS_PAGE_SIZE} VMs is expected`);
-  const after = pageToken === '' ? null : positionOf(pageToken);
-  // The manager keeps VMs oldest first already: the sort mostly confirms the order.
-  const ordered = (after === null ? [...items] : items.filter((vm) => compare(after[0], after[1], vm.createdAt, vm.id) < 0)).sort(byPosition);
-  const size = pageSize === 0 ? ordered.length : Math.min(pageSize, MAX_VMS_PAGE_SIZE);
-  const page = ordered.slice(0, size);
-  return { items: page, nextPageToken: ordered.length > size ? tokenOf(page[page.length - 1]!) : '', total: items.length };
+  let start = 0;
+  if (pageToken !== '') {
+    const after = positionOf(pageToken);
+    let end = sorted.length;
+    while (start < end) {
+      const mid = (start + end) >>> 1;
+      if (comparePositions(at(sorted[mid]!), after) <= 0) start = mid + 1;
+      else end = mid;
+    }
+  }
+  const left = sorted.length - start;
+  const size = pageSize === 0 ? left : Math.min(pageSize, MAX_VMS_PAGE_SIZE);
+  const items = sorted.slice(start, start + size);
+  return { items, nextPageToken: left > size ? tokenOf(at(items[items.length - 1]!)) : '', total: sorted.length };
 }
 
-/** A page of VM summaries; page_size 0 with no token is every VM in the order given, as before paging existed. */
+/** A page of VM summaries in any order; page_size 0 with no token is every VM in the order given, as before paging existed. */
 export function vmsPage(vms: readonly VmSummary[], pageSize: number, pageToken: string): VmPage {
   if (pageSize === 0 && pageToken === '') return { vms: [...vms], nextPageToken: '', total: vms.length };
-  const page = pageOf(vms, pageSize, pageToken);
+  const page = pageOf([...vms].sort(comparePositions), pageSize, pageToken, (vm) => vm);
   return { vms: page.items, nextPageToken: page.nextPageToken, total: page.total };
 }

@@ -45,7 +45,7 @@ import { removeVm } from './lifecycle/vm-removal.js';
 import type { CreateFaults } from '../api/create-faults.js';
 import { VM_DEVICES, type VmRuntime } from './vm-runtime.js';
 import type { VmDevice } from '../api/vm-device.js';
-import { VmTable } from './vm-table.js';
+import { VmTable, vmPosition } from './vm-table.js';
 import { pageOf, vmsPage } from '../transport-kit/vm-pages.js';
 import { cvmInfoOf, refreshGuestStatus } from './vm-views.js';
 
@@ -172,15 +172,10 @@ export class VmService implements VmLifecycle {
 
   listPage(pageSize: number, pageToken: string): VmPage {
     if (pageSize === 0 && pageToken === '') return vmsPage(this.list(), 0, '');
-    const adopting = this.recovery.adoptingAll().filter((vm) => !this.rt.table.find(vm.id));
-    const positions: { createdAt: string; id: string; summary: () => VmSummary }[] = adopting.map((vm) => ({
-      createdAt: vm.createdAt,
-      id: vm.id,
-      summary: () => vm,
-    }));
-    for (const vm of this.rt.table.all()) positions.push({ createdAt: vm.createdAtText, id: vm.id, summary: () => vm.summary() });
-    const page = pageOf(positions, pageSize, pageToken);
-    return { vms: page.items.map((p) => p.summary()), nextPageToken: page.nextPageToken, total: page.total };
+    // While a restart re-adopts VMs, some are not in the table yet: the page is cut from every summary.
+    if (this.recovery.adoptingAll().some((vm) => !this.rt.table.find(vm.id))) return vmsPage(this.list(), pageSize, pageToken);
+    const page = pageOf(this.rt.table.sorted(), pageSize, pageToken, vmPosition);
+    return { vms: page.items.map((vm) => vm.summary()), nextPageToken: page.nextPageToken, total: page.total };
   }
 
   cvmInfo(id: string): CvmInfo {

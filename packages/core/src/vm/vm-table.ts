@@ -1,5 +1,9 @@
 import { ManagerError } from '../errors.js';
 import type { VmInstance } from './vm-instance.js';
+import { comparePositions, type PagePosition } from '../transport-kit/vm-pages.js';
+
+/** A VM's place in paging order: its creation text and id. */
+export const vmPosition = (vm: VmInstance): PagePosition => ({ createdAt: vm.createdAtText, id: vm.id });
 
 /**
  * The VMs this manager knows, and the creates in flight (each holding a VM
@@ -8,6 +12,8 @@ import type { VmInstance } from './vm-instance.js';
  */
 export class VmTable {
   private readonly vms = new Map<string, VmInstance>();
+  /** The same VMs in paging order (oldest first, ties by id), kept as they come and go, so a ListVms page needs no sort of them all. */
+  private readonly ordered: VmInstance[] = [];
   private readonly creating = new Map<string, number | null>();
   /** VMs recovery refused to adopt (their plugins are not loaded): their files, record and port (while their QEMU runs) are left alone. */
   private readonly protectedIds = new Map<string, number | null>();
@@ -17,11 +23,32 @@ export class VmTable {
   }
 
   add(vm: VmInstance): void {
+    this.delete(vm.id);
     this.vms.set(vm.id, vm);
+    // New VMs are the newest: the search ends at once at the end.
+    this.ordered.splice(this.firstNotBefore(vm), 0, vm);
   }
 
   delete(id: string): void {
+    const vm = this.vms.get(id);
+    if (!vm) return;
     this.vms.delete(id);
+    this.ordered.splice(this.firstNotBefore(vm), 1);
+  }
+
+  /** The index of the first VM in `ordered` whose position is not before `vm`'s. */
+  private firstNotBefore(vm: VmInstance): number {
+    const at = vmPosition(vm);
+    const last = this.ordered[this.ordered.length - 1];
+    if (last === undefined || comparePositions(vmPosition(last), at) < 0) return this.ordered.length;
+    let start = 0;
+    let end = this.ordered.length;
+    while (start < end) {
+      const mid = (start + end) >>> 1;
+      if (comparePositions(vmPosition(this.ordered[mid]!), at) < 0) start = mid + 1;
+      else end = mid;
+    }
+    return start;
   }
 
   find(id: string): VmInstance | undefined {
@@ -40,9 +67,9 @@ export class VmTable {
     return this.vms.values();
   }
 
-  /** Oldest first. */
-  sorted(): VmInstance[] {
-    return [...this.vms.values()].sort((a, b) => a.origin.createdAt.getTime() - b.origin.createdAt.getTime());
+  /** Oldest first, ties by id (paging order); the table's own index: not to be changed. */
+  sorted(): readonly VmInstance[] {
+    return this.ordered;
   }
 
   /** Slots taken: VMs neither failed nor stopped, plus creates in flight, plus refused VMs whose QEMU still runs. */
