@@ -236,6 +236,7 @@ export async function bareGrpcServer(answers) {
   const { ManagerService } = loadManagerProto();
   const client = new ManagerService(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 2 ** 20 });
   return {
+    pid: child.pid,
     port,
     call: (method, req) => new Promise((resolve, reject) => client[method](req, (e, r) => (e ? reject(e) : resolve(r)))),
     async stop() {
