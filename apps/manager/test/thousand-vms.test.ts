@@ -56,6 +56,7 @@ interface WireVm {
   state: string;
   forwarded_port: string;
   pid: number;
+  created_at: string;
 }
 
 describe('a thousand VMs on one manager (fake launcher, real gRPC)', () => {
@@ -123,6 +124,17 @@ describe('a thousand VMs on one manager (fake launcher, real gRPC)', () => {
         expect(listed).toHaveLength(VMS);
         expect(listed.map((vm) => vm.id).sort()).toEqual([...ids].sort());
         expect(listed.every((vm) => vm.state === 'running' && vm.pid > 0)).toBe(true);
+        // Pages walk all 1,000 once, oldest first and ties by id, cut from the table's ordered index.
+        const paged: WireVm[] = [];
+        let token = '';
+        do {
+          const page = await call<{ vms: WireVm[]; next_page_token: string }>('ListVms', { page_size: 137, page_token: token });
+          expect(page.vms.length).toBeLessThanOrEqual(137);
+          paged.push(...page.vms);
+          token = page.next_page_token;
+        } while (token !== '');
+        const position = (vm: WireVm) => `${vm.created_at} ${vm.id}`;
+        expect(paged.map(position)).toEqual(listed.map(position).sort());
         const got = await inWaves(ids, 50, (id) => call<WireVm>('GetVm', { id }));
         expect(got.map((vm) => vm.id)).toEqual(ids);
         expect(got.every((vm) => vm.state === 'running')).toBe(true);
