@@ -9,8 +9,8 @@ import { fork } from 'node:child_process';
 import path from 'node:path';
 import grpc from '@grpc/grpc-js';
 import { loadManagerProto } from '@cocos-manager/contract';
-import { bareGrpcServer, benchEnv, fig, median, ms, tempBase } from './lib.mjs';
-import { listBreakdown } from './list-breakdown.mjs';
+import { benchEnv, fig, median, ms, tempBase } from './lib.mjs';
+import { alternated, bareList, listBreakdown } from './list-breakdown.mjs';
 
 const VMS = 1000;
 const WRITERS = 50;
@@ -47,53 +47,6 @@ function grpcClient(port) {
   const client = new ManagerService(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 2 ** 20 });
   const call = (method, req) => new Promise((resolve, reject) => client[method](req, (e, r) => (e ? reject(e) : resolve(r))));
   return { client, call };
-}
-
-/**
- * Median latency of `callA` and of `callB`, measured in alternation (20 calls
- * of one, 20 of the other, ten times, after 50 unmeasured of each): the
- * manager with few VMs and the one with 1,000 run side by side, so load from
- * elsewhere falls on both alike.
- */
-async function alternated(callA, callB) {
-  for (let i = 0; i < 50; i++) {
-    await callA();
-    await callB();
-  }
-  const a = [];
-  const b = [];
-  for (let round = 0; round < 10; round++) {
-    for (const [call, times] of [
-      [callA, a],
-      [callB, b],
-    ]) {
-      for (let i = 0; i < 20; i++) {
-        const t = ms();
-        await call();
-        times.push(ms() - t);
-      }
-    }
-  }
-  return { a: median(a), b: median(b) };
-}
-
-/**
- * The same two ListVms answers (1 VM, 1,000 VMs) from a bare grpc-js server,
- * alternated as the managers were: what encoding, sending and decoding the
- * answer costs any server.
- */
-async function bareList(at1, atAll) {
-  const one = await bareGrpcServer({ ListVms: at1 });
-  const all = await bareGrpcServer({ ListVms: atAll });
-  try {
-    return await alternated(
-      () => one.call('ListVms', {}),
-      () => all.call('ListVms', {}),
-    );
-  } finally {
-    await one.stop();
-    await all.stop();
-  }
 }
 
 /** Median CreateVm response on `a` and on `b` (each VM removed again, so the counts stay), alternated, after two of each unmeasured. */
