@@ -210,6 +210,8 @@ describe('error codes on the wire, gRPC and HTTP', () => {
     const again = await startWireManager({ launcher, env, serveDuringStart: true });
     expectCode(await again.grpc('CVMInfo', { id }), 'VM_READOPTING');
     expectCode(await again.http('GET', `/vms/${id}/info`), 'VM_READOPTING');
+    // A page lists it meanwhile: while a VM is not in the table yet, pages are cut from every summary.
+    expect((await again.grpcOk<{ vms: { id: string }[] }>('ListVms', { page_size: 10 })).vms.map((v) => v.id)).toEqual([id]);
     await again.started;
     await again.stop({ removeVms: false });
     // A manager without that VM's backend refuses to re-adopt it.
@@ -217,6 +219,7 @@ describe('error codes on the wire, gRPC and HTTP', () => {
     const other = await wire({ launcher, env, backend: { name: 'other' } });
     expectCode(await other.grpc('CVMInfo', { id }), 'VM_NOT_READOPTED');
     expectCode(await other.http('GET', `/vms/${id}/info`), 'VM_NOT_READOPTED');
+    expect((await other.grpcOk<{ vms: { id: string }[] }>('ListVms', { page_size: 10 })).vms.map((v) => v.id)).toEqual([id]);
   });
 
   it('every call code of the catalogue was seen on each transport it names', () => {
