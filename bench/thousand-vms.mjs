@@ -27,7 +27,9 @@ async function fakeManager() {
   child.on('message', (msg) => {
     const w = waiting.get(msg.id);
     waiting.delete(msg.id);
-    if (w) msg.error ? w.reject(new Error(msg.error)) : w.resolve(msg);
+    if (!w) return;
+    if (msg.error) w.reject(new Error(msg.error));
+    else w.resolve(msg);
   });
   await new Promise((resolve) => child.once('message', resolve));
   return {
