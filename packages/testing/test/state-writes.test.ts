@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { clientErrorOf, emptyCreateVmRequest, ErrorCode, METRICS } from '@cocos-manager/core';
 import { STATE_VERSION, StateStore, type Manager, type VmStateRecord } from '@cocos-manager/core/internal';
 import { FakeLauncher } from '../src/fake-launcher.js';
@@ -64,6 +64,22 @@ describe('StateStore.save: an atomic write that leaves no temporary file, whiche
     expect(JSON.parse(readFileSync(store.file(ID), 'utf8'))).toMatchObject({ state: 'running' });
   });
 
+  it('prepare writes the record aside, leaving the old one in place; commit puts it in place; discard leaves nothing', async () => {
+    dirs = testDirs();
+    mkdirSync(dirs.state, { mode: 0o700 });
+    const store = new StateStore(dirs.state);
+    await store.save(record('starting'));
+    const ahead = await store.prepare(record('running'));
+    expect(stateEntries().sort()).toEqual([`${ID}.json`, path.basename(ahead.temp)].sort());
+    expect(JSON.parse(readFileSync(store.file(ID), 'utf8'))).toMatchObject({ state: 'starting' });
+    await store.commit(ahead);
+    expect(stateEntries()).toEqual([`${ID}.json`]);
+    expect(JSON.parse(readFileSync(store.file(ID), 'utf8'))).toMatchObject({ state: 'running' });
+    await store.discard(await store.prepare(record('failed')));
+    expect(stateEntries()).toEqual([`${ID}.json`]);
+    expect(JSON.parse(readFileSync(store.file(ID), 'utf8'))).toMatchObject({ state: 'running' });
+  });
+
   it('a rename the real filesystem refuses (the record path is a directory): STATE_WRITE_FAILED, no temporary file', async () => {
     dirs = testDirs();
     mkdirSync(path.join(dirs.state, `${ID}.json`), { recursive: true, mode: 0o700 });
@@ -99,6 +115,35 @@ describe('creates and a full state disk (fake launcher)', () => {
     files.heal();
     const next = await m.service.create(emptyCreateVmRequest());
     expect(JSON.parse(readFileSync(path.join(dirs.state, `${next.id}.json`), 'utf8'))).toMatchObject({ state: 'running', pid: launcher.processes[1]?.pid });
+  });
+
+  it("the Running record is written ahead while QEMU starts: when QMP greets it is on disk beside the 'starting' one, and only renamed", async () => {
+    dirs = testDirs();
+    const launcher = new FakeLauncher();
+    const seen: { record: unknown; ahead: unknown }[] = [];
+    const m = await startFakeManager(dirs, {
+      launcher,
+      faults: {
+        async after(step, vmId) {
+          if (step !== 'qmp-ready') return;
+          // The write ahead runs after the 'starting' record's; QMP of a fake QEMU greets at once.
+          const ahead: unknown = await vi.waitFor(() => {
+            const found = stateEntries().filter((n) => n.startsWith(vmId) && n.endsWith('.tmp'));
+            expect(found).toHaveLength(1);
+            return JSON.parse(readFileSync(path.join(dirs.state, found[0]!), 'utf8')) as unknown; // throws (and is retried) until written
+          });
+          seen.push({ record: JSON.parse(readFileSync(path.join(dirs.state, `${vmId}.json`), 'utf8')), ahead });
+        },
+      },
+    });
+    managers.push(m);
+    const vm = await m.service.create(emptyCreateVmRequest());
+    const pid = launcher.processes[0]?.pid;
+    expect(seen).toEqual([{ record: expect.objectContaining({ state: 'starting', pid }), ahead: expect.objectContaining({ state: 'running', pid }) }]);
+    // The record is the one written ahead (same fields, the state running), and no temporary file is left.
+    const { state: _starting, ...rest } = seen[0]!.record as { state: string };
+    expect(JSON.parse(readFileSync(path.join(dirs.state, `${vm.id}.json`), 'utf8'))).toEqual({ ...rest, state: 'running' });
+    expect(stateEntries()).toEqual([`${vm.id}.json`]);
   });
 
   it.each<[string, StateFileCall, string, string]>([

@@ -129,6 +129,11 @@ export class VmInstance {
     this.writer.save();
   }
 
+  /** Writes the record as it will be in `state` ahead, so that reaching it costs only a rename (the create's Running record, while QEMU starts). */
+  prepareState(state: VmState): void {
+    this.writer.prepare({ ...this.record(), state });
+  }
+
   /** Resolves once the latest state is on disk; rejects with STATE_DISK_FULL / STATE_WRITE_FAILED when it could not be written. */
   durable(): Promise<void> {
     return this.writer.durable();

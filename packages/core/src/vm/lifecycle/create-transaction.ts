@@ -146,6 +146,8 @@ export class CreateTransaction {
       });
       vm.attach(proc);
       vm.transition(VmState.Starting, `QEMU pid ${proc.pid} started`);
+      // The Running record is this one but for its state: written and fsynced while QEMU starts, renamed into place once QMP greets.
+      vm.prepareState(VmState.Running);
       await after('spawn');
       const qmp = await rt.tracing.step('vm.ready', () => this.awaitQmp(proc, spec.qmpSocket), { 'vm.id': id });
       rollback.add(() => qmp.close());

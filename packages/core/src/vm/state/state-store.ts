@@ -21,6 +21,12 @@ const MAX_RECORD_BYTES = 64 * 1024;
 /** State files read at once on load. */
 const READ_BATCH = 32;
 
+/** A record written to its temporary file and fsynced, not yet renamed into place (StateStore.prepare). */
+export interface PreparedRecord {
+  readonly target: string;
+  readonly temp: string;
+}
+
 /** A state file that failed validation and was moved aside. */
 export interface QuarantinedRecord {
   readonly file: string;
@@ -63,6 +69,17 @@ export class StateStore {
    * STATE_WRITE_FAILED), and the failure is counted.
    */
   async save(record: VmStateRecord): Promise<void> {
+    await this.commit(await this.prepare(record));
+  }
+
+  /**
+   * The first half of `save`: `record` in its own temporary file, fsynced,
+   * not yet in place. `commit` renames it over the record; `discard` removes
+   * it. A record known before it is the state (a create's Running record,
+   * while QEMU starts) is so written ahead, and only the rename is left.
+   * Fails as `save` does (temporary file removed, failure counted).
+   */
+  async prepare(record: VmStateRecord): Promise<PreparedRecord> {
     const target = this.file(record.id);
     const temp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
     let step: StateWriteStep = 'create';
@@ -78,18 +95,39 @@ export class StateStore {
       const closing = handle;
       handle = null;
       await closing.close();
-      step = 'rename';
+      return { target, temp };
+    } catch (err) {
+      await handle?.close().catch(() => undefined);
+      // Only a temporary file this write created (an O_EXCL collision is someone else's).
+      if (step !== 'create') await this.fs.remove(temp).catch(() => undefined);
+      throw this.failed(err, step);
+    }
+  }
+
+  /** Puts a prepared record in place: rename, then the directory's fsync. */
+  async commit(prepared: PreparedRecord): Promise<void> {
+    let step: StateWriteStep = 'rename';
+    try {
       // rename replaces the directory entry itself, never what a link there points to.
-      await this.fs.rename(temp, target);
+      await this.fs.rename(prepared.temp, prepared.target);
       step = 'directory fsync';
       await this.fs.syncDirectory(this.dir);
     } catch (err) {
-      this.failures.set(stateWriteFailureOf(err), (this.failures.get(stateWriteFailureOf(err)) ?? 0) + 1);
-      await handle?.close().catch(() => undefined);
-      // Only a temporary file this write created (an O_EXCL collision is someone else's); after the rename there is none.
-      if (step !== 'create' && step !== 'directory fsync') await this.fs.remove(temp).catch(() => undefined);
-      throw stateWriteError(err, step);
+      // After the rename there is no temporary file left.
+      if (step === 'rename') await this.fs.remove(prepared.temp).catch(() => undefined);
+      throw this.failed(err, step);
     }
+  }
+
+  /** A prepared record that will not be used: its temporary file removed (best effort; a restart removes any left). */
+  async discard(prepared: PreparedRecord): Promise<void> {
+    await this.fs.remove(prepared.temp).catch(() => undefined);
+  }
+
+  private failed(err: unknown, step: StateWriteStep): ManagerError {
+    const why = stateWriteFailureOf(err);
+    this.failures.set(why, (this.failures.get(why) ?? 0) + 1);
+    return stateWriteError(err, step);
   }
 
   /** Failed state writes since start, by why (the metric's source). */

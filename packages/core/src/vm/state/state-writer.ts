@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { clientErrorOf, type ManagerError } from '../../errors.js';
-import type { StateStore, VmStateRecord } from './state-store.js';
+import type { PreparedRecord, StateStore, VmStateRecord } from './state-store.js';
 import { stateWriteError } from './state-write-error.js';
 
 /** How long a failed write waits before the next try: doubling from `firstMs` up to `maxMs`. */
@@ -37,6 +37,8 @@ export class VmStateWriter {
   private closed = false;
   /** The record as the state file holds it (written here, or as loaded at re-adoption): a state equal to it is not written again. */
   private onDisk: string | null = null;
+  /** A record written ahead (`prepare`) and the text it holds: when the state becomes that, only its rename is left. */
+  private ahead: { readonly text: string; readonly file: PreparedRecord } | null = null;
 
   constructor(
     private readonly store: StateStore,
@@ -55,6 +57,28 @@ export class VmStateWriter {
   /** The record as it was loaded from the state directory: until the state differs from it, nothing needs writing. */
   loadedAs(record: VmStateRecord): void {
     this.onDisk = JSON.stringify(record);
+  }
+
+  /**
+   * Writes `record`, the state expected next, to its temporary file now
+   * (after the writes asked for so far), so that when it is the state only
+   * the rename is left. A later state that differs discards it and is
+   * written whole. A failure here is not reported: the write of that state,
+   * if it comes, fails the same way and says so.
+   */
+  prepare(record: VmStateRecord): void {
+    if (this.closed) return;
+    this.chain = this.chain.then(async () => {
+      await this.dropAhead();
+      const text = JSON.stringify(record);
+      // Only while the file holds the current state: a state written since (this one, or past it) needs nothing ahead.
+      if (this.closed || this.dirty || text === this.onDisk || JSON.stringify(this.snapshot()) !== this.onDisk) return;
+      try {
+        this.ahead = { text, file: await this.store.prepare(record) };
+      } catch {
+        // Written whole when it is the state; its failure is that write's.
+      }
+    });
   }
 
   /** From now on a failed write is retried (and surfaced), not a failure of the caller. */
@@ -85,6 +109,13 @@ export class VmStateWriter {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     await this.settled();
+    await this.dropAhead();
+  }
+
+  private async dropAhead(): Promise<void> {
+    const ahead = this.ahead;
+    this.ahead = null;
+    if (ahead) await this.store.discard(ahead.file);
   }
 
   /** Why the VM's latest state is not on disk, for the API (null when it is). */
@@ -118,7 +149,15 @@ export class VmStateWriter {
       const record = this.snapshot();
       const text = JSON.stringify(record);
       // A re-adopted VM's record is usually what its file already says: a thousand VMs, two thousand fsyncs saved.
-      if (text !== this.onDisk) await this.store.save(record);
+      if (text !== this.onDisk) {
+        const ahead = this.ahead;
+        this.ahead = null;
+        if (ahead?.text === text) await this.store.commit(ahead.file);
+        else {
+          if (ahead) await this.store.discard(ahead.file);
+          await this.store.save(record);
+        }
+      }
       this.onDisk = text;
       this.savedVersion = Math.max(this.savedVersion, version);
       if (this.failure) {
