@@ -6,7 +6,9 @@ import { cvmInfoThroughput } from './cvminfo-figure.mjs';
 import { bareGrpcServer, benchEnv, fig, guestAnswers, median, ms, rawQemu, spread, startManager, tempBase } from './lib.mjs';
 import { tenVmFigures } from './ten-vms-figures.mjs';
 
-/** 1. CreateVm response time minus spawning the same argv directly (both until QEMU answers QMP). */
+const ROUNDS = 30;
+
+/** 1. CreateVm response time minus spawning the same argv directly (both until QEMU answers QMP), paired round by round. */
 export async function createOverhead() {
   const base = tempBase('create');
   const env = benchEnv(base, '6600-6631');
@@ -18,7 +20,7 @@ export async function createOverhead() {
   const raws = [];
   const roundTrips = [];
   try {
-    for (let i = 0; i < 15; i++) {
+    for (let i = 0; i < ROUNDS; i++) {
       const t = ms();
       const vm = await m.call('CreateVm', {});
       creates.push(ms() - t);
@@ -35,7 +37,9 @@ export async function createOverhead() {
     await m.stop();
     rmSync(base, { recursive: true, force: true });
   }
-  const overhead = median(creates) - median(raws);
+  // Each create against the raw spawn right after it: a slow moment of the machine lands on both of a
+  // pair, where a difference of medians keeps it (the two spreads are several times the goal).
+  const overhead = median(creates.map((c, i) => c - (raws[i] ?? 0)));
   return fig(
     'CreateVm response minus raw QEMU spawn (until QMP answers)',
     overhead,
@@ -45,6 +49,7 @@ export async function createOverhead() {
     'median overhead ≤ 5 ms',
     overhead <= 5,
     {
+      medianDifferenceMs: +(median(creates) - median(raws)).toFixed(2),
       createMedianMs: +median(creates).toFixed(1),
       createSpreadMs: +spread(creates).toFixed(1),
       rawSpreadMs: +spread(raws).toFixed(1),
