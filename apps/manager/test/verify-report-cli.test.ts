@@ -39,6 +39,8 @@ const env = {
   MANAGER_QEMU_ENABLE_HOST_DATA: 'true',
   MANAGER_QEMU_HOST_DATA: hostData.toString('base64'),
   MANAGER_SEV_SNP_MINIMUM_LAUNCH_TCB: milanTcb({ bootloader: 2, tee: 0, snp: 6, microcode: 100 }).toString(),
+  // The TCBs here are laid out as Milan's: without it the product is this host's CPU's (a Turin lays them out otherwise).
+  MANAGER_SEV_SNP_PRODUCT: 'Milan',
 };
 const tcb = milanTcb({ bootloader: 3, tee: 0, snp: 8, microcode: 115 });
 const good: SnpReportFields = { measurement, hostData, policy: 0x30000n, currentTcb: tcb, reportedTcb: tcb, committedTcb: tcb, launchTcb: tcb };

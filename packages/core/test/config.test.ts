@@ -98,6 +98,17 @@ describe('core configuration', () => {
     expect(() => load({ MANAGER_QEMU_SEV_SNP_CBITPOS: '1', MANAGER_QEMU_SEV_SNP_CBIT_POS: '2' }, [aliasSlice])).toThrow(/both set, to different values/);
   });
 
+  it('a list of values with capitals takes any case and answers the value as listed; others are refused, naming the list', () => {
+    const products = {
+      owner: 'x',
+      slice: { product: setting({ env: 'X_PRODUCT', doc: '', default: '', format: f.oneOf(['', 'Milan', 'Genoa', 'Turin'] as const) }) },
+    };
+    expect(load({ X_PRODUCT: 'Milan' }, [products]).get('product')).toBe('Milan');
+    expect(load({ X_PRODUCT: 'turin' }, [products]).get('product')).toBe('Turin');
+    expect(load({}, [products]).get('product')).toBe('');
+    expect(() => load({ X_PRODUCT: 'Rome' }, [products])).toThrow(/^X_PRODUCT="Rome": expected one of , Milan, Genoa, Turin/);
+  });
+
   it('refuses two slices declaring the same variable, naming both owners', () => {
     const dup = { owner: 'acme-plugin', slice: { other: { cpu: setting({ env: 'MANAGER_QEMU_CPU', doc: '', default: 'x', format: f.text }) } } };
     expect(() => load({}, [dup])).toThrow(

@@ -99,9 +99,10 @@ export const portRange = format<PortRange>('a port range FIRST-LAST such as 6100
 });
 
 export function oneOf<T extends string>(values: readonly T[]): SettingFormat<T> {
+  // Case-insensitive, answering the value as listed: `Milan`, `milan` and `MILAN` are all `Milan`.
   return format(`one of ${values.join(', ')}`, (raw) => {
     const text = asText(raw)?.toLowerCase();
-    return values.find((v) => v === text);
+    return values.find((v) => v.toLowerCase() === text);
   });
 }
 
