@@ -1,4 +1,4 @@
-import { Server, ServerCredentials, type Metadata, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import {
@@ -28,7 +28,7 @@ import {
   type VmWireView,
   type WireViews,
 } from '@cocos-manager/core';
-import { loadManagerPackageDefinition, POLICY_FORMAT_METADATA, type ManagerUnaryRpc, type ManagerUnaryRpcs, type VmInfo } from '@cocos-manager/contract';
+import { loadManagerPackageDefinition, POLICY_FORMAT_METADATA, type ManagerUnaryRpc, type VmInfo } from '@cocos-manager/contract';
 import { policyFormatFrom } from './policy-format.js';
 import { authorizeCall } from './call-auth.js';
 import { authFirst } from './auth-interceptor.js';
@@ -36,33 +36,17 @@ import { ConnectionGate } from './connection-gate.js';
 import { loadHealthPackageDefinition } from './proto.js';
 import { grpcSettings } from './settings.js';
 import { serviceErrorOf } from './status.js';
+import { unaryHandler, type Handler, type UnaryRun } from './unary-call.js';
 import { WatchStreams, type WatchCall } from './watch-streams.js';
 import { fromCreateReq } from './wire.js';
 import { managerServiceDefinition } from './service-definition.js';
-
-/** MANAGER_GRPC_TIMEOUT: a call still running after it is answered DEADLINE_EXCEEDED (the work itself goes on). */
-function withTimeout<T>(work: Promise<T>, ms: number, method: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(new ManagerError('CALL_DEADLINE_EXCEEDED', `${method} took longer than MANAGER_GRPC_TIMEOUT (${ms} ms); it may still complete, check ListVms`)),
-      ms,
-    );
-  });
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
-}
 
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** An HTTP/2 session's header tables, queued output and control frames: far above what an honest client needs. */
 const SESSION_MEMORY_MB = 32;
 
-type Request<M extends ManagerUnaryRpc> = ManagerUnaryRpcs[M]['request'];
-type Response<M extends ManagerUnaryRpc> = ManagerUnaryRpcs[M]['response'];
 /** A VM's wire view as VmInfo: the VM devices' fields are VmInfo's (one no loaded device fills goes out as its proto3 default). */
 const asVmInfo = (view: VmWireView): VmInfo => view as VmWireView & VmInfo;
-
-type Handler<M extends ManagerUnaryRpc> = (call: ServerUnaryCall<Request<M>, Response<M>>, callback: sendUnaryData<Response<M>>) => void;
 
 /** `manager.ManagerService` over gRPC, wire-compatible with the Go manager. */
 @injectable()
@@ -208,15 +192,13 @@ export class GrpcTransport implements Transport {
         await s.remove(req.cvm_id);
         return {};
       }),
-      CVMInfo: this.unary('CVMInfo', async (req) => {
-        return cvmInfoWire(s.cvmInfo(req.id));
-      }),
+      CVMInfo: this.unary('CVMInfo', (req) => cvmInfoWire(s.cvmInfo(req.id))),
       AttestationPolicy: this.unary('AttestationPolicy', async (req, metadata) => {
         // The upstream request has no format field: our clients may ask for one out of band.
         const info = await s.attestationPolicy(req.id, policyFormatFrom(metadata.get(POLICY_FORMAT_METADATA)[0]));
         return { info: Buffer.from(info), id: req.id };
       }),
-      ListVms: this.unary('ListVms', async (req) => {
+      ListVms: this.unary('ListVms', (req) => {
         const page = s.listPage(req.page_size ?? 0, req.page_token ?? '');
         // VMs are gone since the encoder last saw them: forget their bytes.
         if (this.grpcService.vmList.size > page.total) this.grpcService.vmList.retainOnly(s.list());
@@ -244,48 +226,16 @@ export class GrpcTransport implements Transport {
     this.streams.serve(call);
   }
 
-  private unary<M extends ManagerUnaryRpc>(method: M, run: (req: Request<M>, metadata: Metadata) => Promise<Response<M>>): Handler<M> {
-    const timeoutMs = this.settings.timeout;
-    // Only calls that wait on VMs can outlive MANAGER_GRPC_TIMEOUT; reads answer from memory.
-    const timed = method === 'CreateVm' || method === 'RemoveVm' || method === 'AttestationPolicy';
-    const spanName = `manager.ManagerService/${method}`;
-    // Resolved once per method, not per call: this wrapper is on every request's path.
-    const okCall = this.metrics.callObserver('grpc', method, 'OK');
-    const debug = this.logger.isLevelEnabled('debug');
-    const maxHeaderBytes = this.settings.maxHeaderBytes;
-    return (call, callback) => {
-      const started = performance.now();
-      // One promise and two callbacks a call, nothing more: this runs tens of thousands of times a second under load.
-      let answer: Promise<Response<M>>;
-      try {
-        // Before the handler: who calls, and may they? (the token itself is never logged)
-        authorizeCall(this.auth, call, method, maxHeaderBytes, this.verifiesClients);
-        const handled = this.tracing.wanted(call.metadata.get('traceparent').length > 0)
-          ? this.tracing.serve(spanName, this.tracing.extract(call.metadata.getMap()), (span) => {
-              span.setAttribute('rpc.system', 'grpc');
-              return run(call.request, call.metadata);
-            })
-          : run(call.request, call.metadata);
-        answer = timed ? withTimeout(handled, timeoutMs, method) : handled;
-      } catch (err) {
-        answer = Promise.reject(err);
-      }
-      answer.then(
-        (res) => {
-          const seconds = (performance.now() - started) / 1000;
-          okCall(seconds);
-          if (debug) this.logger.debug({ method, ms: +(seconds * 1000).toFixed(2) }, 'gRPC call');
-          callback(null, res);
-        },
-        (err: unknown) => {
-          const failure = clientErrorOf(err);
-          this.metrics.observeCall('grpc', method, failure.code, (performance.now() - started) / 1000);
-          if (failure.unexpected) this.logger.error({ method, err }, 'gRPC call failed unexpectedly');
-          else
-            this.logger.info({ method, code: failure.code, error: failure.message, ...(failure.detail ? { detail: failure.detail } : {}) }, 'gRPC call failed');
-          callback(serviceErrorOf(failure));
-        },
-      );
-    };
+  private unary<M extends ManagerUnaryRpc>(method: M, run: UnaryRun<M>): Handler<M> {
+    const { auth, metrics, logger, tracing } = this;
+    return unaryHandler(method, run, {
+      auth,
+      metrics,
+      logger,
+      tracing,
+      timeoutMs: this.settings.timeout,
+      maxHeaderBytes: this.settings.maxHeaderBytes,
+      verifiesClients: () => this.verifiesClients,
+    });
   }
 }
