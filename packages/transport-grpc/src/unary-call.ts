@@ -39,11 +39,10 @@ export function withTimeout<T>(work: Promise<T>, ms: number, method: string): Pr
 /**
  * One unary method's grpc-js handler: the caller authorised, the call traced
  * when asked, timed out when it waits on VMs, counted and answered. An
- * answer the method has at once (CVMInfo, GetVm and ListVms read memory)
- * goes back without a promise: under 64 callers CVMInfo's promises and
- * their callbacks were about a fifth of what the manager allocated per call
- * beyond a bare grpc-js server, and the garbage collector is nearly half of
- * its busy time there (BENCHMARKS.md).
+ * answer the method has at once (CVMInfo and ListVms read memory) goes back
+ * without a promise and its two callbacks: 304 of the ~3.7 KB a CVMInfo
+ * call allocated beyond a bare grpc-js server, under 64 callers where the
+ * garbage collector is nearly half of the manager's busy time (BENCHMARKS.md).
  */
 export function unaryHandler<M extends ManagerUnaryRpc>(method: M, run: UnaryRun<M>, deps: UnaryCallDeps): Handler<M> {
   const { auth, metrics, logger, tracing, timeoutMs, maxHeaderBytes } = deps;
@@ -77,7 +76,7 @@ export function unaryHandler<M extends ManagerUnaryRpc>(method: M, run: UnaryRun
       result = tracing.wanted(call.metadata.get('traceparent').length > 0)
         ? tracing.serve(spanName, tracing.extract(call.metadata.getMap()), (span) => {
             span.setAttribute('rpc.system', 'grpc');
-            // A throw inside becomes the promise's rejection, as in an untraced call.
+            // ManagerTracing.serve takes a promise: a throw becomes its rejection, whatever the tracing in use does with one.
             return new Promise<Response<M>>((resolve) => resolve(run(call.request, call.metadata)));
           })
         : run(call.request, call.metadata);
